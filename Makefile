@@ -1,0 +1,45 @@
+# alliancesim: one-command set-up, demo, tests, benchmarks, lint.
+SHELL := /bin/sh
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WORKERS ?= 2
+
+.PHONY: install demo test bench lint chromium clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@PY=$$(scripts/find-python) || exit 1; \
+	if [ ! -x $(BIN)/python ]; then echo "creating $(VENV) with $$PY"; "$$PY" -m venv $(VENV) || exit 1; fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,ema,dash,dask]'
+	@touch $(STAMP)
+
+demo: install
+	@mkdir -p out
+	$(BIN)/alliancesim run --report out/report.html
+	@echo "report written to $$(pwd)/out/report.html"
+
+# Debian's chromium for the browser tests (never a downloaded browser).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "could not install chromium: browser tests will fail" >&2; exit 1; }; \
+	fi
+
+test: install chromium
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/python -m pytest -n $(WORKERS) -q
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Collective-decision models on one issue (see ../shared/BARGAINING.md)."""

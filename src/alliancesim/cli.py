@@ -1,0 +1,55 @@
+"""The `alliancesim` command line: every subcommand, exit code 0 ok, 2 bad input, 1 internal error."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from alliancesim.errors import InputError
+
+app = typer.Typer(
+    name="alliancesim",
+    help="Simulate the U.S.–South Korea alliance over ensembles of plausible worlds.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """alliancesim: how likely is the U.S.–ROK alliance to decouple, and which recommendation prevents it?"""
+
+
+def _register() -> None:
+    from alliancesim.bargaining.cli import bargain
+
+    app.command("bargain")(bargain)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: run the CLI and turn input errors into a readable list and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except InputError as exc:
+        for problem in exc.problems:
+            err_console.print(f"[red]error[/red] {problem}", highlight=False, markup=True)
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code if isinstance(code, int) else 0)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError | click.exceptions.BadParameter):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
