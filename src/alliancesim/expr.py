@@ -1,0 +1,366 @@
+"""The scenario expression language (DESIGN §4.6).
+
+Conditions, rates, drivers, gates and indicators are written in a small Python-syntax language
+over named quantities of the alliance (``fear_abandonment.ROK``, ``issue.cost_sharing.outcome``,
+``position.USA.cost_sharing``, ``event.stryker_withdrawal``, ``policy.consultation``), numbers,
+``+ - * / **``, comparisons, ``and or not``, ``x if c else y`` and a few functions
+(``min max clip abs exp log sqrt``).
+
+An expression is parsed once with :mod:`ast` and checked against a whitelist of node types; a
+dotted name such as ``trust.ROK.USA`` is read as *one name*, never as attribute access. Nothing
+is ever passed to ``eval``/``exec``. The checked tree is then compiled into a tree of closures
+over NumPy arrays (one value per ensemble member), so evaluating an expression costs a few
+vectorised operations.
+
+Truth values are numbers: a comparison gives 1.0 or 0.0, ``and``/``or``/``not`` treat any
+non-zero value as true and give 1.0 or 0.0.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "FUNCTIONS",
+    "MAX_EXPONENT",
+    "MAX_LENGTH",
+    "CompiledExpression",
+    "ExpressionError",
+    "ParsedExpression",
+    "compile_expression",
+    "parse_expression",
+]
+
+MAX_LENGTH = 2000
+"""Longest expression accepted, in characters."""
+MAX_EXPONENT = 16.0
+"""Largest absolute literal exponent accepted in ``a ** k``."""
+MAX_DEPTH = 60
+"""Deepest nesting accepted."""
+
+FUNCTIONS: dict[str, tuple[int, int]] = {
+    # name: (minimum arguments, maximum arguments)
+    "min": (2, 16),
+    "max": (2, 16),
+    "clip": (3, 3),
+    "abs": (1, 1),
+    "exp": (1, 1),
+    "log": (1, 1),
+    "sqrt": (1, 1),
+}
+
+Value = Any  # a float or a NumPy array of floats, one per member
+Resolver = Callable[[Any], Value]
+
+
+class ExpressionError(ValueError):
+    """An expression that is not in the language, with the reason and the offending text."""
+
+    def __init__(self, expression: str, reason: str):
+        self.expression = expression
+        self.reason = reason
+        super().__init__(f"{reason} in expression {expression!r}")
+
+
+@dataclass(frozen=True)
+class ParsedExpression:
+    """A checked expression: its text, its syntax tree and the dotted names it reads."""
+
+    text: str
+    tree: ast.expr
+    names: frozenset[str]
+
+
+_COMPARE = {
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+}
+_BINARY = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.divide,
+}
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """The dotted name an Attribute/Name chain spells (``trust.ROK.USA``), or None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _literal_number(node: ast.expr) -> float | None:
+    """The value of a numeric literal, possibly negated, else None."""
+    sign = 1.0
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        if isinstance(node.op, ast.USub):
+            sign = -sign
+        node = node.operand
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return sign * float(node.value)
+    return None
+
+
+def parse_expression(text: str) -> ParsedExpression:
+    """Parse and check an expression; raise :class:`ExpressionError` saying what is not allowed."""
+    if not isinstance(text, str):
+        raise ExpressionError(str(text), "an expression must be a string")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(text[:60] + "…", f"expression longer than {MAX_LENGTH} characters")
+    if not text.strip():
+        raise ExpressionError(text, "empty expression")
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise ExpressionError(text, f"syntax error ({exc.msg})") from None
+    except (ValueError, RecursionError, MemoryError):
+        raise ExpressionError(text, "expression cannot be parsed") from None
+    names: set[str] = set()
+    _check(text, tree, names, 0)
+    return ParsedExpression(text, tree, frozenset(names))
+
+
+def _check(text: str, node: ast.expr, names: set[str], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise ExpressionError(text, f"expression nested deeper than {MAX_DEPTH}")
+    d = depth + 1
+    if isinstance(node, ast.Constant):
+        if type(node.value) is bool:
+            return
+        if type(node.value) not in (int, float):
+            raise ExpressionError(text, f"only numbers are allowed as constants, not {node.value!r}")
+        try:
+            finite = math.isfinite(float(node.value))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise ExpressionError(text, "numbers must be finite and below 1e308")
+        return
+    if isinstance(node, ast.Name | ast.Attribute):
+        name = _dotted(node)
+        if name is None:
+            raise ExpressionError(
+                text, "attribute access is not allowed (names are dotted identifiers only)"
+            )
+        if any(part.startswith("_") for part in name.split(".")):
+            raise ExpressionError(text, f"names may not start with an underscore: {name!r}")
+        if name in FUNCTIONS:
+            raise ExpressionError(text, f"{name!r} is a function and must be called")
+        names.add(name)
+        return
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Pow):
+            exponent = _literal_number(node.right)
+            if exponent is None:
+                raise ExpressionError(text, "the exponent of ** must be a number")
+            if abs(exponent) > MAX_EXPONENT:
+                raise ExpressionError(
+                    text, f"exponent {exponent:g} too large (at most {MAX_EXPONENT:g})"
+                )
+            _check(text, node.left, names, d)
+            return
+        if type(node.op) not in _BINARY:
+            raise ExpressionError(text, f"operator {type(node.op).__name__} is not allowed")
+        _check(text, node.left, names, d)
+        _check(text, node.right, names, d)
+        return
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
+            raise ExpressionError(text, f"operator {type(node.op).__name__} is not allowed")
+        _check(text, node.operand, names, d)
+        return
+    if isinstance(node, ast.BoolOp):
+        for value in node.values:
+            _check(text, value, names, d)
+        return
+    if isinstance(node, ast.Compare):
+        for op in node.ops:
+            if type(op) not in _COMPARE:
+                raise ExpressionError(text, f"comparison {type(op).__name__} is not allowed")
+        _check(text, node.left, names, d)
+        for comparator in node.comparators:
+            _check(text, comparator, names, d)
+        return
+    if isinstance(node, ast.IfExp):
+        _check(text, node.test, names, d)
+        _check(text, node.body, names, d)
+        _check(text, node.orelse, names, d)
+        return
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            shown = _dotted(node.func) or type(node.func).__name__
+            allowed = ", ".join(sorted(FUNCTIONS))
+            raise ExpressionError(text, f"call of {shown!r} is not allowed (functions: {allowed})")
+        if node.keywords:
+            raise ExpressionError(text, f"{node.func.id}() takes no keyword arguments")
+        low, high = FUNCTIONS[node.func.id]
+        if not low <= len(node.args) <= high:
+            expected = str(low) if low == high else f"{low} to {high}"
+            raise ExpressionError(
+                text, f"{node.func.id}() takes {expected} arguments, got {len(node.args)}"
+            )
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise ExpressionError(text, "starred arguments are not allowed")
+            _check(text, arg, names, d)
+        return
+    kind = {
+        ast.Subscript: "subscripts",
+        ast.Lambda: "lambdas",
+        ast.ListComp: "comprehensions",
+        ast.SetComp: "comprehensions",
+        ast.DictComp: "comprehensions",
+        ast.GeneratorExp: "comprehensions",
+        ast.NamedExpr: "assignments",
+        ast.JoinedStr: "strings",
+    }.get(type(node), type(node).__name__)
+    raise ExpressionError(text, f"{kind} are not allowed" if kind.endswith("s") else f"{kind} not allowed")
+
+
+# --------------------------------------------------------------------------------------------
+# compilation to closures
+
+
+@dataclass(frozen=True)
+class CompiledExpression:
+    """An expression compiled to a function of the engine's context, giving one value per member."""
+
+    parsed: ParsedExpression
+    function: Callable[[Any], Value]
+
+    def __call__(self, context: Any) -> Value:
+        """Evaluate over all members at once."""
+        return self.function(context)
+
+    @property
+    def text(self) -> str:
+        """The expression as written."""
+        return self.parsed.text
+
+
+def compile_expression(
+    parsed: ParsedExpression | str, resolve: Mapping[str, Resolver] | Callable[[str], Resolver]
+) -> CompiledExpression:
+    """Compile a checked expression; ``resolve`` maps each dotted name to a reader of the context."""
+    if isinstance(parsed, str):
+        parsed = parse_expression(parsed)
+    lookup = resolve.__getitem__ if isinstance(resolve, Mapping) else resolve
+    try:
+        function = _compile(parsed.tree, lookup)
+    except KeyError as exc:
+        raise ExpressionError(parsed.text, f"unknown name {exc.args[0]!r}") from None
+    return CompiledExpression(parsed, function)
+
+
+def _truth(value: Value) -> Value:
+    return np.not_equal(value, 0.0)
+
+
+def _as_float(value: Value) -> Value:
+    return np.asarray(value, dtype=np.float64) if isinstance(value, np.ndarray) else float(value)
+
+
+def _compile(node: ast.expr, lookup: Callable[[str], Resolver]) -> Callable[[Any], Value]:
+    if isinstance(node, ast.Constant):
+        constant = float(node.value)
+        return lambda _ctx: constant
+    if isinstance(node, ast.Name | ast.Attribute):
+        return lookup(_dotted(node) or "")
+    if isinstance(node, ast.BinOp):
+        left = _compile(node.left, lookup)
+        if isinstance(node.op, ast.Pow):
+            exponent = _literal_number(node.right)
+            assert exponent is not None
+            if exponent == 2.0:
+                return lambda ctx: np.square(left(ctx))
+            if exponent == 1.0:
+                return left
+            return lambda ctx: np.power(left(ctx), exponent)
+        right = _compile(node.right, lookup)
+        op = _BINARY[type(node.op)]
+        if op is np.divide:
+            return lambda ctx: _safe_divide(left(ctx), right(ctx))
+        return lambda ctx: op(left(ctx), right(ctx))
+    if isinstance(node, ast.UnaryOp):
+        operand = _compile(node.operand, lookup)
+        if isinstance(node.op, ast.USub):
+            return lambda ctx: np.negative(operand(ctx))
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        return lambda ctx: _as_float(np.logical_not(_truth(operand(ctx))))
+    if isinstance(node, ast.BoolOp):
+        parts = [_compile(v, lookup) for v in node.values]
+        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+
+        def boolean(ctx: Any) -> Value:
+            result = _truth(parts[0](ctx))
+            for part in parts[1:]:
+                result = combine(result, _truth(part(ctx)))
+            return _as_float(result)
+
+        return boolean
+    if isinstance(node, ast.Compare):
+        operands = [_compile(node.left, lookup)] + [_compile(c, lookup) for c in node.comparators]
+        ops = [_COMPARE[type(op)] for op in node.ops]
+
+        def compare(ctx: Any) -> Value:
+            values = [f(ctx) for f in operands]
+            result = ops[0](values[0], values[1])
+            for i in range(1, len(ops)):
+                result = np.logical_and(result, ops[i](values[i], values[i + 1]))
+            return _as_float(result)
+
+        return compare
+    if isinstance(node, ast.IfExp):
+        test, body, orelse = (_compile(n, lookup) for n in (node.test, node.body, node.orelse))
+        return lambda ctx: np.where(_truth(test(ctx)), body(ctx), orelse(ctx))
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        args = [_compile(a, lookup) for a in node.args]
+        name = node.func.id
+        if name in ("min", "max"):
+            reduce = np.minimum if name == "min" else np.maximum
+
+            def extremum(ctx: Any) -> Value:
+                result = args[0](ctx)
+                for arg in args[1:]:
+                    result = reduce(result, arg(ctx))
+                return result
+
+            return extremum
+        if name == "clip":
+            x, lo, hi = args
+            return lambda ctx: np.minimum(np.maximum(x(ctx), lo(ctx)), hi(ctx))
+        (arg,) = args
+        if name == "abs":
+            return lambda ctx: np.abs(arg(ctx))
+        if name == "exp":
+            return lambda ctx: np.exp(np.minimum(arg(ctx), 700.0))
+        if name == "log":
+            return lambda ctx: np.log(np.maximum(arg(ctx), 1e-300))
+        if name == "sqrt":
+            return lambda ctx: np.sqrt(np.maximum(arg(ctx), 0.0))
+    raise AssertionError(f"unchecked node {type(node).__name__}")  # parse_expression forbids it
+
+
+def _safe_divide(numerator: Value, denominator: Value) -> Value:
+    """Division that gives 0 where the denominator is 0 (a model quantity, never an error)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = np.divide(numerator, denominator)
+    return np.where(np.equal(denominator, 0.0), 0.0, result)

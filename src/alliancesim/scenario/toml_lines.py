@@ -1,0 +1,199 @@
+"""Where each key of a TOML document is written: a map from field path to line number.
+
+``tomllib`` gives values but not positions; error messages must name the line. This module
+walks the text once (after ``tomllib`` has accepted it, so it need not validate) and records
+the line of every key, array-of-tables entry and array element, as paths shaped like
+pydantic's error locations: ``("rules", 3, "weight")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["LineMap", "map_lines"]
+
+Path = tuple[str | int, ...]
+
+
+class LineMap:
+    """Lines of the keys in one TOML file; :meth:`line` falls back to the nearest enclosing key."""
+
+    def __init__(self, lines: dict[Path, int]):
+        self._lines = lines
+
+    def line(self, path: Sequence[str | int]) -> int | None:
+        """The line where ``path`` (or its longest recorded prefix) is written, 1-based."""
+        path = tuple(path)
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            path = path[:-1]
+        return None
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._lines
+
+
+class _Scanner:
+    def __init__(self, text: str):
+        self.text = text
+        self.pos = 0
+        self.line = 1
+        self.lines: dict[Path, int] = {}
+        self.array_tables: dict[Path, int] = {}
+
+    # -- low-level ---------------------------------------------------------------------------
+    def peek(self, k: int = 0) -> str:
+        i = self.pos + k
+        return self.text[i] if i < len(self.text) else ""
+
+    def advance(self, n: int = 1) -> None:
+        for _ in range(n):
+            if self.pos < len(self.text):
+                if self.text[self.pos] == "\n":
+                    self.line += 1
+                self.pos += 1
+
+    def skip_blank(self, newlines: bool) -> None:
+        while self.pos < len(self.text):
+            c = self.peek()
+            if c in " \t\r" or (newlines and c == "\n"):
+                self.advance()
+            elif c == "#":
+                while self.pos < len(self.text) and self.peek() != "\n":
+                    self.advance()
+            else:
+                return
+
+    def skip_string(self) -> str:
+        quote = self.peek()
+        triple = self.text.startswith(quote * 3, self.pos)
+        start = self.pos
+        if triple:
+            self.advance(3)
+            while self.pos < len(self.text) and not self.text.startswith(quote * 3, self.pos):
+                if quote == '"' and self.peek() == "\\":
+                    self.advance()
+                self.advance()
+            self.advance(3)
+            while self.peek() == quote:  # up to two extra quotes belong to the string
+                self.advance()
+        else:
+            self.advance()
+            while self.pos < len(self.text) and self.peek() not in (quote, "\n"):
+                if quote == '"' and self.peek() == "\\":
+                    self.advance()
+                self.advance()
+            self.advance()
+        return self.text[start : self.pos]
+
+    def read_key_part(self) -> str:
+        c = self.peek()
+        if c in "\"'":
+            raw = self.skip_string()
+            return raw[1:-1]
+        start = self.pos
+        while self.pos < len(self.text) and (self.peek().isalnum() or self.peek() in "_-"):
+            self.advance()
+        return self.text[start : self.pos]
+
+    def read_dotted_key(self) -> list[str]:
+        parts = []
+        while True:
+            self.skip_blank(newlines=False)
+            parts.append(self.read_key_part())
+            self.skip_blank(newlines=False)
+            if self.peek() == ".":
+                self.advance()
+                continue
+            return parts
+
+    # -- structure ---------------------------------------------------------------------------
+    def resolve(self, keys: list[str], extend_last: bool = False) -> Path:
+        """Turn header keys into a path, inserting the current index of arrays of tables."""
+        path: list[str | int] = []
+        for i, key in enumerate(keys):
+            path.append(key)
+            is_last = i == len(keys) - 1
+            if tuple(path) in self.array_tables and not (is_last and extend_last):
+                path.append(self.array_tables[tuple(path)])
+        return tuple(path)
+
+    def scan(self) -> dict[Path, int]:
+        current: Path = ()
+        while True:
+            self.skip_blank(newlines=True)
+            if self.pos >= len(self.text):
+                return self.lines
+            line = self.line
+            if self.peek() == "[":
+                double = self.peek(1) == "["
+                self.advance(2 if double else 1)
+                keys = self.read_dotted_key()
+                self.advance(2 if double else 1)
+                if double:
+                    base = self.resolve(keys, extend_last=True)
+                    index = self.array_tables.get(base, -1) + 1
+                    self.array_tables[base] = index
+                    current = (*base, index)
+                    self.lines.setdefault(base, line)
+                else:
+                    current = self.resolve(keys)
+                self.lines[current] = line
+                continue
+            keys = self.read_dotted_key()
+            path = (*current, *keys)
+            self.lines[path] = line
+            self.skip_blank(newlines=False)
+            if self.peek() == "=":
+                self.advance()
+            self.scan_value(path)
+
+    def scan_value(self, path: Path) -> None:
+        self.skip_blank(newlines=False)
+        c = self.peek()
+        if c == "{":
+            self.advance()
+            while True:
+                self.skip_blank(newlines=True)
+                if self.peek() in ("}", ""):
+                    self.advance()
+                    return
+                if self.peek() == ",":
+                    self.advance()
+                    continue
+                line = self.line
+                keys = self.read_dotted_key()
+                sub = (*path, *keys)
+                self.lines[sub] = line
+                self.skip_blank(newlines=False)
+                if self.peek() == "=":
+                    self.advance()
+                self.scan_value(sub)
+        elif c == "[":
+            self.advance()
+            index = 0
+            while True:
+                self.skip_blank(newlines=True)
+                if self.peek() in ("]", ""):
+                    self.advance()
+                    return
+                if self.peek() == ",":
+                    self.advance()
+                    continue
+                self.lines[(*path, index)] = self.line
+                self.scan_value((*path, index))
+                index += 1
+        elif c in "\"'":
+            self.skip_string()
+        else:
+            while self.pos < len(self.text) and self.peek() not in ",]}\n#":
+                self.advance()
+
+
+def map_lines(text: str) -> LineMap:
+    """Map every key path of a TOML document (already accepted by tomllib) to its line."""
+    try:
+        return LineMap(_Scanner(text).scan())
+    except (IndexError, RecursionError):  # pragma: no cover - tomllib accepted the text
+        return LineMap({})

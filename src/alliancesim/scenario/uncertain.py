@@ -1,0 +1,236 @@
+"""Uncertain numbers: a fixed value or a distribution that each ensemble member draws from.
+
+In a scenario file any number may be written as
+``0.3`` (fixed), ``{low = 0.1, high = 0.3}`` (uniform),
+``{dist = "triangular", low = 0.1, mode = 0.2, high = 0.4}`` or
+``{dist = "normal", mean = 0.5, sd = 0.1, low = 0, high = 1}`` (normal, truncated to [low, high]
+when given). Each draws one value per member from a uniform number in [0, 1) through its inverse
+cumulative distribution function, which is what Latin hypercube sampling needs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+__all__ = [
+    "UNCERTAIN_FORMS",
+    "Fixed",
+    "Normal",
+    "Triangular",
+    "Uncertain",
+    "Uniform",
+    "parse_uncertain",
+]
+
+UNCERTAIN_FORMS = (
+    'a number, {low, high} (uniform), {dist = "triangular", low, mode, high} '
+    'or {dist = "normal", mean, sd, low?, high?}'
+)
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A number known exactly."""
+
+    value: float
+
+    is_fixed = True
+
+    @property
+    def mean(self) -> float:
+        """The expected value."""
+        return self.value
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest possible values."""
+        return (self.value, self.value)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """The value for each uniform draw (always the same)."""
+        return np.full(np.shape(u), self.value, dtype=np.float64)
+
+    def describe(self) -> str:
+        """Short human-readable form."""
+        return f"{self.value:g}"
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """Equally likely anywhere between low and high."""
+
+    low: float
+    high: float
+
+    is_fixed = False
+
+    @property
+    def mean(self) -> float:
+        """The expected value."""
+        return 0.5 * (self.low + self.high)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest possible values."""
+        return (self.low, self.high)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse cumulative distribution at the uniform draws."""
+        return self.low + (self.high - self.low) * np.asarray(u, dtype=np.float64)
+
+    def describe(self) -> str:
+        """Short human-readable form."""
+        return f"U({self.low:g}, {self.high:g})"
+
+
+@dataclass(frozen=True)
+class Triangular:
+    """Most likely at mode, falling linearly to zero at low and high."""
+
+    low: float
+    mode: float
+    high: float
+
+    is_fixed = False
+
+    @property
+    def mean(self) -> float:
+        """The expected value."""
+        return (self.low + self.mode + self.high) / 3.0
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest possible values."""
+        return (self.low, self.high)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse cumulative distribution at the uniform draws."""
+        u = np.asarray(u, dtype=np.float64)
+        a, c, b = self.low, self.mode, self.high
+        width = b - a
+        if width == 0.0:
+            return np.full(u.shape, a)
+        split = (c - a) / width
+        left = a + np.sqrt(u * width * (c - a))
+        right = b - np.sqrt((1.0 - u) * width * (b - c))
+        return np.where(u < split, left, right)
+
+    def describe(self) -> str:
+        """Short human-readable form."""
+        return f"Tri({self.low:g}, {self.mode:g}, {self.high:g})"
+
+
+@dataclass(frozen=True)
+class Normal:
+    """Normal with the given mean and standard deviation, truncated to [low, high]."""
+
+    mean_: float
+    sd: float
+    low: float = -math.inf
+    high: float = math.inf
+
+    is_fixed = False
+
+    @property
+    def mean(self) -> float:
+        """The expected value of the truncated distribution."""
+        a, b = (self.low - self.mean_) / self.sd, (self.high - self.mean_) / self.sd
+        return float(stats.truncnorm.mean(a, b, loc=self.mean_, scale=self.sd))
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest possible values."""
+        return (self.low, self.high)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse cumulative distribution at the uniform draws."""
+        a, b = (self.low - self.mean_) / self.sd, (self.high - self.mean_) / self.sd
+        return np.asarray(
+            stats.truncnorm.ppf(np.asarray(u, dtype=np.float64), a, b, loc=self.mean_, scale=self.sd),
+            dtype=np.float64,
+        )
+
+    def describe(self) -> str:
+        """Short human-readable form."""
+        bounds = ""
+        if math.isfinite(self.low) or math.isfinite(self.high):
+            bounds = f" in [{self.low:g}, {self.high:g}]"
+        return f"N({self.mean_:g}, {self.sd:g}){bounds}"
+
+
+Uncertain = Fixed | Uniform | Triangular | Normal
+
+
+def _number(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{key} must be finite, got {value!r}")
+    return number
+
+
+def parse_uncertain(value: Any) -> Uncertain:
+    """Read an uncertain number as written in a scenario; ValueError says what was expected."""
+    if isinstance(value, Fixed | Uniform | Triangular | Normal):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"expected {UNCERTAIN_FORMS}, got {value!r}")
+    if isinstance(value, int | float):
+        return Fixed(_number(value, "value"))
+    if not isinstance(value, dict):
+        raise ValueError(f"expected {UNCERTAIN_FORMS}, got {value!r}")
+    dist = value.get("dist", "uniform")
+    allowed = {
+        "uniform": ({"low", "high"}, set()),
+        "triangular": ({"low", "mode", "high"}, set()),
+        "normal": ({"mean", "sd"}, {"low", "high"}),
+    }
+    if dist not in allowed:
+        raise ValueError(f'dist must be "uniform", "triangular" or "normal", got {dist!r}')
+    required, optional = allowed[dist]
+    keys = set(value) - {"dist"}
+    missing = required - keys
+    unknown = keys - required - optional
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(sorted(missing, key=["mean", "sd", "low", "mode", "high"].index)))
+        if unknown:
+            parts.append("unknown " + ", ".join(sorted(unknown)))
+        order = ["mean", "sd", "low", "mode", "high"].index
+        expected = ", ".join(sorted(required, key=order)) + (
+            " (optional " + ", ".join(sorted(optional, key=order)) + ")" if optional else ""
+        )
+        raise ValueError(f"a {dist} distribution takes {expected}: {'; '.join(parts)}")
+    numbers = {k: _number(v, k) for k, v in value.items() if k != "dist"}
+    if dist == "uniform":
+        if numbers["low"] > numbers["high"]:
+            raise ValueError(f"low ({numbers['low']:g}) must not exceed high ({numbers['high']:g})")
+        if numbers["low"] == numbers["high"]:
+            return Fixed(numbers["low"])
+        return Uniform(numbers["low"], numbers["high"])
+    if dist == "triangular":
+        low, mode, high = numbers["low"], numbers["mode"], numbers["high"]
+        if not low <= mode <= high:
+            raise ValueError(f"need low <= mode <= high, got {low:g}, {mode:g}, {high:g}")
+        if low == high:
+            return Fixed(low)
+        return Triangular(low, mode, high)
+    sd = numbers["sd"]
+    if sd <= 0:
+        raise ValueError(f"sd must be positive, got {sd:g}")
+    low, high = numbers.get("low", -math.inf), numbers.get("high", math.inf)
+    if low >= high:
+        raise ValueError(f"low ({low:g}) must be below high ({high:g})")
+    mean = numbers["mean"]
+    if (low - mean) / sd > 8 or (mean - high) / sd > 8:
+        raise ValueError(
+            f"the truncation [{low:g}, {high:g}] lies more than 8 sd from the mean {mean:g}"
+        )
+    return Normal(mean, sd, low, high)
