@@ -385,7 +385,6 @@ class PolicyOccurrence(_Strict):
 
     event: Identifier
     at: Period
-    intensity: Number | None = None
 
 
 class Policy(Entry):
