@@ -26,7 +26,9 @@ def _root() -> None:
 
 def _register() -> None:
     from alliancesim.bargaining.cli import bargain
+    from alliancesim.commands.run import run
 
+    app.command("run")(run)
     app.command("bargain")(bargain)
 
 

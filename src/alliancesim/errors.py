@@ -28,10 +28,14 @@ class InputError(Exception):
     """
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.field, p.message))
+        self.problems = sorted(
+            set(problems), key=lambda p: (p.file, p.line or 0, p.field, p.message)
+        )
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod
-    def single(cls, file: str, message: str, *, line: int | None = None, field: str = "") -> InputError:
+    def single(
+        cls, file: str, message: str, *, line: int | None = None, field: str = ""
+    ) -> InputError:
         """An input error with one problem."""
         return cls([Problem(file, line, field, message)])

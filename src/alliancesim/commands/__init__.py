@@ -1,0 +1,1 @@
+"""Typer command functions of the CLI, one module per command family."""

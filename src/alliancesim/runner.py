@@ -1,0 +1,113 @@
+"""``run``: simulate a scenario over an ensemble under each policy and collect the results."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from pathlib import Path
+
+from alliancesim.ensemble import blocks_of, make_executor, recorded_names, run_blocks, scenario_hash
+from alliancesim.errors import InputError
+from alliancesim.model import Model, compile_model
+from alliancesim.results import Results
+from alliancesim.scenario.loader import load_scenario
+from alliancesim.scenario.schema import Scenario
+
+__all__ = ["DEFAULT_MEMBERS", "DEFAULT_SCENARIO", "IN_MEMORY_LIMIT", "new_run_id", "run"]
+
+DEFAULT_SCENARIO = "us-rok-2025"
+DEFAULT_MEMBERS = 2000
+IN_MEMORY_LIMIT = 512 * 2**20
+"""Runs whose trajectories would exceed this many bytes stream to Parquet files instead."""
+
+
+def new_run_id() -> str:
+    """A fresh run id: UTC time and a random suffix, sortable by start time."""
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+
+
+def _policies(model: Model, requested: Sequence[str] | None) -> list[str]:
+    names = list(requested) if requested else list(model.scenario.policy_ids)
+    out = ["baseline"] + [p for p in names if p != "baseline"]
+    for name in out:
+        model.policy(name)  # raises InputError for unknown or conflicting policies
+    seen: list[str] = []
+    for name in out:
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def run(
+    scenario: Scenario | str | Path = DEFAULT_SCENARIO,
+    policies: Sequence[str] | None = None,
+    members: int = DEFAULT_MEMBERS,
+    seed: int = 0,
+    *,
+    workers: int = 1,
+    executor: Executor | None = None,
+    scheduler: str | None = None,
+    dask_local: bool = False,
+    directory: Path | None = None,
+    record: str = "all",
+    on_block: Callable[[int, int], None] | None = None,
+    run_id: str | None = None,
+) -> Results:
+    """Simulate ``members`` plausible worlds of the scenario under each policy (and baseline).
+
+    Every policy sees the same parameter draws and random events (paired comparisons). The
+    same scenario, seed and members give bit-identical results with any executor. Trajectories
+    go to ``directory`` as Parquet when given (or when too large for memory, to a temporary one).
+    ``on_block(done, total)`` reports progress.
+    """
+    if isinstance(scenario, str | Path):
+        scenario = load_scenario(scenario)
+    if members < 1:
+        raise InputError.single("--members", f"members must be at least 1, got {members}")
+    if seed < 0:
+        raise InputError.single("--seed", f"seed must be a non-negative integer, got {seed}")
+    if record not in ("all", "indicators"):
+        raise InputError.single("--record", f"record must be 'all' or 'indicators', got {record!r}")
+    model = compile_model(scenario)
+    names = _policies(model, policies)
+    size = members * len(names) * (model.horizon + 1) * (len(recorded_names(model, record)) + 3) * 8
+    keep = size <= IN_MEMORY_LIMIT
+    if directory is None and not keep:
+        directory = Path(tempfile.mkdtemp(prefix="alliancesim-run-"))
+    results = Results(
+        run_id=run_id or new_run_id(),
+        model=model,
+        policies=names,
+        members=members,
+        seed=seed,
+        record=record,
+        scenario_hash=scenario_hash(scenario),
+        directory=Path(directory) if directory is not None else None,
+    )
+    own_executor = executor is None
+    if executor is None:
+        executor = make_executor(workers, scheduler, dask_local)
+    total = len(blocks_of(members))
+    started = time.perf_counter()
+    try:
+        window = max(2, 2 * max(workers, 1))
+        for done, output in enumerate(
+            run_blocks(scenario, names, members, seed, executor, record=record, window=window), 1
+        ):
+            results.add_block(output, keep=keep)
+            if on_block is not None:
+                on_block(done, total)
+    finally:
+        if own_executor:
+            executor.shutdown(wait=True, cancel_futures=True)
+            client = getattr(executor, "_alliancesim_client", None)
+            if client is not None:
+                cluster = getattr(client, "cluster", None)
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+    results.elapsed = time.perf_counter() - started
+    return results
