@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from alliancesim.bargaining import bargaining_round
 from alliancesim.model import Context, Model, PolicySpec
 
 __all__ = ["MAX_EVENTS_PER_STEP", "parameter_values", "poisson_quantile", "simulate"]
@@ -75,6 +74,8 @@ def simulate(
     members) in the order of ``model.record_names`` (``record="all"``), or of the indicators and
     the decoupled flag only (``record="indicators"``).
     """
+    from alliancesim.bargaining import bargaining_round
+
     H = model.horizon
     M = P.shape[1]
     len(model.quantities)
