@@ -1,0 +1,168 @@
+"""Engine throughput: member-steps per second on a built-in scenario, and the Mesa ratio.
+
+Prints three tables:
+
+1. the engine's compute alone (``simulate`` on blocks of 2,048 members, one core), with the
+   compromise model and with the expected-utility model on every issue, against a floor
+   estimated from this machine's elementwise NumPy throughput;
+2. whole runs (``alliancesim.run``: sampling, simulation, Parquet, summary) at 10^3, 10^4, 10^5
+   members on 1 and 2 workers;
+3. the same scenario as a plain Mesa model (``mesa_reference.py``) and the engine/Mesa ratio.
+
+A member-step is one member advanced one step under one policy.
+``--quick`` runs smaller sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from alliancesim.ensemble import BLOCK_SIZE, draw_block  # noqa: E402
+from alliancesim.engine import parameter_values, simulate  # noqa: E402
+from alliancesim.model import Model, compile_model  # noqa: E402
+from alliancesim.runner import run  # noqa: E402
+from alliancesim.scenario import load_scenario  # noqa: E402
+
+
+def with_model(scenario, bargaining: str):
+    """The scenario with every issue decided by one bargaining model."""
+    issues = [i.model_copy(update={"model": bargaining}) for i in scenario.issues]
+    return scenario.model_copy(update={"issues": issues})
+
+
+def compute_rate(model: Model, blocks: int = 4, seed: int = 0) -> float:
+    """Member-steps per second of ``simulate`` alone, baseline policy, one core."""
+    spec = model.policy("baseline")
+    prepared = []
+    for b in range(blocks):
+        draws = draw_block(model, seed, b, b * BLOCK_SIZE, BLOCK_SIZE)
+        prepared.append((parameter_values(model, spec, draws.unit, draws.unit_rows), draws.slots))
+    simulate(model, spec, *prepared[0])  # warm-up
+    start = time.perf_counter()
+    for P, slots in prepared:
+        simulate(model, spec, P, slots)
+    elapsed = time.perf_counter() - start
+    return blocks * BLOCK_SIZE * model.horizon / elapsed
+
+
+def _count_nodes(tree: ast.AST) -> int:
+    return sum(
+        isinstance(n, ast.BinOp | ast.UnaryOp | ast.Compare | ast.Call | ast.BoolOp | ast.IfExp)
+        for n in ast.walk(tree)
+    )
+
+
+def elementwise_ops(model: Model) -> dict[str, int]:
+    """Vectorised elementwise operations per member-step, by kind (an estimate of the work)."""
+    sc = model.scenario
+    expr_ops = sum(_count_nodes(r.driver.tree) + (_count_nodes(r.gate.tree) if r.gate else 0) for r in sc.rules)
+    expr_ops += sum(_count_nodes(i.expr.tree) for i in sc.indicators)
+    expr_ops += sum(_count_nodes(a.when.tree) + _count_nodes(a.consulted.tree) for a in sc.actions)
+    expr_ops += sum(_count_nodes(e.rate.tree) for e in sc.events if hasattr(e.rate, "tree"))
+    expr_ops += _count_nodes(sc.decoupling.when.tree)
+    rules = 2 * len(sc.rules) + len(sc.rules)  # weight·driver·gate, reduceat
+    actions = 8 * len(sc.actions) + 2 * sum(len(a.effects) for a in sc.actions)
+    events = 12 * len(sc.events)  # clip, Poisson inverse (~6 ops), intensity ppf
+    state = 4 * model.n_states + 2 * len(model.quantities)  # relaxation; clip
+    record = len(model.record_names)  # one copy per recorded quantity
+    return {"expressions": expr_ops, "rules": rules, "actions": actions, "events": events,
+            "relax+clip": state, "record": record}
+
+
+def elementwise_seconds(size: int = BLOCK_SIZE, repeats: int = 2000) -> float:
+    """Seconds per element of one NumPy binary operation on arrays of ``size`` (with call overhead)."""
+    a = np.random.default_rng(0).random(size)
+    b = np.random.default_rng(1).random(size)
+    out = np.empty(size)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        np.multiply(a, b, out=out)
+        np.add(out, a, out=out)
+    return (time.perf_counter() - start) / (2 * repeats * size)
+
+
+def run_rate(scenario, members: int, workers: int, record: str = "all") -> tuple[float, float]:
+    """(member-steps per second, seconds) of a whole run with every policy."""
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp) / "run" if members * 19 * 200 * 8 * 6 > 512 * 2**20 else None
+        start = time.perf_counter()
+        results = run(scenario, members=members, seed=0, workers=workers, directory=directory, record=record)
+        results.summary()
+        elapsed = time.perf_counter() - start
+    return members * len(results.policies) * results.model.horizon / elapsed, elapsed
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    """Print a plain-text table."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print(f"\n{title}")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the engine benchmarks and print their tables."""
+    parser = argparse.ArgumentParser(description="alliancesim engine benchmarks")
+    parser.add_argument("scenario", nargs="?", default="us-rok-2025")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    base = load_scenario(args.scenario)
+    print(f"scenario {args.scenario}; machine: {os.cpu_count()} cores; block {BLOCK_SIZE} members")
+
+    per_element = elementwise_seconds()
+    rows = []
+    for bargaining in ("compromise", "eum"):
+        model = compile_model(with_model(base, bargaining))
+        rate = compute_rate(model, blocks=2 if args.quick else 6)
+        ops = elementwise_ops(model)
+        total_ops = sum(ops.values())
+        floor = 1.0 / (total_ops * per_element)
+        rows.append([bargaining, f"{rate:,.0f}", f"{total_ops}", f"{floor:,.0f}", f"{rate / floor:.0%}"])
+    table(
+        f"1. engine compute, one core (elementwise op: {per_element * 1e9:.2f} ns/element incl. call overhead)",
+        ["bargaining", "member-steps/s", "elementwise ops/member-step (excl. bargaining)", "floor estimate", "share of floor"],
+        rows,
+    )
+
+    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    rows = []
+    for bargaining in ("compromise", "eum"):
+        scenario = with_model(base, bargaining)
+        for members in sizes:
+            if bargaining == "eum" and members > 10_000 and args.quick:
+                continue
+            for workers in (1, 2):
+                rate, seconds = run_rate(scenario, members, workers)
+                rows.append([bargaining, f"{members:,}", str(workers), f"{seconds:.2f}", f"{rate:,.0f}"])
+    table("2. whole runs (all policies, record=all, summary included)",
+          ["bargaining", "members", "workers", "seconds", "member-steps/s"], rows)
+
+    import mesa_reference
+
+    compromise = compile_model(with_model(base, "compromise"))
+    mesa_members = 100 if args.quick else 500
+    seconds, _ = mesa_reference.run_mesa(compromise, "baseline", mesa_members, 0)
+    mesa_rate = mesa_members * compromise.horizon / seconds
+    engine_rate = compute_rate(compromise, blocks=2)
+    difference = mesa_reference.max_difference_from_engine(compromise, "baseline", 10, 0)
+    table("3. the same rules as a plain Mesa model (compromise bargaining, one core)",
+          ["implementation", "member-steps/s", "ratio", "max |Mesa − engine|"],
+          [["Mesa", f"{mesa_rate:,.0f}", "1×", f"{difference:.1e}"],
+           ["alliancesim engine", f"{engine_rate:,.0f}", f"{engine_rate / mesa_rate:,.0f}×", ""]])
+
+
+if __name__ == "__main__":
+    main()
