@@ -102,7 +102,10 @@ def run(
                 on_block(done, total)
     finally:
         if own_executor:
-            executor.shutdown(wait=True, cancel_futures=True)
+            try:
+                executor.shutdown(wait=True, cancel_futures=True)
+            except TypeError:  # Dask's ClientExecutor has no cancel_futures
+                executor.shutdown(wait=True)
             client = getattr(executor, "_alliancesim_client", None)
             if client is not None:
                 cluster = getattr(client, "cluster", None)
