@@ -116,9 +116,13 @@ def recorded_names(model: Model, record: str) -> list[str]:
     return [*model.indicator_names, "decoupled"]
 
 
-def summary_names(model: Model) -> list[str]:
-    """Measures summarised at the horizon: the indicators and the decoupled flag."""
-    return [*model.indicator_names, "decoupled"]
+def summary_names(model: Model, record: str = "all") -> list[str]:
+    """Measures summarised at the horizon: indicators, state variables (when recorded), decoupled."""
+    names = [*model.indicator_names]
+    if record == "all":
+        names += model.quantities[: model.n_states]
+        names += [k for k in model.key_indicators if k not in names and k != "decoupled"]
+    return [*names, "decoupled"]
 
 
 def _parquet(table: pa.Table) -> bytes:
@@ -135,7 +139,7 @@ def _block_output(
     H = model.horizon
     B = draws.size
     members = np.arange(draws.start, draws.start + B, dtype=np.int64)
-    measure_idx = [names.index(n) for n in summary_names(model)]
+    measure_idx = [names.index(n) for n in summary_names(model, record)]
     tables = []
     decoupled_by_step, h_sum, h_sq, d_sum, d_sq = {}, {}, {}, {}, {}
     base = arrays.get("baseline")

@@ -177,6 +177,13 @@ class Model:
         ]
 
     @property
+    def key_indicators(self) -> list[str]:
+        """Names to feature in tables and reports: the scenario's choice, else its last indicator."""
+        if self.scenario.scenario.key_indicators:
+            return list(self.scenario.scenario.key_indicators)
+        return self.indicator_names[-1:]
+
+    @property
     def indicator_names(self) -> list[str]:
         """Ids of the indicators, in order."""
         return [i for i, _ in self.indicators]

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from scipy import stats
 
+from alliancesim.ensemble import summary_names
 from alliancesim.model import Model
 
 __all__ = ["QUANTILES", "PolicySummary", "Results", "Summary", "wilson_interval"]
@@ -186,8 +187,8 @@ class Results:
             return self._summary
         model = self.model
         H = model.horizon
-        measures = [*model.indicator_names, "decoupled"]
-        quantiles = self._quantiles(model.indicator_names)
+        measures = summary_names(model, self.record)
+        quantiles = self._quantiles(measures[:-1])
         out: dict[str, PolicySummary] = {}
         n = self.members
         for policy in self.policies:
@@ -195,7 +196,7 @@ class Results:
             by_step = [int(c) / n for c in counts]
             cis = [wilson_interval(int(c), n) for c in counts]
             indicators: dict[str, dict[str, float]] = {}
-            for k, name in enumerate(model.indicator_names):
+            for k, name in enumerate(measures[:-1]):
                 mean, ci = _mean_interval(
                     float(self.horizon_sum[policy][k]), float(self.horizon_sq[policy][k]), n
                 )
