@@ -1,0 +1,84 @@
+"""Which recommendation buys the most: the policies of a run ranked by how much they lower
+P(decoupling), with every indicator's paired difference from ``baseline``.
+
+Every member sees the same parameters and event streams under each policy, so a policy's
+effect is estimated member by member: the paired difference (policy − baseline) of the
+decoupled flag at the horizon, averaged over members, with a t 95 % interval. The *reduction*
+is minus that difference (in probability, positive = fewer decouplings). Pairing removes the
+between-world variance that dominates an unpaired comparison of two P(decoupling) estimates,
+which is why policies can be told apart with a few thousand members.
+
+Policies are ranked by the reduction (largest first); ``baseline`` is ranked too (reduction 0),
+so a policy that makes decoupling *more* likely ranks below it. ``significant`` says whether
+the reduction's interval excludes 0.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from alliancesim.results import Results
+
+__all__ = ["rank_policies"]
+
+
+def rank_policies(results: Results) -> list[dict[str, Any]]:
+    """The run's policies ranked by the paired reduction of P(decoupling by the horizon).
+
+    Each entry: ``policy``, ``label``, ``rank`` (1 = lowers decoupling the most),
+    ``p_decoupling`` and ``p_decoupling_ci`` (Wilson 95 %), ``reduction`` and ``reduction_ci``
+    (paired, baseline − policy, t 95 %), ``significant``, and ``indicators``: per indicator its
+    mean at the horizon and the paired ``mean_difference`` from baseline with its ``ci``.
+    """
+    summary = results.summary()
+    labels = {p.id: p.label for p in results.model.scenario.policies}
+    rows: list[dict[str, Any]] = []
+    for name, p in summary.policies.items():
+        if name == "baseline":
+            reduction, reduction_ci = 0.0, (0.0, 0.0)
+        elif "decoupled" in p.vs_baseline:
+            diff = p.vs_baseline["decoupled"]
+            reduction = -float(diff["mean_difference"])
+            lo, hi = diff["ci"]
+            reduction_ci = (-float(hi), -float(lo))
+        else:
+            reduction, reduction_ci = math.nan, (math.nan, math.nan)
+        indicators: dict[str, dict[str, Any]] = {}
+        for ind in results.model.indicator_names:
+            entry: dict[str, Any] = {"mean": p.indicators[ind]["mean"]}
+            if name == "baseline":
+                entry.update(mean_difference=0.0, ci=[0.0, 0.0])
+            elif ind in p.vs_baseline:
+                entry.update(
+                    mean_difference=p.vs_baseline[ind]["mean_difference"],
+                    ci=list(p.vs_baseline[ind]["ci"]),
+                )
+            indicators[ind] = entry
+        rows.append(
+            {
+                "policy": name,
+                "label": labels.get(
+                    name, " + ".join(labels.get(part, part) for part in name.split("+"))
+                )
+                if name != "baseline"
+                else "no change",
+                "p_decoupling": p.p_decoupling,
+                "p_decoupling_ci": list(p.p_decoupling_ci),
+                "reduction": reduction,
+                "reduction_ci": list(reduction_ci),
+                "significant": name != "baseline" and (reduction_ci[0] > 0 or reduction_ci[1] < 0),
+                "indicators": indicators,
+            }
+        )
+    order = sorted(
+        range(len(rows)),
+        key=lambda k: (
+            -rows[k]["reduction"] if math.isfinite(rows[k]["reduction"]) else math.inf,
+            k,
+        ),
+    )
+    ranked = [rows[k] for k in order]
+    for rank, row in enumerate(ranked, 1):
+        row["rank"] = rank
+    return ranked

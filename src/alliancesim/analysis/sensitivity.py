@@ -1,0 +1,334 @@
+"""What drives an outcome: variance-based (Sobol) and elementary-effects (Morris) sensitivity.
+
+Both use SALib on the scenario's uncertain parameters in their *unit space* (each parameter's
+quantile in [0, 1]; see :mod:`alliancesim.analysis.experiments`): SALib samples points in the
+unit cube, the model is run at each (every point on the same replicate event streams), and
+SALib estimates the indices.
+
+- **Sobol** (Saltelli 2010 design, Jansen estimators in SALib): the first-order index S1 of a
+  parameter is the share of the outcome's variance it explains alone; the total index ST the
+  share it explains including all its interactions. Intervals are SALib's bootstrap 95 %
+  intervals. Cost: ``n · (d + 2)`` points for d parameters (or groups).
+- **Morris** (elementary effects, Campolongo's μ*): a cheap screening; μ* is the mean absolute
+  change of the outcome per unit step of a parameter's quantile, σ the spread of the effects
+  (high σ: nonlinear or interacting). Cost: ``n · (d + 1)`` points.
+
+Parameters may be grouped (``groups="entry"``: all numbers of one scenario entry, such as one
+rule or one actor's stance, form one group), which makes the cost depend on the number of
+entries rather than of numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from alliancesim.analysis.experiments import DEFAULT_REPLICATES, Experiments
+from alliancesim.errors import InputError
+from alliancesim.scenario.schema import Scenario
+
+__all__ = [
+    "DEFAULT_MORRIS_TRAJECTORIES",
+    "DEFAULT_SOBOL_N",
+    "GROUPING_THRESHOLD",
+    "SensitivityResult",
+    "group_of",
+    "morris_screening",
+    "sensitivity_figure",
+    "sobol_indices",
+]
+
+DEFAULT_SOBOL_N = 256
+"""Saltelli base sample size (a power of two, as Sobol' sequences need)."""
+DEFAULT_MORRIS_TRAJECTORIES = 20
+GROUPING_THRESHOLD = 24
+"""With ``groups="auto"``, parameters are grouped by entry when there are more than this many."""
+Grouping = Literal["auto", "none", "entry"]
+
+
+def group_of(parameter: str) -> str:
+    """The scenario entry a parameter belongs to (``rules.fear_from_cut.weight`` → ``rules.fear_from_cut``)."""
+    kind, _, rest = parameter.partition(".")
+    if kind in ("policy", "param"):
+        return parameter
+    if kind == "issues":
+        parts = rest.split(".")
+        # issues.<I>.positions.<A>.position → issues.<I>.positions.<A>; issues.<I>.status_quo → itself
+        return ".".join(["issues", *parts[:3]]) if len(parts) >= 4 else parameter
+    if kind == "actions":
+        return "actions." + rest.split(".")[0]
+    head, _, _ = parameter.rpartition(".")
+    return head or parameter
+
+
+@dataclass
+class SensitivityResult:
+    """Sensitivity indices of one outcome to the scenario's uncertain parameters (or groups)."""
+
+    method: Literal["sobol", "morris"]
+    scenario: str
+    policy: str
+    measure: str
+    at: str
+    n: int
+    replicates: int
+    seed: int
+    evaluations: int
+    names: list[str]
+    members: dict[str, list[str]]  # factor -> parameters in it
+    indices: dict[str, dict[str, float]]  # factor -> S1, S1_conf, ST, ST_conf | mu_star, …
+    outcome_mean: float
+    outcome_sd: float
+    elapsed: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ranking(self) -> list[str]:
+        """Factors from most to least influential (by ST for Sobol, μ* for Morris)."""
+        key = "ST" if self.method == "sobol" else "mu_star"
+        return sorted(
+            self.names,
+            key=lambda n: -(v if math.isfinite(v := self.indices[n][key]) else -math.inf),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form; ``factors`` are sorted from most to least influential."""
+        return {
+            "method": self.method,
+            "scenario": self.scenario,
+            "policy": self.policy,
+            "measure": self.measure,
+            "at": self.at,
+            "n": self.n,
+            "replicates": self.replicates,
+            "seed": self.seed,
+            "evaluations": self.evaluations,
+            "outcome_mean": _finite(self.outcome_mean),
+            "outcome_sd": _finite(self.outcome_sd),
+            "elapsed_seconds": round(self.elapsed, 3),
+            "notes": self.notes,
+            "factors": [
+                {
+                    "name": name,
+                    "parameters": self.members[name],
+                    **{k: _finite(v) for k, v in self.indices[name].items()},
+                }
+                for name in self.ranking
+            ],
+        }
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _problem(names: list[str], grouping: Grouping) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    use_groups = grouping == "entry" or (grouping == "auto" and len(names) > GROUPING_THRESHOLD)
+    problem: dict[str, Any] = {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [[0.0, 1.0]] * len(names),
+    }
+    if not use_groups:
+        return problem, {n: [n] for n in names}
+    groups = [group_of(n) for n in names]
+    problem["groups"] = groups
+    members: dict[str, list[str]] = {}
+    for name, group in zip(names, groups, strict=True):
+        members.setdefault(group, []).append(name)
+    return problem, members
+
+
+def _experiments(
+    scenario: Scenario, measure: str, policy: str, at: str | int, replicates: int, seed: int
+) -> Experiments:
+    experiments = Experiments(
+        scenario, (measure,), policy=policy, at=at, replicates=replicates, seed=seed
+    )
+    if len(experiments.space) == 0:
+        raise InputError.single(
+            "--indicator", f"scenario {scenario.id!r} has no uncertain parameters under {policy!r}"
+        )
+    return experiments
+
+
+def _at_label(experiments: Experiments) -> str:
+    from alliancesim.analysis.experiments import measure_step
+
+    return experiments.model.clock.label(measure_step(experiments.model, experiments.at))
+
+
+def sobol_indices(
+    scenario: Scenario,
+    measure: str = "decoupled",
+    *,
+    n: int = DEFAULT_SOBOL_N,
+    policy: str = "baseline",
+    at: str | int = "horizon",
+    replicates: int = DEFAULT_REPLICATES,
+    seed: int = 0,
+    groups: Grouping = "auto",
+    workers: int = 1,
+) -> SensitivityResult:
+    """First-order and total Sobol indices of ``measure`` at ``at`` under ``policy``.
+
+    For ``decoupled`` the outcome is P(decoupling by ``at``) over the replicate event streams.
+    """
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+
+    if n < 2 or n & (n - 1):
+        raise InputError.single("--n", f"the Sobol base sample must be a power of two ≥ 2, got {n}")
+    started = time.perf_counter()
+    experiments = _experiments(scenario, measure, policy, at, replicates, seed)
+    names = list(experiments.space.names)
+    problem, members = _problem(names, groups)
+    X = sobol_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=seed)
+    Y = experiments.evaluate_unit(X, workers=workers)[:, 0]
+    factors = list(members)
+    notes: list[str] = []
+    if float(np.var(Y)) == 0.0:
+        notes.append(f"{measure} does not vary over the sample (always {Y[0]:g}): no indices")
+        indices = {f: dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf"), math.nan) for f in factors}
+    else:
+        res = sobol_analyze.analyze(
+            problem, Y, calc_second_order=False, num_resamples=200, conf_level=0.95, seed=seed
+        )
+        indices = {
+            f: {
+                "S1": float(res["S1"][k]),
+                "S1_conf": float(res["S1_conf"][k]),
+                "ST": float(res["ST"][k]),
+                "ST_conf": float(res["ST_conf"][k]),
+            }
+            for k, f in enumerate(factors)
+        }
+    return SensitivityResult(
+        method="sobol",
+        scenario=scenario.id,
+        policy=policy,
+        measure=measure,
+        at=_at_label(experiments),
+        n=n,
+        replicates=replicates,
+        seed=seed,
+        evaluations=int(Y.shape[0]),
+        names=factors,
+        members=members,
+        indices=indices,
+        outcome_mean=float(np.mean(Y)),
+        outcome_sd=float(np.std(Y)),
+        elapsed=time.perf_counter() - started,
+        notes=notes,
+    )
+
+
+def morris_screening(
+    scenario: Scenario,
+    measure: str = "decoupled",
+    *,
+    n: int = DEFAULT_MORRIS_TRAJECTORIES,
+    policy: str = "baseline",
+    at: str | int = "horizon",
+    replicates: int = DEFAULT_REPLICATES,
+    seed: int = 0,
+    groups: Grouping = "auto",
+    levels: int = 4,
+    workers: int = 1,
+) -> SensitivityResult:
+    """Morris elementary effects (μ*, σ, μ) of ``measure`` over ``n`` trajectories."""
+    from SALib.analyze import morris as morris_analyze
+    from SALib.sample import morris as morris_sample
+
+    if n < 2:
+        raise InputError.single("--n", f"Morris needs at least 2 trajectories, got {n}")
+    started = time.perf_counter()
+    experiments = _experiments(scenario, measure, policy, at, replicates, seed)
+    names = list(experiments.space.names)
+    problem, members = _problem(names, groups)
+    X = morris_sample.sample(problem, n, num_levels=levels, seed=seed)
+    Y = experiments.evaluate_unit(X, workers=workers)[:, 0]
+    res = morris_analyze.analyze(
+        problem, X, Y, num_resamples=200, conf_level=0.95, num_levels=levels, seed=seed
+    )
+    factors = list(members)
+    indices = {
+        f: {
+            "mu_star": float(res["mu_star"][k]),
+            "mu_star_conf": float(res["mu_star_conf"][k]),
+            "mu": float(res["mu"][k]),
+            "sigma": float(res["sigma"][k]),
+        }
+        for k, f in enumerate(factors)
+    }
+    notes = []
+    if float(np.var(Y)) == 0.0:
+        notes.append(f"{measure} does not vary over the sample (always {Y[0]:g})")
+    return SensitivityResult(
+        method="morris",
+        scenario=scenario.id,
+        policy=policy,
+        measure=measure,
+        at=_at_label(experiments),
+        n=n,
+        replicates=replicates,
+        seed=seed,
+        evaluations=int(Y.shape[0]),
+        names=factors,
+        members=members,
+        indices=indices,
+        outcome_mean=float(np.mean(Y)),
+        outcome_sd=float(np.std(Y)),
+        elapsed=time.perf_counter() - started,
+        notes=notes,
+    )
+
+
+def sensitivity_figure(result: SensitivityResult, *, top: int = 20) -> Any:
+    """A Plotly figure: Sobol S1 and ST bars with intervals, or Morris μ* against σ."""
+    import plotly.graph_objects as go
+
+    names = result.ranking[:top][::-1]  # largest at the top of a horizontal bar chart
+    title = (
+        f"{result.scenario}: what drives {result.measure} at {result.at} "
+        f"({result.policy}, {result.method}, {result.evaluations:,} runs × {result.replicates})"
+    )
+    if result.method == "sobol":
+        fig = go.Figure()
+        for key, label in (("S1", "first order S1"), ("ST", "total ST")):
+            fig.add_bar(
+                y=names,
+                x=[result.indices[n][key] for n in names],
+                error_x={
+                    "type": "data",
+                    "array": [result.indices[n][f"{key}_conf"] for n in names],
+                },
+                orientation="h",
+                name=label,
+            )
+        fig.update_layout(barmode="group", xaxis_title="share of variance", title=title)
+    else:
+        fig = go.Figure(
+            go.Scatter(
+                x=[result.indices[n]["mu_star"] for n in names],
+                y=[result.indices[n]["sigma"] for n in names],
+                error_x={
+                    "type": "data",
+                    "array": [result.indices[n]["mu_star_conf"] for n in names],
+                },
+                mode="markers+text",
+                text=names,
+                textposition="top center",
+            )
+        )
+        fig.update_layout(
+            xaxis_title="μ* (mean |elementary effect| per unit quantile step)",
+            yaxis_title="σ (nonlinearity / interactions)",
+            title=title,
+        )
+    fig.update_layout(height=max(400, 28 * len(names) + 150), template="plotly_white")
+    return fig

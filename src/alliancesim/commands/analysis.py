@@ -1,0 +1,616 @@
+"""`claims`, `compare`, `sensitivity`, `discover`: the analysis commands.
+
+- ``claims``: does each of the seeds' claims hold, and where does it fail?
+- ``compare``: which recommendation lowers P(decoupling) the most?
+- ``sensitivity``: which uncertain parameters drive an outcome (Sobol or Morris, SALib)?
+- ``discover``: in which parameter ranges does an outcome happen (PRIM)?
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from alliancesim.errors import InputError
+from alliancesim.results import Results
+from alliancesim.runner import DEFAULT_MEMBERS, DEFAULT_SCENARIO
+from alliancesim.scenario.schema import Scenario
+
+__all__ = ["claims", "compare", "discover", "sensitivity"]
+
+ScenarioArg = Annotated[str, typer.Argument(help="Built-in scenario id or a scenario TOML file.")]
+MembersOpt = Annotated[
+    int, typer.Option("--members", "-n", help="Ensemble members (plausible worlds).")
+]
+SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed, same results.")]
+WorkersOpt = Annotated[int, typer.Option(help="Worker processes on this machine.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+PlotOpt = Annotated[
+    Path | None, typer.Option("--plot", help="Also write an interactive plot to this HTML file.")
+]
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _load(reference: str) -> Scenario:
+    from alliancesim.scenario.loader import load_scenario
+
+    return load_scenario(reference)
+
+
+def _check_common(members: int | None = None, workers: int = 1) -> None:
+    if members is not None and members < 1:
+        raise InputError.single("--members", f"members must be at least 1, got {members}")
+    if workers < 1:
+        raise InputError.single("--workers", f"workers must be at least 1, got {workers}")
+
+
+def _simulate(
+    scenario: Scenario,
+    policies: Sequence[str],
+    members: int,
+    seed: int,
+    workers: int,
+    *,
+    quiet: bool,
+    record: str = "all",
+) -> Results:
+    """Run the ensemble with a progress bar on stderr."""
+    from alliancesim.runner import run as run_ensemble
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]simulating[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("blocks"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet or not console.is_terminal,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("run", total=None)
+        return run_ensemble(
+            scenario,
+            policies=list(policies),
+            members=members,
+            seed=seed,
+            workers=workers,
+            record=record,
+            on_block=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+
+
+def _write_plot(fig: Any, path: Path) -> None:
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise InputError.single(
+            "--plot", f"the plot is an HTML file: give a name ending in .html, got {path}"
+        )
+    try:
+        fig.write_html(str(path), include_plotlyjs=True, full_html=True)
+    except OSError as exc:
+        raise InputError.single("--plot", f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _pct(x: float) -> str:
+    return "—" if x is None or not math.isfinite(x) else f"{100 * x:.1f} %"
+
+
+def _interval(ci: Sequence[float], scale: float = 100.0, unit: str = "") -> str:
+    lo, hi = ci
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return "—"
+    return f"[{scale * lo:.1f}, {scale * hi:.1f}]{unit}"
+
+
+def _echo_json(payload: dict[str, Any]) -> None:
+    typer.echo(json.dumps(payload, indent=2, allow_nan=False, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON: {value!r}")
+
+
+def _clean(payload: Any) -> Any:
+    """NaN and infinity become null (JSON has neither)."""
+    if isinstance(payload, float):
+        return payload if math.isfinite(payload) else None
+    if isinstance(payload, dict):
+        return {k: _clean(v) for k, v in payload.items()}
+    if isinstance(payload, list | tuple):
+        return [_clean(v) for v in payload]
+    return payload
+
+
+_VERDICT_STYLE = {"supported": "green", "contested": "yellow", "rejected": "red"}
+
+
+# --------------------------------------------------------------------------------------------
+# claims
+
+
+def claims(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    members: MembersOpt = DEFAULT_MEMBERS,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = 1,
+    margin: Annotated[
+        float,
+        typer.Option(help="Verdict margin m: supported if the share's lower bound > 0.5 + m."),
+    ] = 0.1,
+    discover: Annotated[
+        bool, typer.Option("--discover/--no-discover", help="Search PRIM boxes where claims fail.")
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Test every claim of a scenario on paired members: share, verdict, and where it fails."""
+    from alliancesim.claims import check_claims, claim_policies, verdict_rule
+
+    _check_common(members, workers)
+    if not 0 <= margin < 0.5:
+        raise InputError.single("--margin", f"margin must lie in [0, 0.5), got {margin}")
+    loaded = _load(scenario)
+    if not loaded.claims:
+        if as_json:
+            _echo_json({"scenario": loaded.id, "claims": []})
+        else:
+            Console().print(f"{loaded.id} has no claims to test.")
+        return
+    results = _simulate(
+        loaded, claim_policies(loaded.claims), members, seed, workers, quiet=as_json
+    )
+    verdicts = check_claims(results, discover=discover, margin=margin)
+    if as_json:
+        _echo_json(
+            _clean(
+                {
+                    "scenario": loaded.id,
+                    "run_id": results.run_id,
+                    "members": results.members,
+                    "seed": results.seed,
+                    "policies": results.policies,
+                    "thresholds": {
+                        "member": verdict_rule("member", margin),
+                        "mean": verdict_rule("mean", margin),
+                    },
+                    "claims": [v.to_dict() for v in verdicts],
+                }
+            )
+        )
+        return
+    out = Console()
+    table = Table(
+        title=f"{loaded.id}: the seeds' claims, {results.members:,} paired members, seed {seed}",
+        title_justify="left",
+        show_lines=True,
+    )
+    table.add_column("claim", overflow="fold", max_width=34)
+    table.add_column("comparison", overflow="fold", max_width=40)
+    table.add_column("holds where the\npolicies differ\n[95 % interval]", justify="right")
+    table.add_column("ties", justify="right")
+    table.add_column("mean difference\n[95 % interval]", justify="right")
+    table.add_column("verdict")
+    for v in verdicts:
+        style = _VERDICT_STYLE[v.verdict]
+        source = (
+            f"\n[dim]{v.seed}[/dim]" if v.seed else (f"\n[dim]{v.source}[/dim]" if v.source else "")
+        )
+        lo, hi = v.share_ci
+        share = (
+            f"{_pct(v.share)}\n[{100 * lo:.1f}, {100 * hi:.1f}]"
+            if v.holds + v.fails
+            else "not tested\n(no member differs)"
+        )
+        md_lo, md_hi = v.mean_difference_ci
+        mean = (
+            f"{v.mean_difference:+.4g}\n[{md_lo:+.4g}, {md_hi:+.4g}]"
+            if math.isfinite(v.mean_difference)
+            else "—"
+        )
+        table.add_row(
+            f"[bold]{v.claim_id}[/bold]\n{v.statement}{source}",
+            v.comparison,
+            share,
+            _pct(v.tie_share),
+            mean,
+            f"[{style}]{v.verdict}[/{style}]" + (" (by mean)" if v.statistic == "mean" else ""),
+        )
+    out.print(table)
+    for v in verdicts:
+        if v.failure_box is None and not v.failure_note:
+            continue
+        style = _VERDICT_STYLE[v.verdict]
+        out.print(
+            f"\n[bold]{v.claim_id}[/bold] ([{style}]{v.verdict}[/{style}]) fails in {v.fails:,} members",
+            highlight=False,
+        )
+        if v.quote:
+            out.print(f"  [dim]“{v.quote}” ({v.seed})[/dim]", highlight=False)
+        if v.failure_box is None:
+            out.print(f"  {v.failure_note}", highlight=False)
+            continue
+        box = v.failure_box
+        out.print(
+            f"  fails mostly where: [bold]{box['description']}[/bold]\n"
+            f"  coverage {box['coverage']:.2f} (share of failures inside), density "
+            f"{box['density']:.2f} (share failing inside, {box['lift'] or 0:.1f}× the overall "
+            f"rate), mass {box['mass']:.2f}; peeling trajectory of {len(box['trajectory'])} boxes",
+            highlight=False,
+        )
+        if box.get("note"):
+            out.print(f"  [yellow]{box['note']}[/yellow]", highlight=False)
+    rule = verdict_rule("member", margin)
+    out.print(
+        f"\nverdicts (statistic member): supported if {rule['supported']}; rejected if "
+        f"{rule['rejected']}; else contested. Ties are {rule['ties']}. "
+        "Statistic mean: supported/rejected if the paired mean difference's 95 % interval lies "
+        "entirely on the expected/other side of 0.",
+        highlight=False,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# compare
+
+
+def compare(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    members: MembersOpt = DEFAULT_MEMBERS,
+    seed: SeedOpt = 0,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--policy", "-p", help="Policy to compare (repeatable; a+b combines). Default: all."
+        ),
+    ] = None,
+    workers: WorkersOpt = 1,
+    indicator: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--indicator",
+            "-i",
+            help="Indicator to show (repeatable). Default: those the decoupling condition "
+            "reads, then those the policies move most, four in all.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rank policies by how much they lower P(decoupling), with paired differences from baseline."""
+    from alliancesim.analysis.compare import rank_policies
+
+    _check_common(members, workers)
+    loaded = _load(scenario)
+    names = list(policy) if policy else list(loaded.policy_ids)
+    known = [i.id for i in loaded.indicators]
+    for name in indicator or []:
+        if name not in known:
+            from alliancesim.scenario.names import suggest
+
+            raise InputError.single(
+                "--indicator",
+                f"unknown indicator {name!r}{suggest(name, known)}; known: {', '.join(known)}",
+            )
+    results = _simulate(loaded, names, members, seed, workers, quiet=as_json, record="indicators")
+    ranking = rank_policies(results)
+    horizon = results.model.clock.label(results.model.horizon)
+    if as_json:
+        _echo_json(
+            _clean(
+                {
+                    "scenario": loaded.id,
+                    "run_id": results.run_id,
+                    "members": results.members,
+                    "seed": results.seed,
+                    "horizon": horizon,
+                    "ranking": ranking,
+                }
+            )
+        )
+        return
+    shown = list(indicator) if indicator else _default_indicators(results, ranking)
+    table = Table(
+        title=f"{loaded.id}: policies ranked by the fall in P(decoupling by {horizon}), "
+        f"{results.members:,} paired members, seed {seed}",
+        title_justify="left",
+    )
+    table.add_column("rank", justify="right")
+    table.add_column("policy", overflow="fold", max_width=30)
+    table.add_column("P(decoupling)\n[95 %]", justify="right")
+    table.add_column("reduction vs baseline\n(paired, pp) [95 %]", justify="right")
+    for name in shown:
+        table.add_column(f"Δ {name}\n[95 %]", justify="right")
+    for row in ranking:
+        p_lo, p_hi = row["p_decoupling_ci"]
+        if row["policy"] == "baseline":
+            reduction = "—"
+        else:
+            mark = "" if row["significant"] else " [dim](n.s.)[/dim]"
+            reduction = f"{100 * row['reduction']:+.1f} {_interval(row['reduction_ci'])}{mark}"
+        cells = []
+        for name in shown:
+            entry = row["indicators"][name]
+            if row["policy"] == "baseline":
+                cells.append(f"{entry['mean']:.3f} (mean)")
+            else:
+                lo, hi = entry["ci"]
+                cells.append(f"{entry['mean_difference']:+.3f}\n[{lo:+.3f}, {hi:+.3f}]")
+        table.add_row(
+            str(row["rank"]),
+            f"{row['policy']}\n[dim]{row['label']}[/dim]",
+            f"{_pct(row['p_decoupling'])}\n[{100 * p_lo:.1f}, {100 * p_hi:.1f}]",
+            reduction,
+            *cells,
+        )
+    Console().print(table)
+
+
+def _default_indicators(results: Results, ranking: list[dict[str, Any]], k: int = 4) -> list[str]:
+    """The indicators the decoupling condition reads, then those the policies move most
+    (largest paired difference relative to the indicator's 5–95 % range under baseline)."""
+    names = results.model.indicator_names
+    condition = results.model.scenario.decoupling.when.names
+    chosen = [n for n in names if n in condition]
+    spread = results.summary().policies["baseline"].indicators
+
+    def moved(name: str) -> float:
+        width = spread[name].get("q95", 0.0) - spread[name].get("q05", 0.0)
+        if not width > 0:
+            return 0.0
+        diffs = [abs(r["indicators"][name].get("mean_difference", 0.0)) for r in ranking]
+        return max(diffs, default=0.0) / width
+
+    rest = sorted((n for n in names if n not in chosen), key=lambda n: -moved(n))
+    return (chosen + rest)[:k]
+
+
+# --------------------------------------------------------------------------------------------
+# sensitivity
+
+
+def sensitivity(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    method: Annotated[
+        str, typer.Option(help="'sobol' (variance-based) or 'morris' (screening).")
+    ] = "sobol",
+    indicator: Annotated[
+        str,
+        typer.Option(
+            help="What to explain: an indicator, a state variable, … or 'decoupled' (P(decoupling))."
+        ),
+    ] = "decoupled",
+    n: Annotated[
+        int | None,
+        typer.Option(
+            "--n",
+            help="Sobol base sample (power of two; default 256) or Morris trajectories (default 20).",
+        ),
+    ] = None,
+    policy: Annotated[str, typer.Option(help="The policy the model runs under.")] = "baseline",
+    at: Annotated[
+        str, typer.Option(help="When: 'horizon', a period such as 2027Q4, or a step.")
+    ] = "horizon",
+    replicates: Annotated[
+        int, typer.Option(help="Event streams per point (shared by all points), averaged.")
+    ] = 8,
+    groups: Annotated[
+        str,
+        typer.Option(
+            help="'auto' (group by scenario entry above 24 parameters), 'entry' or 'none'."
+        ),
+    ] = "auto",
+    seed: SeedOpt = 0,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: 2, or 1 on a single core)."),
+    ] = None,
+    top: Annotated[int, typer.Option(help="How many factors to show.")] = 15,
+    plot: PlotOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What drives an outcome: Sobol first-order and total indices, or Morris μ*, with intervals."""
+    from alliancesim.analysis.sensitivity import (
+        DEFAULT_MORRIS_TRAJECTORIES,
+        DEFAULT_SOBOL_N,
+        morris_screening,
+        sensitivity_figure,
+        sobol_indices,
+    )
+
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    _check_common(None, workers)
+    if method not in ("sobol", "morris"):
+        raise InputError.single("--method", f"method is 'sobol' or 'morris', got {method!r}")
+    if groups not in ("auto", "entry", "none"):
+        raise InputError.single("--groups", f"groups is 'auto', 'entry' or 'none', got {groups!r}")
+    loaded = _load(scenario)
+    at_value: str | int = int(at) if at.isdigit() else at
+    common: dict[str, Any] = {
+        "policy": policy,
+        "at": at_value,
+        "replicates": replicates,
+        "seed": seed,
+        "groups": groups,
+        "workers": workers,
+    }
+    if method == "sobol":
+        result = sobol_indices(loaded, indicator, n=n or DEFAULT_SOBOL_N, **common)
+    else:
+        result = morris_screening(loaded, indicator, n=n or DEFAULT_MORRIS_TRAJECTORIES, **common)
+    if plot is not None:
+        _write_plot(sensitivity_figure(result, top=top), plot)
+    if as_json:
+        _echo_json(_clean(result.to_dict()))
+        return
+    out = Console()
+    what = (
+        f"P({indicator} by {result.at})"
+        if indicator == "decoupled"
+        else f"{indicator} at {result.at}"
+    )
+    table = Table(
+        title=f"{loaded.id}: what drives {what} under {policy} ({method}; "
+        f"{result.evaluations:,} points × {result.replicates} event streams, {result.elapsed:.1f} s)",
+        title_justify="left",
+    )
+    table.add_column("#", justify="right")
+    table.add_column("factor", overflow="fold")
+    if method == "sobol":
+        for head in ("first order S1", "± 95 %", "total ST", "± 95 %"):
+            table.add_column(head, justify="right")
+    else:
+        for head in ("μ*", "± 95 %", "μ", "σ"):
+            table.add_column(head, justify="right")
+    keys = (
+        ("S1", "S1_conf", "ST", "ST_conf")
+        if method == "sobol"
+        else ("mu_star", "mu_star_conf", "mu", "sigma")
+    )
+    for k, name in enumerate(result.ranking[:top], 1):
+        label = name
+        if len(result.members[name]) > 1:
+            label += f" [dim]({len(result.members[name])} numbers)[/dim]"
+        values = [result.indices[name][key] for key in keys]
+        table.add_row(str(k), label, *("—" if not math.isfinite(v) else f"{v:.3f}" for v in values))
+    out.print(table)
+    out.print(
+        f"outcome over the design: mean {result.outcome_mean:.4g}, sd {result.outcome_sd:.4g}",
+        highlight=False,
+    )
+    for note in result.notes:
+        out.print(f"[yellow]{note}[/yellow]", highlight=False)
+    if plot is not None:
+        out.print(f"plot written to {plot}", highlight=False)
+
+
+# --------------------------------------------------------------------------------------------
+# discover
+
+
+def discover(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    outcome: Annotated[
+        str, typer.Option(help="'decoupled', or any recorded quantity with --threshold.")
+    ] = "decoupled",
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Cases of interest: outcome above this (below with --below)."),
+    ] = None,
+    below: Annotated[
+        bool, typer.Option("--below", help="Cases of interest fall below --threshold.")
+    ] = False,
+    policy: Annotated[
+        str, typer.Option(help="The policy whose members are searched.")
+    ] = "baseline",
+    at: Annotated[
+        str, typer.Option(help="When: 'horizon', a period such as 2027Q4, or a step.")
+    ] = "horizon",
+    boxes: Annotated[int, typer.Option(help="How many boxes to find, one after the other.")] = 1,
+    members: MembersOpt = DEFAULT_MEMBERS,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = 1,
+    plot: PlotOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Scenario discovery: the parameter ranges (PRIM boxes) where an outcome happens."""
+    from alliancesim.analysis.discovery import discover as find
+    from alliancesim.analysis.discovery import discovery_figure
+
+    _check_common(members, workers)
+    if boxes < 1:
+        raise InputError.single("--boxes", f"boxes must be at least 1, got {boxes}")
+    if below and threshold is None:
+        raise InputError.single("--below", "--below needs --threshold")
+    loaded = _load(scenario)
+    from alliancesim.model import compile_model
+
+    model = compile_model(loaded)
+    model.policy(policy)
+    record = "indicators" if outcome in (*model.indicator_names, "decoupled") else "all"
+    results = _simulate(loaded, [policy], members, seed, workers, quiet=as_json, record=record)
+    at_value: str | int = int(at) if at.isdigit() else at
+    result = find(
+        results, outcome, policy=policy, at=at_value, threshold=threshold, below=below, boxes=boxes
+    )
+    if plot is not None and result.boxes:
+        _write_plot(
+            discovery_figure(
+                result.boxes[0],
+                title=f"{loaded.id}: where {result.condition} under {policy} — "
+                f"{result.boxes[0].describe()}",
+            ),
+            plot,
+        )
+    if as_json:
+        payload = result.to_dict()
+        payload.update(run_id=results.run_id, seed=seed)
+        _echo_json(_clean(payload))
+        return
+    out = Console()
+    out.print(
+        f"[bold]{loaded.id}[/bold]: {result.condition} under {policy} in {result.cases:,} of "
+        f"{result.members:,} members ({_pct(result.base_density)})",
+        highlight=False,
+    )
+    if not result.boxes:
+        out.print(
+            "no box: too few cases of interest (or nothing varies) to search", highlight=False
+        )
+        return
+    for k, box in enumerate(result.boxes, 1):
+        table = Table(
+            title=f"box {k}: coverage {box.coverage:.2f}, density {box.density:.2f} "
+            f"({box.lift:.1f}× the overall rate), mass {box.mass:.2f} ({box.cases:,} of "
+            f"{box.members:,} members inside are cases)",
+            title_justify="left",
+        )
+        table.add_column("parameter", overflow="fold")
+        table.add_column("box", justify="right")
+        table.add_column("sampled range", justify="right")
+        table.add_column("quasi-p", justify="right")
+        for r in box.restrictions:
+            qps = [q for q in (r["qp_low"], r["qp_high"]) if math.isfinite(q)]
+            table.add_row(
+                r["parameter"],
+                f"{r['low']:.4g} – {r['high']:.4g}",
+                f"{r['full_low']:.4g} – {r['full_high']:.4g}",
+                ", ".join(f"{q:.2g}" for q in qps),
+            )
+        out.print(table)
+        if box.note:
+            out.print(f"[yellow]{box.note}[/yellow]", highlight=False)
+        traj = Table(title="peeling trajectory", title_justify="left", box=None)
+        for head in ("box", "coverage", "density", "mass", "restricted"):
+            traj.add_column(head, justify="right")
+        step = max(1, len(box.trajectory) // 12)
+        shown = sorted(
+            {*range(0, len(box.trajectory), step), box.selected, len(box.trajectory) - 1}
+        )
+        for i in shown:
+            t = box.trajectory[i]
+            mark = " ◀ chosen" if i == box.selected else ""
+            traj.add_row(
+                f"{t['id']}{mark}",
+                f"{t['coverage']:.3f}",
+                f"{t['density']:.3f}",
+                f"{t['mass']:.3f}",
+                str(t["res_dim"]),
+            )
+        out.print(traj)
+    if plot is not None:
+        out.print(f"plot written to {plot}", highlight=False)

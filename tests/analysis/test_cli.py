@@ -1,0 +1,141 @@
+"""The analysis commands end to end: JSON output, plots, and bad input (exit code 2)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from alliancesim.cli import app, main
+
+runner = CliRunner()
+
+
+def _json(args: list[str]) -> dict:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_claims_json(claims_path):
+    out = _json(["claims", str(claims_path), "--members", "400", "--seed", "2", "--json"])
+    verdicts = {c["claim_id"]: c["verdict"] for c in out["claims"]}
+    assert verdicts["always"] == "supported" and verdicts["never"] == "rejected"
+    assert verdicts["idle_ties"] == "contested"
+    box = next(c for c in out["claims"] if c["claim_id"] == "above_05")["failure_box"]
+    assert box["restrictions"][0]["parameter"] == "param.theta"
+    assert out["thresholds"]["member"]["supported_if_lower_bound_above"] == pytest.approx(0.6)
+    assert out["policies"] == ["baseline", "push", "idle", "push+idle"]
+
+
+def test_claims_table_names_the_failure_box(claims_path):
+    result = runner.invoke(
+        app, ["claims", str(claims_path), "--members", "400"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "rejected" in result.stdout
+    assert re.search(r"fails mostly where: param\.theta ≤ 0\.(6[89]|70)", result.stdout)
+    assert "lower bound of the share > 0.6" in result.stdout
+
+
+def test_compare_with_a_combination(ranking_path):
+    out = _json(
+        [
+            "compare",
+            str(ranking_path),
+            "-n",
+            "500",
+            "--policy",
+            "safer+other",
+            "--policy",
+            "riskier",
+            "--json",
+        ]
+    )
+    assert [r["policy"] for r in out["ranking"]] == ["safer+other", "baseline", "riskier"]
+    result = runner.invoke(app, ["compare", str(ranking_path), "-n", "300"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "safest" in result.stdout
+    # default indicators, by the largest paired difference over the baseline 5–95 % range:
+    # other_level (+1 under `other`, range ≈ 0.9) before margin (−0.4 under safest, ≈ 0.9)
+    assert result.stdout.index("Δ other_level") < result.stdout.index("Δ margin")
+
+
+def test_sensitivity_json_and_plot(sensitivity_path, tmp_path):
+    plot = tmp_path / "sobol.html"
+    out = _json(
+        [
+            "sensitivity",
+            str(sensitivity_path),
+            "--indicator",
+            "linear",
+            "--n",
+            "128",
+            "--replicates",
+            "1",
+            "--plot",
+            str(plot),
+            "--json",
+        ]
+    )
+    assert out["factors"][0]["name"] == "param.a"
+    assert plot.exists() and "plotly" in plot.read_text()[:5000].lower()
+    morris = _json(
+        [
+            "sensitivity",
+            str(sensitivity_path),
+            "--method",
+            "morris",
+            "--indicator",
+            "linear",
+            "--json",
+        ]
+    )
+    assert morris["factors"][0]["mu_star"] == pytest.approx(2.0)
+
+
+def test_discover_json_and_table(claims_path, tmp_path):
+    out = _json(["discover", str(claims_path), "-n", "600", "--json"])
+    assert out["boxes"][0]["restrictions"][0]["parameter"] == "param.theta"
+    plot = tmp_path / "prim.html"
+    result = runner.invoke(
+        app,
+        ["discover", str(claims_path), "-n", "600", "--plot", str(plot)],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "◀ chosen" in result.stdout and plot.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sensitivity", "{s}", "--method", "fast"], "--method"),
+        (["sensitivity", "{s}", "--indicator", "cohesoin"], "unknown measure"),
+        (["sensitivity", "{s}", "--n", "100"], "power of two"),
+        (["sensitivity", "{s}", "--indicator", "linear", "--plot", "x.png"], ".html"),
+        (["discover", "{s}", "--outcome", "linear", "-n", "50"], "--threshold"),
+        (["compare", "{s}", "--policy", "nobody", "-n", "50"], "unknown policy"),
+        (["claims", "{s}", "--members", "0"], "members"),
+        (["claims", "no/such/file.toml"], "no/such/file.toml"),
+    ],
+)
+def test_bad_input_exits_with_code_2(sensitivity_path, monkeypatch, capsys, args, message):
+    argv = ["alliancesim", *(a.format(s=sensitivity_path) for a in args)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_compare_rejects_an_unknown_indicator(ranking_path, monkeypatch, capsys):
+    monkeypatch.setattr(
+        sys, "argv", ["alliancesim", "compare", str(ranking_path), "--indicator", "margn"]
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert "did you mean 'margin'" in capsys.readouterr().err
