@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from alliancesim.errors import InputError
 
@@ -30,6 +31,28 @@ def _register() -> None:
 
     app.command("run")(run)
     app.command("bargain")(bargain)
+    from alliancesim.scenario.commands import scenarios, show, validate
+
+    for command in (scenarios, show, validate):
+        app.command(command.__name__)(command)
+    from alliancesim.commands.analysis import claims, compare, discover, sensitivity
+
+    for command in (claims, compare, sensitivity, discover):
+        app.command(command.__name__)(command)
+    from alliancesim.commands.history import backtest, calibrate
+
+    app.command("backtest")(backtest)
+    app.command("calibrate")(calibrate)
+    from alliancesim.commands.store import delete, export, report, runs, show_run
+
+    app.command("runs")(runs)
+    app.command("show-run")(show_run)
+    app.command("export")(export)
+    app.command("delete")(delete)
+    app.command("report")(report)
+    from alliancesim.commands.serve import serve
+
+    app.command("serve")(serve)
 
 
 _register()
@@ -41,7 +64,7 @@ def main() -> None:
         app(standalone_mode=False)
     except InputError as exc:
         for problem in exc.problems:
-            err_console.print(f"[red]error[/red] {problem}", highlight=False, markup=True)
+            err_console.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)
         sys.exit(2)
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))

@@ -1,0 +1,90 @@
+"""Back-tests and calibration: how long they take on the built-in episodes.
+
+Prints two tables:
+
+1. ``backtest`` per built-in episode: wall time for an ensemble of members (simulation and
+   quantiles), and member-steps per second;
+2. ``history_match`` on all built-in episodes: per wave, points × replicates × episodes simulated,
+   wall time, simulated member-steps per second, and the share of points not ruled out.
+
+``--quick`` runs smaller sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from itertools import pairwise
+
+from rich.console import Console
+from rich.table import Table
+
+from alliancesim.analysis.backtest import backtest
+from alliancesim.analysis.calibrate import Wave, history_match
+from alliancesim.commands.history import builtin_episodes
+from alliancesim.scenario import load_scenario
+
+
+def main() -> None:
+    """Time back-tests and a calibration on the built-in episodes and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    args = parser.parse_args()
+    members = 2000 if args.quick else 20000
+    points, replicates, waves = (500, 4, 2) if args.quick else (4000, 8, 4)
+    episodes = [load_scenario(e) for e in builtin_episodes()]
+    console = Console()
+
+    table = Table(title=f"backtest, {members:,} members", title_justify="left")
+    for column in ("episode", "steps", "changes", "seconds", "member-steps/s"):
+        table.add_column(column, justify="right" if column != "episode" else "left")
+    for scenario in episodes:
+        backtest(scenario, members=64)  # warm-up (compilation, imports)
+        start = time.perf_counter()
+        result = backtest(scenario, members=members)
+        elapsed = time.perf_counter() - start
+        steps = scenario.scenario.horizon
+        table.add_row(
+            scenario.id,
+            str(steps),
+            str(len(result.checks)),
+            f"{elapsed:.2f}",
+            f"{members * steps / elapsed:,.0f}",
+        )
+    console.print(table)
+
+    steps = sum(s.scenario.horizon for s in episodes)
+    times: list[float] = [time.perf_counter()]
+    done: list[Wave] = []
+
+    def on_wave(wave: Wave) -> None:
+        times.append(time.perf_counter())
+        done.append(wave)
+
+    calibration = history_match(
+        episodes, points=points, replicates=replicates, waves=waves, seed=0, on_wave=on_wave
+    )
+    table = Table(
+        title=(
+            f"history_match on {len(episodes)} episodes ({len(calibration.dimensions)} parameters), "
+            f"{points:,} points x {replicates} replicates per wave"
+        ),
+        title_justify="left",
+    )
+    for column in ("wave", "members simulated", "seconds", "member-steps/s", "not ruled out"):
+        table.add_column(column, justify="right")
+    for wave, (t0, t1) in zip(done, pairwise(times), strict=True):
+        simulated = wave.points * replicates * len(episodes)
+        table.add_row(
+            str(wave.index),
+            f"{simulated:,}",
+            f"{t1 - t0:.2f}",
+            f"{wave.points * replicates * steps / (t1 - t0):,.0f}",
+            f"{wave.non_implausible:,} ({100 * wave.non_implausible / wave.points:.1f} %)",
+        )
+    console.print(table)
+    console.print(f"total {times[-1] - times[0]:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

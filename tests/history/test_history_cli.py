@@ -1,0 +1,110 @@
+"""`alliancesim backtest` and `alliancesim calibrate` end to end: tables, JSON, files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from alliancesim.cli import app, main
+from alliancesim.scenario import load_scenario, scenario_parameters
+
+runner = CliRunner()
+
+
+def _json(args: list[str]) -> dict:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_backtest_json(linear_episode_path):
+    out = _json(["backtest", str(linear_episode_path), "-n", "1000", "--json"])
+    (episode,) = out["episodes"]
+    assert episode["episode"] == "linear-episode" and episode["members"] == 1000
+    first = episode["changes"][0]
+    assert first["indicator"] == "level.A" and (first["from"], first["to"]) == ("2019Q4", "2020Q3")
+    assert first["observed_change"] == pytest.approx(1.0)
+    assert first["simulated_change"]["q50"] == pytest.approx(1.0, abs=0.01)
+    assert episode["summary"]["direction_agrees"] == 2
+
+
+def test_backtest_table(toy_episode_path):
+    result = runner.invoke(app, ["backtest", str(toy_episode_path), "-n", "300"])
+    assert result.exit_code == 0, result.output
+    assert "toy-episode" in result.stdout and "fear_pct" in result.stdout
+    assert "direction agrees 3/3" in result.stdout
+
+
+def test_calibrate_writes_an_includable_module(toy_episode_path, tmp_path):
+    out = tmp_path / "cal.toml"
+    args = ["calibrate", str(toy_episode_path), "--points", "800", "--replicates", "4"]
+    payload = _json([*args, "--waves", "2", "--out", str(out), "--json"])
+    assert payload["method"] == "history matching" and payload["status"] == "ok"
+    assert payload["written"]["file"] == str(out)
+    assert payload["written"]["module"] == "calibrated_toy_episode"
+    assert "rules.fear_from_cut.weight" in payload["written"]["parameters"]
+    text = out.read_text()
+    assert "[[overrides]]" in text and 'id = "calibrated_toy_episode"' in text
+    # a scenario including the file samples the calibrated range
+    scenario = toy_episode_path.read_text().replace(
+        "horizon = 8\n", f'horizon = 8\ninclude = ["{out}"]\n', 1
+    )
+    (tmp_path / "toy.toml").write_text(scenario)
+    spec = scenario_parameters(load_scenario(tmp_path / "toy.toml"))["rules.fear_from_cut.weight"]
+    entry = next(p for p in payload["parameters"] if p["parameter"] == "rules.fear_from_cut.weight")
+    assert spec.value.low == pytest.approx(entry["calibrated_range"][0], rel=1e-5)
+    assert spec.value.high == pytest.approx(entry["calibrated_range"][1], rel=1e-5)
+
+
+def test_calibrate_table_and_module_filter(toy_episode_path, tmp_path):
+    module = tmp_path / "rules.toml"
+    module.write_text(
+        '[module]\nid = "rules"\ntitle = "r"\n\n[[rules]]\nid = "fear_from_cut"\n'
+        'target = "fear_abandonment.ROK"\ndriver = "event.cut"\nweight = 0.1\n'
+    )
+    out = tmp_path / "cal.toml"
+    args = [
+        "calibrate",
+        str(toy_episode_path),
+        "--points",
+        "800",
+        "--replicates",
+        "4",
+        "--waves",
+        "2",
+    ]
+    result = runner.invoke(
+        app, [*args, "--out", str(out), "--module", str(module)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "rules.fear_from_cut.weight" in result.stdout
+        and "wrote 1 calibrated range" in result.stdout
+    )
+    assert out.read_text().count("[[overrides]]") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["backtest", "{plain}"], "no two observations"),
+        (["backtest", "{toy}", "--members", "1"], "members must be at least 2"),
+        (["calibrate", "{toy}", "--points", "1", "--out", "{tmp}/x.toml"], "--points"),
+        (["calibrate", "{toy}", "--module-id", "Bad-Id", "--out", "{tmp}/x.toml"], "--module-id"),
+        (["calibrate", "{toy}", "--module", "{toy}", "--out", "{tmp}/x.toml"], "no module table"),
+        (["calibrate", "{toy}", "-e", "{plain}", "--out", "{tmp}/x.toml"], "nothing to match"),
+        (["calibrate", "{toy}", "--out", "{toy}"], "use --force"),
+    ],
+)
+def test_bad_input_exits_2(
+    args, message, toy_episode_path, plain_scenario_path, tmp_path, monkeypatch, capsys
+):
+    paths = {"toy": toy_episode_path, "plain": plain_scenario_path, "tmp": tmp_path}
+    monkeypatch.setattr(sys, "argv", ["alliancesim", *(a.format(**paths) for a in args)])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err.replace("\n", " ")
