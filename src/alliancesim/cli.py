@@ -59,22 +59,13 @@ _register()
 
 
 def main() -> None:
-    """Entry point: run the CLI and turn input errors into a readable list and exit code 2."""
+    """Entry point: run the CLI; input errors become a readable list and exit code 2.
+
+    Usage errors (unknown options, bad option values) are Typer's: a message and exit code 2.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except InputError as exc:
         for problem in exc.problems:
             err_console.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)
         sys.exit(2)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code if isinstance(code, int) else 0)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError | click.exceptions.BadParameter):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
