@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,7 @@ MAX_LENGTH = 2000
 """Longest expression accepted, in characters."""
 MAX_EXPONENT = 16.0
 """Largest absolute literal exponent accepted in ``a ** k``."""
-MAX_DEPTH = 60
+MAX_DEPTH = 200
 """Deepest nesting accepted."""
 
 FUNCTIONS: dict[str, tuple[int, int]] = {
@@ -91,6 +92,41 @@ _BINARY = {
     ast.Mult: np.multiply,
     ast.Div: np.divide,
 }
+_SYMBOLS: dict[type, str] = {
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.Invert: "~",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+}
+_FORBIDDEN: dict[type, str] = {
+    ast.Subscript: "subscripts (a[...]) are not allowed",
+    ast.Slice: "slices are not allowed",
+    ast.Lambda: "lambdas are not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.NamedExpr: "assignments (:=) are not allowed",
+    ast.JoinedStr: "strings (f-strings) are not allowed",
+    ast.FormattedValue: "strings (f-strings) are not allowed",
+    ast.Tuple: "tuples are not allowed",
+    ast.List: "lists are not allowed",
+    ast.Dict: "dicts are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.Starred: "starred expressions are not allowed",
+    ast.Await: "await is not allowed",
+    ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
+}
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -126,11 +162,13 @@ def parse_expression(text: str) -> ParsedExpression:
     if not text.strip():
         raise ExpressionError(text, "empty expression")
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
         raise ExpressionError(text, f"syntax error ({exc.msg})") from None
     except (ValueError, RecursionError, MemoryError):
-        raise ExpressionError(text, "expression cannot be parsed") from None
+        raise ExpressionError(text, "expression too complex to parse") from None
     names: set[str] = set()
     _check(text, tree, names, 0)
     return ParsedExpression(text, tree, frozenset(names))
@@ -143,8 +181,14 @@ def _check(text: str, node: ast.expr, names: set[str], depth: int) -> None:
     if isinstance(node, ast.Constant):
         if type(node.value) is bool:
             return
+        if isinstance(node.value, str):
+            raise ExpressionError(
+                text, f"strings are not allowed ({node.value!r}); names are written without quotes"
+            )
         if type(node.value) not in (int, float):
-            raise ExpressionError(text, f"only numbers are allowed as constants, not {node.value!r}")
+            raise ExpressionError(
+                text, f"only numbers are allowed as constants, not {node.value!r}"
+            )
         try:
             finite = math.isfinite(float(node.value))
         except OverflowError:
@@ -176,13 +220,13 @@ def _check(text: str, node: ast.expr, names: set[str], depth: int) -> None:
             _check(text, node.left, names, d)
             return
         if type(node.op) not in _BINARY:
-            raise ExpressionError(text, f"operator {type(node.op).__name__} is not allowed")
+            raise ExpressionError(text, f"operator {_symbol(node.op)} is not allowed")
         _check(text, node.left, names, d)
         _check(text, node.right, names, d)
         return
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
-            raise ExpressionError(text, f"operator {type(node.op).__name__} is not allowed")
+            raise ExpressionError(text, f"operator {_symbol(node.op)} is not allowed")
         _check(text, node.operand, names, d)
         return
     if isinstance(node, ast.BoolOp):
@@ -192,7 +236,9 @@ def _check(text: str, node: ast.expr, names: set[str], depth: int) -> None:
     if isinstance(node, ast.Compare):
         for op in node.ops:
             if type(op) not in _COMPARE:
-                raise ExpressionError(text, f"comparison {type(op).__name__} is not allowed")
+                raise ExpressionError(
+                    text, f"comparison {_symbol(op)!r} is not allowed (use < <= > >= == !=)"
+                )
         _check(text, node.left, names, d)
         for comparator in node.comparators:
             _check(text, comparator, names, d)
@@ -204,7 +250,10 @@ def _check(text: str, node: ast.expr, names: set[str], depth: int) -> None:
         return
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            shown = _dotted(node.func) or type(node.func).__name__
+            shown = _dotted(node.func)
+            if shown is None:
+                _check(text, node.func, set(), d)  # says what is wrong with the callee
+                raise ExpressionError(text, "only the functions of the language can be called")
             allowed = ", ".join(sorted(FUNCTIONS))
             raise ExpressionError(text, f"call of {shown!r} is not allowed (functions: {allowed})")
         if node.keywords:
@@ -220,17 +269,12 @@ def _check(text: str, node: ast.expr, names: set[str], depth: int) -> None:
                 raise ExpressionError(text, "starred arguments are not allowed")
             _check(text, arg, names, d)
         return
-    kind = {
-        ast.Subscript: "subscripts",
-        ast.Lambda: "lambdas",
-        ast.ListComp: "comprehensions",
-        ast.SetComp: "comprehensions",
-        ast.DictComp: "comprehensions",
-        ast.GeneratorExp: "comprehensions",
-        ast.NamedExpr: "assignments",
-        ast.JoinedStr: "strings",
-    }.get(type(node), type(node).__name__)
-    raise ExpressionError(text, f"{kind} are not allowed" if kind.endswith("s") else f"{kind} not allowed")
+    reason = _FORBIDDEN.get(type(node), f"{type(node).__name__} is not allowed")
+    raise ExpressionError(text, reason)
+
+
+def _symbol(op: ast.AST) -> str:
+    return _SYMBOLS.get(type(op), type(op).__name__)
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,11 +331,7 @@ def _compile(node: ast.expr, lookup: Callable[[str], Resolver]) -> Callable[[Any
         if isinstance(node.op, ast.Pow):
             exponent = _literal_number(node.right)
             assert exponent is not None
-            if exponent == 2.0:
-                return lambda ctx: np.square(left(ctx))
-            if exponent == 1.0:
-                return left
-            return lambda ctx: np.power(left(ctx), exponent)
+            return _power(left, exponent)
         right = _compile(node.right, lookup)
         op = _BINARY[type(node.op)]
         if op is np.divide:
@@ -329,7 +369,12 @@ def _compile(node: ast.expr, lookup: Callable[[str], Resolver]) -> Callable[[Any
         return compare
     if isinstance(node, ast.IfExp):
         test, body, orelse = (_compile(n, lookup) for n in (node.test, node.body, node.orelse))
-        return lambda ctx: np.where(_truth(test(ctx)), body(ctx), orelse(ctx))
+
+        def choose(ctx: Any) -> Value:
+            result = np.where(_truth(test(ctx)), body(ctx), orelse(ctx))
+            return result if np.ndim(result) else float(result)
+
+        return choose
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)
         args = [_compile(a, lookup) for a in node.args]
@@ -359,8 +404,38 @@ def _compile(node: ast.expr, lookup: Callable[[str], Resolver]) -> Callable[[Any
     raise AssertionError(f"unchecked node {type(node).__name__}")  # parse_expression forbids it
 
 
+def _power(base: Callable[[Any], Value], exponent: float) -> Callable[[Any], Value]:
+    """``base ** exponent``, total like the other operations.
+
+    A fractional exponent reads the base clamped to ≥ 0 (no complex results); a negative
+    exponent gives 0 where the base is 0 (as division by zero does).
+    """
+    if exponent == 1.0:
+        return base
+    if exponent == 0.0:
+        return lambda ctx: _ones_like(base(ctx))
+    integral = float(exponent).is_integer()
+
+    def power(ctx: Any) -> Value:
+        value = base(ctx)
+        if not integral:
+            value = np.maximum(value, 0.0)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            result = np.power(np.asarray(value, dtype=np.float64), exponent)
+        if exponent < 0:
+            result = np.where(np.equal(value, 0.0), 0.0, result)
+        return result if np.ndim(result) else float(result)
+
+    return power
+
+
+def _ones_like(value: Value) -> Value:
+    return np.ones(np.shape(value)) if np.ndim(value) else 1.0
+
+
 def _safe_divide(numerator: Value, denominator: Value) -> Value:
     """Division that gives 0 where the denominator is 0 (a model quantity, never an error)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         result = np.divide(numerator, denominator)
-    return np.where(np.equal(denominator, 0.0), 0.0, result)
+    result = np.where(np.equal(denominator, 0.0), 0.0, result)
+    return result if np.ndim(result) else float(result)

@@ -15,6 +15,7 @@ may override by name. The names:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,52 +30,87 @@ __all__ = ["ParameterSpec", "scenario_parameters"]
 
 @dataclass(frozen=True)
 class ParameterSpec:
-    """One number of the scenario: its name, distribution, and the entry and field that hold it."""
+    """One number of the scenario: its name, distribution, the entry and field that hold it,
+    and the range its values must lie in (e.g. [0, 1] for a probability)."""
 
     name: str
     value: Uncertain
     entry: Entry
     field: str
+    bounds: tuple[float, float] = (-math.inf, math.inf)
+    positive: bool = False
 
     @property
     def source(self) -> object:
         """The provenance of this number."""
         return self.entry.source_of(self.field)
 
+    def problem(self, value: Uncertain | None = None) -> str | None:
+        """Why ``value`` (default: the scenario's own) cannot be this parameter, or None if it can."""
+        lo, hi = (self.value if value is None else value).support
+        low, high = self.bounds
+        if self.positive and lo <= 0:
+            return f"must be positive, got {_shown(lo, hi)}"
+        if lo < low or hi > high:
+            if low == 0 and high == math.inf:
+                return f"must not be negative, got {_shown(lo, hi)}"
+            return f"must lie in [{low:g}, {high:g}], got {_shown(lo, hi)}"
+        return None
+
+
+def _shown(lo: float, hi: float) -> str:
+    return f"{lo:g}" if lo == hi else f"values from {lo:g} to {hi:g}"
+
+
+_ANY = (-math.inf, math.inf)
+_UNIT = (0.0, 1.0)
+_SCALE = (0.0, 100.0)
+_NON_NEGATIVE = (0.0, math.inf)
+
 
 def scenario_parameters(scenario: Scenario) -> dict[str, ParameterSpec]:
     """All numbers of the scenario by parameter name, in a stable order."""
     out: dict[str, ParameterSpec] = {}
 
-    def add(name: str, value: Uncertain | None, entry: Entry, field: str) -> None:
+    def add(
+        name: str,
+        value: Uncertain | None,
+        entry: Entry,
+        field: str,
+        bounds: tuple[float, float] = _ANY,
+        positive: bool = False,
+    ) -> None:
         if value is not None:
-            out[name] = ParameterSpec(name, value, entry, field)
+            out[name] = ParameterSpec(name, value, entry, field, bounds, positive)
 
     for actor in scenario.actors:
-        add(f"actors.{actor.id}.capability", actor.capability, actor, "capability")
+        add(f"actors.{actor.id}.capability", actor.capability, actor, "capability", positive=True)
     for lever in scenario.levers:
         add(f"policy.{lever.id}", lever.value, lever, "value")
     for param in scenario.parameters:
         add(f"param.{param.id}", param.value, param, "value")
     for issue in scenario.issues:
-        add(f"issues.{issue.id}.status_quo", issue.status_quo, issue, "status_quo")
+        add(f"issues.{issue.id}.status_quo", issue.status_quo, issue, "status_quo", _SCALE)
         for actor, stance in issue.positions.items():
-            add(f"issues.{issue.id}.positions.{actor}.position", stance.position, stance, "position")
-            add(f"issues.{issue.id}.positions.{actor}.salience", stance.salience, stance, "salience")
+            stem = f"issues.{issue.id}.positions.{actor}"
+            add(f"{stem}.position", stance.position, stance, "position", _SCALE)
+            add(f"{stem}.salience", stance.salience, stance, "salience", _UNIT)
     for state in scenario.state:
-        add(f"state.{state.id}.initial", state.initial, state, "initial")
-        add(f"state.{state.id}.baseline", state.baseline, state, "baseline")
-        add(f"state.{state.id}.relaxation", state.relaxation, state, "relaxation")
+        bounds = tuple(state.bounds)
+        add(f"state.{state.id}.initial", state.initial, state, "initial", bounds)
+        add(f"state.{state.id}.baseline", state.baseline, state, "baseline", bounds)
+        add(f"state.{state.id}.relaxation", state.relaxation, state, "relaxation", _UNIT)
     for rule in scenario.rules:
         add(f"rules.{rule.id}.weight", rule.weight, rule, "weight")
     for event in scenario.events:
         if not isinstance(event.rate, ParsedExpression):
-            add(f"events.{event.id}.rate", event.rate, event, "rate")
+            add(f"events.{event.id}.rate", event.rate, event, "rate", _NON_NEGATIVE)
     for scheduled in scenario.schedule:
-        add(f"schedule.{scheduled.id}.intensity", scheduled.intensity, scheduled, "intensity")
+        name = f"schedule.{scheduled.id}.intensity"
+        add(name, scheduled.intensity, scheduled, "intensity", _NON_NEGATIVE)
     for action in scenario.actions:
-        add(f"actions.{action.id}.probability", action.probability, action, "probability")
-        add(f"actions.{action.id}.intensity", action.intensity, action, "intensity")
+        add(f"actions.{action.id}.probability", action.probability, action, "probability", _UNIT)
+        add(f"actions.{action.id}.intensity", action.intensity, action, "intensity", _NON_NEGATIVE)
         for target, value in action.effects.items():
             add(f"actions.{action.id}.effects.{target}", value, action, "effects")
     return out

@@ -9,6 +9,8 @@ assumption with its reason. See docs/scenario-format.md for the author's referen
 
 from __future__ import annotations
 
+import keyword
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -19,12 +21,15 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
     PrivateAttr,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from alliancesim.expr import ExpressionError, ParsedExpression, parse_expression
-from alliancesim.scenario.uncertain import Uncertain, parse_uncertain
+from alliancesim.scenario.uncertain import UNCERTAIN_FORMS, Uncertain, parse_uncertain
 
 __all__ = [
     "BARGAINING_MODELS",
@@ -42,6 +47,7 @@ __all__ = [
     "Module",
     "ModuleMeta",
     "Observation",
+    "Override",
     "Parameter",
     "Policy",
     "PolicyOccurrence",
@@ -69,7 +75,13 @@ def _identifier(value: str) -> str:
             f"expected an identifier of lower-case letters, digits and _ (e.g. cost_sharing), "
             f"got {value!r}"
         )
+    _not_keyword(value)
     return value
+
+
+def _not_keyword(value: str) -> None:
+    if keyword.iskeyword(value):
+        raise ValueError(f"{value!r} is a Python keyword and cannot be read in expressions")
 
 
 def _actor_id(value: str) -> str:
@@ -78,6 +90,7 @@ def _actor_id(value: str) -> str:
             f"expected an actor id starting with a capital letter (e.g. USA, ROK_progressives), "
             f"got {value!r}"
         )
+    _not_keyword(value)
     return value
 
 
@@ -87,6 +100,7 @@ def _state_id(value: str) -> str:
             "expected a state variable id: a kind and one or two actors, e.g. "
             f"fear_abandonment.ROK or trust.ROK.USA, got {value!r}"
         )
+    _not_keyword(value.split(".")[0])
     return value
 
 
@@ -100,7 +114,9 @@ def _scenario_id(value: str) -> str:
 
 def _period(value: Any) -> str:
     if not isinstance(value, str) or not _PERIOD.match(value):
-        raise ValueError(f"expected a period like 2025Q3 (quarter) or 2025-07 (month), got {value!r}")
+        raise ValueError(
+            f"expected a period like 2025Q3 (quarter) or 2025-07 (month), got {value!r}"
+        )
     return value
 
 
@@ -110,9 +126,14 @@ def _expression(value: Any) -> ParsedExpression:
     if isinstance(value, bool):
         value = "1" if value else "0"
     if isinstance(value, int | float):
-        value = repr(float(value))
+        try:
+            value = repr(float(value))
+        except OverflowError:
+            raise ValueError("number too large (at most about 1e308)") from None
     if not isinstance(value, str):
-        raise ValueError(f"expected an expression (a string such as \"threat.ROK.DPRK > 0.5\"), got {value!r}")
+        raise ValueError(
+            f'expected an expression (a string such as "threat.ROK.DPRK > 0.5"), got {value!r}'
+        )
     try:
         return parse_expression(value)
     except ExpressionError as exc:
@@ -137,6 +158,89 @@ def _serialize_uncertain(value: Uncertain) -> Any:
     return out
 
 
+def _rate(value: Any) -> ParsedExpression | Uncertain:
+    if isinstance(value, str | ParsedExpression):
+        return _expression(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | dict):
+        raise ValueError(
+            'expected an expression (a string such as "0.5 * threat.ROK.DPRK") or '
+            f"{UNCERTAIN_FORMS}, got {value!r}"
+        )
+    rate = parse_uncertain(value)
+    if rate.support[0] < 0:
+        raise ValueError(
+            f"a rate (expected occurrences per step) must not be negative, got {_shown_range(rate)}"
+        )
+    return rate
+
+
+def _serialize_rate(value: ParsedExpression | Uncertain) -> Any:
+    return value.text if isinstance(value, ParsedExpression) else _serialize_uncertain(value)
+
+
+def _step_or_period(value: Any) -> str | int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if value == "horizon" or (isinstance(value, str) and _PERIOD.match(value)):
+        return value
+    raise ValueError(
+        f'expected "horizon", a period like 2025Q3 (or 2025-07) or a step number, got {value!r}'
+    )
+
+
+def _two_labels(value: Any) -> tuple[str, str]:
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(isinstance(v, str) and v.strip() for v in value)
+    ):
+        raise ValueError(
+            'expected two labels, what 0 and what 100 mean, e.g. ["28,500 kept", "full '
+            f'withdrawal"], got {value!r}'
+        )
+    return (value[0], value[1])
+
+
+def _bounds(value: Any) -> tuple[float, float]:
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        or not all(-1e300 < float(v) < 1e300 for v in value)
+    ):
+        raise ValueError(f"expected two finite numbers [low, high], got {value!r}")
+    lo, hi = float(value[0]), float(value[1])
+    if lo >= hi:
+        raise ValueError(f"expected [low, high] with low < high, got [{lo:g}, {hi:g}]")
+    return (lo, hi)
+
+
+Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+def _shown_range(value: Uncertain) -> str:
+    lo, hi = value.support
+    return f"{lo:g}" if lo == hi else f"values from {lo:g} to {hi:g}"
+
+
+def _within(lo: float, hi: float, what: str) -> AfterValidator:
+    """A check that every possible value of an uncertain number lies in [lo, hi]."""
+
+    def check(value: Uncertain) -> Uncertain:
+        v_lo, v_hi = value.support
+        if v_lo < lo or v_hi > hi:
+            raise ValueError(f"{what}, got {_shown_range(value)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _positive(value: Uncertain) -> Uncertain:
+    if value.support[0] <= 0:
+        raise ValueError(f"must be positive, got {_shown_range(value)}")
+    return value
+
+
 Identifier = Annotated[str, AfterValidator(_identifier)]
 ActorId = Annotated[str, AfterValidator(_actor_id)]
 StateId = Annotated[str, AfterValidator(_state_id)]
@@ -146,6 +250,8 @@ Number = Annotated[
     BeforeValidator(parse_uncertain),
     PlainSerializer(_serialize_uncertain),
 ]
+# the size of one occurrence of an event or action
+Intensity = Annotated[Number, _within(0, math.inf, "must not be negative")]
 Expression = Annotated[
     ParsedExpression,
     BeforeValidator(_expression),
@@ -164,17 +270,41 @@ class SeedQuote(_Strict):
     quote: str = Field(min_length=8)
 
 
-def _source(value: Any) -> Any:
+_SOURCE_FORMS = (
+    'a source is {seed = "<file>", quote = "<verbatim quote>"}, "public: <what, year>" '
+    'or "assumption: <reason>"'
+)
+
+
+def _source(value: Any) -> SeedQuote | str:
+    if isinstance(value, SeedQuote):
+        return value
     if isinstance(value, str):
         if not re.match(r"^(public|assumption):\s*\S", value):
-            raise ValueError(
-                'a source is {seed = "<file>", quote = "<verbatim quote>"}, "public: <what, year>" '
-                f'or "assumption: <reason>", got {value!r}'
-            )
-    return value
+            raise ValueError(f"{_SOURCE_FORMS}, got {value!r}")
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"{_SOURCE_FORMS}, got {value!r}")
+    unknown = sorted(set(value) - {"seed", "quote"})
+    missing = [k for k in ("seed", "quote") if k not in value]
+    if unknown or missing:
+        parts = [f"missing {k}" for k in missing] + [f"unknown field {k!r}" for k in unknown]
+        raise ValueError(f"{_SOURCE_FORMS}: {'; '.join(parts)}")
+    seed, quote = value["seed"], value["quote"]
+    if not isinstance(seed, str) or not seed.strip():
+        raise ValueError(f"seed must be the seed document's file name, got {seed!r}")
+    if not isinstance(quote, str) or len(quote.strip()) < 8:
+        raise ValueError(
+            f"quote must be a verbatim passage of at least 8 characters, got {quote!r}"
+        )
+    return SeedQuote(seed=seed, quote=quote)
 
 
-Source = Annotated[SeedQuote | str, BeforeValidator(_source)]
+def _serialize_source(value: SeedQuote | str) -> Any:
+    return value.model_dump() if isinstance(value, SeedQuote) else value
+
+
+Source = Annotated[SeedQuote | str, PlainValidator(_source), PlainSerializer(_serialize_source)]
 
 
 class Entry(_Strict):
@@ -204,8 +334,10 @@ class Meta(_Strict):
     kind: Literal["scenario", "episode"] = "scenario"
     start: Period
     step: Literal["quarter", "month"] = "quarter"
-    horizon: int = Field(ge=1, le=400)
+    horizon: int = Field(ge=1, le=400, strict=True)
     include: list[str] = Field(default_factory=list)
+    key_indicators: list[str] = Field(default_factory=list)
+    """Recorded names to feature in tables, reports and the dashboard (default: the last indicator)."""
 
 
 class ModuleMeta(_Strict):
@@ -224,7 +356,7 @@ class Actor(Entry):
     name: str = Field(min_length=1)
     kind: Literal["state", "faction", "public"] = "state"
     parent: ActorId | None = None
-    capability: Number
+    capability: Annotated[Number, AfterValidator(_positive)]
 
     @model_validator(mode="after")
     def _parent_rules(self) -> Actor:
@@ -232,8 +364,6 @@ class Actor(Entry):
             raise ValueError("a state has no parent (only factions and publics do)")
         if self.kind != "state" and self.parent is None:
             raise ValueError(f"a {self.kind} needs parent = the state it belongs to")
-        if self.capability.support[0] <= 0:
-            raise ValueError("capability must be positive")
         return self
 
 
@@ -256,18 +386,8 @@ class Parameter(Entry):
 class Stance(Entry):
     """An actor's position on an issue's 0–100 scale and how much the issue matters to it."""
 
-    position: Number
-    salience: Number
-
-    @model_validator(mode="after")
-    def _ranges(self) -> Stance:
-        lo, hi = self.position.support
-        if lo < 0 or hi > 100:
-            raise ValueError("position must lie on the issue scale 0–100")
-        lo, hi = self.salience.support
-        if lo < 0 or hi > 1:
-            raise ValueError("salience must lie in [0, 1]")
-        return self
+    position: Annotated[Number, _within(0, 100, "must lie on the issue scale 0–100")]
+    salience: Annotated[Number, _within(0, 1, "must lie in [0, 1]")]
 
 
 class Issue(Entry):
@@ -275,9 +395,9 @@ class Issue(Entry):
 
     id: Identifier
     label: str = Field(min_length=1)
-    ends: tuple[str, str]
+    ends: Annotated[tuple[str, str], PlainValidator(_two_labels), PlainSerializer(list)]
     unit: str = ""
-    status_quo: Number
+    status_quo: Annotated[Number, _within(0, 100, "must lie on the issue scale 0–100")]
     model: Literal["compromise", "median", "eum", "smp", "nash"] = "compromise"
     positions: dict[ActorId, Stance] = Field(min_length=1)
 
@@ -286,37 +406,34 @@ class Issue(Entry):
         """The actors that take part in bargaining on this issue, in file order."""
         return list(self.positions)
 
-    @model_validator(mode="after")
-    def _status_quo_on_scale(self) -> Issue:
-        lo, hi = self.status_quo.support
-        if lo < 0 or hi > 100:
-            raise ValueError("status_quo must lie on the issue scale 0–100")
-        return self
-
 
 class StateVariable(Entry):
     """A perception or relation that moves each step (trust, fears, threat, support…)."""
 
     id: StateId
     label: str = ""
+    # bounds come first: initial and baseline are checked against them
+    bounds: Annotated[tuple[float, float], PlainValidator(_bounds), PlainSerializer(list)] = (
+        0.0,
+        1.0,
+    )
     initial: Number
-    bounds: tuple[float, float] = (0.0, 1.0)
     baseline: Number | None = None
-    relaxation: Number = Field(default_factory=lambda: parse_uncertain(0.0))
+    relaxation: Annotated[
+        Number,
+        _within(0, 1, "must lie in [0, 1] (the share of the gap to the baseline closed per step)"),
+    ] = Field(default_factory=lambda: parse_uncertain(0.0))
 
-    @model_validator(mode="after")
-    def _consistent(self) -> StateVariable:
-        lo, hi = self.bounds
-        if lo >= hi:
-            raise ValueError(f"bounds must be [low, high] with low < high, got {list(self.bounds)}")
-        for name in ("initial", "baseline"):
-            value = getattr(self, name)
-            if value is not None and (value.support[0] < lo or value.support[1] > hi):
-                raise ValueError(f"{name} must lie within bounds [{lo:g}, {hi:g}]")
-        r_lo, r_hi = self.relaxation.support
-        if r_lo < 0 or r_hi > 1:
-            raise ValueError("relaxation must lie in [0, 1] (the share of the gap to baseline closed per step)")
-        return self
+    @field_validator("initial", "baseline")
+    @classmethod
+    def _within_bounds(cls, value: Uncertain | None, info: ValidationInfo) -> Uncertain | None:
+        bounds = info.data.get("bounds")
+        if value is None or bounds is None:
+            return value
+        lo, hi = bounds
+        if value.support[0] < lo or value.support[1] > hi:
+            raise ValueError(f"must lie within bounds [{lo:g}, {hi:g}], got {_shown_range(value)}")
+        return value
 
 
 class Rule(Entry):
@@ -324,7 +441,7 @@ class Rule(Entry):
 
     id: Identifier
     label: str = ""
-    proposition: int | None = Field(default=None, ge=1, le=10)
+    proposition: int | None = Field(default=None, ge=1, le=10, strict=True)
     target: str
     driver: Expression
     gate: Expression | None = None
@@ -338,8 +455,10 @@ class Event(Entry):
     label: str = ""
     actor: ActorId
     target: ActorId | None = None
-    rate: Annotated[Expression | Number, BeforeValidator(lambda v: _expression(v) if isinstance(v, str) else v)]
-    intensity: Number = Field(default_factory=lambda: parse_uncertain(1.0))
+    rate: Annotated[
+        ParsedExpression | Uncertain, PlainValidator(_rate), PlainSerializer(_serialize_rate)
+    ]
+    intensity: Intensity = Field(default_factory=lambda: parse_uncertain(1.0))
 
 
 class Scheduled(Entry):
@@ -348,7 +467,7 @@ class Scheduled(Entry):
     id: Identifier
     label: str = ""
     at: list[Period] = Field(default_factory=list)
-    intensity: Number = Field(default_factory=lambda: parse_uncertain(1.0))
+    intensity: Intensity = Field(default_factory=lambda: parse_uncertain(1.0))
 
     @model_validator(mode="before")
     @classmethod
@@ -366,18 +485,11 @@ class Action(Entry):
     actor: ActorId
     target: ActorId | None = None
     when: Expression = Field(default_factory=lambda: _expression("1"))
-    probability: Number
-    once: bool = True
-    intensity: Number = Field(default_factory=lambda: parse_uncertain(1.0))
+    probability: Annotated[Number, _within(0, 1, "must lie in [0, 1]")]
+    once: bool = Field(default=True, strict=True)
+    intensity: Intensity = Field(default_factory=lambda: parse_uncertain(1.0))
     effects: dict[str, Number] = Field(default_factory=dict)
     consulted: Expression = Field(default_factory=lambda: _expression("0"))
-
-    @model_validator(mode="after")
-    def _probability(self) -> Action:
-        lo, hi = self.probability.support
-        if lo < 0 or hi > 1:
-            raise ValueError("probability must lie in [0, 1]")
-        return self
 
 
 class PolicyOccurrence(_Strict):
@@ -409,7 +521,7 @@ class Comparison(_Strict):
     policy: str
     against: str
     indicator: str
-    at: Literal["horizon"] | Period | int = "horizon"
+    at: Annotated[str | int, PlainValidator(_step_or_period)] = "horizon"
     expect: Literal["greater", "less"]
     statistic: Literal["member", "mean"] = "member"
 
@@ -434,7 +546,7 @@ class Decoupling(Entry):
     """What counts as the alliance decoupling: a condition holding for some consecutive steps."""
 
     when: Expression
-    for_steps: int = Field(default=1, ge=1)
+    for_steps: int = Field(default=1, ge=1, strict=True)
     label: str = "decoupling"
 
 
@@ -443,9 +555,29 @@ class Observation(Entry):
 
     indicator: str
     at: Period
-    value: float
+    value: Real
     scale: str = ""
-    sd: float | None = Field(default=None, gt=0)
+    sd: Real | None = Field(default=None, gt=0)
+    average_from: Period | None = None
+    """When set, the observed value is the mean of the indicator over the periods from
+    ``average_from`` to ``at`` (e.g. an annual total recorded as a yearly average)."""
+
+
+class Override(Entry):
+    """A revised distribution for one parameter of the including scenario (e.g. a calibrated
+    range), applied after every include is merged; the entry's source becomes the parameter's."""
+
+    parameter: str = Field(min_length=1)
+    value: Number
+
+    @model_validator(mode="after")
+    def _has_source(self) -> Override:
+        if self.source is None:
+            raise ValueError(
+                'an override needs its source, e.g. source = "public: calibrated by alliancesim '
+                'calibrate on thaad-2017, 2026-11-22"'
+            )
+        return self
 
 
 class Scenario(_Strict):
@@ -485,3 +617,4 @@ class Module(_Strict):
     parameters: list[Parameter] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
+    overrides: list[Override] = Field(default_factory=list)

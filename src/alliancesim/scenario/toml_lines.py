@@ -8,6 +8,7 @@ pydantic's error locations: ``("rules", 3, "weight")``.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Sequence
 
 __all__ = ["LineMap", "map_lines"]
@@ -41,6 +42,7 @@ class _Scanner:
         self.line = 1
         self.lines: dict[Path, int] = {}
         self.array_tables: dict[Path, int] = {}
+        self.last_pos = -1
 
     # -- low-level ---------------------------------------------------------------------------
     def peek(self, k: int = 0) -> str:
@@ -53,6 +55,12 @@ class _Scanner:
                 if self.text[self.pos] == "\n":
                     self.line += 1
                 self.pos += 1
+
+    def ensure_progress(self) -> None:
+        """Step over a character the scanner does not understand rather than loop forever."""
+        if self.pos == self.last_pos:
+            self.advance()
+        self.last_pos = self.pos
 
     def skip_blank(self, newlines: bool) -> None:
         while self.pos < len(self.text):
@@ -91,6 +99,11 @@ class _Scanner:
         c = self.peek()
         if c in "\"'":
             raw = self.skip_string()
+            if c == '"' and "\\" in raw:  # escapes: let tomllib decode the key
+                try:
+                    return str(tomllib.loads(f"k = {raw}")["k"])
+                except tomllib.TOMLDecodeError:
+                    pass
             return raw[1:-1]
         start = self.pos
         while self.pos < len(self.text) and (self.peek().isalnum() or self.peek() in "_-"):
@@ -125,6 +138,7 @@ class _Scanner:
             self.skip_blank(newlines=True)
             if self.pos >= len(self.text):
                 return self.lines
+            self.ensure_progress()
             line = self.line
             if self.peek() == "[":
                 double = self.peek(1) == "["
@@ -156,6 +170,7 @@ class _Scanner:
             self.advance()
             while True:
                 self.skip_blank(newlines=True)
+                self.ensure_progress()
                 if self.peek() in ("}", ""):
                     self.advance()
                     return
@@ -175,6 +190,7 @@ class _Scanner:
             index = 0
             while True:
                 self.skip_blank(newlines=True)
+                self.ensure_progress()
                 if self.peek() in ("]", ""):
                     self.advance()
                     return

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 __all__ = [
     "UNCERTAIN_FORMS",
@@ -149,11 +149,20 @@ class Normal:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse cumulative distribution at the uniform draws."""
+        u = np.asarray(u, dtype=np.float64)
         a, b = (self.low - self.mean_) / self.sd, (self.high - self.mean_) / self.sd
-        return np.asarray(
-            stats.truncnorm.ppf(np.asarray(u, dtype=np.float64), a, b, loc=self.mean_, scale=self.sd),
-            dtype=np.float64,
-        )
+        pa, pb = special.ndtr(a), special.ndtr(b)  # P(Z <= a), P(Z <= b)
+        sa, sb = special.ndtr(-a), special.ndtr(-b)  # P(Z > a), P(Z > b)
+        mass = sa - sb if a > 0.0 else pb - pa  # P(a < Z <= b), from the accurate tail
+        # the lower half from the CDF, the upper half from the survival function: both keep
+        # their precision in their tail (u = 1 - 2**-53 must not round to P = 1 and give inf)
+        p = pa + u * mass
+        q = sb + (1.0 - u) * mass
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(
+                p <= 0.5, special.ndtri(np.minimum(p, 0.5)), -special.ndtri(np.minimum(q, 0.5))
+            )
+        return np.clip(self.mean_ + self.sd * z, self.low, self.high)
 
     def describe(self) -> str:
         """Short human-readable form."""
@@ -166,69 +175,88 @@ class Normal:
 Uncertain = Fixed | Uniform | Triangular | Normal
 
 
+_FORMS = {
+    # dist: (required keys, optional keys)
+    "uniform": (("low", "high"), ()),
+    "triangular": (("low", "mode", "high"), ()),
+    "normal": (("mean", "sd"), ("low", "high")),
+}
+
+
 def _number(value: Any, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{key} must be a number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{key} too large (at most about 1e308)") from None
     if not math.isfinite(number):
         raise ValueError(f"{key} must be finite, got {value!r}")
     return number
 
 
+def _width(low: float, high: float) -> None:
+    if not math.isfinite(high - low):
+        raise ValueError(f"the range [{low:g}, {high:g}] is too wide to sample")
+
+
 def parse_uncertain(value: Any) -> Uncertain:
-    """Read an uncertain number as written in a scenario; ValueError says what was expected."""
+    """Read an uncertain number as written in a scenario; ValueError says what was expected.
+
+    A plain number is known exactly; a table is a distribution each ensemble member draws from:
+    uniform (``{low, high}``), triangular or normal (truncated to ``[low, high]`` when given).
+    """
     if isinstance(value, Fixed | Uniform | Triangular | Normal):
         return value
     if isinstance(value, bool):
         raise ValueError(f"expected {UNCERTAIN_FORMS}, got {value!r}")
     if isinstance(value, int | float):
-        return Fixed(_number(value, "value"))
+        return Fixed(_number(value, "a number"))
     if not isinstance(value, dict):
         raise ValueError(f"expected {UNCERTAIN_FORMS}, got {value!r}")
     dist = value.get("dist", "uniform")
-    allowed = {
-        "uniform": ({"low", "high"}, set()),
-        "triangular": ({"low", "mode", "high"}, set()),
-        "normal": ({"mean", "sd"}, {"low", "high"}),
-    }
-    if dist not in allowed:
+    if not isinstance(dist, str) or dist not in _FORMS:
         raise ValueError(f'dist must be "uniform", "triangular" or "normal", got {dist!r}')
-    required, optional = allowed[dist]
+    required, optional = _FORMS[dist]
     keys = set(value) - {"dist"}
-    missing = required - keys
-    unknown = keys - required - optional
+    missing = [k for k in required if k not in keys]
+    unknown = sorted(str(k) for k in keys - set(required) - set(optional))
     if missing or unknown:
         parts = []
         if missing:
-            parts.append("missing " + ", ".join(sorted(missing, key=["mean", "sd", "low", "mode", "high"].index)))
+            parts.append("missing " + ", ".join(missing))
         if unknown:
-            parts.append("unknown " + ", ".join(sorted(unknown)))
-        order = ["mean", "sd", "low", "mode", "high"].index
-        expected = ", ".join(sorted(required, key=order)) + (
-            " (optional " + ", ".join(sorted(optional, key=order)) + ")" if optional else ""
-        )
+            parts.append("unknown " + ", ".join(unknown))
+        if "dist" not in value:
+            raise ValueError(f"expected {UNCERTAIN_FORMS}: {'; '.join(parts)}")
+        expected = ", ".join(required) + (f" (optional {', '.join(optional)})" if optional else "")
         raise ValueError(f"a {dist} distribution takes {expected}: {'; '.join(parts)}")
     numbers = {k: _number(v, k) for k, v in value.items() if k != "dist"}
     if dist == "uniform":
-        if numbers["low"] > numbers["high"]:
-            raise ValueError(f"low ({numbers['low']:g}) must not exceed high ({numbers['high']:g})")
-        if numbers["low"] == numbers["high"]:
-            return Fixed(numbers["low"])
-        return Uniform(numbers["low"], numbers["high"])
+        low, high = numbers["low"], numbers["high"]
+        if low > high:
+            raise ValueError(f"low ({low:g}) must not exceed high ({high:g})")
+        if low == high:
+            return Fixed(low)
+        _width(low, high)
+        return Uniform(low, high)
     if dist == "triangular":
         low, mode, high = numbers["low"], numbers["mode"], numbers["high"]
         if not low <= mode <= high:
-            raise ValueError(f"need low <= mode <= high, got {low:g}, {mode:g}, {high:g}")
+            raise ValueError(
+                "a triangular distribution needs low <= mode <= high, "
+                f"got {low:g}, {mode:g}, {high:g}"
+            )
         if low == high:
             return Fixed(low)
+        _width(low, high)
         return Triangular(low, mode, high)
-    sd = numbers["sd"]
+    mean, sd = numbers["mean"], numbers["sd"]
     if sd <= 0:
         raise ValueError(f"sd must be positive, got {sd:g}")
     low, high = numbers.get("low", -math.inf), numbers.get("high", math.inf)
     if low >= high:
         raise ValueError(f"low ({low:g}) must be below high ({high:g})")
-    mean = numbers["mean"]
     if (low - mean) / sd > 8 or (mean - high) / sd > 8:
         raise ValueError(
             f"the truncation [{low:g}, {high:g}] lies more than 8 sd from the mean {mean:g}"

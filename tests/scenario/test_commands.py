@@ -1,0 +1,243 @@
+"""The scenario commands: `alliancesim scenarios`, `show ID|FILE`, `validate FILE`, with --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from alliancesim.cli import main
+from alliancesim.errors import InputError
+from alliancesim.scenario import builtin_scenarios, load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "my-first-scenario.toml"
+CORPUS = Path(__file__).parent / "malformed"
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process; return (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
+    monkeypatch.setenv("COLUMNS", "400")  # tables wide enough not to fold
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --------------------------------------------------------------------------------------------
+# validate
+
+
+def test_validate_a_good_file_prints_one_summary_line(monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, "validate", str(EXAMPLE))
+    assert code == 0
+    assert out == (
+        "ok: my-first-scenario (4 actors, 1 issue, 5 rules, 27 parameters of which 12 uncertain)\n"
+    )
+    assert err == ""
+
+
+def test_validate_json_counts(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "validate", str(EXAMPLE), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data == {
+        "ok": True,
+        "id": "my-first-scenario",
+        "file": str(EXAMPLE),
+        "actors": 4,
+        "issues": 1,
+        "rules": 5,
+        "parameters": 27,
+        "uncertain": 12,
+    }
+
+
+def test_validate_a_bad_file_prints_every_problem_and_exits_2(monkeypatch, capsys):
+    monkeypatch.chdir(CORPUS)
+    code, out, err = run_cli(monkeypatch, capsys, "validate", "45_several_in_one_entry.toml")
+    assert code == 2
+    assert out == ""
+    expected = (CORPUS / "45_several_in_one_entry.expected").read_text(encoding="utf-8")
+    assert err == "".join(f"error {line}\n" for line in expected.splitlines())
+    assert "Traceback" not in err
+
+
+def test_validate_json_lists_problems(monkeypatch, capsys):
+    monkeypatch.chdir(CORPUS)
+    code, out, _ = run_cli(monkeypatch, capsys, "validate", "29_period_outside.toml", "--json")
+    assert code == 2
+    data = json.loads(out)
+    assert data["ok"] is False
+    assert data["problems"] == [
+        {
+            "file": "29_period_outside.toml",
+            "line": 23,
+            "field": "schedule[0].at[1]",
+            "message": "2030Q1 lies outside the scenario (2025Q3 to 2026Q2)",
+        },
+        {
+            "file": "29_period_outside.toml",
+            "line": 28,
+            "field": "policies[0].schedule[0].at",
+            "message": "2024Q4 lies outside the scenario (2025Q3 to 2026Q2)",
+        },
+        {
+            "file": "29_period_outside.toml",
+            "line": 32,
+            "field": "observations[0].at",
+            "message": "2027Q1 lies outside the scenario (2025Q2 to 2026Q2)",
+        },
+    ]
+
+
+def test_messages_keep_their_brackets(monkeypatch, capsys):
+    """Problems mention [scenario], [[actors]], [0, 1]…: they must not be eaten as markup."""
+    monkeypatch.chdir(CORPUS)
+    code, _, err = run_cli(monkeypatch, capsys, "validate", "03_empty.toml")
+    assert code == 2
+    assert err == (
+        "error 03_empty.toml:1: the file is empty: a scenario has at least [scenario], "
+        "[[actors]] and [decoupling]\n"
+    )
+
+
+def test_validate_in_a_real_process_exits_2_without_traceback():
+    """The installed script, end to end: exit code 2, every problem, no traceback."""
+    script = Path(sys.executable).parent / "alliancesim"
+    if not script.exists():  # pragma: no cover - `make install` puts it in the venv
+        pytest.skip("the alliancesim script is not installed")
+    env = {**os.environ, "COLUMNS": "200"}
+    bad = subprocess.run(
+        [str(script), "validate", "26_include_cycle.toml"],
+        cwd=CORPUS,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr
+    assert "include cycle: 26_include_cycle.toml -> modules/cycle_a.toml" in bad.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# show
+
+
+def test_show_prints_every_section_with_sources_and_loops(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "show", str(EXAMPLE))
+    assert code == 0
+    for text in (
+        "A Stryker brigade withdrawal, consulted or not",
+        "2025Q3 to 2027Q2 (8 quarters)",
+        "Actors",
+        "ROK_progressives",
+        "U(25, 40)",
+        "Issue cost_sharing",
+        "N(10, 5) in [0, 30]",
+        "State variables",
+        "fear_abandonment.ROK",
+        "Rules: target ← driver × gate",
+        "abandonment_from_cut",
+        "(1 - consulted.stryker_withdrawal)",
+        "Events and actions",
+        "stryker_withdrawal",
+        "Policies",
+        "consult_first",
+        "Claims",
+        "consultation_limits_hedging",
+        "Indicators",
+        "Decoupling: cohesion < 0.35",
+        "assumption: reference scale",
+        '000: "Reports have circulated',
+        "public: the SCM is held each autumn",
+        "Feedback loops (1)",
+        "reinforcing",
+        "distrust_from_fear, fear_from_distrust",
+    ):
+        assert text in out, text
+
+
+def test_show_json_has_every_entry_with_its_origin_and_the_loops(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "show", str(EXAMPLE), "--json")
+    assert code == 0
+    data = json.loads(out)
+    scenario = load_scenario(EXAMPLE)
+    assert data["id"] == "my-first-scenario"
+    assert [a["id"] for a in data["actors"]] == [a.id for a in scenario.actors]
+    assert [r["id"] for r in data["rules"]] == [r.id for r in scenario.rules]
+    rule = data["rules"][0]
+    assert rule["driver"] == "event.stryker_withdrawal"
+    assert rule["weight"] == {"low": 0.1, "high": 0.3}
+    assert rule["source"]["seed"] == "000_ea92047b3d6a092b.txt"
+    assert rule["origin"]["line"] == scenario.rules[0].origin[1]
+    assert data["events"][0]["rate"] == "0.5 + 0.5 * fear_abandonment.ROK"
+    assert data["claims"][0]["compare"]["against"] == "consult_first"
+    assert data["decoupling"]["for_steps"] == 2
+    assert data["loops"] == [
+        {
+            "nodes": ["fear_abandonment.ROK", "trust.ROK.USA"],
+            "rules": ["distrust_from_fear", "fear_from_distrust"],
+            "sign": 1,
+            "polarity": "reinforcing",
+        }
+    ]
+    uncertain = [p["name"] for p in data["parameter_values"] if p["uncertain"]]
+    assert "rules.abandonment_from_cut.weight" in uncertain
+    assert len(data["parameter_values"]) == 27
+
+
+def test_show_a_bad_file_exits_2(monkeypatch, capsys):
+    monkeypatch.chdir(CORPUS)
+    code, out, err = run_cli(monkeypatch, capsys, "show", "24_duplicate_ids.toml")
+    assert code == 2
+    assert "duplicate id 'USA'" in err
+    code, out, _ = run_cli(monkeypatch, capsys, "show", "24_duplicate_ids.toml", "--json")
+    assert code == 2
+    assert len(json.loads(out)["problems"]) == 3
+
+
+# --------------------------------------------------------------------------------------------
+# scenarios
+
+
+def test_scenarios_json_lists_the_built_in_library(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "scenarios", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [row["id"] for row in rows] == builtin_scenarios()
+    for row in rows:
+        try:
+            scenario = load_scenario(row["id"])
+        except InputError as exc:
+            assert row == {
+                "id": row["id"],
+                "file": row["file"],
+                "ok": False,
+                "problems": len(exc.problems),
+            }
+            continue
+        assert row["ok"] is True
+        assert row["title"] == scenario.scenario.title
+        assert row["horizon"] == scenario.scenario.horizon
+        assert row["rules"] == len(scenario.rules)
+
+
+def test_scenarios_table(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "scenarios")
+    assert code == 0
+    if not builtin_scenarios():  # pragma: no cover - the library ships scenarios
+        assert "no built-in scenarios" in out
+        return
+    assert "Built-in scenarios" in out
+    for ident in builtin_scenarios():
+        assert ident in out
