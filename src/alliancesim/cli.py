@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -63,6 +64,8 @@ def main() -> None:
 
     Usage errors (unknown options, bad option values) are Typer's: a message and exit code 2.
     """
+    if not sys.stdout.isatty():  # tables piped to a file or a pager: don't wrap at 80 columns
+        os.environ.setdefault("COLUMNS", "160")
     try:
         app()
     except InputError as exc:

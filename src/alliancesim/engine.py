@@ -8,11 +8,24 @@ once; nothing loops over members.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 
 from alliancesim.model import Context, Model, PolicySpec
 
-__all__ = ["MAX_EVENTS_PER_STEP", "parameter_values", "poisson_quantile", "simulate"]
+__all__ = [
+    "MAX_EVENTS_PER_STEP",
+    "ActionChoice",
+    "BlockState",
+    "advance",
+    "parameter_values",
+    "poisson_quantile",
+    "record_row",
+    "simulate",
+    "start",
+]
 
 MAX_EVENTS_PER_STEP = 200
 """Upper bound on a stochastic event's occurrences in one step (rates are capped at 50)."""
@@ -64,6 +77,195 @@ def _as_row(value: object, members: int) -> np.ndarray:
     return array
 
 
+@dataclass(frozen=True)
+class ActionChoice:
+    """A decision taken outside the model on one action for one step (turn mode, wargames).
+
+    ``happens``: None leaves it to the action's rule (``when``, ``probability``); True makes it
+    happen in every member (a one-off action only where it has not happened yet); False stops
+    it. ``consulted``: None draws consultation as usual; True/False decides it where it happens.
+    """
+
+    happens: bool | None = None
+    consulted: bool | None = None
+
+
+class BlockState:
+    """A block of members between two steps: every quantity the step reads and changes.
+
+    ``t`` is the last step completed (0 after :func:`start`). The rows of ``P`` may be changed
+    between steps (a lever set from a given quarter on); relaxation rates, baselines and rule
+    weights are read from ``P`` once, at the start.
+    """
+
+    def __init__(self, model: Model, policy: PolicySpec, P: np.ndarray):
+        M = P.shape[1]
+        S = model.n_states
+        n_happen = len(model.happenings)
+        n_actions = len(model.actions)
+        self.t = 0
+        self.P = P
+        self.X = P[model.initial_rows].copy()  # (Q, M)
+        self.outcome = np.empty((len(model.issues), M))
+        for k, issue in enumerate(model.issues):
+            self.outcome[k] = self.X[issue.status_quo_row]
+        self.event = np.zeros((n_happen, M))
+        self.count = np.zeros((n_happen, M))
+        self.consulted = np.zeros((n_actions, M))
+        self.indicator = np.zeros((len(model.indicators), M))
+        self.ctx = Context(
+            self.X, P, self.outcome, self.event, self.count, self.consulted, self.indicator
+        )
+        self.done = np.zeros((n_actions, M), dtype=bool)
+        self.streak = np.zeros(M)
+        self.decoupled = np.zeros(M, dtype=bool)
+        self.relax = P[model.relaxation_rows]  # (S, M)
+        self.baseline = np.where(
+            (model.baseline_rows >= 0)[:, None],
+            P[np.maximum(model.baseline_rows, 0)],
+            self.X[:S],
+        )
+        self.weights = P[model.rule_weight_rows]  # (R, M)
+        order = np.argsort(model.rule_targets, kind="stable")
+        sorted_targets = model.rule_targets[order]
+        starts = (
+            np.flatnonzero(np.r_[True, sorted_targets[1:] != sorted_targets[:-1]])
+            if len(order)
+            else order
+        )
+        self.order = order
+        self.starts = starts
+        self.unique_targets = sorted_targets[starts] if len(order) else order
+        self.sched_steps = [
+            spec.steps | policy.added.get(k, frozenset()) for k, spec in enumerate(model.scheduled)
+        ]
+        self.contributions = np.empty((len(model.rule_ids), M))
+
+    @property
+    def members(self) -> int:
+        """Members in the block."""
+        return self.P.shape[1]
+
+    def compute_indicators(self, model: Model) -> None:
+        """Every indicator, in file order, on the current quantities."""
+        M = self.members
+        for k, (_, expr) in enumerate(model.indicators):
+            self.indicator[k] = _as_row(expr(self.ctx), M)
+
+
+def start(model: Model, policy: PolicySpec, P: np.ndarray) -> BlockState:
+    """The block at step 0: drawn initial values, outcomes at the status quo, indicators."""
+    state = BlockState(model, policy, P)
+    state.compute_indicators(model)
+    return state
+
+
+def advance(
+    model: Model,
+    state: BlockState,
+    u: np.ndarray,
+    *,
+    actions: Mapping[int, ActionChoice] | None = None,
+    scheduled: Mapping[int, bool] | None = None,
+) -> None:
+    """Advance the block by one step (``state.t + 1``) in the order of docs/semantics.md.
+
+    ``u`` holds the step's uniform slots (slots, members). ``actions`` (action index → choice)
+    and ``scheduled`` (scheduled-event index → held or not this step) replace the model's own
+    decisions for this step; without them the step is exactly the one :func:`simulate` runs.
+    """
+    from alliancesim.bargaining import bargaining_round
+
+    M = state.members
+    S = model.n_states
+    n_events = len(model.events)
+    n_sched = len(model.scheduled)
+    X, P = state.X, state.P
+    event, count, consulted, ctx = state.event, state.count, state.consulted, state.ctx
+    t = state.t + 1
+    ctx.step = float(t)
+    ctx.year = model.clock.years(t)
+    X0 = X[:S].copy()
+    event[:] = 0.0
+    consulted[:] = 0.0
+    # 1. scheduled events
+    for k, spec in enumerate(model.scheduled):
+        held = t in state.sched_steps[k]
+        if scheduled is not None and k in scheduled:
+            held = scheduled[k]
+        if held:
+            r = n_events + k
+            event[r] = P[spec.intensity_row]
+            count[r] += 1.0
+    # 2. stochastic events
+    for k, spec in enumerate(model.events):
+        rate = P[spec.rate] if isinstance(spec.rate, int) else _as_row(spec.rate(ctx), M)
+        rate = np.minimum(np.maximum(rate, 0.0), MAX_RATE)
+        n = poisson_quantile(u[2 * k], rate)
+        event[k] = n * spec.intensity.ppf(u[2 * k + 1])
+        count[k] += n
+    # 3. bargaining
+    for k, issue in enumerate(model.issues):
+        result = bargaining_round(
+            issue.model,
+            X[issue.position_rows].T,
+            P[issue.capability_rows].T,
+            X[issue.salience_rows].T,
+            X[issue.status_quo_row],
+        )
+        X[issue.position_rows] = result.positions.T
+        state.outcome[k] = result.outcome
+    # 4. actions: decide all, then apply
+    base = 2 * n_events
+    happened = []
+    for j, action in enumerate(model.actions):
+        eligible = _as_row(action.when(ctx), M) != 0.0
+        if action.once:
+            eligible &= ~state.done[j]
+        occurs = eligible & (u[base + 2 * j] < P[action.probability_row])
+        chance = np.minimum(np.maximum(_as_row(action.consulted(ctx), M), 0.0), 1.0)
+        was_consulted = occurs & (u[base + 2 * j + 1] < chance)
+        choice = actions.get(j) if actions is not None else None
+        if choice is not None:
+            if choice.happens is not None:
+                occurs = np.full(M, choice.happens)
+                if action.once:
+                    occurs &= ~state.done[j]
+                was_consulted = occurs & (u[base + 2 * j + 1] < chance)
+            if choice.consulted is not None:
+                was_consulted = occurs & choice.consulted
+        happened.append((occurs, was_consulted))
+    for j, action in enumerate(model.actions):
+        occurs, was_consulted = happened[j]
+        r = n_events + n_sched + j
+        event[r] = np.where(occurs, P[action.intensity_row], 0.0)
+        count[r] += occurs
+        consulted[j] = was_consulted
+        state.done[j] |= occurs
+        for target, value_row in action.effects:
+            X[target] += np.where(occurs, P[value_row], 0.0)
+    # 5. rules (synchronous: all contributions from the same snapshot)
+    contributions = state.contributions
+    for r in range(len(model.rule_ids)):
+        value = state.weights[r] * _as_row(model.rule_drivers[r](ctx), M)
+        gate = model.rule_gates[r]
+        if gate is not None:
+            value = value * _as_row(gate(ctx), M)
+        contributions[r] = value
+    if len(state.order):
+        X[state.unique_targets] += np.add.reduceat(contributions[state.order], state.starts, axis=0)
+    # 6. relaxation and clipping
+    X[:S] -= state.relax * (X0 - state.baseline)
+    np.minimum(np.maximum(X, model.lower[:, None], out=X), model.upper[:, None], out=X)
+    # 7. indicators
+    state.compute_indicators(model)
+    # 8. decoupling
+    holds = _as_row(model.decoupling(ctx), M) != 0.0
+    state.streak = np.where(holds, state.streak + 1.0, 0.0)
+    state.decoupled |= state.streak >= model.decoupling_steps
+    state.t = t
+
+
 def simulate(
     model: Model, policy: PolicySpec, P: np.ndarray, slots: np.ndarray, *, record: str = "all"
 ) -> np.ndarray:
@@ -74,53 +276,9 @@ def simulate(
     members) in the order of ``model.record_names`` (``record="all"``), or of the indicators and
     the decoupled flag only (``record="indicators"``).
     """
-    from alliancesim.bargaining import bargaining_round
-
     H = model.horizon
     M = P.shape[1]
-    len(model.quantities)
-    n_issues = len(model.issues)
-    n_happen = len(model.happenings)
-    n_actions = len(model.actions)
     n_ind = len(model.indicators)
-    S = model.n_states
-    n_events = len(model.events)
-    n_sched = len(model.scheduled)
-
-    X = P[model.initial_rows].copy()  # (Q, M)
-    outcome = np.empty((n_issues, M))
-    for k, issue in enumerate(model.issues):
-        outcome[k] = X[issue.status_quo_row]
-    event = np.zeros((n_happen, M))
-    count = np.zeros((n_happen, M))
-    consulted = np.zeros((n_actions, M))
-    indicator = np.zeros((n_ind, M))
-    ctx = Context(X, P, outcome, event, count, consulted, indicator)
-    done = np.zeros((n_actions, M), dtype=bool)
-    streak = np.zeros(M)
-    decoupled = np.zeros(M, dtype=bool)
-
-    relax = P[model.relaxation_rows]  # (S, M)
-    baseline = np.where(
-        (model.baseline_rows >= 0)[:, None],
-        P[np.maximum(model.baseline_rows, 0)],
-        X[:S],
-    )
-    weights = P[model.rule_weight_rows]  # (R, M)
-    order = np.argsort(model.rule_targets, kind="stable")
-    sorted_targets = model.rule_targets[order]
-    starts = (
-        np.flatnonzero(np.r_[True, sorted_targets[1:] != sorted_targets[:-1]])
-        if len(order)
-        else order
-    )
-    unique_targets = sorted_targets[starts] if len(order) else order
-    lower = model.lower[:, None]
-    upper = model.upper[:, None]
-    sched_steps = [
-        spec.steps | policy.added.get(k, frozenset()) for k, spec in enumerate(model.scheduled)
-    ]
-
     if record == "all":
         n_rec = len(model.record_names)
     elif record == "indicators":
@@ -128,94 +286,29 @@ def simulate(
     else:
         raise ValueError(f"record must be 'all' or 'indicators', got {record!r}")
     out = np.empty((H + 1, n_rec, M))
+    state = start(model, policy, P)
+    for t in range(H + 1):
+        if t > 0:
+            advance(model, state, slots[t - 1])
+        record_row(state, record, out[t])
+    return out
 
-    def compute_indicators() -> None:
-        for k, (_, expr) in enumerate(model.indicators):
-            indicator[k] = _as_row(expr(ctx), M)
 
-    def write(t: int) -> None:
-        row = out[t]
-        if record == "indicators":
-            row[:n_ind] = indicator
-            row[n_ind] = decoupled
-            return
-        i = 0
-        for block in (X, outcome, event, count, consulted, indicator):
-            row[i : i + block.shape[0]] = block
-            i += block.shape[0]
-        row[i] = decoupled
-
-    compute_indicators()
-    write(0)
-    contributions = np.empty((len(model.rule_ids), M))
-    for t in range(1, H + 1):
-        ctx.step = float(t)
-        ctx.year = model.clock.years(t)
-        X0 = X[:S].copy()
-        event[:] = 0.0
-        consulted[:] = 0.0
-        u = slots[t - 1]
-        # 1. scheduled events
-        for k, spec in enumerate(model.scheduled):
-            if t in sched_steps[k]:
-                r = n_events + k
-                event[r] = P[spec.intensity_row]
-                count[r] += 1.0
-        # 2. stochastic events
-        for k, spec in enumerate(model.events):
-            rate = P[spec.rate] if isinstance(spec.rate, int) else _as_row(spec.rate(ctx), M)
-            rate = np.minimum(np.maximum(rate, 0.0), MAX_RATE)
-            n = poisson_quantile(u[2 * k], rate)
-            event[k] = n * spec.intensity.ppf(u[2 * k + 1])
-            count[k] += n
-        # 3. bargaining
-        for k, issue in enumerate(model.issues):
-            result = bargaining_round(
-                issue.model,
-                X[issue.position_rows].T,
-                P[issue.capability_rows].T,
-                X[issue.salience_rows].T,
-                X[issue.status_quo_row],
-            )
-            X[issue.position_rows] = result.positions.T
-            outcome[k] = result.outcome
-        # 4. actions: decide all, then apply
-        base = 2 * n_events
-        happened = []
-        for j, action in enumerate(model.actions):
-            eligible = _as_row(action.when(ctx), M) != 0.0
-            if action.once:
-                eligible &= ~done[j]
-            occurs = eligible & (u[base + 2 * j] < P[action.probability_row])
-            chance = np.minimum(np.maximum(_as_row(action.consulted(ctx), M), 0.0), 1.0)
-            happened.append((occurs, occurs & (u[base + 2 * j + 1] < chance)))
-        for j, action in enumerate(model.actions):
-            occurs, was_consulted = happened[j]
-            r = n_events + n_sched + j
-            event[r] = np.where(occurs, P[action.intensity_row], 0.0)
-            count[r] += occurs
-            consulted[j] = was_consulted
-            done[j] |= occurs
-            for target, value_row in action.effects:
-                X[target] += np.where(occurs, P[value_row], 0.0)
-        # 5. rules (synchronous: all contributions from the same snapshot)
-        for r in range(len(model.rule_ids)):
-            value = weights[r] * _as_row(model.rule_drivers[r](ctx), M)
-            gate = model.rule_gates[r]
-            if gate is not None:
-                value = value * _as_row(gate(ctx), M)
-            contributions[r] = value
-        if len(order):
-            X[unique_targets] += np.add.reduceat(contributions[order], starts, axis=0)
-        # 6. relaxation and clipping
-        X[:S] -= relax * (X0 - baseline)
-        np.minimum(np.maximum(X, lower, out=X), upper, out=X)
-        # 7. indicators
-        compute_indicators()
-        # 8. decoupling
-        holds = _as_row(model.decoupling(ctx), M) != 0.0
-        streak = np.where(holds, streak + 1.0, 0.0)
-        decoupled |= streak >= model.decoupling_steps
-        # 9. record
-        write(t)
+def record_row(state: BlockState, record: str = "all", out: np.ndarray | None = None) -> np.ndarray:
+    """What the engine records of the block now: (recorded names, members), in the order of
+    ``model.record_names`` (``record="all"``) or the indicators and the decoupled flag;
+    written into ``out`` when given."""
+    blocks = (
+        (state.indicator,)
+        if record == "indicators"
+        else (state.X, state.outcome, state.event, state.count, state.consulted, state.indicator)
+    )
+    rows = sum(b.shape[0] for b in blocks) + 1
+    if out is None:
+        out = np.empty((rows, state.members))
+    i = 0
+    for block in blocks:
+        out[i : i + block.shape[0]] = block
+        i += block.shape[0]
+    out[i] = state.decoupled
     return out

@@ -110,18 +110,21 @@ def simulate_block(
 
 
 def recorded_names(model: Model, record: str) -> list[str]:
-    """Names of the recorded columns for a record level."""
+    """Names of the stored columns for a record level: everything, or the indicators and the
+    scenario's key indicators (with the decoupled flag)."""
     if record == "all":
         return model.record_names
-    return [*model.indicator_names, "decoupled"]
+    extra = [k for k in model.key_indicators if k not in model.indicator_names and k != "decoupled"]
+    return [*model.indicator_names, *extra, "decoupled"]
 
 
 def summary_names(model: Model, record: str = "all") -> list[str]:
-    """Measures summarised at the horizon: indicators, state variables (when recorded), decoupled."""
+    """Measures summarised at the horizon: indicators, state variables (when recorded), the
+    scenario's key indicators, and the decoupled flag."""
     names = [*model.indicator_names]
     if record == "all":
         names += model.quantities[: model.n_states]
-        names += [k for k in model.key_indicators if k not in names and k != "decoupled"]
+    names += [k for k in model.key_indicators if k not in names and k != "decoupled"]
     return [*names, "decoupled"]
 
 
@@ -134,8 +137,11 @@ def _parquet(table: pa.Table) -> bytes:
 def _block_output(
     model: Model, policies: Sequence[str], draws: BlockDraws, record: str
 ) -> BlockOutput:
-    arrays = simulate_block(model, policies, draws, record=record)
+    arrays = simulate_block(model, policies, draws)
     names = recorded_names(model, record)
+    if record != "all":
+        keep = [model.record_names.index(n) for n in names]
+        arrays = {policy: rec[:, keep, :] for policy, rec in arrays.items()}
     H = model.horizon
     B = draws.size
     members = np.arange(draws.start, draws.start + B, dtype=np.int64)

@@ -8,9 +8,11 @@ is minus that difference (in probability, positive = fewer decouplings). Pairing
 between-world variance that dominates an unpaired comparison of two P(decoupling) estimates,
 which is why policies can be told apart with a few thousand members.
 
-Policies are ranked by the reduction (largest first); ``baseline`` is ranked too (reduction 0),
-so a policy that makes decoupling *more* likely ranks below it. ``significant`` says whether
-the reduction's interval excludes 0.
+Recommendations (and combinations of them) are ranked by the reduction (largest first);
+``baseline`` is ranked too (reduction 0), so a policy that makes decoupling *more* likely ranks
+below it. Counterfactuals (a driver removed to test a claim, e.g. "no withdrawal") are not
+courses of action anyone recommends: they are listed after the ranking, unranked, with the same
+numbers. ``significant`` says whether the reduction's interval excludes 0.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ __all__ = ["rank_policies"]
 def rank_policies(results: Results) -> list[dict[str, Any]]:
     """The run's policies ranked by the paired reduction of P(decoupling by the horizon).
 
-    Each entry: ``policy``, ``label``, ``rank`` (1 = lowers decoupling the most),
+    Each entry: ``policy``, ``label``, ``kind``, ``rank`` (1 = lowers decoupling the most;
+    None for counterfactuals),
     ``p_decoupling`` and ``p_decoupling_ci`` (Wilson 95 %), ``reduction`` and ``reduction_ci``
     (paired, baseline − policy, t 95 %), ``significant``, and ``indicators``: per indicator its
     mean at the horizon and the paired ``mean_difference`` from baseline with its ``ci``.
     """
     summary = results.summary()
     labels = {p.id: p.label for p in results.model.scenario.policies}
+    kinds = {p.id: p.kind for p in results.model.scenario.policies}
     rows: list[dict[str, Any]] = []
     for name, p in summary.policies.items():
         if name == "baseline":
@@ -45,7 +49,7 @@ def rank_policies(results: Results) -> list[dict[str, Any]]:
         else:
             reduction, reduction_ci = math.nan, (math.nan, math.nan)
         indicators: dict[str, dict[str, Any]] = {}
-        for ind in results.model.indicator_names:
+        for ind in p.indicators:
             entry: dict[str, Any] = {"mean": p.indicators[ind]["mean"]}
             if name == "baseline":
                 entry.update(mean_difference=0.0, ci=[0.0, 0.0])
@@ -63,6 +67,7 @@ def rank_policies(results: Results) -> list[dict[str, Any]]:
                 )
                 if name != "baseline"
                 else "no change",
+                "kind": _kind(name, kinds),
                 "p_decoupling": p.p_decoupling,
                 "p_decoupling_ci": list(p.p_decoupling_ci),
                 "reduction": reduction,
@@ -74,11 +79,25 @@ def rank_policies(results: Results) -> list[dict[str, Any]]:
     order = sorted(
         range(len(rows)),
         key=lambda k: (
+            rows[k]["kind"] == "counterfactual",
             -rows[k]["reduction"] if math.isfinite(rows[k]["reduction"]) else math.inf,
             k,
         ),
     )
     ranked = [rows[k] for k in order]
-    for rank, row in enumerate(ranked, 1):
-        row["rank"] = rank
+    rank = 0
+    for row in ranked:
+        if row["kind"] == "counterfactual":
+            row["rank"] = None
+        else:
+            rank += 1
+            row["rank"] = rank
     return ranked
+
+
+def _kind(name: str, kinds: dict[str, str]) -> str:
+    """baseline, recommendation, counterfactual, or (for a+b) counterfactual if any part is one."""
+    if name == "baseline":
+        return "baseline"
+    parts = [kinds.get(part, "recommendation") for part in name.split("+")]
+    return "counterfactual" if "counterfactual" in parts else "recommendation"

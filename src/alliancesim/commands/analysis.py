@@ -296,7 +296,9 @@ def compare(
     _check_common(members, workers)
     loaded = _load(scenario)
     names = list(policy) if policy else list(loaded.policy_ids)
-    known = [i.id for i in loaded.indicators]
+    known = [i.id for i in loaded.indicators] + [
+        k for k in loaded.scenario.key_indicators if k not in {i.id for i in loaded.indicators}
+    ]
     for name in indicator or []:
         if name not in known:
             from alliancesim.scenario.names import suggest
@@ -350,7 +352,7 @@ def compare(
                 lo, hi = entry["ci"]
                 cells.append(f"{entry['mean_difference']:+.3f}\n[{lo:+.3f}, {hi:+.3f}]")
         table.add_row(
-            str(row["rank"]),
+            str(row["rank"]) if row["rank"] is not None else "[dim]c/f[/dim]",
             f"{row['policy']}\n[dim]{row['label']}[/dim]",
             f"{_pct(row['p_decoupling'])}\n[{100 * p_lo:.1f}, {100 * p_hi:.1f}]",
             reduction,
@@ -362,6 +364,8 @@ def compare(
 def _default_indicators(results: Results, ranking: list[dict[str, Any]], k: int = 4) -> list[str]:
     """The indicators the decoupling condition reads, then those the policies move most
     (largest paired difference relative to the indicator's 5–95 % range under baseline)."""
+    if results.model.scenario.scenario.key_indicators:
+        return results.model.key_indicators[:k]
     names = results.model.indicator_names
     condition = results.model.scenario.decoupling.when.names
     chosen = [n for n in names if n in condition]

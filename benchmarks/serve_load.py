@@ -1,0 +1,335 @@
+"""Load on the dashboard: 20 simulated users on loopback for a bounded time.
+
+Starts ``alliancesim serve`` on a free loopback port with a fresh store holding one stored run
+(``us-rok-2025``, 500 members), then runs ``--users`` threads until ``--duration`` seconds have
+passed. Each user repeats what a wargame designer does, as the browser's renderer does it
+(HTTP POSTs to ``/_dash-update-component`` with the renderer's payloads, see
+``alliancesim.web.client``):
+
+1. load the page (``/``, ``/_dash-layout``, ``/_dash-dependencies``);
+2. choose the 2025 scenario (its policies and parameter ranges);
+3. start a game (500 plausible worlds, the user's own seed) and show it;
+4. play three turns, the first forcing the Stryker withdrawal without consultation, each turn
+   followed by the game view and its fan chart;
+5. open the stored run (all the report's charts) and switch its fan chart;
+6. open the past-runs tab (the store's run list).
+
+Prints, per request kind, the count, errors and latency percentiles, and the overall rate.
+``--quick`` runs 20 users for 20 s; the default is 20 users for 60 s. ``--url`` targets a
+running server instead (it must hold at least one stored run for steps 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from alliancesim.web.client import DashClient
+
+ACTION = '{"id":["ALL"],"type":"turn-action"}'
+CONSULT = '{"id":["ALL"],"type":"turn-consult"}'
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Recorder:
+    """Latencies and errors per request kind, from every user thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, list[str]] = defaultdict(list)
+
+    def timed(self, kind: str, call: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            result = call()
+        except Exception as exc:  # an error is a result here
+            with self.lock:
+                self.errors[kind].append(f"{type(exc).__name__}: {exc}"[:200])
+            return None
+        elapsed = time.perf_counter() - start
+        with self.lock:
+            self.latency[kind].append(elapsed)
+        return result
+
+
+def user(client: DashClient, rec: Recorder, seed: int, run_id: str, deadline: float) -> None:
+    """One simulated wargame designer, repeating a session until the deadline."""
+    scenario = "builtin:us-rok-2025"
+    while time.monotonic() < deadline:
+        rec.timed(
+            "page (3 GETs)",
+            lambda: [client.get(p) for p in ("/", "/_dash-layout", "/_dash-dependencies")],
+        )
+        rec.timed(
+            "choose scenario",
+            lambda: client.call(
+                client.find("scenario-about"), {"scenario.value": scenario}, ["scenario.value"]
+            ),
+        )
+        new = rec.timed(
+            "new game",
+            lambda: client.call(
+                client.find("turn-game"),
+                {
+                    "turn-scenario.value": scenario,
+                    "turn-policy.value": "baseline",
+                    "turn-members.value": 500,
+                    "turn-seed.value": seed,
+                    "turn-new.n_clicks": 1,
+                },
+                ["turn-new.n_clicks"],
+            ),
+        )
+        if not new:
+            continue
+        game = new["turn-game"]["data"]
+        show(client, rec, game)
+        for turn in range(1, 4):
+            form: dict[str, Any] = {"turn-game.data": game, "turn-play.n_clicks": turn}
+            if turn == 1:
+                action = {"type": "turn-action", "id": "stryker_withdrawal"}
+                consult = {"type": "turn-consult", "id": "stryker_withdrawal"}
+                form[f"{ACTION}.value"] = [{"id": action, "value": "yes"}]
+                form[f"{ACTION}.id"] = [{"id": action, "value": action}]
+                form[f"{CONSULT}.value"] = [{"id": consult, "value": "inform"}]
+                form[f"{CONSULT}.id"] = [{"id": consult, "value": consult}]
+            played = rec.timed(
+                "play a turn",
+                lambda form=form: client.call(
+                    client.find("turn-game"), form, ["turn-play.n_clicks"]
+                ),
+            )
+            if not played or "turn-game" not in played:
+                with rec.lock:
+                    rec.errors["play a turn"].append(
+                        f"no game in the response: {str(played)[:120]}"
+                    )
+                break
+            game = played["turn-game"]["data"]
+            show(client, rec, game)
+        if run_id:
+            view = rec.timed(
+                "open a stored run",
+                lambda: client.call(
+                    client.find("results"), {"selected-run.data": run_id}, ["selected-run.data"]
+                ),
+            )
+            if view is not None and "results" not in view:
+                with rec.lock:
+                    rec.errors["open a stored run"].append("no results in the response")
+            rec.timed(
+                "fan chart of a run",
+                lambda: client.call(
+                    client.find("fan-chart"),
+                    {"fan-quantity.value": "fear_abandonment.ROK", "selected-run.data": run_id},
+                    ["fan-quantity.value"],
+                ),
+            )
+        rec.timed(
+            "open the past-runs tab",
+            lambda: client.call(client.find("runs-list"), {"tabs.value": "runs"}, ["tabs.value"]),
+        )
+
+
+def show(client: DashClient, rec: Recorder, game: dict[str, Any]) -> None:
+    """What the page asks after a game changes: the game view and the fan chart."""
+    shown = rec.timed(
+        "show the game",
+        lambda: client.call(
+            client.find("turn-report"), {"turn-game.data": game}, ["turn-game.data"]
+        ),
+    )
+    if shown is not None and "turn-report" not in shown:
+        with rec.lock:
+            rec.errors["show the game"].append("no report in the response")
+    rec.timed(
+        "game fan chart",
+        lambda: client.call(
+            client.find("turn-fan"),
+            {"turn-quantity.value": "cohesion", "turn-game.data": game},
+            ["turn-game.data"],
+        ),
+    )
+
+
+def start_server(home: Path, work: Path) -> tuple[subprocess.Popen, str]:
+    """``alliancesim serve`` on a free loopback port; (process, base URL)."""
+    port = free_port()
+    script = Path(sys.executable).with_name("alliancesim")
+    command = (
+        [str(script)]
+        if script.exists()
+        else [sys.executable, "-c", "from alliancesim.cli import main; main()"]
+    )
+    server = subprocess.Popen(
+        [*command, "serve", "--port", str(port), "--workdir", str(work)],
+        env={**os.environ, "ALLIANCESIM_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/", timeout=2):
+                return server, url
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the dashboard did not start") from None
+            time.sleep(0.3)
+
+
+def server_cpu(server: subprocess.Popen | None) -> float:
+    """CPU seconds (user + system) used so far by the server and its child processes."""
+    if server is None:
+        return float("nan")
+    import psutil
+
+    process = psutil.Process(server.pid)
+    total = 0.0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            times = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20 users for 20 s")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=None, help="seconds (default 60)")
+    parser.add_argument("--url", help="a running dashboard instead of starting one")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    duration = args.duration or (20.0 if args.quick else 60.0)
+    console = Console()
+    server = None
+    tmp = tempfile.TemporaryDirectory(prefix="alliancesim-load-")
+    try:
+        if args.url:
+            url = args.url.rstrip("/")
+            run_id = ""
+        else:
+            home = Path(tmp.name) / "home"
+            from alliancesim.store import Store
+
+            if not args.json:
+                console.print("storing one run (us-rok-2025, 500 members) and starting the server…")
+            run_id = Store(home).run("us-rok-2025", members=500, seed=0, claims=False).run_id
+            server, url = start_server(home, Path(tmp.name) / "work")
+        client = DashClient(url, timeout=120)
+        if args.url:
+            runs = client.call(
+                client.find("runs-list"),
+                {"tabs.value": "runs", "refresh-runs.n_clicks": 1},
+                ["refresh-runs.n_clicks"],
+            )
+            text = json.dumps(runs)
+            marker = '"run": "'
+            run_id = text.split(marker)[1].split('"')[0] if marker in text else ""
+        # one warm-up session outside the measurement (imports, the first game)
+        warm = Recorder()
+        user(client, warm, seed=999, run_id=run_id, deadline=time.monotonic() + 0.001)
+        rec = Recorder()
+        cpu_before = server_cpu(server)
+        deadline = time.monotonic() + duration
+        started = time.perf_counter()
+        threads = [
+            threading.Thread(
+                target=user, args=(DashClient(url, timeout=120), rec, k, run_id, deadline)
+            )
+            for k in range(args.users)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - started
+        cpu = server_cpu(server) - cpu_before
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+        tmp.cleanup()
+    rows = []
+    kinds = list(dict.fromkeys([*rec.latency, *rec.errors]))
+    for kind in kinds:
+        values = np.array(rec.latency.get(kind, []))
+        pct = np.percentile(values, [50, 90, 99]) if len(values) else [np.nan] * 3
+        rows.append(
+            {
+                "request": kind,
+                "count": len(values),
+                "errors": len(rec.errors.get(kind, [])),
+                "p50_ms": float(pct[0] * 1000),
+                "p90_ms": float(pct[1] * 1000),
+                "p99_ms": float(pct[2] * 1000),
+                "max_ms": float(values.max() * 1000) if len(values) else float("nan"),
+            }
+        )
+    total = sum(r["count"] for r in rows)
+    errors = sum(r["errors"] for r in rows)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "users": args.users,
+                    "seconds": wall,
+                    "requests": total,
+                    "errors": errors,
+                    "rows": rows,
+                    "error_samples": {k: v[:3] for k, v in rec.errors.items()},
+                }
+            )
+        )
+        return 0 if errors == 0 else 1
+    table = Table(title=f"dashboard under load: {args.users} users, {wall:.0f} s, loopback")
+    for column in ("request", "count", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms"):
+        table.add_column(column, justify="left" if column == "request" else "right")
+    for r in rows:
+        table.add_row(
+            r["request"], str(r["count"]), str(r["errors"]),
+            *(f"{r[k]:.0f}" for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms")),
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        f"{total} requests, {errors} errors, {total / wall:.1f} requests/s; server CPU "
+        f"{cpu:.1f} s ({1000 * cpu / max(total, 1):.0f} ms a request); load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    for kind, samples in rec.errors.items():
+        console.print(f"[red]{kind}[/red]: {samples[0]}", highlight=False)
+    return 0 if errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

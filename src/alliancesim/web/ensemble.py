@@ -1,0 +1,589 @@
+"""The "Run an ensemble" tab: choose a scenario (built-in or uploaded), policies, members, seed
+and parameter ranges; run in a background job with a progress bar; see the run's charts.
+
+The run itself is a Dash background callback (``DiskcacheManager``): it executes in its own
+process, reports progress through the cache, can be cancelled, and leaves the page responsive.
+It simulates and stores the run with :meth:`alliancesim.store.Store.run` (claims included), so
+every run made in the browser is in the store like a run made with ``alliancesim run``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from alliancesim.errors import InputError, Problem
+from alliancesim.web.components import card, field, help_text, problem_list
+from alliancesim.web.context import Dashboard
+from alliancesim.web.results_view import fan_figure, run_view
+from alliancesim.web.sources import DEFAULT_REFERENCE, apply_ranges, range_rows
+from alliancesim.web.upload import accept_upload
+
+__all__ = ["DEFAULT_MEMBERS", "MAX_MEMBERS", "layout", "register"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MEMBERS = 1000
+MAX_MEMBERS = 100_000
+
+
+def layout(dashboard: Dashboard) -> html.Div:
+    """The tab's page: controls on the left, the selected run on the right."""
+    limit_kb = dashboard.upload_limit // 1024
+    controls = card(
+        [
+            html.H2("Run an ensemble"),
+            help_text(
+                "Simulate many plausible worlds of a scenario under each policy and compare "
+                "how often the alliance decouples. Defaults run the 2025 scenario as the "
+                "analyses describe it: press Run."
+            ),
+            html.Div(
+                [
+                    html.Button("Run", id="run", className="primary"),
+                    html.Button("Cancel", id="cancel", className="secondary", disabled=True),
+                ],
+                className="row-buttons",
+            ),
+            html.Div(
+                [
+                    html.Progress(id="run-progress"),
+                    html.Div(id="run-status", className="help", role="status"),
+                ],
+                id="progress-box",
+                className="progress-box",
+                style={"display": "none"},
+            ),
+            html.Div(id="run-error"),
+            html.H3("1. Scenario"),
+            field(
+                "Scenario",
+                dcc.Dropdown(
+                    id="scenario",
+                    options=dashboard.sources.options(),
+                    value=DEFAULT_REFERENCE,
+                    clearable=False,
+                ),
+                "A built-in scenario, or one you upload below.",
+            ),
+            html.Div(id="scenario-about", className="about"),
+            dcc.Upload(
+                id="upload",
+                children=html.Div(
+                    ["Drop a scenario TOML file here or ", html.A("choose one")],
+                ),
+                max_size=dashboard.upload_limit,
+                multiple=False,
+                accept=".toml,text/plain,application/toml",
+                className="upload",
+            ),
+            help_text(
+                f"At most {limit_kb} KB. The file is checked like `alliancesim validate` "
+                "(never executed); problems are listed with their line and field."
+            ),
+            html.Div(id="upload-status"),
+            html.H3("2. Policies"),
+            dcc.Checklist(id="policies", options=[], value=[], className="checklist"),
+            field(
+                "Combinations",
+                dcc.Input(
+                    id="combinations",
+                    type="text",
+                    placeholder="e.g. consult_first+early_dialogue",
+                    debounce=True,
+                    className="wide",
+                ),
+                "Policies applied together, joined by '+'; several separated by commas.",
+                label_for="combinations",
+            ),
+            html.H3("3. Ensemble"),
+            html.Div(
+                [
+                    field(
+                        "Plausible worlds",
+                        dcc.Input(
+                            id="members",
+                            type="number",
+                            min=10,
+                            max=MAX_MEMBERS,
+                            step=1,
+                            value=DEFAULT_MEMBERS,
+                        ),
+                        "Members of the ensemble; more gives narrower intervals.",
+                        label_for="members",
+                    ),
+                    field(
+                        "Seed",
+                        dcc.Input(id="seed", type="number", min=0, step=1, value=0),
+                        "Same seed, same results.",
+                        label_for="seed",
+                    ),
+                ],
+                className="pair",
+            ),
+            html.Details(
+                [
+                    html.Summary("4. Ranges of the main uncertain parameters (optional)"),
+                    help_text(
+                        "Each plausible world draws these from [low, high]. Edit a range to "
+                        "explore other assumptions; equal ends fix the value."
+                    ),
+                    html.Div(id="ranges"),
+                    html.Button("Reset ranges", id="reset-ranges", className="link"),
+                ],
+                id="ranges-box",
+            ),
+        ],
+        className="controls",
+    )
+    results = html.Div(
+        dcc.Loading(
+            html.Div(
+                card(
+                    [
+                        html.H2("No run selected yet"),
+                        html.P(
+                            "Press Run on the left (well under a minute with the defaults), or "
+                            "open a past run from the Past runs tab."
+                        ),
+                    ]
+                ),
+                id="results",
+            ),
+            type="dot",
+            delay_show=300,
+        ),
+        className="main",
+    )
+    return html.Div(
+        [
+            controls,
+            results,
+            dcc.Download(id="download-report"),
+            dcc.Download(id="download-data"),
+        ],
+        className="columns",
+    )
+
+
+def _ranges_table(rows: list[dict[str, Any]]) -> html.Table:
+    head = html.Tr(
+        [html.Th("parameter (as written in the scenario)"), html.Th("low"), html.Th("high")]
+    )
+    body = []
+    for row in rows:
+        name = row["parameter"]
+        body.append(
+            html.Tr(
+                [
+                    html.Td(
+                        [
+                            html.Code(name),
+                            html.Div(f"{row['label']} — {row['distribution']}", className="small"),
+                        ]
+                    ),
+                    html.Td(
+                        dcc.Input(
+                            id={"type": "range-low", "name": name},
+                            type="number",
+                            value=row["low"],
+                            debounce=True,
+                            className="narrow",
+                        )
+                    ),
+                    html.Td(
+                        dcc.Input(
+                            id={"type": "range-high", "name": name},
+                            type="number",
+                            value=row["high"],
+                            debounce=True,
+                            className="narrow",
+                        )
+                    ),
+                ]
+            )
+        )
+    return html.Table([html.Thead(head), html.Tbody(body)], className="table ranges")
+
+
+def _about(scenario: Any) -> list[Any]:
+    meta = scenario.scenario
+    clock_end = f"{meta.horizon} {meta.step}s from {meta.start}"
+    text = meta.description or ""
+    if len(text) > 320:
+        text = text[:317].rsplit(" ", 1)[0] + "…"
+    return [
+        html.Strong(meta.title),
+        html.Div(f"{clock_end} · {scenario.id}", className="small"),
+        html.Div(text, className="small"),
+    ]
+
+
+def _policy_options(scenario: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    from alliancesim.commands.run import default_policies
+    from alliancesim.report.data import policy_label
+
+    names = default_policies(scenario)
+    kinds = {p.id: p.kind for p in scenario.policies}
+    options = []
+    for name in names:
+        kind = (
+            "counterfactual"
+            if any(kinds.get(p) == "counterfactual" for p in name.split("+"))
+            else ""
+        )
+        # plain-text labels: Dash 4.4's renderer fails when options with component labels are
+        # replaced (plotly/dash#3799 fixes the same fault in the dropdown)
+        label = f"{name} — {policy_label(scenario, name)}" + (" (counterfactual)" if kind else "")
+        options.append({"label": label, "value": name, "disabled": name == "baseline"})
+    return options, names
+
+
+def _combinations(text: str | None) -> list[str]:
+    return [part.strip().replace(" ", "") for part in (text or "").split(",") if part.strip()]
+
+
+def _rows(lows: list[Any], highs: list[Any], ids: list[dict[str, str]]) -> list[dict[str, Any]]:
+    return [
+        {"parameter": i["name"], "low": lo, "high": hi}
+        for i, lo, hi in zip(ids, lows, highs, strict=True)
+    ]
+
+
+def prepare_run(
+    dashboard: Dashboard,
+    reference: str,
+    policies: list[str] | None,
+    combinations: str | None,
+    members: Any,
+    seed: Any,
+    ranges: list[dict[str, Any]] | None,
+) -> tuple[Any, list[str], int, int]:
+    """Check a run request from the page: the scenario with its edited ranges, the policies
+    (baseline first, combinations checked), members and seed; InputError listing what is wrong."""
+    problems: list[Problem] = []
+    scenario = dashboard.sources.scenario(reference)
+    try:
+        scenario = apply_ranges(scenario, ranges)
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        members_n = int(members)
+        if members_n != members or not 10 <= members_n <= MAX_MEMBERS:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append(
+            Problem(
+                "plausible worlds", None, "members", f"a whole number from 10 to {MAX_MEMBERS:,}"
+            )
+        )
+        members_n = 0
+    try:
+        seed_n = int(seed)
+        if seed_n != seed or seed_n < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append(Problem("seed", None, "seed", "a whole number, 0 or more"))
+        seed_n = 0
+    names = ["baseline"] + [p for p in (policies or []) if p != "baseline"]
+    names += [c for c in _combinations(combinations) if c not in names]
+    from alliancesim.model import compile_model
+
+    if not problems:
+        model = compile_model(scenario)
+        for name in names:
+            try:
+                model.policy(name)
+            except InputError as exc:
+                problems += [Problem("policies", None, name, p.message) for p in exc.problems]
+    if problems:
+        raise InputError(problems)
+    return scenario, names, members_n, seed_n
+
+
+def register(app: Dash, dashboard: Dashboard) -> None:
+    """The tab's callbacks."""
+
+    @app.callback(
+        Output("scenario", "options"),
+        Output("scenario", "value"),
+        Output("upload-status", "children"),
+        Output("uploaded", "data"),
+        Input("upload", "contents"),
+        State("upload", "filename"),
+        State("uploaded", "data"),
+        prevent_initial_call=True,
+    )
+    def upload_scenario(contents: str | None, filename: str | None, uploaded: list | None) -> Any:
+        result = accept_upload(contents, filename, dashboard.sources, limit=dashboard.upload_limit)
+        uploaded = list(uploaded or [])
+        if not result.ok:
+            status = problem_list(
+                result.problems,
+                f"{result.filename} was not loaded: {len(result.problems)} problem(s)",
+                id="upload-problems",
+            )
+            return no_update, no_update, status, no_update
+        option = {
+            "label": f"uploaded: {result.filename} — {result.title}",
+            "value": result.reference,
+        }
+        uploaded = [o for o in uploaded if o["value"] != result.reference] + [option]
+        status = html.Div(
+            [f"{result.filename} is valid: scenario ", html.Code(result.scenario_id), " selected."],
+            className="ok",
+            id="upload-ok",
+        )
+        return dashboard.sources.options(uploaded), result.reference, status, uploaded
+
+    @app.callback(
+        Output("scenario", "options", allow_duplicate=True),
+        Input("uploaded", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def known_uploads(uploaded: list | None) -> Any:
+        return dashboard.sources.options(uploaded)
+
+    @app.callback(
+        Output("scenario-about", "children"),
+        Output("policies", "options"),
+        Output("policies", "value"),
+        Output("ranges", "children"),
+        Input("scenario", "value"),
+        Input("reset-ranges", "n_clicks"),
+    )
+    def choose_scenario(reference: str, _reset: int | None) -> Any:
+        try:
+            scenario = dashboard.sources.scenario(reference)
+        except InputError as exc:
+            box = problem_list(exc.problems, "This scenario cannot be loaded")
+            return box, [], [], ""
+        options, names = _policy_options(scenario)
+        return _about(scenario), options, names, _ranges_table(range_rows(scenario))
+
+    @app.callback(
+        Output("finished-run", "data"),
+        Output("run-error", "children"),
+        Input("run", "n_clicks"),
+        State("client", "data"),
+        State("scenario", "value"),
+        State("policies", "value"),
+        State("combinations", "value"),
+        State("members", "value"),
+        State("seed", "value"),
+        State({"type": "range-low", "name": ALL}, "value"),
+        State({"type": "range-high", "name": ALL}, "value"),
+        State({"type": "range-low", "name": ALL}, "id"),
+        background=True,
+        progress=[
+            Output("run-progress", "value"),
+            Output("run-progress", "max"),
+            Output("run-status", "children"),
+        ],
+        progress_default=[None, None, "Starting the run…"],
+        running=[
+            (Output("run", "disabled"), True, False),
+            (Output("cancel", "disabled"), False, True),
+            (Output("progress-box", "style"), {"display": "block"}, {"display": "none"}),
+        ],
+        cancel=[Input("cancel", "n_clicks")],
+        prevent_initial_call=True,
+    )
+    def run_ensemble(
+        set_progress: Any,
+        n_clicks: int | None,
+        client: str,
+        reference: str,
+        policies: list[str],
+        combinations: str | None,
+        members: Any,
+        seed: Any,
+        lows: list[Any],
+        highs: list[Any],
+        ids: list[dict[str, str]],
+    ) -> Any:
+        set_progress((None, None, "Checking the scenario and options…"))
+        try:
+            scenario, names, members_n, seed_n = prepare_run(
+                dashboard, reference, policies, combinations, members, seed, _rows(lows, highs, ids)
+            )
+        except InputError as exc:
+            return no_update, problem_list(
+                exc.problems, "The run was not started", id="run-problems"
+            )
+        from alliancesim.ensemble import BLOCK_SIZE, blocks_of
+
+        total = len(blocks_of(members_n))
+        steps = total + 1  # the blocks, then the claims
+        what = f"{members_n:,} worlds × {len(names)} policies"
+
+        def on_block(done: int, _total: int) -> None:
+            simulated = min(done * BLOCK_SIZE, members_n)
+            set_progress((str(done), str(steps), f"Simulated {simulated:,} of {what}…"))
+
+        set_progress((None, None, f"Simulating {what}…"))
+        try:
+            run_id = simulate_and_store(
+                dashboard,
+                scenario,
+                names,
+                members_n,
+                seed_n,
+                on_block=on_block,
+                on_claims=lambda: set_progress(
+                    (str(total), str(steps), "Checking the seeds' claims and storing the run…")
+                ),
+            )
+        except InputError as exc:
+            return no_update, problem_list(exc.problems, "The run failed", id="run-problems")
+        except Exception as exc:  # reported in the page; the traceback goes to the server log
+            log.exception("run failed")
+            return no_update, html.Div(f"The run failed: {exc}", className="problems", role="alert")
+        set_progress((str(steps), str(steps), "Done."))
+        return {"run_id": run_id, "client": client, "n": n_clicks}, ""
+
+    @app.callback(
+        Output("selected-run", "data"),
+        Output("tabs", "value"),
+        Input("finished-run", "data"),
+        Input({"type": "open-run", "run": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def select_run(finished: dict | None, _opened: list) -> Any:
+        trigger = ctx.triggered_id
+        if trigger == "finished-run":
+            if not finished:
+                return no_update, no_update
+            return finished["run_id"], "ensemble"
+        if isinstance(trigger, dict) and any(t.get("value") for t in ctx.triggered):
+            return trigger["run"], "ensemble"
+        return no_update, no_update
+
+    @app.callback(
+        Output("results", "children"),
+        Input("selected-run", "data"),
+        prevent_initial_call=True,
+    )
+    def show_run(run_id: str | None) -> Any:
+        if not run_id:
+            return no_update
+        try:
+            return dashboard.views.get(("view", run_id), lambda: run_view(dashboard, run_id))
+        except InputError as exc:
+            return card(problem_list(exc.problems, "This run cannot be shown"))
+
+    @app.callback(
+        Output("fan-chart", "figure"),
+        Input("fan-quantity", "value"),
+        State("selected-run", "data"),
+        prevent_initial_call=True,
+    )
+    def choose_quantity(name: str | None, run_id: str | None) -> Any:
+        if not name or not run_id:
+            return no_update
+        return dashboard.views.get(
+            ("fan", run_id, name), lambda: fan_figure(dashboard.results(run_id), name)
+        )
+
+    @app.callback(
+        Output("download-report", "data"),
+        Input("download-report-button", "n_clicks"),
+        State("selected-run", "data"),
+        prevent_initial_call=True,
+    )
+    def download_report(n_clicks: int | None, run_id: str | None) -> Any:
+        if not n_clicks or not run_id:
+            return no_update
+        return dcc.send_string(report_html(dashboard, run_id), f"alliancesim-{run_id}.html")
+
+    @app.callback(
+        Output("download-data", "data"),
+        Input("download-data-button", "n_clicks"),
+        State("selected-run", "data"),
+        prevent_initial_call=True,
+    )
+    def download_data(n_clicks: int | None, run_id: str | None) -> Any:
+        if not n_clicks or not run_id:
+            return no_update
+        return dcc.send_bytes(parquet_zip(dashboard, run_id), f"alliancesim-{run_id}-parquet.zip")
+
+
+def simulate_and_store(
+    dashboard: Dashboard,
+    scenario: Any,
+    policies: list[str],
+    members: int,
+    seed: int,
+    *,
+    on_block: Callable[[int, int], None] | None = None,
+    on_claims: Callable[[], None] | None = None,
+) -> str:
+    """Simulate a run into the store's staging area, check the claims (verdicts without the
+    PRIM search for where they fail, which takes longer than the run), commit; the run id."""
+    from alliancesim.runner import run
+    from alliancesim.store import ClaimsOutcome, plain
+
+    store = dashboard.store
+    with store.staging() as staging:
+        results = run(
+            scenario,
+            policies=policies,
+            members=members,
+            seed=seed,
+            directory=staging.directory,
+            run_id=staging.run_id,
+            on_block=on_block,
+        )
+        if on_claims is not None:
+            on_claims()
+        if not scenario.claims:
+            outcome = ClaimsOutcome([], "the scenario makes no claims")
+        else:
+            from alliancesim.claims import check_claims
+
+            try:
+                verdicts = check_claims(results, discover=False)
+                outcome = ClaimsOutcome([plain(v.to_dict()) for v in verdicts])
+            except InputError as exc:
+                outcome = ClaimsOutcome(None, f"claims not evaluated: {exc}")
+        record = store.commit(results, staging, outcome)
+    return record.run_id
+
+
+def report_html(dashboard: Dashboard, run_id: str) -> str:
+    """The HTML report of a stored run, as `alliancesim report` writes it."""
+    from alliancesim.report import RunFacts, render_report
+
+    store = dashboard.store
+    record = store.get(run_id)
+    results = store.open_run(record.run_id)
+    verdicts = store.claim_verdicts(record.run_id)
+    sensitivity = [
+        a["payload"]
+        for a in store.analyses(scenario_hash=record.scenario_hash, kind="sensitivity")[:1]
+    ]
+    return render_report(
+        results,
+        claims=verdicts,
+        claims_note="" if verdicts is not None else "the run did not evaluate its claims",
+        sensitivity=sensitivity,
+        facts=RunFacts.of(results, record),
+    )
+
+
+def parquet_zip(dashboard: Dashboard, run_id: str) -> bytes:
+    """A stored run exported as Parquet (trajectories, parameters) and JSON, zipped."""
+    with tempfile.TemporaryDirectory(prefix="alliancesim-export-") as tmp:
+        out = Path(tmp) / "export"
+        files = dashboard.store.export(run_id, "parquet", out)
+        archive = Path(tmp) / "export.zip"
+        with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+            for path in files:
+                zf.write(path, arcname=f"{run_id}/{path.name}")
+        return archive.read_bytes()
