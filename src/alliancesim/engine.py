@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from alliancesim import kernels
 from alliancesim.model import Context, Model, PolicySpec
 
 __all__ = [
@@ -34,19 +35,27 @@ MAX_RATE = 50.0
 
 def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """Occurrences n = F⁻¹(u) of a Poisson(rate) count, by the recurrence of docs/semantics.md."""
+    if kernels.AVAILABLE:
+        return kernels.poisson_counts(u, rate, MAX_EVENTS_PER_STEP)
+    return poisson_quantile_numpy(u, rate)
+
+
+def poisson_quantile_numpy(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """The same counts as :func:`poisson_quantile`, in NumPy (used where Numba is missing)."""
     u = np.asarray(u, dtype=np.float64)
     rate = np.broadcast_to(np.asarray(rate, dtype=np.float64), u.shape)
     p = np.exp(-rate)
-    cdf = p.copy()
     n = np.zeros(u.shape)
-    active = u >= cdf
+    active = np.flatnonzero(u >= p)  # members still above F_k, followed on their own
+    p, cdf, u_left, r_left = p[active], p[active], u[active], rate[active]
     k = 0
-    while active.any() and k < MAX_EVENTS_PER_STEP:
+    while active.size and k < MAX_EVENTS_PER_STEP:
         k += 1
-        n += active
-        p = p * rate / k
+        n[active] = k
+        p = p * r_left / k
         cdf = cdf + p
-        active &= u >= cdf
+        still = u_left >= cdf
+        active, p, cdf, u_left, r_left = active[still], p[still], cdf[still], u_left[still], r_left[still]
     return n
 
 
@@ -126,20 +135,9 @@ class BlockState:
             self.X[:S],
         )
         self.weights = P[model.rule_weight_rows]  # (R, M)
-        order = np.argsort(model.rule_targets, kind="stable")
-        sorted_targets = model.rule_targets[order]
-        starts = (
-            np.flatnonzero(np.r_[True, sorted_targets[1:] != sorted_targets[:-1]])
-            if len(order)
-            else order
-        )
-        self.order = order
-        self.starts = starts
-        self.unique_targets = sorted_targets[starts] if len(order) else order
         self.sched_steps = [
             spec.steps | policy.added.get(k, frozenset()) for k, spec in enumerate(model.scheduled)
         ]
-        self.contributions = np.empty((len(model.rule_ids), M))
 
     @property
     def members(self) -> int:
@@ -212,8 +210,10 @@ def advance(
             P[issue.capability_rows].T,
             X[issue.salience_rows].T,
             X[issue.status_quo_row],
+            check=False,
         )
-        X[issue.position_rows] = result.positions.T
+        if issue.moves_positions:
+            X[issue.position_rows] = result.positions.T
         state.outcome[k] = result.outcome
     # 4. actions: decide all, then apply
     base = 2 * n_events
@@ -244,19 +244,30 @@ def advance(
         state.done[j] |= occurs
         for target, value_row in action.effects:
             X[target] += np.where(occurs, P[value_row], 0.0)
-    # 5. rules (synchronous: all contributions from the same snapshot)
-    contributions = state.contributions
-    for r in range(len(model.rule_ids)):
-        value = state.weights[r] * _as_row(model.rule_drivers[r](ctx), M)
-        gate = model.rule_gates[r]
-        if gate is not None:
-            value = value * _as_row(gate(ctx), M)
-        contributions[r] = value
-    if len(state.order):
-        X[state.unique_targets] += np.add.reduceat(contributions[state.order], state.starts, axis=0)
-    # 6. relaxation and clipping
-    X[:S] -= state.relax * (X0 - state.baseline)
-    np.minimum(np.maximum(X, model.lower[:, None], out=X), model.upper[:, None], out=X)
+    # 5. rules (synchronous: every contribution from the same snapshot, then all applied)
+    totals = []
+    weights, drivers, gates = state.weights, model.rule_drivers, model.rule_gates
+    for target, rules in model.rule_groups:
+        total = None
+        for r in rules:
+            value = np.multiply(weights[r], drivers[r](ctx))
+            gate = gates[r]
+            if gate is not None:
+                np.multiply(value, gate(ctx), out=value)
+            if total is None:
+                total = value
+            else:
+                total += value
+        totals.append((target, total))
+    for target, total in totals:
+        X[target] += total
+    # 6. relaxation and clipping (only the rows a step can move)
+    states = X[:S]
+    states -= state.relax * (X0 - state.baseline)
+    np.minimum(np.maximum(states, model.lower[:S, None], out=states), model.upper[:S, None], out=states)
+    rows = model.changing_rows
+    if len(rows):
+        X[rows] = np.minimum(np.maximum(X[rows], model.lower[rows, None]), model.upper[rows, None])
     # 7. indicators
     state.compute_indicators(model)
     # 8. decoupling

@@ -34,6 +34,7 @@ __all__ = [
     "BlockOutput",
     "InlineExecutor",
     "blocks_of",
+    "chunks_of",
     "draw_block",
     "make_executor",
     "run_blocks",
@@ -43,6 +44,8 @@ __all__ = [
 
 BLOCK_SIZE = 2048
 """Members per random-number block. Changing it changes every result: it is part of a seed."""
+CHUNK_BLOCKS = 2
+"""Blocks simulated together as one array by a task (speed only; results do not depend on it)."""
 
 
 def blocks_of(members: int) -> list[tuple[int, int, int]]:
@@ -128,62 +131,104 @@ def summary_names(model: Model, record: str = "all") -> list[str]:
     return [*names, "decoupled"]
 
 
-def _parquet(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd", compression_level=1)
-    return sink.getvalue()
+def _parquet_options() -> dict[str, Any]:
+    """Fast Parquet: LZ4, a dictionary only for the policy column, statistics only for the
+    columns queries filter on (measured in benchmarks/RESULTS.md: 4× faster than the defaults,
+    whose dictionary attempts on every float column dominate)."""
+    return {
+        "compression": "lz4",
+        "use_dictionary": ["policy"],
+        "write_statistics": ["policy", "member", "step"],
+    }
 
 
-def _block_output(
-    model: Model, policies: Sequence[str], draws: BlockDraws, record: str
-) -> BlockOutput:
-    arrays = simulate_block(model, policies, draws)
+def _trajectory_table(policy: str, members: np.ndarray, rec: np.ndarray, names: Sequence[str]) -> pa.Table:
+    """One policy's record (steps + 1, names, members) as a long table: one row per member-step."""
+    steps, _, size = rec.shape
+    columns: dict[str, Any] = {
+        "policy": pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(steps * size, dtype=np.int32)), pa.array([policy])
+        ),
+        "member": np.tile(members, steps),
+        "step": np.repeat(np.arange(steps, dtype=np.int16), size),
+    }
+    for j, col in enumerate(names):
+        values = rec[:, j, :].reshape(-1)
+        columns[col] = values.astype(bool) if col == "decoupled" else values
+    return pa.table(columns)
+
+
+def _chunk_outputs(
+    model: Model, policies: Sequence[str], chunk: Sequence[BlockDraws], record: str
+) -> list[BlockOutput]:
+    """Simulate consecutive blocks as one array (fewer, larger vectorised operations) and
+    return each block's own output: its Parquet files and its partial sums."""
     names = recorded_names(model, record)
-    if record != "all":
-        keep = [model.record_names.index(n) for n in names]
-        arrays = {policy: rec[:, keep, :] for policy, rec in arrays.items()}
-    H = model.horizon
-    B = draws.size
-    members = np.arange(draws.start, draws.start + B, dtype=np.int64)
+    keep = None if record == "all" else [model.record_names.index(n) for n in names]
     measure_idx = [names.index(n) for n in summary_names(model, record)]
-    tables = []
-    decoupled_by_step, h_sum, h_sq, d_sum, d_sq = {}, {}, {}, {}, {}
-    base = arrays.get("baseline")
-    for name in policies:
-        rec = arrays[name]  # (H+1, n, B)
-        columns: dict[str, Any] = {
-            "policy": pa.array([name] * ((H + 1) * B)).dictionary_encode(),
-            "member": np.tile(members, H + 1),
-            "step": np.repeat(np.arange(H + 1, dtype=np.int16), B),
-        }
-        for j, col in enumerate(names):
-            values = rec[:, j, :].reshape(-1)
-            columns[col] = values.astype(bool) if col == "decoupled" else values
-        tables.append(pa.table(columns))
-        decoupled_by_step[name] = rec[:, -1, :].sum(axis=1).astype(np.int64)
-        horizon = rec[H, measure_idx, :]
-        h_sum[name] = horizon.sum(axis=1)
-        h_sq[name] = np.square(horizon).sum(axis=1)
-        if base is not None:
-            diff = horizon - base[H, measure_idx, :]
-            d_sum[name] = diff.sum(axis=1)
-            d_sq[name] = np.square(diff).sum(axis=1)
-    param_columns: dict[str, Any] = {"member": members}
-    values = parameter_values(model, model.policy("baseline"), draws.unit, draws.unit_rows)
-    for row in draws.unit_rows:
-        param_columns[model.parameters[row].name] = values[row]
-    return BlockOutput(
-        index=draws.index,
-        start=draws.start,
-        size=B,
-        trajectories=_parquet(pa.concat_tables(tables)),
-        parameters=_parquet(pa.table(param_columns)),
-        decoupled_by_step=decoupled_by_step,
-        horizon_sum=h_sum,
-        horizon_sq=h_sq,
-        diff_sum=d_sum,
-        diff_sq=d_sq,
-    )
+    H = model.horizon
+    unit = np.concatenate([d.unit for d in chunk], axis=1)
+    slots = np.concatenate([d.slots for d in chunk], axis=2)
+    offsets = np.cumsum([0] + [d.size for d in chunk])
+    members = [np.arange(d.start, d.start + d.size, dtype=np.int64) for d in chunk]
+    sinks = [io.BytesIO() for _ in chunk]
+    writers: list[pq.ParquetWriter | None] = [None] * len(chunk)
+    partial: list[dict[str, dict[str, np.ndarray]]] = [
+        {"decoupled": {}, "h_sum": {}, "h_sq": {}, "d_sum": {}, "d_sq": {}} for _ in chunk
+    ]
+    baseline_horizon: list[np.ndarray | None] = [None] * len(chunk)
+    for policy in policies:
+        spec = model.policy(policy)
+        P = parameter_values(model, spec, unit, chunk[0].unit_rows)
+        rec = simulate(model, spec, P, slots)
+        if keep is not None:
+            rec = rec[:, keep, :]
+        for b in range(len(chunk)):
+            part = rec[:, :, offsets[b] : offsets[b + 1]]
+            table = _trajectory_table(policy, members[b], part, names)
+            if writers[b] is None:
+                writers[b] = pq.ParquetWriter(sinks[b], table.schema, **_parquet_options())
+            writers[b].write_table(table)
+            sums = partial[b]
+            sums["decoupled"][policy] = part[:, -1, :].sum(axis=1).astype(np.int64)
+            horizon = part[H, measure_idx, :]
+            sums["h_sum"][policy] = horizon.sum(axis=1)
+            sums["h_sq"][policy] = np.square(horizon).sum(axis=1)
+            if policy == "baseline":
+                baseline_horizon[b] = horizon
+            base = baseline_horizon[b]
+            if base is not None:
+                diff = horizon - base
+                sums["d_sum"][policy] = diff.sum(axis=1)
+                sums["d_sq"][policy] = np.square(diff).sum(axis=1)
+        del rec
+    outputs = []
+    baseline_values = parameter_values(model, model.policy("baseline"), unit, chunk[0].unit_rows)
+    for b, draws in enumerate(chunk):
+        writer = writers[b]
+        assert writer is not None
+        writer.close()
+        param_columns: dict[str, Any] = {"member": members[b]}
+        for row in draws.unit_rows:
+            param_columns[model.parameters[row].name] = baseline_values[row, offsets[b] : offsets[b + 1]]
+        params_sink = io.BytesIO()
+        pq.write_table(pa.table(param_columns), params_sink, compression="zstd", compression_level=1)
+        sums = partial[b]
+        outputs.append(
+            BlockOutput(
+                index=draws.index,
+                start=draws.start,
+                size=draws.size,
+                trajectories=sinks[b].getvalue(),
+                parameters=params_sink.getvalue(),
+                decoupled_by_step=sums["decoupled"],
+                horizon_sum=sums["h_sum"],
+                horizon_sq=sums["h_sq"],
+                diff_sum=sums["d_sum"],
+                diff_sq=sums["d_sq"],
+            )
+        )
+    return outputs
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,16 +257,15 @@ class _Task:
     key: str
     policies: tuple[str, ...]
     seed: int
-    block: tuple[int, int, int]
+    blocks: tuple[tuple[int, int, int], ...]
     record: str
 
 
-def _run_task(task: _Task) -> BlockOutput:
+def _run_task(task: _Task) -> list[BlockOutput]:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     model = _model_for(task.scenario, task.key)
-    index, start, size = task.block
-    draws = draw_block(model, task.seed, index, start, size)
-    return _block_output(model, task.policies, draws, task.record)
+    chunk = [draw_block(model, task.seed, index, start, size) for index, start, size in task.blocks]
+    return _chunk_outputs(model, task.policies, chunk, task.record)
 
 
 class InlineExecutor(Executor):
@@ -262,6 +306,17 @@ def make_executor(
     return ProcessPoolExecutor(max_workers=workers, mp_context=_process_context())
 
 
+def chunks_of(members: int) -> list[tuple[tuple[int, int, int], ...]]:
+    """Consecutive blocks grouped ``CHUNK_BLOCKS`` at a time: the unit of work of a task.
+
+    Fixed by member index only, never by the number of workers. Every operation of a step is
+    elementwise over members (tests check that members computed together or apart agree bit
+    for bit), so grouping blocks changes speed, not results.
+    """
+    blocks = blocks_of(members)
+    return [tuple(blocks[k : k + CHUNK_BLOCKS]) for k in range(0, len(blocks), CHUNK_BLOCKS)]
+
+
 def run_blocks(
     scenario: Scenario,
     policies: Sequence[str],
@@ -272,10 +327,10 @@ def run_blocks(
     record: str = "all",
     window: int = 4,
 ) -> Iterator[BlockOutput]:
-    """Simulate every block; yield outputs in block order, keeping at most ``window`` in flight."""
+    """Simulate every block; yield outputs in block order, keeping at most ``window`` tasks in flight."""
     key = scenario_hash(scenario)
     tasks = [
-        _Task(scenario, key, tuple(policies), seed, block, record) for block in blocks_of(members)
+        _Task(scenario, key, tuple(policies), seed, chunk, record) for chunk in chunks_of(members)
     ]
     pending: dict[int, Future] = {}
     next_submit = 0
@@ -283,7 +338,7 @@ def run_blocks(
         while next_submit < len(tasks) and next_submit < k + window:
             pending[next_submit] = executor.submit(_run_task, tasks[next_submit])
             next_submit += 1
-        yield pending.pop(k).result()
+        yield from pending.pop(k).result()
 
 
 def _process_context() -> multiprocessing.context.BaseContext:

@@ -435,7 +435,12 @@ def _ones_like(value: Value) -> Value:
 
 def _safe_divide(numerator: Value, denominator: Value) -> Value:
     """Division that gives 0 where the denominator is 0 (a model quantity, never an error)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        result = np.divide(numerator, denominator)
-    result = np.where(np.equal(denominator, 0.0), 0.0, result)
-    return result if np.ndim(result) else float(result)
+    if np.ndim(denominator) == 0:
+        if float(denominator) == 0.0:
+            return np.zeros(np.shape(numerator)) if np.ndim(numerator) else 0.0
+        result = np.divide(numerator, float(denominator))
+        return result if np.ndim(result) else float(result)
+    shape = np.broadcast_shapes(np.shape(numerator), np.shape(denominator))
+    result = np.zeros(shape)
+    np.divide(numerator, denominator, out=result, where=np.not_equal(denominator, 0.0))
+    return result

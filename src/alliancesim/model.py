@@ -74,6 +74,11 @@ class IssueSpec:
     capability_rows: np.ndarray  # rows of P
     status_quo_row: int
 
+    @property
+    def moves_positions(self) -> bool:
+        """Whether a round of this issue's model moves the actors' positions."""
+        return self.model in ("eum", "smp")
+
 
 @dataclass(frozen=True)
 class EventSpec:
@@ -139,6 +144,8 @@ class Model:
     rule_weight_rows: np.ndarray
     rule_drivers: list[CompiledExpression]
     rule_gates: list[CompiledExpression | None]
+    rule_groups: list[tuple[int, list[int]]]  # (target row, its rules in file order)
+    changing_rows: np.ndarray  # rows of X other than state variables that a step can move
     indicators: list[tuple[str, CompiledExpression]]
     decoupling: CompiledExpression
     decoupling_steps: int
@@ -387,6 +394,16 @@ def compile_model(scenario: Scenario) -> Model:
     )
     drivers = [compile_at(r.driver, r, "driver") for r in scenario.rules]
     gates = [compile_at(r.gate, r, "gate") if r.gate is not None else None for r in scenario.rules]
+    groups: dict[int, list[int]] = {}
+    for r, target in enumerate(rule_targets.tolist()):
+        groups.setdefault(target, []).append(r)
+    rule_groups = sorted(groups.items())
+    changing = set(rule_targets.tolist())
+    changing.update(row for a in actions for row, _ in a.effects)
+    for issue in issues:
+        if issue.moves_positions:
+            changing.update(issue.position_rows.tolist())
+    changing_rows = np.array(sorted(r for r in changing if r >= n_states), dtype=np.int64)
     indicators = [(i.id, compile_at(i.expr, i, "expr")) for i in scenario.indicators]
     decoupling = compile_at(scenario.decoupling.when, scenario.decoupling, "when")
     if problems:
@@ -425,6 +442,8 @@ def compile_model(scenario: Scenario) -> Model:
         rule_weight_rows=rule_weight_rows,
         rule_drivers=drivers,
         rule_gates=gates,
+        rule_groups=rule_groups,
+        changing_rows=changing_rows,
         indicators=indicators,
         decoupling=decoupling,
         decoupling_steps=scenario.decoupling.for_steps,

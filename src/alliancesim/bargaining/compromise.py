@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from alliancesim import kernels
 from alliancesim.bargaining.arrays import weighted_mean
 
 __all__ = ["compromise_outcome"]
@@ -21,4 +22,6 @@ def compromise_outcome(
 
     A member where nobody attaches any salience to the issue keeps its status quo.
     """
+    if kernels.AVAILABLE:
+        return kernels.weighted_mean(positions, capability, salience, status_quo)
     return weighted_mean(positions, capability * salience, status_quo)

@@ -86,15 +86,23 @@ def bargaining_round(
     status_quo,
     *,
     options: Mapping[str, object] | None = None,
+    check: bool = True,
 ) -> Round:
     """One round of ``model`` for each of M members (arrays (M, A) and (M,)).
 
     Returns the actors' new positions (M, A) on the input scale and the round's
     forecast (M,). Raises ValueError for an unknown model or option, or for inputs of
     the wrong shape, non-finite values, capabilities <= 0 or saliences outside [0, 1].
+    ``check=False`` skips those checks and the defensive copies, for callers (the engine)
+    whose inputs are float64 arrays already kept in range; inputs are still never modified.
     """
     opts = model_options(model, options)
-    x, c, s, q = as_issue_arrays(positions, capability, salience, status_quo)
+    if check:
+        x, c, s, q = as_issue_arrays(positions, capability, salience, status_quo)
+    else:
+        x, c, s, q = positions, capability, salience, status_quo
+        if model in ("eum", "smp"):
+            x = np.array(x, dtype=np.float64, copy=True)
     anyone = sequential_sum(c * s, axis=1) > 0
     if model == "compromise":
         return Round(x, compromise_outcome(x, c, s, q))

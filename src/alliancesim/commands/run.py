@@ -46,7 +46,11 @@ def _pct(x: float) -> str:
 def summary_table(results: Results, *, max_indicators: int = 4) -> Table:
     """A Rich table: per policy, P(decoupling) with its interval, paired change, key indicators."""
     summary = results.summary()
-    names = [n for n in results.model.key_indicators if n in next(iter(summary.policies.values())).indicators]
+    names = [
+        n
+        for n in results.model.key_indicators
+        if n in next(iter(summary.policies.values())).indicators
+    ]
     names = names[:max_indicators]
     table = Table(
         title=f"{summary.scenario}: how likely is decoupling by {summary.horizon}? "
@@ -66,7 +70,9 @@ def summary_table(results: Results, *, max_indicators: int = 4) -> Table:
         change = "—"
         if diff is not None:
             d_lo, d_hi = diff["ci"]
-            change = f"{100 * diff['mean_difference']:+.1f} pp [{100 * d_lo:+.1f}, {100 * d_hi:+.1f}]"
+            change = (
+                f"{100 * diff['mean_difference']:+.1f} pp [{100 * d_lo:+.1f}, {100 * d_hi:+.1f}]"
+            )
         cells = []
         for name in names:
             q = p.indicators[name]

@@ -1,0 +1,625 @@
+"""Figures of a run: Plotly figures built from plain data, shared by the report and the dashboard.
+
+Every function takes plain data (see data.py, ``Summary.to_dict()``, claim verdicts'
+``to_dict()``, ``rank_policies`` rows, a sensitivity result's ``to_dict()``) and returns a
+``plotly.graph_objects.Figure``; none of them reads files or runs anything. Policies keep the
+same colour in every figure (:func:`policy_colours`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from alliancesim.report.data import Bands
+from alliancesim.report.graph import CausalGraph, circle_layout
+
+__all__ = [
+    "FONT",
+    "causal_loop_diagram",
+    "claims_table",
+    "decoupling_chart",
+    "fan_chart",
+    "policy_colours",
+    "ranking_chart",
+    "sensitivity_chart",
+]
+
+FONT = '-apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif'
+BASELINE = "#3d3d3d"
+PALETTE = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#882255",
+    "#117733",
+    "#332288",
+    "#999933",
+)
+"""Okabe–Ito colours (safe for colour-blind readers), then Tol's muted ones."""
+POSITIVE = "#1f5fa8"
+NEGATIVE = "#c0392b"
+UNKNOWN = "#9a9a9a"
+VERDICT_COLOURS = {"supported": "#d7eedd", "contested": "#fbefc9", "rejected": "#f6d3cf"}
+
+
+def policy_colours(policies: Sequence[str]) -> dict[str, str]:
+    """A colour per policy, baseline dark grey, the others from a colour-blind-safe palette."""
+    out: dict[str, str] = {}
+    k = 0
+    for name in policies:
+        if name == "baseline":
+            out[name] = BASELINE
+        else:
+            out[name] = PALETTE[k % len(PALETTE)]
+            k += 1
+    return out
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _style(fig: go.Figure, *, height: int, title: str | None = None) -> go.Figure:
+    # template "none" plus explicit colours: plotly_white's template is deep-copied into every
+    # figure and its JSON, which makes figures ~20x slower to build and the report larger
+    fig.update_layout(
+        template="none",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        colorway=list(PALETTE),
+        font={"family": FONT, "size": 13, "color": "#1d2733"},
+        height=height,
+        margin={"l": 60, "r": 24, "t": 56 if title else 24, "b": 48},
+        hoverlabel={"font": {"family": FONT}},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+    )
+    fig.update_xaxes(linecolor="#c7ced6", gridcolor="#eceff3", zeroline=False, ticks="")
+    fig.update_yaxes(linecolor="#c7ced6", gridcolor="#eceff3", zeroline=False, ticks="")
+    if title:
+        fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}})
+    return fig
+
+
+def _short(name: str) -> str:
+    return name.replace("+", " + ")
+
+
+def fan_chart(
+    bands: Bands,
+    name: str,
+    *,
+    policies: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    columns: int = 4,
+    title: str | None = None,
+) -> go.Figure:
+    """Fan chart of one quantity: per policy (one panel each), the median over members with
+    its 25–75 % and 5–95 % bands at every step; other panels show the baseline median dashed."""
+    data = bands.values[name]
+    policies = list(policies or data)
+    colours = policy_colours(policies)
+    labels = labels or {}
+    n = len(policies)
+    cols = min(columns, n)
+    rows = math.ceil(n / cols)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_yaxes=True,
+        shared_xaxes=True,
+        subplot_titles=[_short(p) for p in policies],
+        horizontal_spacing=0.03,
+        vertical_spacing=0.16 if rows > 1 else 0.1,
+    )
+    x = bands.steps
+    q = {round(v, 4): k for k, v in enumerate(bands.quantiles)}
+    lo90, lo50, mid, hi50, hi90 = (q.get(v) for v in (0.05, 0.25, 0.5, 0.75, 0.95))
+    base = data.get("baseline")
+    for k, policy in enumerate(policies):
+        row, col = divmod(k, cols)
+        row, col = row + 1, col + 1
+        values = data[policy]
+        colour = colours[policy]
+        first = k == 0
+        for low, high, alpha, band in ((lo90, hi90, 0.16, "5–95 %"), (lo50, hi50, 0.32, "25–75 %")):
+            if low is None or high is None:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=values[high], mode="lines", line={"width": 0},
+                    hoverinfo="skip", showlegend=False, legendgroup=band,
+                ),
+                row=row, col=col,
+            )  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=values[low], mode="lines", line={"width": 0}, fill="tonexty",
+                    fillcolor=_rgba(colour, alpha), name=f"{band} of members",
+                    legendgroup=band, showlegend=first, hoverinfo="skip",
+                ),
+                row=row, col=col,
+            )  # fmt: skip
+        if base is not None and policy != "baseline" and mid is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=base[mid], mode="lines",
+                    line={"color": BASELINE, "width": 1.3, "dash": "dash"},
+                    name="baseline median", legendgroup="baseline median",
+                    showlegend=k == 1, hovertemplate="baseline median %{y:.3f}<extra></extra>",
+                ),
+                row=row, col=col,
+            )  # fmt: skip
+        if mid is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=values[mid], mode="lines", line={"color": colour, "width": 2.4},
+                    name="median", legendgroup="median", showlegend=first,
+                    hovertemplate=f"{_short(policy)} %{{x}}: median %{{y:.3f}}<extra></extra>",
+                ),
+                row=row, col=col,
+            )  # fmt: skip
+    ticks = _year_ticks(x)
+    if ticks:
+        fig.update_xaxes(tickvals=ticks[0], ticktext=ticks[1], showgrid=True, tickangle=0)
+    else:
+        fig.update_xaxes(nticks=4, showgrid=False, tickangle=0)
+    fig.update_yaxes(matches="y")  # one scale for every panel, across rows too
+    fig.update_annotations(font={"size": 12.5})
+    height = 130 + 210 * rows
+    title = name if title is None else title
+    _style(fig, height=height, title=title or None)
+    top = 96 if title else 64
+    fig.update_layout(
+        margin={"t": top, "b": 36},
+        # above the panels' titles: ~34 px over the plotting area, whatever the height
+        legend={"y": 1 + 34 / (height - top - 36), "yanchor": "bottom", "x": 0},
+    )
+    for annotation in fig.layout.annotations:
+        policy = annotation.text.replace(" + ", "+")
+        if policy in labels:
+            annotation.hovertext = labels[policy]
+    return fig
+
+
+def _year_ticks(steps: Sequence[str]) -> tuple[list[str], list[str]] | None:
+    """Tick at the first period of each year ("2026Q1" -> "2026"), if that gives 2+ ticks."""
+    vals = [s for s in steps if s.endswith(("Q1", "-01"))]
+    if len(vals) < 2:
+        return None
+    return vals, [s[:4] for s in vals]
+
+
+def decoupling_chart(
+    summary: Mapping[str, Any],
+    *,
+    labels: Mapping[str, str] | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """P(decoupling by each step) per policy, with Wilson 95 % bands (``Summary.to_dict()``)."""
+    policies = summary["policies"]
+    steps = summary["steps"]
+    colours = policy_colours(list(policies))
+    labels = labels or {}
+    fig = go.Figure()
+    for policy, data in policies.items():
+        colour = colours[policy]
+        lows = [ci[0] for ci in data["p_decoupling_ci_by_step"]]
+        highs = [ci[1] for ci in data["p_decoupling_ci_by_step"]]
+        fig.add_trace(
+            go.Scatter(
+                x=steps, y=highs, mode="lines", line={"width": 0}, legendgroup=policy,
+                showlegend=False, hoverinfo="skip",
+            )
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=steps, y=lows, mode="lines", line={"width": 0}, fill="tonexty",
+                fillcolor=_rgba(colour, 0.13), legendgroup=policy, showlegend=False,
+                hoverinfo="skip",
+            )
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=data["p_decoupling_by_step"],
+                mode="lines",
+                name=_short(policy),
+                legendgroup=policy,
+                line={"color": colour, "width": 3 if policy == "baseline" else 2},
+                customdata=list(zip(lows, highs, strict=True)),
+                hovertemplate=(
+                    f"<b>{_short(policy)}</b><br>{labels.get(policy, '')}<br>"
+                    "by %{x}: %{y:.1%} [%{customdata[0]:.1%}–%{customdata[1]:.1%}]<extra></extra>"
+                ),
+            )
+        )
+    fig.update_yaxes(
+        tickformat=".0%", rangemode="tozero", gridcolor="#eceff3", title="P(decoupled by then)"
+    )
+    ticks = _year_ticks(steps)
+    if ticks and len(steps) > 24:
+        fig.update_xaxes(tickvals=ticks[0], ticktext=ticks[1])
+    fig.update_xaxes(showgrid=False, nticks=12)
+    _style(fig, height=440, title=title)
+    fig.update_layout(legend={"y": -0.16, "yanchor": "top"}, margin={"b": 80})
+    return fig
+
+
+def ranking_chart(
+    ranking: Sequence[Mapping[str, Any]],
+    *,
+    horizon: str = "the horizon",
+    counterfactuals: Collection[str] = (),
+    title: str | None = None,
+) -> go.Figure:
+    """Each policy's change in P(decoupling) against baseline in percentage points (paired, 95 %
+    interval), the largest reduction at the top: green where the whole interval is a
+    reduction, red where it is an increase, grey otherwise; ``counterfactuals`` (a driver
+    removed, not a recommendation) hatched."""
+    rows = [r for r in ranking if r["policy"] != "baseline"]
+    rows = sorted(rows, key=lambda r: r["reduction"] if math.isfinite(r["reduction"]) else -1e9)
+    change = [-100 * r["reduction"] for r in rows]
+    lo = [-100 * r["reduction_ci"][1] for r in rows]
+    hi = [-100 * r["reduction_ci"][0] for r in rows]
+    colours = []
+    for r in rows:
+        if r["reduction_ci"][0] > 0:
+            colours.append("#2e8b57")
+        elif r["reduction_ci"][1] < 0:
+            colours.append(NEGATIVE)
+        else:
+            colours.append("#a7b0ba")
+    fig = go.Figure(
+        go.Bar(
+            y=[_short(r["policy"]) for r in rows],
+            x=change,
+            orientation="h",
+            marker={
+                "color": colours,
+                "pattern": {
+                    "shape": ["/" if r["policy"] in counterfactuals else "" for r in rows],
+                    "fillmode": "overlay",
+                    "fgcolor": "rgba(255,255,255,0.35)",
+                    "size": 9,
+                    "solidity": 0.3,
+                },
+            },
+            width=0.6,
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [h - v for h, v in zip(hi, change, strict=True)],
+                "arrayminus": [v - low for v, low in zip(change, lo, strict=True)],
+                "color": "#46505a",
+                "thickness": 1.2,
+                "width": 5,
+            },
+            text=[f"{v:+.1f} pp".replace("-", "−") for v in change],
+            textposition="inside",
+            insidetextanchor="middle",
+            textfont={"color": "white"},
+            cliponaxis=False,
+            customdata=[
+                [r.get("label", ""), 100 * r["p_decoupling"], a, b]
+                for r, a, b in zip(rows, lo, hi, strict=True)
+            ],
+            hovertemplate=(
+                "<b>%{y}</b><br>%{customdata[0]}<br>change in P(decoupling): %{x:+.1f} pp "
+                "[%{customdata[2]:+.1f}, %{customdata[3]:+.1f}]<br>P(decoupling) "
+                "%{customdata[1]:.1f} %<extra></extra>"
+            ),
+        )
+    )
+    fig.add_vline(x=0, line={"color": "#46505a", "width": 1})
+    fig.update_xaxes(
+        title=f"change in P(decoupling by {horizon}) vs baseline, percentage points (paired)",
+        ticksuffix=" pp",
+    )
+    fig.update_yaxes(automargin=True)
+    _style(fig, height=150 + 48 * max(1, len(rows)), title=title)
+    return fig
+
+
+def claims_table(verdicts: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """The claims with their verdicts as a table figure (share with its 95 % interval)."""
+    shares = []
+    for v in verdicts:
+        share = v.get("share")
+        lo, hi = (v.get("share_ci") or [None, None])[:2]
+        if share is None:
+            shares.append("—")
+        else:
+            shares.append(f"{100 * share:.0f} % [{100 * (lo or 0):.0f}–{100 * (hi or 0):.0f}]")
+    fill = [VERDICT_COLOURS.get(str(v.get("verdict")), "#ffffff") for v in verdicts]
+    fig = go.Figure(
+        go.Table(
+            columnwidth=[3.2, 3, 1.3, 1.1],
+            header={
+                "values": [
+                    "<b>claim</b>",
+                    "<b>comparison</b>",
+                    "<b>holds in</b>",
+                    "<b>verdict</b>",
+                ],
+                "fill_color": "#eef1f5",
+                "align": "left",
+                "font": {"family": FONT, "size": 13},
+            },
+            cells={
+                "values": [
+                    [v.get("statement", v.get("claim_id", "")) for v in verdicts],
+                    [v.get("comparison", "") for v in verdicts],
+                    shares,
+                    [str(v.get("verdict", "")) for v in verdicts],
+                ],
+                "fill_color": [["#ffffff"] * len(verdicts)] * 3 + [fill],
+                "align": "left",
+                "font": {"family": FONT, "size": 12},
+                "height": 28,
+            },
+        )
+    )
+    return _style(fig, height=120 + 60 * max(1, len(verdicts)))
+
+
+def sensitivity_chart(result: Mapping[str, Any], *, top: int = 15) -> go.Figure:
+    """What drives an outcome: Sobol first-order and total indices (or Morris μ*) of the most
+    influential factors, from a sensitivity result's ``to_dict()``."""
+    factors = list(result.get("factors", []))[:top][::-1]
+    names = [f["name"] for f in factors]
+    method = result.get("method", "sobol")
+    fig = go.Figure()
+    if method == "sobol":
+        for key, label, colour in (
+            ("S1", "first order S1", "#56B4E9"),
+            ("ST", "total ST", "#0072B2"),
+        ):
+            fig.add_trace(
+                go.Bar(
+                    y=names,
+                    x=[f.get(key) for f in factors],
+                    error_x={"type": "data", "array": [f.get(f"{key}_conf") or 0 for f in factors]},
+                    orientation="h",
+                    name=label,
+                    marker={"color": colour},
+                )
+            )
+        fig.update_layout(barmode="group")
+        axis = "share of the outcome's variance"
+    else:
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=[f.get("mu_star") for f in factors],
+                error_x={"type": "data", "array": [f.get("mu_star_conf") or 0 for f in factors]},
+                orientation="h",
+                name="μ* (mean absolute elementary effect)",
+                marker={"color": "#0072B2"},
+            )
+        )
+        axis = "μ* (mean absolute elementary effect)"
+    fig.update_xaxes(title=axis, gridcolor="#eceff3")
+    fig.update_yaxes(automargin=True)
+    title = (
+        f"What drives {result.get('measure', 'the outcome')} at {result.get('at', 'the horizon')} "
+        f"({result.get('policy', 'baseline')}, {method})"
+    )
+    return _style(fig, height=160 + 34 * max(1, len(names)), title=title)
+
+
+# --------------------------------------------------------------------------------------------
+# the causal-loop diagram
+
+_KIND_COLOURS = {"perception": "#0072B2", "happening": "#E69F00", "lever": "#009E73"}
+_KIND_NAMES = {
+    "perception": "perception (state variable)",
+    "happening": "event or action",
+    "lever": "policy lever",
+}
+_LOOP_COLOUR = "rgba(240,200,40,0.55)"
+
+
+def _node_text(name: str) -> str:
+    for prefix in ("event.", "policy."):
+        if name.startswith(prefix):
+            return name[len(prefix) :].replace("_", " ")
+    return name
+
+
+def _curve(
+    a: tuple[float, float], b: tuple[float, float], bend: float = 0.14
+) -> list[tuple[float, float]]:
+    (x0, y0), (x1, y1) = a, b
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    dx, dy = x1 - x0, y1 - y0
+    cx, cy = mx - bend * dy, my + bend * dx
+    points = []
+    for k in range(25):
+        t = k / 24
+        points.append(
+            (
+                (1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t * t * x1,
+                (1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t * t * y1,
+            )
+        )
+    return points
+
+
+def _trimmed(points: list[tuple[float, float]], radius: float) -> list[tuple[float, float]]:
+    """The curve without the parts inside the two end nodes."""
+    (x0, y0), (x1, y1) = points[0], points[-1]
+    return [
+        p
+        for p in points
+        if math.hypot(p[0] - x0, p[1] - y0) >= radius and math.hypot(p[0] - x1, p[1] - y1) >= radius
+    ] or points
+
+
+def causal_loop_diagram(graph: CausalGraph, *, title: str | None = None) -> go.Figure:
+    """The rule graph: perceptions on a circle, events, actions and levers around it, signed
+    links (blue: same direction, red: opposite, grey: mixed or unknown), and a menu that
+    highlights each feedback loop (the first is highlighted to begin with)."""
+    pos = circle_layout(graph)
+    radius = 0.07
+    fig = go.Figure()
+    loop_edges = [
+        set(zip(lp.nodes, [*lp.nodes[1:], lp.nodes[0]], strict=True)) for lp in graph.loops
+    ]
+    curves: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for edge in graph.edges:
+        if edge.source in pos and edge.target in pos:
+            curves[(edge.source, edge.target)] = _trimmed(
+                _curve(pos[edge.source], pos[edge.target]), radius
+            )
+    # loop highlights first, so they sit under the links
+    for k, members in enumerate(loop_edges):
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for pair in members:
+            for x, y in curves.get(pair, []):
+                xs.append(x)
+                ys.append(y)
+            xs.append(None)
+            ys.append(None)
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=ys, mode="lines", line={"color": _LOOP_COLOUR, "width": 12},
+                hoverinfo="skip", showlegend=False, visible=k == 0, name=f"loop L{k + 1}",
+            )
+        )  # fmt: skip
+    annotations = []
+    for sign, colour, label in (
+        (1, POSITIVE, "+ same direction"),
+        (-1, NEGATIVE, "− opposite direction"),
+        (0, UNKNOWN, "± mixed or unknown"),
+    ):
+        xs, ys = [], []
+        for edge in graph.edges:
+            if edge.sign != sign or (edge.source, edge.target) not in curves:
+                continue
+            points = curves[(edge.source, edge.target)]
+            xs += [p[0] for p in points] + [None]
+            ys += [p[1] for p in points] + [None]
+            tail, tip = points[-4], points[-1]
+            annotations.append(
+                {
+                    "x": tip[0], "y": tip[1], "ax": tail[0], "ay": tail[1],
+                    "xref": "x", "yref": "y", "axref": "x", "ayref": "y",
+                    "showarrow": True, "arrowhead": 2, "arrowsize": 1.1, "arrowwidth": 1.4,
+                    "arrowcolor": colour, "text": "",
+                }
+            )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.4},
+                name=label, hoverinfo="skip", opacity=0.85,
+            )
+        )  # fmt: skip
+    # hover points in the middle of each link, saying what it is
+    mids = []
+    for edge in graph.edges:
+        points = curves.get((edge.source, edge.target))
+        if not points:
+            continue
+        mx, my = points[len(points) // 2]
+        sign = {1: "+", -1: "−"}.get(edge.sign, "±")
+        via = ", ".join(edge.via[:4]) + (" …" if len(edge.via) > 4 else "")
+        mids.append((mx, my, f"{edge.source} → {edge.target} ({sign})<br>via {via}"))
+    fig.add_trace(
+        go.Scatter(
+            x=[m[0] for m in mids], y=[m[1] for m in mids], mode="markers",
+            marker={"size": 7, "color": "rgba(0,0,0,0.001)"}, hovertext=[m[2] for m in mids],
+            hoverinfo="text", showlegend=False,
+        )
+    )  # fmt: skip
+    for kind, colour in _KIND_COLOURS.items():
+        nodes = [n for n in graph.nodes if n.kind == kind and n.name in pos]
+        if not nodes:
+            continue
+        positions = [pos[n.name] for n in nodes]
+        text_positions = []
+        for x, y in positions:
+            vertical = "top" if y > 0.35 else ("bottom" if y < -0.35 else "middle")
+            horizontal = "right" if x > 0.2 else ("left" if x < -0.2 else "center")
+            if vertical == "middle" and horizontal == "center":
+                horizontal = "right"
+            text_positions.append(f"{vertical} {horizontal}")
+        fig.add_trace(
+            go.Scatter(
+                x=[p[0] for p in positions],
+                y=[p[1] for p in positions],
+                mode="markers+text",
+                marker={
+                    "size": 16 if kind == "perception" else 12,
+                    "color": colour,
+                    "line": {"color": "white", "width": 2},
+                },
+                text=[_node_text(n.name) for n in nodes],
+                textposition=text_positions,
+                textfont={"size": 11.5, "color": "#1d2733"},
+                hovertext=[n.name if n.label == n.name else f"{n.name}: {n.label}" for n in nodes],
+                hoverinfo="text",
+                name=_KIND_NAMES[kind],
+                cliponaxis=False,
+            )
+        )
+    n_loops = len(graph.loops)
+    if n_loops:
+        n_traces = len(fig.data)
+        buttons = [
+            {
+                "label": "no loop highlighted",
+                "method": "restyle",
+                "args": [{"visible": [False] * n_loops + [True] * (n_traces - n_loops)}],
+            }
+        ]
+        for k, loop in enumerate(graph.loops):
+            visible = [j == k for j in range(n_loops)] + [True] * (n_traces - n_loops)
+            buttons.append(
+                {
+                    "label": f"L{k + 1} {loop.polarity}: {' → '.join(_node_text(n) for n in loop.nodes)}"[
+                        :90
+                    ],
+                    "method": "restyle",
+                    "args": [{"visible": visible}],
+                }
+            )
+        fig.update_layout(
+            updatemenus=[
+                {
+                    "buttons": buttons,
+                    "direction": "down",
+                    "active": 1,
+                    "x": 0,
+                    "xanchor": "left",
+                    "y": 1.0,
+                    "yanchor": "bottom",
+                    "bgcolor": "#ffffff",
+                    "bordercolor": "#c7ced6",
+                    "font": {"size": 12},
+                }
+            ]
+        )
+    fig.update_layout(annotations=annotations)
+    x_extent = max((abs(p[0]) for p in pos.values()), default=1.0) + 0.9
+    y_low = min((p[1] for p in pos.values()), default=-1.0) - 0.3
+    y_high = max((p[1] for p in pos.values()), default=1.0) + 0.3
+    fig.update_xaxes(visible=False, range=[-x_extent, x_extent])
+    fig.update_yaxes(visible=False, range=[y_low, y_high], scaleanchor="x", scaleratio=1)
+    # equal scales: make the plotting area as tall as the drawing at ~1000 px width
+    _style(fig, height=int(110 + 1000 * (y_high - y_low) / (2 * x_extent)), title=title)
+    fig.update_layout(
+        legend={"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0},
+        margin={"l": 10, "r": 10, "t": 70 if title else 50, "b": 40},
+        plot_bgcolor="white",
+    )
+    return fig
