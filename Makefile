@@ -19,7 +19,6 @@ $(STAMP): pyproject.toml
 demo: install
 	@mkdir -p out
 	$(BIN)/alliancesim run --report out/report.html
-	@echo "report written to $$(pwd)/out/report.html"
 
 # Debian's chromium for the browser tests (never a downloaded browser).
 chromium:

@@ -27,11 +27,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from alliancesim.ensemble import BLOCK_SIZE, draw_block  # noqa: E402
-from alliancesim.engine import parameter_values, simulate  # noqa: E402
-from alliancesim.model import Model, compile_model  # noqa: E402
-from alliancesim.runner import run  # noqa: E402
-from alliancesim.scenario import load_scenario  # noqa: E402
+from alliancesim.engine import parameter_values, simulate
+from alliancesim.ensemble import BLOCK_SIZE, draw_block
+from alliancesim.model import Model, compile_model
+from alliancesim.runner import run
+from alliancesim.scenario import load_scenario
 
 
 def with_model(scenario, bargaining: str):

@@ -22,8 +22,8 @@ from typing import Any
 import mesa
 import numpy as np
 
-from alliancesim.ensemble import draw_block
 from alliancesim.engine import parameter_values, simulate
+from alliancesim.ensemble import draw_block
 from alliancesim.model import Model, compile_model
 from alliancesim.scenario import load_scenario
 from alliancesim.scenario.uncertain import Uncertain
@@ -150,7 +150,7 @@ def generate_step_source(model: Model) -> str:
     # 3. bargaining (compromise): agents report their weighted positions
     for issue in sc.issues:
         lines.append(f"    agents = self.by_issue[{issue.id!r}]")
-        lines.append(f"    for a in agents:")
+        lines.append("    for a in agents:")
         lines.append(f"        a.position[{issue.id!r}] = v['position.' + a.actor + '.{issue.id}']")
         lines.append(f"        a.salience[{issue.id!r}] = v['salience.' + a.actor + '.{issue.id}']")
         lines.append(f"    w = [a.capability * a.salience[{issue.id!r}] for a in agents]")

@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from scipy.stats import qmc
 
 from alliancesim.engine import parameter_values, simulate
 from alliancesim.model import Model, compile_model
@@ -77,6 +76,8 @@ def draw_block(model: Model, seed: int, index: int, start: int, size: int) -> Bl
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))
     unit_rows = model.uncertain_rows(model.scenario.policy_ids)
     if unit_rows:
+        from scipy.stats import qmc
+
         unit = qmc.LatinHypercube(d=len(unit_rows), rng=rng).random(size).T.copy()
     else:
         unit = np.empty((0, size))

@@ -19,7 +19,6 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from scipy import stats
 
 from alliancesim.ensemble import summary_names
 from alliancesim.model import Model
@@ -49,6 +48,8 @@ def _mean_interval(total: float, total_sq: float, n: int) -> tuple[float, tuple[
     if n == 1:
         return (mean, (mean, mean))
     variance = max(0.0, (total_sq - total * total / n) / (n - 1))
+    from scipy import stats
+
     half = float(stats.t.ppf(0.975, n - 1)) * math.sqrt(variance / n)
     return (mean, (mean - half, mean + half))
 
@@ -233,6 +234,11 @@ class Results:
         if not names:
             return {}
         H = self.model.horizon
+        with self.connect() as con:
+            present = {row[0] for row in con.execute("DESCRIBE trajectories").fetchall()}
+        names = [n for n in names if n in present]  # a run stored by an older version may lack some
+        if not names:
+            return {}
         parts = ", ".join(f'quantile_cont("{n}", {list(QUANTILES)}) AS "{n}"' for n in names)
         with self.connect() as con:
             rows = con.execute(

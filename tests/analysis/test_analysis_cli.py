@@ -94,6 +94,13 @@ def test_sensitivity_json_and_plot(sensitivity_path, tmp_path):
         ]
     )
     assert morris["factors"][0]["mu_star"] == pytest.approx(2.0)
+    # both results are kept in the store for this scenario, newest first, for reports to show
+    from alliancesim.ensemble import scenario_hash
+    from alliancesim.scenario import load_scenario
+    from alliancesim.store import Store
+
+    kept = Store().analyses(scenario_hash=scenario_hash(load_scenario(sensitivity_path)), kind="sensitivity")
+    assert [a["payload"]["method"] for a in kept] == ["morris", "sobol"]
 
 
 def test_discover_json_and_table(claims_path, tmp_path):

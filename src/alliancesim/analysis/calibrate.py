@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from alliancesim.analysis.backtest import (
     ObservedChange,
@@ -409,6 +408,8 @@ def history_match(
     for w in range(waves):
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(w,))))
         if D:
+            from scipy.stats import qmc
+
             unit = low + (high - low) * qmc.LatinHypercube(d=D, rng=rng).random(points)
         else:
             unit = np.empty((points, 0))

@@ -424,6 +424,13 @@ def sensitivity(
     ] = None,
     top: Annotated[int, typer.Option(help="How many factors to show.")] = 15,
     plot: PlotOpt = None,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store/--no-store",
+            help="Keep the result in the experiment store, where reports of this scenario show it.",
+        ),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """What drives an outcome: Sobol first-order and total indices, or Morris μ*, with intervals."""
@@ -458,6 +465,11 @@ def sensitivity(
         result = morris_screening(loaded, indicator, n=n or DEFAULT_MORRIS_TRAJECTORIES, **common)
     if plot is not None:
         _write_plot(sensitivity_figure(result, top=top), plot)
+    if store:
+        from alliancesim.ensemble import scenario_hash
+        from alliancesim.store import Store
+
+        Store().attach_analysis("sensitivity", result.to_dict(), scenario_hash=scenario_hash(loaded))
     if as_json:
         _echo_json(_clean(result.to_dict()))
         return

@@ -48,8 +48,9 @@ def recommendation_policies(scenario: Scenario, policies: list[str]) -> list[str
 
 
 def key_indicators(results: Results, limit: int = MAX_KEY_INDICATORS) -> list[str]:
-    """The quantities worth a fan chart: those the decoupling condition reads, those the claims
-    compare, then the other indicators; only recorded ones, at most ``limit``."""
+    """The quantities worth a fan chart: the scenario's key indicators, those the decoupling
+    condition reads, those the claims compare, then the other indicators; only recorded ones,
+    at most ``limit``."""
     scenario = results.model.scenario
     with results.connect() as con:
         recorded = {row[0] for row in con.execute("DESCRIBE trajectories").fetchall()} - {
@@ -58,7 +59,8 @@ def key_indicators(results: Results, limit: int = MAX_KEY_INDICATORS) -> list[st
             "step",
             "decoupled",
         }
-    wanted: list[str] = [*sorted(scenario.decoupling.when.names)]
+    wanted: list[str] = list(scenario.scenario.key_indicators)
+    wanted += sorted(scenario.decoupling.when.names)
     wanted += [c.compare.indicator for c in scenario.claims]
     wanted += [i for i in results.model.indicator_names if not i.startswith("signal_")]
     wanted += results.model.indicator_names
@@ -108,47 +110,10 @@ def indicator_bands(
 
 def policy_ranking(results: Results) -> list[dict[str, Any]]:
     """The run's policies ranked by how much they lower P(decoupling) (paired, vs baseline),
-    counterfactuals after them unranked: ``alliancesim.analysis.compare.rank_policies`` when
-    available, else the same from the summary's paired differences."""
-    try:
-        from alliancesim.analysis.compare import rank_policies
-    except ImportError:
-        rank_policies = None
-    if rank_policies is not None:
-        return rank_policies(results)
-    summary = results.summary()
-    recommendations = set(recommendation_policies(results.model.scenario, results.policies))
-    rows = []
-    for name, p in summary.policies.items():
-        diff = p.vs_baseline.get("decoupled")
-        if name == "baseline" or diff is None:
-            reduction, ci = 0.0, (0.0, 0.0)
-        else:
-            reduction = -float(diff["mean_difference"])
-            ci = (-float(diff["ci"][1]), -float(diff["ci"][0]))
-        rows.append(
-            {
-                "policy": name,
-                "label": policy_label(results.model.scenario, name),
-                "kind": "baseline"
-                if name == "baseline"
-                else ("recommendation" if name in recommendations else "counterfactual"),
-                "p_decoupling": p.p_decoupling,
-                "p_decoupling_ci": list(p.p_decoupling_ci),
-                "reduction": reduction,
-                "reduction_ci": list(ci),
-                "significant": name != "baseline" and (ci[0] > 0 or ci[1] < 0),
-            }
-        )
-    rows.sort(key=lambda r: (r["kind"] == "counterfactual", -r["reduction"]))
-    rank = 0
-    for row in rows:
-        if row["kind"] == "counterfactual":
-            row["rank"] = None  # not a course of action anyone recommends
-        else:
-            rank += 1
-            row["rank"] = rank
-    return rows
+    counterfactuals after them unranked (``alliancesim.analysis.compare.rank_policies``)."""
+    from alliancesim.analysis.compare import rank_policies
+
+    return rank_policies(results)
 
 
 def seed_quotes(scenario: Scenario) -> dict[str, list[tuple[str, SeedQuote]]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 __all__ = [
     "UNCERTAIN_FORMS",
@@ -140,6 +140,8 @@ class Normal:
     def mean(self) -> float:
         """The expected value of the truncated distribution."""
         a, b = (self.low - self.mean_) / self.sd, (self.high - self.mean_) / self.sd
+        from scipy import stats
+
         return float(stats.truncnorm.mean(a, b, loc=self.mean_, scale=self.sd))
 
     @property

@@ -113,7 +113,7 @@ def _ranking_table(ranking: list[dict[str, Any]], labels: dict[str, str]) -> htm
         ]
     )
     body = []
-    for r in sorted(ranking, key=lambda r: r["rank"]):
+    for r in ranking:  # already in rank order, counterfactuals last
         policy = r["policy"]
         if policy == "baseline":
             change, verdict, badge = "reference", "", ""
@@ -129,7 +129,7 @@ def _ranking_table(ranking: list[dict[str, Any]], labels: dict[str, str]) -> htm
         body.append(
             html.Tr(
                 [
-                    html.Td(str(r["rank"]), className="num"),
+                    html.Td(str(r["rank"]) if r["rank"] is not None else "—", className="num"),
                     html.Td(
                         [html.Code(policy), html.Div(labels.get(policy, ""), className="small")]
                     ),
