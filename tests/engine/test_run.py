@@ -45,6 +45,18 @@ def test_dask_local_cluster_gives_identical_results(toy_path):
     assert _same(inline.dataset(), dask.dataset())
 
 
+@pytest.mark.slow
+def test_a_running_dask_scheduler_gives_identical_results(toy_path):
+    """`--scheduler ADDR`: connect to a cluster someone else started."""
+    from distributed import LocalCluster
+
+    members = BLOCK_SIZE + 10
+    inline = run(toy_path, members=members, seed=6)
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        remote = run(toy_path, members=members, seed=6, scheduler=cluster.scheduler_address)
+    assert _same(inline.dataset(), remote.dataset())
+
+
 def test_full_blocks_do_not_depend_on_ensemble_size(toy_path):
     """Block b draws only from SeedSequence(seed, spawn_key=(b,)): members of full blocks agree."""
     small = run(toy_path, members=BLOCK_SIZE, seed=1).dataset()

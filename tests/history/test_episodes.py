@@ -66,24 +66,24 @@ def test_calibration_recovers_a_synthetic_thaad_history():
     assert result.range_of("rules.p7_coercion_lowers_prc_favourability.weight").narrowing > 0.05
 
 
-def test_calibrated_dilemma_fits_the_dilemma_module(tmp_path):
-    """The built-in calibrated ranges override only dilemma parameters, inside their priors.
+@pytest.mark.parametrize("seed_scenario", ["us-rok-2025", "us-rok-2021", "us-rok-2019"])
+def test_calibrated_ranges_feed_the_seed_scenarios(seed_scenario, tmp_path):
+    """Each seed scenario includes the calibrated ranges after `dilemma`; they override only
+    dilemma parameters, inside the module's priors, each with its calibration source.
 
     If this fails after the dilemma module changed, regenerate the file (docs/backtests.md).
     """
-    path = LIBRARY / "calibrated-dilemma.toml"
+    included = 'include = ["dilemma", "calibrated-dilemma"]'
+    text = (LIBRARY / f"{seed_scenario}.toml").read_text()
+    assert included in text
+    (tmp_path / "uncalibrated.toml").write_text(text.replace(included, 'include = ["dilemma"]', 1))
     dilemma = module_parameters("dilemma")
-    text = (LIBRARY / "us-rok-2025.toml").read_text()
-    assert 'include = ["dilemma"]' in text
-    (tmp_path / "us.toml").write_text(
-        text.replace('include = ["dilemma"]', f'include = ["dilemma", "{path}"]', 1)
-    )
-    base = scenario_parameters(load_scenario("us-rok-2025"))
-    calibrated = scenario_parameters(load_scenario(tmp_path / "us.toml"))
-    changed = [n for n in calibrated if calibrated[n].value != base[n].value]
+    prior = scenario_parameters(load_scenario(tmp_path / "uncalibrated.toml"))
+    calibrated = scenario_parameters(load_scenario(seed_scenario))
+    changed = [n for n in calibrated if calibrated[n].value != prior[n].value]
     assert changed and set(changed) <= dilemma
     for name in changed:
-        lo, hi = base[name].value.support
+        lo, hi = prior[name].value.support
         new_lo, new_hi = calibrated[name].value.support
         assert lo <= new_lo <= new_hi <= hi
         assert str(calibrated[name].source).startswith("public: calibrated by alliancesim")
