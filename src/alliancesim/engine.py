@@ -8,7 +8,7 @@ once; nothing loops over members.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -278,41 +278,85 @@ def advance(
 
 
 def simulate(
-    model: Model, policy: PolicySpec, P: np.ndarray, slots: np.ndarray, *, record: str = "all"
+    model: Model,
+    policy: PolicySpec,
+    P: np.ndarray,
+    slots: np.ndarray,
+    *,
+    record: str | Sequence[str] = "all",
 ) -> np.ndarray:
     """Simulate a block of members under one policy.
 
     ``P`` holds every parameter's value per member (parameters, members); ``slots`` the uniform
     random numbers (steps, slots, members). Returns the record (steps + 1, recorded names,
-    members) in the order of ``model.record_names`` (``record="all"``), or of the indicators and
-    the decoupled flag only (``record="indicators"``).
+    members) in the order of ``model.record_names`` (``record="all"``), of the indicators and
+    the decoupled flag (``record="indicators"``), or of the given recorded names.
     """
-    H = model.horizon
-    M = P.shape[1]
-    n_ind = len(model.indicators)
     if record == "all":
+        names: Sequence[str] | None = None
         n_rec = len(model.record_names)
     elif record == "indicators":
-        n_rec = n_ind + 1
+        names = [*model.indicator_names, "decoupled"]
+        n_rec = len(names)
+    elif isinstance(record, str):
+        raise ValueError(f"record must be 'all', 'indicators' or a list of names, got {record!r}")
     else:
-        raise ValueError(f"record must be 'all' or 'indicators', got {record!r}")
-    out = np.empty((H + 1, n_rec, M))
+        names = list(record)
+        n_rec = len(names)
+    plan = None if names is None else record_plan(model, names)
+    out = np.empty((model.horizon + 1, n_rec, P.shape[1]))
     state = start(model, policy, P)
-    for t in range(H + 1):
+    for t in range(model.horizon + 1):
         if t > 0:
             advance(model, state, slots[t - 1])
-        record_row(state, record, out[t])
+        record_row(state, out=out[t], plan=plan)
     return out
 
 
-def record_row(state: BlockState, record: str = "all", out: np.ndarray | None = None) -> np.ndarray:
+_SOURCES = ("X", "outcome", "event", "count", "consulted", "indicator")
+
+
+def record_plan(model: Model, names: Sequence[str]) -> list[tuple[str, int]]:
+    """Where each recorded name lives in a block's state: (array, row); ``decoupled`` is its own."""
+    where: dict[str, tuple[str, int]] = {}
+    layout = (
+        ("X", model.quantities),
+        ("outcome", model.outcome_names),
+        ("event", [f"event.{h}" for h in model.happenings]),
+        ("count", [f"count.{h}" for h in model.happenings]),
+        ("consulted", [f"consulted.{a.id}" for a in model.actions]),
+        ("indicator", model.indicator_names),
+    )
+    for source, labels in layout:
+        for row, label in enumerate(labels):
+            where[label] = (source, row)
+    where["decoupled"] = ("decoupled", 0)
+    unknown = [n for n in names if n not in where]
+    if unknown:
+        raise ValueError(f"not recorded by the engine: {', '.join(unknown)}")
+    return [where[n] for n in names]
+
+
+def record_row(
+    state: BlockState,
+    record: str = "all",
+    out: np.ndarray | None = None,
+    *,
+    plan: list[tuple[str, int]] | None = None,
+) -> np.ndarray:
     """What the engine records of the block now: (recorded names, members), in the order of
-    ``model.record_names`` (``record="all"``) or the indicators and the decoupled flag;
-    written into ``out`` when given."""
+    ``model.record_names`` (``record="all"``), the indicators and the decoupled flag
+    (``"indicators"``), or a :func:`record_plan`; written into ``out`` when given."""
+    if plan is not None:
+        if out is None:
+            out = np.empty((len(plan), state.members))
+        for i, (source, row) in enumerate(plan):
+            out[i] = state.decoupled if source == "decoupled" else getattr(state, source)[row]
+        return out
     blocks = (
         (state.indicator,)
         if record == "indicators"
-        else (state.X, state.outcome, state.event, state.count, state.consulted, state.indicator)
+        else tuple(getattr(state, source) for source in _SOURCES)
     )
     rows = sum(b.shape[0] for b in blocks) + 1
     if out is None:

@@ -165,7 +165,6 @@ def _chunk_outputs(
     """Simulate consecutive blocks as one array (fewer, larger vectorised operations) and
     return each block's own output: its Parquet files and its partial sums."""
     names = recorded_names(model, record)
-    keep = None if record == "all" else [model.record_names.index(n) for n in names]
     measure_idx = [names.index(n) for n in summary_names(model, record)]
     H = model.horizon
     unit = np.concatenate([d.unit for d in chunk], axis=1)
@@ -181,15 +180,15 @@ def _chunk_outputs(
     for policy in policies:
         spec = model.policy(policy)
         P = parameter_values(model, spec, unit, chunk[0].unit_rows)
-        rec = simulate(model, spec, P, slots)
-        if keep is not None:
-            rec = rec[:, keep, :]
+        rec = simulate(model, spec, P, slots, record="all" if record == "all" else names)
         for b in range(len(chunk)):
             part = rec[:, :, offsets[b] : offsets[b + 1]]
             table = _trajectory_table(policy, members[b], part, names)
             if writers[b] is None:
                 writers[b] = pq.ParquetWriter(sinks[b], table.schema, **_parquet_options())
-            writers[b].write_table(table)
+            horizon_rows = H * len(members[b])  # the horizon in a row group of its own, which
+            writers[b].write_table(table.slice(0, horizon_rows))  # summaries read alone
+            writers[b].write_table(table.slice(horizon_rows))
             sums = partial[b]
             sums["decoupled"][policy] = part[:, -1, :].sum(axis=1).astype(np.int64)
             horizon = part[H, measure_idx, :]
@@ -213,7 +212,10 @@ def _chunk_outputs(
         for row in draws.unit_rows:
             param_columns[model.parameters[row].name] = baseline_values[row, offsets[b] : offsets[b + 1]]
         params_sink = io.BytesIO()
-        pq.write_table(pa.table(param_columns), params_sink, compression="zstd", compression_level=1)
+        pq.write_table(  # random draws: nothing to compress, nothing to filter on
+            pa.table(param_columns), params_sink, compression="none", use_dictionary=False,
+            write_statistics=["member"],
+        )
         sums = partial[b]
         outputs.append(
             BlockOutput(

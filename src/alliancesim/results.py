@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from alliancesim.model import Model
 __all__ = ["QUANTILES", "PolicySummary", "Results", "Summary", "wilson_interval"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+DUCKDB_MEMORY = "1GB"
+"""DuckDB's memory limit for queries over a run (it spills to a temporary directory beyond it)."""
 Z95 = 1.959963984540054
 
 
@@ -114,7 +117,7 @@ class Results:
     scenario_hash: str
     directory: Path | None = None
     tables: list[pa.Table] = field(default_factory=list)
-    parameter_tables: list[pa.Table] = field(default_factory=list)
+    _parameter_files: list[bytes] = field(default_factory=list)
     decoupled_by_step: dict[str, np.ndarray] = field(default_factory=dict)
     horizon_sum: dict[str, np.ndarray] = field(default_factory=dict)
     horizon_sq: dict[str, np.ndarray] = field(default_factory=dict)
@@ -122,6 +125,7 @@ class Results:
     diff_sq: dict[str, np.ndarray] = field(default_factory=dict)
     elapsed: float = 0.0
     _summary: Summary | None = None
+    _parameters: pa.Table | None = None
 
     # -- accumulation ---------------------------------------------------------------------
     def add_block(self, output: Any, *, keep: bool) -> None:
@@ -143,7 +147,7 @@ class Results:
             (self.directory / "parameters" / name).write_bytes(output.parameters)
         if keep:
             self.tables.append(pq.read_table(io.BytesIO(output.trajectories)))
-            self.parameter_tables.append(pq.read_table(io.BytesIO(output.parameters)))
+            self._parameter_files.append(output.parameters)  # decoded when first asked for
 
     # -- access -----------------------------------------------------------------------------
     @property
@@ -151,13 +155,17 @@ class Results:
         """Period labels of steps 0..horizon."""
         return self.model.clock.labels
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection with views ``trajectories`` and ``parameters`` over this run."""
+    def connect(self, *, parameters: bool = True) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with views ``trajectories`` and ``parameters`` over this run
+        (``parameters=False``: trajectories only, which spares decoding the parameters)."""
         con = duckdb.connect()
         con.execute("SET threads TO 2")
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+        con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'alliancesim-duckdb'}'")
         if self.tables:
             con.register("trajectories", pa.concat_tables(self.tables, promote_options="default"))
-            con.register("parameters", pa.concat_tables(self.parameter_tables))
+            if parameters:
+                con.register("parameters", self._parameter_table())
         elif self.directory is not None:
             base = self.directory.as_posix()
             con.execute(
@@ -169,6 +177,14 @@ class Results:
         else:
             raise ValueError("this run kept no trajectories (stored nowhere)")
         return con
+
+    def _parameter_table(self) -> pa.Table:
+        """The sampled parameters of an in-memory run as one Arrow table (decoded once)."""
+        if self._parameters is None:
+            self._parameters = pa.concat_tables(
+                [pq.read_table(io.BytesIO(data)) for data in self._parameter_files]
+            )
+        return self._parameters
 
     def parameters(self) -> Any:
         """The sampled uncertain parameters, one row per member (a pandas DataFrame)."""
@@ -234,22 +250,21 @@ class Results:
         if not names:
             return {}
         H = self.model.horizon
-        with self.connect() as con:
+        with self.connect(parameters=False) as con:
             present = {row[0] for row in con.execute("DESCRIBE trajectories").fetchall()}
         names = [n for n in names if n in present]  # a run stored by an older version may lack some
         if not names:
             return {}
-        parts = ", ".join(f'quantile_cont("{n}", {list(QUANTILES)}) AS "{n}"' for n in names)
-        with self.connect() as con:
-            rows = con.execute(
-                f"SELECT policy::VARCHAR AS policy, {parts} FROM trajectories WHERE step = {H} GROUP BY 1"
-            ).fetchall()
         out: dict[tuple[str, str], dict[str, float]] = {}
-        for row in rows:
-            policy = row[0]
-            for name, values in zip(names, row[1:], strict=True):
-                out[(policy, name)] = {
-                    f"q{round(q * 100):02d}": float(v)
-                    for q, v in zip(QUANTILES, values, strict=True)
-                }
+        with self.connect(parameters=False) as con:
+            for name in names:  # one measure at a time: memory holds one column, not all
+                rows = con.execute(
+                    f'SELECT policy::VARCHAR, quantile_cont("{name}", {list(QUANTILES)}) '
+                    f"FROM trajectories WHERE step = {H} GROUP BY 1"
+                ).fetchall()
+                for policy, values in rows:
+                    out[(policy, name)] = {
+                        f"q{round(q * 100):02d}": float(v)
+                        for q, v in zip(QUANTILES, values, strict=True)
+                    }
         return out

@@ -167,9 +167,23 @@ def run(
             "record": record,
             "on_block": on_block,
         }
+        shown = False
+
+        def show(results: Results) -> None:  # the answer first; claims and storing follow
+            nonlocal shown
+            if not as_json:
+                progress.stop()
+                _print_summary(results)
+                shown = True
+
         if store:
             with _open_store(console) as experiments:
-                results = experiments.run(loaded, **options)
+                with (
+                    console.status("checking the claims and storing the run", spinner="dots")
+                    if not as_json
+                    else nullcontext()
+                ):
+                    results = experiments.run(loaded, on_simulated=show, **options)
                 stored = experiments.get(results.run_id)
         else:
             stored = None
@@ -189,16 +203,23 @@ def run(
         typer.echo(json.dumps(payload, indent=2))
         return
     stdout = Console(width=None if Console().is_terminal else 200)
+    if not shown:
+        _print_summary(results)
+    if stored is not None:
+        stdout.print(f"stored in {stored.directory}", highlight=False)
+    if report_path is not None:
+        stdout.print(f"report written to {report_path.resolve()}", highlight=False)
+
+
+def _print_summary(results: Results) -> None:
+    """The run's table and one line on how it was made, on standard output."""
+    stdout = Console(width=None if Console().is_terminal else 200)
     stdout.print(summary_table(results))
     stdout.print(
         f"run {results.run_id}: {results.members:,} members × {len(results.policies)} policies × "
         f"{results.model.horizon} steps in {results.elapsed:.1f} s",
         highlight=False,
     )
-    if stored is not None:
-        stdout.print(f"stored in {stored.directory}", highlight=False)
-    if report_path is not None:
-        stdout.print(f"report written to {report_path.resolve()}", highlight=False)
 
 
 def default_policies(scenario: Scenario) -> list[str]:

@@ -156,11 +156,14 @@ class Store:
         scenario: Any,
         *,
         claims: bool = True,
+        on_simulated: Callable[[Results], None] | None = None,
         on_stored: Callable[[RunRecord], None] | None = None,
         **options: Any,
     ) -> Results:
         """Simulate with :func:`alliancesim.runner.run` (same options) and store the run.
 
+        ``on_simulated(results)`` is called as soon as the simulation is done (before the
+        claims are checked and the run is stored), e.g. to show the answer at once.
         The returned Results read their trajectories from the stored Parquet files.
         """
         from alliancesim.runner import run as run_ensemble
@@ -171,6 +174,8 @@ class Store:
             results = run_ensemble(
                 scenario, directory=staging.directory, run_id=staging.run_id, **options
             )
+            if on_simulated is not None:
+                on_simulated(results)
             outcome = evaluate_claims(results) if claims else ClaimsOutcome(None, "not asked")
             record = self.commit(results, staging, outcome)
         if on_stored is not None:
