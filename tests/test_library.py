@@ -24,7 +24,7 @@ from alliancesim.scenario import (
     scenario_parameters,
 )
 from alliancesim.scenario.loader import LIBRARY
-from alliancesim.scenario.schema import Entry, Module, Policy, Scenario, SeedQuote
+from alliancesim.scenario.schema import ENTRY_SECTIONS, Entry, Module, Policy, Scenario, SeedQuote
 from alliancesim.scenario.uncertain import Fixed
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,21 +119,7 @@ def source_problem(source: Any) -> str | None:
 
 def entries(scenario: Scenario) -> Iterator[tuple[str, Entry]]:
     """Every entry of a loaded scenario (its included modules' entries too), with a label."""
-    for section in (
-        "actors",
-        "levers",
-        "parameters",
-        "issues",
-        "state",
-        "rules",
-        "events",
-        "schedule",
-        "actions",
-        "policies",
-        "claims",
-        "indicators",
-        "observations",
-    ):
+    for section in ENTRY_SECTIONS:
         for entry in getattr(scenario, section):
             label = f"{section}.{getattr(entry, 'id', '?')}"
             yield label, entry

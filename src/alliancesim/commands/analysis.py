@@ -17,9 +17,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from alliancesim.commands.progress import simulation_progress
 from alliancesim.errors import InputError
 from alliancesim.results import Results
 from alliancesim.runner import DEFAULT_MEMBERS, DEFAULT_SCENARIO
@@ -69,18 +69,7 @@ def _simulate(
     """Run the ensemble with a progress bar on stderr."""
     from alliancesim.runner import run as run_ensemble
 
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]simulating[/bold]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("blocks"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=quiet or not console.is_terminal,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("run", total=None)
+    with simulation_progress(Console(stderr=True), quiet=quiet) as (_, on_block):
         return run_ensemble(
             scenario,
             policies=list(policies),
@@ -88,7 +77,7 @@ def _simulate(
             seed=seed,
             workers=workers,
             record=record,
-            on_block=lambda done, total: progress.update(task, completed=done, total=total),
+            on_block=on_block,
         )
 
 

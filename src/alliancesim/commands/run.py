@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from alliancesim.commands.progress import simulation_progress
 from alliancesim.results import Results
 from alliancesim.runner import DEFAULT_MEMBERS, DEFAULT_SCENARIO
 from alliancesim.runner import run as run_ensemble
@@ -141,21 +141,7 @@ def run(
     if out is not None and out.exists() and any(out.iterdir()):
         raise InputError.single(str(out), "output directory exists and is not empty")
     console = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]simulating[/bold]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("blocks"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=as_json or not console.is_terminal,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("run", total=None)
-
-        def on_block(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with simulation_progress(console, quiet=as_json) as (progress, on_block):
         loaded = load_scenario(scenario)
         options: dict[str, Any] = {
             "policies": policy or default_policies(loaded),

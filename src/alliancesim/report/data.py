@@ -16,6 +16,8 @@ from alliancesim.scenario.schema import Scenario, SeedQuote
 __all__ = [
     "BAND_QUANTILES",
     "Bands",
+    "BestRecommendation",
+    "best_recommendation",
     "indicator_bands",
     "key_indicators",
     "policy_label",
@@ -45,6 +47,47 @@ def recommendation_policies(scenario: Scenario, policies: list[str]) -> list[str
         if name != "baseline"
         and all(kinds.get(part) == "recommendation" for part in name.split("+"))
     ]
+
+
+@dataclass(frozen=True)
+class BestRecommendation:
+    """The recommendation (or combination of recommendations) that lowers P(decoupling) most."""
+
+    policy: str
+    label: str
+    reduction: float
+    reduction_ci: tuple[float, float]
+    p_decoupling: float
+
+    @property
+    def significant(self) -> bool:
+        """Whether the paired reduction's 95 % interval lies above zero."""
+        return self.reduction_ci[0] > 0
+
+    def change(self) -> str:
+        """The reduction in words: 'X percentage points [lo, hi], to P'."""
+        lo, hi = self.reduction_ci
+        return (
+            f"{100 * self.reduction:.1f} percentage points [{100 * lo:.1f}, {100 * hi:.1f}], "
+            f"to {100 * self.p_decoupling:.1f} %"
+        )
+
+
+def best_recommendation(results: Results, ranking: list[dict[str, Any]]) -> BestRecommendation | None:
+    """The ranked recommendation with the largest paired reduction of P(decoupling), if any."""
+    candidates = set(recommendation_policies(results.model.scenario, results.policies))
+    rows = [r for r in ranking if r["policy"] in candidates and math.isfinite(r["reduction"])]
+    if not rows:
+        return None
+    best = max(rows, key=lambda r: r["reduction"])
+    lo, hi = best["reduction_ci"]
+    return BestRecommendation(
+        policy=best["policy"],
+        label=policy_label(results.model.scenario, best["policy"]),
+        reduction=float(best["reduction"]),
+        reduction_ci=(float(lo), float(hi)),
+        p_decoupling=float(best["p_decoupling"]),
+    )
 
 
 def key_indicators(results: Results, limit: int = MAX_KEY_INDICATORS) -> list[str]:

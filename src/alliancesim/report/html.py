@@ -28,6 +28,7 @@ from plotly.offline import get_plotlyjs
 
 from alliancesim.report import figures
 from alliancesim.report.data import (
+    best_recommendation,
     indicator_bands,
     key_indicators,
     policy_label,
@@ -117,7 +118,6 @@ def _section(anchor: str, title: str, intro: str, body: str) -> str:
 def _headline(results: Results, ranking: list[dict[str, Any]]) -> tuple[str, str]:
     """(HTML, plain-text) headline: baseline risk and the recommendation that lowers it most."""
     summary = results.summary()
-    scenario = results.model.scenario
     base = summary.policies["baseline"]
     risk = (
         f'<div class="big">P(decoupling by {_e(summary.horizon)}) under baseline: '
@@ -128,28 +128,21 @@ def _headline(results: Results, ranking: list[dict[str, Any]]) -> tuple[str, str
         f"P(decoupling by {summary.horizon}) under baseline: {_pct(base.p_decoupling)} "
         f"{_interval(base.p_decoupling_ci)}"
     )
-    candidates = set(recommendation_policies(scenario, results.policies))
-    rows = [r for r in ranking if r["policy"] in candidates and math.isfinite(r["reduction"])]
+    best = best_recommendation(results, ranking)
     best_html = ""
-    if rows:
-        best = max(rows, key=lambda r: r["reduction"])
-        lo, hi = best["reduction_ci"]
-        change = (
-            f"{100 * best['reduction']:.1f} percentage points "
-            f"[{100 * lo:.1f}, {100 * hi:.1f}], to {_pct(best['p_decoupling'])}"
-        )
-        label = policy_label(scenario, best["policy"])
-        if lo > 0:
+    if best is not None:
+        change = best.change()
+        if best.significant:
             best_html = (
                 f'<div class="best">The recommendation that lowers it most: '
-                f"<strong>{_e(label)}</strong> <code>{_e(best['policy'])}</code> "
+                f"<strong>{_e(best.label)}</strong> <code>{_e(best.policy)}</code> "
                 f"— by {_e(change)}.</div>"
             )
-            text += f"; the recommendation that lowers it most: {label} (by {change})"
+            text += f"; the recommendation that lowers it most: {best.label} (by {change})"
         else:
             best_html = (
                 '<div class="best">No recommendation lowers it by more than chance: the largest '
-                f"estimate is <code>{_e(best['policy'])}</code>, {_e(change)}.</div>"
+                f"estimate is <code>{_e(best.policy)}</code>, {_e(change)}.</div>"
             )
             text += "; no recommendation lowers it significantly"
     caveat = (

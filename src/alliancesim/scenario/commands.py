@@ -22,7 +22,7 @@ from alliancesim.expr import ParsedExpression
 from alliancesim.scenario.loader import builtin_scenarios, load_scenario, resolve
 from alliancesim.scenario.loops import Loop, feedback_loops
 from alliancesim.scenario.parameters import scenario_parameters
-from alliancesim.scenario.schema import Entry, Scenario, SeedQuote, Source
+from alliancesim.scenario.schema import ENTRY_SECTIONS, Entry, Scenario, SeedQuote, Source
 from alliancesim.scenario.uncertain import Fixed
 
 __all__ = ["scenarios", "show", "validate"]
@@ -238,21 +238,7 @@ def _loop_json(loop: Loop) -> dict[str, Any]:
 def scenario_json(scenario: Scenario, loops: list[Loop]) -> dict[str, Any]:
     """The whole scenario as JSON-ready data, each entry with its origin, plus loops and
     parameters."""
-    sections = (
-        "actors",
-        "levers",
-        "parameters",
-        "issues",
-        "state",
-        "rules",
-        "events",
-        "schedule",
-        "actions",
-        "policies",
-        "claims",
-        "indicators",
-        "observations",
-    )
+    sections = ENTRY_SECTIONS
     out: dict[str, Any] = {
         "id": scenario.id,
         "scenario": scenario.scenario.model_dump(mode="json"),

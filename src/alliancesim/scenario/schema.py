@@ -33,6 +33,7 @@ from alliancesim.scenario.uncertain import UNCERTAIN_FORMS, Uncertain, parse_unc
 
 __all__ = [
     "BARGAINING_MODELS",
+    "ENTRY_SECTIONS",
     "Action",
     "Actor",
     "Claim",
@@ -61,6 +62,22 @@ __all__ = [
 ]
 
 BARGAINING_MODELS = ("compromise", "median", "eum", "smp", "nash")
+ENTRY_SECTIONS = (
+    "actors",
+    "levers",
+    "parameters",
+    "issues",
+    "state",
+    "rules",
+    "events",
+    "schedule",
+    "actions",
+    "policies",
+    "claims",
+    "indicators",
+    "observations",
+)
+"""The scenario's arrays of tables ([[actors]], [[issues]], …), in file-format order."""
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _SCENARIO_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")

@@ -14,11 +14,11 @@ from dash import dcc, html
 
 from alliancesim.report import figures
 from alliancesim.report.data import (
+    best_recommendation,
     indicator_bands,
     key_indicators,
     policy_label,
     policy_ranking,
-    recommendation_policies,
 )
 from alliancesim.results import Results
 from alliancesim.web.context import Dashboard
@@ -54,7 +54,6 @@ def quantity_labels(results: Results) -> dict[str, str]:
 
 def _headline(results: Results, ranking: list[dict[str, Any]]) -> html.Div:
     summary = results.summary()
-    scenario = results.model.scenario
     base = summary.policies["baseline"]
     parts: list[Any] = [
         html.Div(
@@ -66,22 +65,15 @@ def _headline(results: Results, ranking: list[dict[str, Any]]) -> html.Div:
             className="big",
         )
     ]
-    candidates = set(recommendation_policies(scenario, results.policies))
-    rows = [r for r in ranking if r["policy"] in candidates and math.isfinite(r["reduction"])]
-    if rows:
-        best = max(rows, key=lambda r: r["reduction"])
-        lo, hi = best["reduction_ci"]
-        change = (
-            f"{100 * best['reduction']:.1f} percentage points [{100 * lo:.1f}, {100 * hi:.1f}], "
-            f"to {_pct(best['p_decoupling'])}"
-        )
-        if lo > 0:
+    best = best_recommendation(results, ranking)
+    if best is not None:
+        if best.significant:
             parts.append(
                 html.Div(
                     [
                         "The recommendation that lowers it most: ",
-                        html.Strong(policy_label(scenario, best["policy"])),
-                        f" — by {change}.",
+                        html.Strong(best.label),
+                        f" — by {best.change()}.",
                     ]
                 )
             )
@@ -89,7 +81,7 @@ def _headline(results: Results, ranking: list[dict[str, Any]]) -> html.Div:
             parts.append(
                 html.Div(
                     f"No recommendation lowers it by more than chance: the largest estimate is "
-                    f"{best['policy']}, {change}."
+                    f"{best.policy}, {best.change()}."
                 )
             )
     parts.append(
