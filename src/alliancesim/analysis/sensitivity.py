@@ -207,23 +207,21 @@ def sobol_indices(
             }
             for k, f in enumerate(factors)
         }
-    return SensitivityResult(
-        method="sobol",
-        scenario=scenario.id,
-        policy=policy,
-        measure=measure,
-        at=_at_label(experiments),
-        n=n,
-        replicates=replicates,
-        seed=seed,
-        evaluations=int(Y.shape[0]),
-        names=factors,
-        members=members,
-        indices=indices,
-        outcome_mean=float(np.mean(Y)),
-        outcome_sd=float(np.std(Y)),
-        elapsed=time.perf_counter() - started,
-        notes=notes,
+    return _result(
+        "sobol",
+        scenario,
+        policy,
+        measure,
+        experiments,
+        n,
+        replicates,
+        seed,
+        Y,
+        factors,
+        members,
+        indices,
+        started,
+        notes,
     )
 
 
@@ -268,23 +266,21 @@ def morris_screening(
     notes = []
     if float(np.var(Y)) == 0.0:
         notes.append(f"{measure} does not vary over the sample (always {Y[0]:g})")
-    return SensitivityResult(
-        method="morris",
-        scenario=scenario.id,
-        policy=policy,
-        measure=measure,
-        at=_at_label(experiments),
-        n=n,
-        replicates=replicates,
-        seed=seed,
-        evaluations=int(Y.shape[0]),
-        names=factors,
-        members=members,
-        indices=indices,
-        outcome_mean=float(np.mean(Y)),
-        outcome_sd=float(np.std(Y)),
-        elapsed=time.perf_counter() - started,
-        notes=notes,
+    return _result(
+        "morris",
+        scenario,
+        policy,
+        measure,
+        experiments,
+        n,
+        replicates,
+        seed,
+        Y,
+        factors,
+        members,
+        indices,
+        started,
+        notes,
     )
 
 
@@ -332,3 +328,40 @@ def sensitivity_figure(result: SensitivityResult, *, top: int = 20) -> Any:
         )
     fig.update_layout(height=max(400, 28 * len(names) + 150), template="plotly_white")
     return fig
+
+
+def _result(
+    method: str,
+    scenario: Scenario,
+    policy: str,
+    measure: str,
+    experiments: Any,
+    n: int,
+    replicates: int,
+    seed: int,
+    Y: np.ndarray,
+    factors: list[str],
+    members: Any,
+    indices: dict[str, dict[str, float]],
+    started: float,
+    notes: list[str],
+) -> SensitivityResult:
+    """The result of either method, with the design's size and the outcome's spread."""
+    return SensitivityResult(
+        method=method,
+        scenario=scenario.id,
+        policy=policy,
+        measure=measure,
+        at=_at_label(experiments),
+        n=n,
+        replicates=replicates,
+        seed=seed,
+        evaluations=int(Y.shape[0]),
+        names=factors,
+        members=members,
+        indices=indices,
+        outcome_mean=float(np.mean(Y)),
+        outcome_sd=float(np.std(Y)),
+        elapsed=time.perf_counter() - started,
+        notes=notes,
+    )
