@@ -66,7 +66,7 @@ def test_an_upload_may_include_only_built_in_modules(sources, toy_path) -> None:
     line = text.splitlines().index('include = ["/etc/passwd"]') + 1
     result = accept_upload(data_url(text.encode()), "toy.toml", sources)
     [problem] = result.problems
-    assert problem.field == "scenario.include" and problem.line == line
+    assert problem.field == "scenario.include[0]" and problem.line == line
     assert "/etc/passwd" in problem.message
 
 

@@ -33,10 +33,25 @@ from alliancesim.scenario.clock import Clock
 from alliancesim.scenario.names import TIME_NAMES, Namespace, suggest
 from alliancesim.scenario.overrides import apply_overrides
 from alliancesim.scenario.parameters import ParameterSpec, scenario_parameters
+from alliancesim.scenario.reading import (
+    MAX_INCLUDE_DEPTH,
+    Includes,
+    RefusedFileError,
+    read_scenario_bytes,
+    text_limits,
+)
 from alliancesim.scenario.toml_lines import LineMap, map_lines
 from alliancesim.scenario.uncertain import parse_uncertain
 
-__all__ = ["LIBRARY", "builtin_modules", "builtin_scenarios", "load_scenario", "resolve"]
+__all__ = [
+    "LIBRARY",
+    "Includes",
+    "builtin_modules",
+    "builtin_scenarios",
+    "include_target",
+    "load_scenario",
+    "resolve",
+]
 
 LIBRARY = Path(__file__).parent / "library"
 
@@ -224,12 +239,12 @@ _TOML_WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 def _read(path: Path, problems: _Collector, *, missing: str = "no such file") -> _File | None:
     display = _display(path)
     try:
-        data = path.read_bytes()
+        data = read_scenario_bytes(path)
     except FileNotFoundError:
         problems.add(display, (), missing)
         return None
-    except IsADirectoryError:
-        problems.add(display, (), "is a directory, not a scenario file")
+    except RefusedFileError as refusal:
+        problems.add(display, (), refusal.message, line=refusal.line)
         return None
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
@@ -245,6 +260,10 @@ def _read(path: Path, problems: _Collector, *, missing: str = "no such file") ->
         )
         return None
     text = text.removeprefix("\ufeff")
+    refusal = text_limits(text)
+    if refusal is not None:
+        problems.add(display, (), refusal.message, line=refusal.line)
+        return None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -520,8 +539,40 @@ def _validate_file(file: _File, problems: _Collector) -> None:
 # includes
 
 
+def include_target(name: str, file: _File | None, includes: Includes) -> Path | str:
+    """The file an ``include`` entry names, or why it may not be included (a message).
+
+    The one place that decides what a scenario may include: under ``Includes.BUILTIN`` only a
+    built-in module's name (never a path); under ``Includes.FILES`` also a module file, relative
+    to the including file. Whether the file may then be opened (a regular file, not too large)
+    is decided when it is read (:func:`~alliancesim.scenario.reading.read_scenario_bytes`).
+    """
+    known = builtin_modules()
+    if includes is Includes.BUILTIN:
+        if name in known:
+            return LIBRARY / f"{name}.toml"
+        return (
+            "an uploaded scenario may include only built-in rule modules "
+            f"({', '.join(known) or 'none'}), got {name!r}"
+        )
+    path = resolve(name, relative_to=file.path if file is not None else None)
+    if not _exists(path) or path.is_dir():
+        if _looks_like_path(name):
+            return f"cannot include {name!r}: no such file"
+        listing = f" (built-in modules: {', '.join(known)})" if known else ""
+        return f"cannot include {name!r}: no built-in module or file of that name" + (
+            suggest(name, known) or listing
+        )
+    return path
+
+
 def _load_includes(
-    file: _File, names: list[Any], stack: list[Path], problems: _Collector, out: list[_File]
+    file: _File,
+    names: list[Any],
+    stack: list[Path],
+    problems: _Collector,
+    out: list[_File],
+    includes: Includes,
 ) -> None:
     for k, name in enumerate(names):
         loc = (file.kind, "include", k)
@@ -530,24 +581,21 @@ def _load_includes(
         if not name.strip():
             problems.add(file, loc, "expected a module name or a path to a .toml file, got ''")
             continue
-        path = resolve(name, relative_to=file.path)
-        if not _exists(path) or path.is_dir():
-            if _looks_like_path(name):
-                problems.add(file, loc, f"cannot include {name!r}: no such file")
-            else:
-                known = builtin_modules()
-                listing = f" (built-in modules: {', '.join(known)})" if known else ""
-                problems.add(
-                    file,
-                    loc,
-                    f"cannot include {name!r}: no built-in module or file of that name"
-                    + (suggest(name, known) or listing),
-                )
+        path = include_target(name, file, includes)
+        if isinstance(path, str):
+            problems.add(file, loc, path)
             continue
         resolved = path.resolve()
         if resolved in stack:
             chain = " -> ".join(_display(p) for p in [*stack, resolved])
             problems.add(file, loc, f"include cycle: {chain}")
+            continue
+        if len(stack) > MAX_INCLUDE_DEPTH:
+            problems.add(
+                file,
+                loc,
+                f"includes nested too deeply: more than {MAX_INCLUDE_DEPTH} modules in a chain",
+            )
             continue
         if any(f.path.resolve() == resolved for f in out):
             continue  # already included through another path
@@ -565,9 +613,9 @@ def _load_includes(
         _validate_file(child, problems)
         out.append(child)
         meta = child.singles.get("module")
-        includes = meta.raw.get("include", []) if meta else []
-        if isinstance(includes, list):
-            _load_includes(child, includes, [*stack, resolved], problems, out)
+        child_includes = meta.raw.get("include", []) if meta else []
+        if isinstance(child_includes, list):
+            _load_includes(child, child_includes, [*stack, resolved], problems, out, includes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -989,9 +1037,11 @@ def _clock(main: _File, problems: _Collector) -> Clock | None:
     return None if horizon is None else Clock(start, step, horizon)
 
 
-def load_scenario(reference: str | Path) -> S.Scenario:
+def load_scenario(reference: str | Path, *, includes: Includes = Includes.FILES) -> S.Scenario:
     """Load and fully check a scenario (a built-in id such as ``us-rok-2025`` or a TOML path).
 
+    ``includes`` says what the scenario may include: built-in modules and module files (the
+    default), or built-in modules only (``Includes.BUILTIN``, for files from untrusted hands).
     Raises :class:`~alliancesim.errors.InputError` listing every problem found: each with the
     file, the line, the field path and what was expected.
     """
@@ -1026,10 +1076,10 @@ def load_scenario(reference: str | Path) -> S.Scenario:
         raise InputError(problems.problems)
     _validate_file(main, problems)
     meta = main.singles.get("scenario")
-    includes = meta.raw.get("include", []) if meta else []
+    included = meta.raw.get("include", []) if meta else []
     modules: list[_File] = []
-    if isinstance(includes, list):
-        _load_includes(main, includes, [main.path.resolve()], problems, modules)
+    if isinstance(included, list):
+        _load_includes(main, included, [main.path.resolve()], problems, modules, includes)
     merged = _merge(main, modules)
     ns = _namespace(merged)
     _check_scenario_shape(main, merged, problems)

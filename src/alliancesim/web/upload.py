@@ -1,10 +1,10 @@
 """Uploaded scenario files: size-limited, decoded, checked by the scenario validator, kept.
 
 An upload arrives from the browser as a base64 data URL and a file name. It is refused if it
-is larger than the limit, not UTF-8 text, or includes anything but a built-in rule module (an
-``include`` could otherwise make the server read another file). It is then written under a safe
-name into a fresh temporary directory and loaded with :func:`load_scenario`, the same validator
-the CLI uses; TOML is parsed, never executed. Problems come back with the *uploaded* file's name,
+is larger than the limit or not UTF-8 text. It is then written under a safe name into a fresh
+temporary directory and loaded with :func:`load_scenario`, the same validator the CLI uses, told
+that the file may include built-in rule modules only (``Includes.BUILTIN``: the loader's one
+include decision, so no path in an upload is ever opened); TOML is parsed, never executed. Problems come back with the *uploaded* file's name,
 the line and the field. A valid upload is kept under its content hash and named by the reference
 ``upload:<sha256>``.
 """
@@ -17,12 +17,12 @@ import hashlib
 import re
 import shutil
 import tempfile
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from alliancesim.errors import InputError, Problem
-from alliancesim.scenario import builtin_modules, load_scenario
+from alliancesim.scenario import load_scenario
+from alliancesim.scenario.reading import Includes
 from alliancesim.web.sources import ScenarioSources
 
 __all__ = ["MAX_UPLOAD_BYTES", "UploadResult", "accept_upload", "safe_name"]
@@ -78,34 +78,6 @@ def _decode(contents: str, name: str, limit: int) -> bytes:
     return data
 
 
-def _check_includes(data: bytes, name: str) -> None:
-    """Only built-in rule modules may be included by an uploaded scenario."""
-    try:
-        raw = tomllib.loads(data.decode("utf-8"))
-    except tomllib.TOMLDecodeError:
-        return  # the validator reports syntax errors with their line
-    meta = raw.get("scenario") if isinstance(raw.get("scenario"), dict) else {}
-    include = meta.get("include", []) if isinstance(meta, dict) else []
-    allowed = builtin_modules()
-    bad = (
-        [x for x in include if not isinstance(x, str) or x not in allowed]
-        if isinstance(include, list)
-        else [include]
-    )
-    if bad:
-        lines = data.decode("utf-8").splitlines()
-        line = next(
-            (k for k, text in enumerate(lines, 1) if re.match(r"\s*include\s*=", text)), None
-        )
-        raise InputError.single(
-            name,
-            f"an uploaded scenario may include only built-in rule modules "
-            f"({', '.join(allowed) or 'none'}), got {bad[0]!r}",
-            line=line,
-            field="scenario.include",
-        )
-
-
 def _renamed(problems: list[Problem], directory: Path, name: str) -> list[Problem]:
     prefix = str(directory)
     out = []
@@ -127,7 +99,6 @@ def accept_upload(
     result = UploadResult(name)
     try:
         data = _decode(contents or "", name, limit)
-        _check_includes(data, name)
     except InputError as exc:
         result.problems = list(exc.problems)
         return result
@@ -136,7 +107,7 @@ def accept_upload(
     try:
         path = directory / name
         path.write_bytes(data)
-        scenario = load_scenario(path)
+        scenario = load_scenario(path, includes=Includes.BUILTIN)
     except InputError as exc:
         result.problems = _renamed(list(exc.problems), directory, name)
         return result
