@@ -70,7 +70,9 @@ def _count_nodes(tree: ast.AST) -> int:
 def elementwise_ops(model: Model) -> dict[str, int]:
     """Vectorised elementwise operations per member-step, by kind (an estimate of the work)."""
     sc = model.scenario
-    expr_ops = sum(_count_nodes(r.driver.tree) + (_count_nodes(r.gate.tree) if r.gate else 0) for r in sc.rules)
+    expr_ops = sum(
+        _count_nodes(r.driver.tree) + (_count_nodes(r.gate.tree) if r.gate else 0) for r in sc.rules
+    )
     expr_ops += sum(_count_nodes(i.expr.tree) for i in sc.indicators)
     expr_ops += sum(_count_nodes(a.when.tree) + _count_nodes(a.consulted.tree) for a in sc.actions)
     expr_ops += sum(_count_nodes(e.rate.tree) for e in sc.events if hasattr(e.rate, "tree"))
@@ -80,8 +82,14 @@ def elementwise_ops(model: Model) -> dict[str, int]:
     events = 12 * len(sc.events)  # clip, Poisson inverse (~6 ops), intensity ppf
     state = 4 * model.n_states + 2 * len(model.quantities)  # relaxation; clip
     record = len(model.record_names)  # one copy per recorded quantity
-    return {"expressions": expr_ops, "rules": rules, "actions": actions, "events": events,
-            "relax+clip": state, "record": record}
+    return {
+        "expressions": expr_ops,
+        "rules": rules,
+        "actions": actions,
+        "events": events,
+        "relax+clip": state,
+        "record": record,
+    }
 
 
 def elementwise_seconds(size: int = CHUNK_BLOCKS * BLOCK_SIZE, repeats: int = 2000) -> float:
@@ -96,12 +104,21 @@ def elementwise_seconds(size: int = CHUNK_BLOCKS * BLOCK_SIZE, repeats: int = 20
     return (time.perf_counter() - start) / (2 * repeats * size)
 
 
-def run_rate(scenario, members: int, workers: int, record: str, policies: list[str] | None) -> tuple[float, float, int]:
+def run_rate(
+    scenario, members: int, workers: int, record: str, policies: list[str] | None
+) -> tuple[float, float, int]:
     """(member-steps per second, seconds, policies) of a whole run, summary included."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        results = run(scenario, policies=policies, members=members, seed=0, workers=workers,
-                      directory=Path(tmp) / "run", record=record)
+        results = run(
+            scenario,
+            policies=policies,
+            members=members,
+            seed=0,
+            workers=workers,
+            directory=Path(tmp) / "run",
+            record=record,
+        )
         results.summary()
         elapsed = time.perf_counter() - start
     n = len(results.policies)
@@ -136,10 +153,18 @@ def main(argv: list[str] | None = None) -> None:
         ops = elementwise_ops(model)
         total_ops = sum(ops.values())
         floor = 1.0 / (total_ops * per_element)
-        rows.append([bargaining, f"{rate:,.0f}", f"{total_ops}", f"{floor:,.0f}", f"{rate / floor:.0%}"])
+        rows.append(
+            [bargaining, f"{rate:,.0f}", f"{total_ops}", f"{floor:,.0f}", f"{rate / floor:.0%}"]
+        )
     table(
         f"1. engine compute, one core (elementwise op: {per_element * 1e9:.2f} ns/element incl. call overhead)",
-        ["bargaining", "member-steps/s", "elementwise ops/member-step (excl. bargaining)", "floor estimate", "share of floor"],
+        [
+            "bargaining",
+            "member-steps/s",
+            "elementwise ops/member-step (excl. bargaining)",
+            "floor estimate",
+            "share of floor",
+        ],
         rows,
     )
 
@@ -150,29 +175,50 @@ def main(argv: list[str] | None = None) -> None:
         for members in sizes:
             for workers in (1, 2):
                 rate, seconds, n = run_rate(scenario, members, workers, "indicators", None)
-                rows.append([bargaining, f"{members:,}", str(n), str(workers), f"{seconds:.2f}", f"{rate:,.0f}"])
-    table("2. whole runs: sampling, simulation of every policy, Parquet, summary (record=indicators)",
-          ["bargaining", "members", "policies", "workers", "seconds", "member-steps/s"], rows)
+                rows.append(
+                    [
+                        bargaining,
+                        f"{members:,}",
+                        str(n),
+                        str(workers),
+                        f"{seconds:.2f}",
+                        f"{rate:,.0f}",
+                    ]
+                )
+    table(
+        "2. whole runs: sampling, simulation of every policy, Parquet, summary (record=indicators)",
+        ["bargaining", "members", "policies", "workers", "seconds", "member-steps/s"],
+        rows,
+    )
 
     rows = []
     for workers in (1, 2):
         rate, seconds, n = run_rate(with_model(base, "compromise"), 10_000, workers, "all", None)
         rows.append([f"{n}", str(workers), f"{seconds:.2f}", f"{rate:,.0f}"])
-    table("2b. the default kind of run: every policy, every quantity recorded (compromise, 10,000 members)",
-          ["policies", "workers", "seconds", "member-steps/s"], rows)
+    table(
+        "2b. the default kind of run: every policy, every quantity recorded (compromise, 10,000 members)",
+        ["policies", "workers", "seconds", "member-steps/s"],
+        rows,
+    )
 
     import mesa_reference
 
     compromise = compile_model(with_model(base, "compromise"))
     mesa_members = 100 if args.quick else 500
-    seconds = min(mesa_reference.run_mesa(compromise, "baseline", mesa_members, 0)[0] for _ in range(3))
+    seconds = min(
+        mesa_reference.run_mesa(compromise, "baseline", mesa_members, 0)[0] for _ in range(3)
+    )
     mesa_rate = mesa_members * compromise.horizon / seconds
     engine_rate = compute_rate(compromise, chunks=2)
     difference = mesa_reference.max_difference_from_engine(compromise, "baseline", 10, 0)
-    table("3. the same rules as a plain Mesa model (compromise bargaining, one core)",
-          ["implementation", "member-steps/s", "ratio", "max |Mesa − engine|"],
-          [["Mesa", f"{mesa_rate:,.0f}", "1×", f"{difference:.1e}"],
-           ["alliancesim engine", f"{engine_rate:,.0f}", f"{engine_rate / mesa_rate:,.0f}×", ""]])
+    table(
+        "3. the same rules as a plain Mesa model (compromise bargaining, one core)",
+        ["implementation", "member-steps/s", "ratio", "max |Mesa − engine|"],
+        [
+            ["Mesa", f"{mesa_rate:,.0f}", "1×", f"{difference:.1e}"],
+            ["alliancesim engine", f"{engine_rate:,.0f}", f"{engine_rate / mesa_rate:,.0f}×", ""],
+        ],
+    )
 
 
 if __name__ == "__main__":

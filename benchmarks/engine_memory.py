@@ -29,8 +29,15 @@ def main(argv: list[str] | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="alliancesim-bench-"))
     try:
         start = time.perf_counter()
-        results = run(args.scenario, policies=["baseline"], members=members, seed=0,
-                      workers=args.workers, directory=tmp / "run", record="indicators")
+        results = run(
+            args.scenario,
+            policies=["baseline"],
+            members=members,
+            seed=0,
+            workers=args.workers,
+            directory=tmp / "run",
+            record="indicators",
+        )
         summary = results.summary()
         elapsed = time.perf_counter() - start
         size = sum(f.stat().st_size for f in (tmp / "run").rglob("*.parquet"))
@@ -39,10 +46,14 @@ def main(argv: list[str] | None = None) -> None:
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     steps = results.model.horizon
-    print(f"{'members':>12} {'steps':>6} {'workers':>8} {'seconds':>8} {'member-steps/s':>15} "
-          f"{'peak RSS main (MB)':>19} {'peak RSS worker (MB)':>21} {'Parquet (GB)':>13} {'P(decoupling)':>14}")
-    print(f"{members:>12,} {steps:>6} {args.workers:>8} {elapsed:>8.1f} {members * steps / elapsed:>15,.0f} "
-          f"{parent:>19,.0f} {child:>21,.0f} {size / 2**30:>13.2f} {summary.policies['baseline'].p_decoupling:>14.4f}")
+    print(
+        f"{'members':>12} {'steps':>6} {'workers':>8} {'seconds':>8} {'member-steps/s':>15} "
+        f"{'peak RSS main (MB)':>19} {'peak RSS worker (MB)':>21} {'Parquet (GB)':>13} {'P(decoupling)':>14}"
+    )
+    print(
+        f"{members:>12,} {steps:>6} {args.workers:>8} {elapsed:>8.1f} {members * steps / elapsed:>15,.0f} "
+        f"{parent:>19,.0f} {child:>21,.0f} {size / 2**30:>13.2f} {summary.policies['baseline'].p_decoupling:>14.4f}"
+    )
 
 
 if __name__ == "__main__":

@@ -67,9 +67,18 @@ def to_python(node: ast.expr) -> str:
         return f"(0.0 if {operand} != 0.0 else 1.0)"
     if isinstance(node, ast.BoolOp):
         joiner = " and " if isinstance(node.op, ast.And) else " or "
-        return "(1.0 if (" + joiner.join(f"{to_python(v)} != 0.0" for v in node.values) + ") else 0.0)"
+        return (
+            "(1.0 if (" + joiner.join(f"{to_python(v)} != 0.0" for v in node.values) + ") else 0.0)"
+        )
     if isinstance(node, ast.Compare):
-        ops = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+        ops = {
+            ast.Lt: "<",
+            ast.LtE: "<=",
+            ast.Gt: ">",
+            ast.GtE: ">=",
+            ast.Eq: "==",
+            ast.NotEq: "!=",
+        }
         text = to_python(node.left)
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             text += f" {ops[type(op)]} {to_python(comparator)}"
@@ -126,9 +135,16 @@ class ActorAgent(mesa.Agent):
 def generate_step_source(model: Model) -> str:
     """Python source of one step of the scenario, as a modeller would write it by hand."""
     sc = model.scenario
-    lines = ["def step(self):", "    v = self.v", "    p = self.p", "    self.t += 1", "    t = self.t",
-             "    u = self.slots[t - 1]", "    v['step'] = float(t)",
-             f"    v['year'] = t / {model.clock.per_year}"]
+    lines = [
+        "def step(self):",
+        "    v = self.v",
+        "    p = self.p",
+        "    self.t += 1",
+        "    t = self.t",
+        "    u = self.slots[t - 1]",
+        "    v['step'] = float(t)",
+        f"    v['year'] = t / {model.clock.per_year}",
+    ]
     states = [s.id for s in sc.state]
     lines.append("    start = {" + ", ".join(f"{s!r}: v[{s!r}]" for s in states) + "}")
     for h in model.happenings:
@@ -155,13 +171,19 @@ def generate_step_source(model: Model) -> str:
         lines.append(f"        a.salience[{issue.id!r}] = v['salience.' + a.actor + '.{issue.id}']")
         lines.append(f"    w = [a.capability * a.salience[{issue.id!r}] for a in agents]")
         lines.append("    total = sum(w)")
-        lines.append(f"    v['issue.{issue.id}.outcome'] = (sum(wi * a.position[{issue.id!r}] for wi, a in zip(w, agents)) / total) if total > 0 else sum(a.position[{issue.id!r}] for a in agents) / len(agents)")
+        lines.append(
+            f"    v['issue.{issue.id}.outcome'] = (sum(wi * a.position[{issue.id!r}] for wi, a in zip(w, agents)) / total) if total > 0 else sum(a.position[{issue.id!r}] for a in agents) / len(agents)"
+        )
     # 4. actions
     n_events = len(sc.events)
     for j, a in enumerate(sc.actions):
         once = f" and not self.done[{j}]" if a.once else ""
-        lines.append(f"    occurs_{j} = ({to_python(a.when.tree)} != 0.0{once}) and u[{2 * n_events + 2 * j}] < p['actions.{a.id}.probability']")
-        lines.append(f"    consulted_{j} = occurs_{j} and u[{2 * n_events + 2 * j + 1}] < min(max({to_python(a.consulted.tree)}, 0.0), 1.0)")
+        lines.append(
+            f"    occurs_{j} = ({to_python(a.when.tree)} != 0.0{once}) and u[{2 * n_events + 2 * j}] < p['actions.{a.id}.probability']"
+        )
+        lines.append(
+            f"    consulted_{j} = occurs_{j} and u[{2 * n_events + 2 * j + 1}] < min(max({to_python(a.consulted.tree)}, 0.0), 1.0)"
+        )
     for j, a in enumerate(sc.actions):
         lines.append(f"    if occurs_{j}:")
         lines.append(f"        v['event.{a.id}'] = p['actions.{a.id}.intensity']")
@@ -182,14 +204,22 @@ def generate_step_source(model: Model) -> str:
         lines.append(f"    v[{target!r}] += " + " + ".join(terms))
     # 6. relaxation and clipping
     for s in sc.state:
-        baseline = f"p['state.{s.id}.baseline']" if s.baseline is not None else f"p['state.{s.id}.initial']"
-        lines.append(f"    v[{s.id!r}] -= p['state.{s.id}.relaxation'] * (start[{s.id!r}] - {baseline})")
+        baseline = (
+            f"p['state.{s.id}.baseline']"
+            if s.baseline is not None
+            else f"p['state.{s.id}.initial']"
+        )
+        lines.append(
+            f"    v[{s.id!r}] -= p['state.{s.id}.relaxation'] * (start[{s.id!r}] - {baseline})"
+        )
     for name, lo, hi in zip(model.quantities, model.lower, model.upper, strict=True):
         lines.append(f"    v[{name!r}] = min(max(v[{name!r}], {float(lo)!r}), {float(hi)!r})")
     # 7. indicators, 8. decoupling
     for ind in sc.indicators:
         lines.append(f"    v[{ind.id!r}] = {to_python(ind.expr.tree)}")
-    lines.append(f"    self.streak = self.streak + 1 if {to_python(sc.decoupling.when.tree)} != 0.0 else 0")
+    lines.append(
+        f"    self.streak = self.streak + 1 if {to_python(sc.decoupling.when.tree)} != 0.0 else 0"
+    )
     lines.append(f"    self.decoupled = self.decoupled or self.streak >= {sc.decoupling.for_steps}")
     lines.append("    self.record()")
     return "\n".join(lines)
@@ -198,7 +228,9 @@ def generate_step_source(model: Model) -> str:
 class AllianceModel(mesa.Model):
     """One plausible world of the alliance, stepped quarter by quarter."""
 
-    def __init__(self, compiled: Model, policy: str, parameters: dict[str, float], slots: np.ndarray):
+    def __init__(
+        self, compiled: Model, policy: str, parameters: dict[str, float], slots: np.ndarray
+    ):
         super().__init__()
         self.compiled = compiled
         self.p = parameters
@@ -206,7 +238,9 @@ class AllianceModel(mesa.Model):
         self.t = 0
         sc = compiled.scenario
         spec = compiled.policy(policy)
-        self.schedule = [s.steps | spec.added.get(k, frozenset()) for k, s in enumerate(compiled.scheduled)]
+        self.schedule = [
+            s.steps | spec.added.get(k, frozenset()) for k, s in enumerate(compiled.scheduled)
+        ]
         self.intensity = [_ppf(e.intensity) for e in sc.events]
         self.done = [False] * len(sc.actions)
         self.streak = 0
@@ -215,12 +249,18 @@ class AllianceModel(mesa.Model):
         for s in sc.state:
             v[s.id] = parameters[f"state.{s.id}.initial"]
         self.by_issue: dict[str, list[ActorAgent]] = {}
-        agents = {a.id: ActorAgent(self, a.id, parameters[f"actors.{a.id}.capability"]) for a in sc.actors}
+        agents = {
+            a.id: ActorAgent(self, a.id, parameters[f"actors.{a.id}.capability"]) for a in sc.actors
+        }
         for issue in sc.issues:
             self.by_issue[issue.id] = [agents[a] for a in issue.participants]
             for a in issue.participants:
-                v[f"position.{a}.{issue.id}"] = parameters[f"issues.{issue.id}.positions.{a}.position"]
-                v[f"salience.{a}.{issue.id}"] = parameters[f"issues.{issue.id}.positions.{a}.salience"]
+                v[f"position.{a}.{issue.id}"] = parameters[
+                    f"issues.{issue.id}.positions.{a}.position"
+                ]
+                v[f"salience.{a}.{issue.id}"] = parameters[
+                    f"issues.{issue.id}.positions.{a}.salience"
+                ]
             v[f"issue.{issue.id}.status_quo"] = parameters[f"issues.{issue.id}.status_quo"]
             v[f"issue.{issue.id}.outcome"] = v[f"issue.{issue.id}.status_quo"]
         for h in compiled.happenings:
@@ -238,7 +278,11 @@ class AllianceModel(mesa.Model):
         v["year"] = 0.0
         self.v = v
         for ind in sc.indicators:
-            v[ind.id] = eval(compile(to_python(ind.expr.tree), "<indicator>", "eval"), {"math": math, "_div": _div}, {"v": v})
+            v[ind.id] = eval(
+                compile(to_python(ind.expr.tree), "<indicator>", "eval"),
+                {"math": math, "_div": _div},
+                {"v": v},
+            )
         self.history: list[dict[str, float]] = []
         self.record()
 
@@ -262,7 +306,11 @@ def _ppf(dist: Uncertain) -> Any:
     if isinstance(dist, Triangular):
         a, c, b = dist.low, dist.mode, dist.high
         split = (c - a) / (b - a)
-        return lambda u: a + math.sqrt(u * (b - a) * (c - a)) if u < split else b - math.sqrt((1 - u) * (b - a) * (b - c))
+        return lambda u: (
+            a + math.sqrt(u * (b - a) * (c - a))
+            if u < split
+            else b - math.sqrt((1 - u) * (b - a) * (b - c))
+        )
     assert isinstance(dist, Normal)
     unit = NormalDist(dist.mean_, dist.sd)
     lo = unit.cdf(dist.low) if math.isfinite(dist.low) else 0.0
@@ -282,7 +330,9 @@ def bargaining_models(compiled: Model) -> set[str]:
     return {issue.model for issue in compiled.issues}
 
 
-def run_mesa(compiled: Model, policy: str, members: int, seed: int) -> tuple[float, list[list[dict[str, float]]]]:
+def run_mesa(
+    compiled: Model, policy: str, members: int, seed: int
+) -> tuple[float, list[list[dict[str, float]]]]:
     """Run ``members`` Mesa models; return (seconds, histories). Draws are the engine's block 0."""
     draws = draw_block(compiled, seed, 0, 0, members)
     spec = compiled.policy(policy)
@@ -326,8 +376,10 @@ def main(argv: list[str] | None = None) -> None:
     seconds, _ = run_mesa(compiled, "baseline", args.members, args.seed)
     rate = args.members * compiled.horizon / seconds
     diff = max_difference_from_engine(compiled, "baseline", min(args.members, 20), args.seed)
-    print(f"mesa reference: {args.members} members × {compiled.horizon} steps in {seconds:.2f} s "
-          f"= {rate:,.0f} member-steps/s; max |Mesa − engine| = {diff:.2e}")
+    print(
+        f"mesa reference: {args.members} members × {compiled.horizon} steps in {seconds:.2f} s "
+        f"= {rate:,.0f} member-steps/s; max |Mesa − engine| = {diff:.2e}"
+    )
 
 
 def _compromise_only(scenario: Any) -> Any:

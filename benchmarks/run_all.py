@@ -28,8 +28,12 @@ def main() -> int:
     for name in names:
         print(f"\n=== benchmarks/{name}.py {'--quick' if quick else ''}", flush=True)
         start = time.perf_counter()
-        code = subprocess.call([sys.executable, str(HERE / f"{name}.py"), *(["--quick"] if quick else [])])
-        print(f"=== {name}: {'ok' if code == 0 else f'FAILED ({code})'} in {time.perf_counter() - start:.0f} s")
+        code = subprocess.call(
+            [sys.executable, str(HERE / f"{name}.py"), *(["--quick"] if quick else [])]
+        )
+        print(
+            f"=== {name}: {'ok' if code == 0 else f'FAILED ({code})'} in {time.perf_counter() - start:.0f} s"
+        )
         if code:
             failed.append(name)
     if failed:

@@ -238,10 +238,11 @@ def main() -> int:
         else:
             home = Path(tmp.name) / "home"
             from alliancesim.store import Store
+            from alliancesim.workflows import run_and_store
 
             if not args.json:
                 console.print("storing one run (us-rok-2025, 500 members) and starting the server…")
-            run_id = Store(home).run("us-rok-2025", members=500, seed=0, claims=False).run_id
+            run_id = run_and_store(Store(home), "us-rok-2025", members=500, seed=0).results.run_id
             server, url = start_server(home, Path(tmp.name) / "work")
         client = DashClient(url, timeout=120)
         if args.url:

@@ -39,6 +39,7 @@ the members where the policies differ for the box in which the claim fails
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -46,6 +47,7 @@ import numpy as np
 from scipy import stats
 
 from alliancesim.errors import InputError
+from alliancesim.jsonable import plain
 from alliancesim.results import Results, wilson_interval
 from alliancesim.scenario.schema import Claim, SeedQuote
 
@@ -54,8 +56,10 @@ __all__ = [
     "MIN_FAILURES",
     "TIE_TOLERANCE",
     "ClaimVerdict",
+    "ClaimsOutcome",
     "check_claims",
     "claim_policies",
+    "claims_outcome",
     "classify",
     "paired_values",
     "verdict_rule",
@@ -356,3 +360,35 @@ def check_claims(
     parameters = results.parameters() if discover else None
     with results.connect() as con:
         return [_evaluate(results, claim, margin, discover, parameters, con) for claim in claims]
+
+
+@dataclass
+class ClaimsOutcome:
+    """The claim verdicts of a run (as plain ``to_dict()`` data), or why there are none.
+
+    ``searched`` says whether the failure regions (PRIM boxes) were searched; verdicts checked
+    without the search carry no boxes, and reports say so.
+    """
+
+    verdicts: list[dict[str, Any]] | None
+    note: str = ""
+    searched: bool = False
+
+
+def claims_outcome(results: Results, *, discover: bool = False) -> ClaimsOutcome:
+    """The scenario's claims checked on a run, or why they could not be.
+
+    A run that cannot answer its claims (a policy a claim compares was not run) gets the reason;
+    a bug in checking them is reported as a warning and never loses the run. With ``discover``
+    the regions where claims fail are searched too (PRIM, slower than most runs).
+    """
+    if not results.model.scenario.claims:
+        return ClaimsOutcome([], "the scenario makes no claims", searched=discover)
+    try:
+        verdicts = check_claims(results, discover=discover)
+    except InputError as exc:
+        return ClaimsOutcome(None, f"claims not evaluated: {exc}")
+    except Exception as exc:  # a bug in the claims must not lose the run
+        warnings.warn(f"checking the claims failed: {exc!r}", RuntimeWarning, stacklevel=2)
+        return ClaimsOutcome(None, f"claims not evaluated: checking them failed ({exc!r})")
+    return ClaimsOutcome([plain(v.to_dict()) for v in verdicts], searched=discover)

@@ -55,7 +55,13 @@ def poisson_quantile_numpy(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
         p = p * r_left / k
         cdf = cdf + p
         still = u_left >= cdf
-        active, p, cdf, u_left, r_left = active[still], p[still], cdf[still], u_left[still], r_left[still]
+        active, p, cdf, u_left, r_left = (
+            active[still],
+            p[still],
+            cdf[still],
+            u_left[still],
+            r_left[still],
+        )
     return n
 
 
@@ -264,7 +270,9 @@ def advance(
     # 6. relaxation and clipping (only the rows a step can move)
     states = X[:S]
     states -= state.relax * (X0 - state.baseline)
-    np.minimum(np.maximum(states, model.lower[:S, None], out=states), model.upper[:S, None], out=states)
+    np.minimum(
+        np.maximum(states, model.lower[:S, None], out=states), model.upper[:S, None], out=states
+    )
     rows = model.changing_rows
     if len(rows):
         X[rows] = np.minimum(np.maximum(X[rows], model.lower[rows, None]), model.upper[rows, None])

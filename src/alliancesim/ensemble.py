@@ -143,7 +143,9 @@ def _parquet_options() -> dict[str, Any]:
     }
 
 
-def _trajectory_table(policy: str, members: np.ndarray, rec: np.ndarray, names: Sequence[str]) -> pa.Table:
+def _trajectory_table(
+    policy: str, members: np.ndarray, rec: np.ndarray, names: Sequence[str]
+) -> pa.Table:
     """One policy's record (steps + 1, names, members) as a long table: one row per member-step."""
     steps, _, size = rec.shape
     columns: dict[str, Any] = {
@@ -210,10 +212,15 @@ def _chunk_outputs(
         writer.close()
         param_columns: dict[str, Any] = {"member": members[b]}
         for row in draws.unit_rows:
-            param_columns[model.parameters[row].name] = baseline_values[row, offsets[b] : offsets[b + 1]]
+            param_columns[model.parameters[row].name] = baseline_values[
+                row, offsets[b] : offsets[b + 1]
+            ]
         params_sink = io.BytesIO()
         pq.write_table(  # random draws: nothing to compress, nothing to filter on
-            pa.table(param_columns), params_sink, compression="none", use_dictionary=False,
+            pa.table(param_columns),
+            params_sink,
+            compression="none",
+            use_dictionary=False,
             write_statistics=["member"],
         )
         sums = partial[b]

@@ -21,7 +21,9 @@ __all__ = ["AVAILABLE", "poisson_counts", "weighted_mean"]
 AVAILABLE = numba is not None
 
 
-def _poisson_counts(u: np.ndarray, rate: np.ndarray, p0: np.ndarray, limit: int, out: np.ndarray) -> None:
+def _poisson_counts(
+    u: np.ndarray, rate: np.ndarray, p0: np.ndarray, limit: int, out: np.ndarray
+) -> None:
     for m in range(u.shape[0]):
         p = p0[m]
         cdf = p
@@ -34,7 +36,9 @@ def _poisson_counts(u: np.ndarray, rate: np.ndarray, p0: np.ndarray, limit: int,
         out[m] = n
 
 
-def _weighted_mean(x: np.ndarray, c: np.ndarray, s: np.ndarray, fallback: np.ndarray, out: np.ndarray) -> None:
+def _weighted_mean(
+    x: np.ndarray, c: np.ndarray, s: np.ndarray, fallback: np.ndarray, out: np.ndarray
+) -> None:
     members, actors = x.shape
     for m in range(members):
         w = c[m, 0] * s[m, 0]

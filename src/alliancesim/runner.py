@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
 from alliancesim.ensemble import blocks_of, make_executor, recorded_names, run_blocks, scenario_hash
 from alliancesim.errors import InputError
+from alliancesim.ids import new_run_id
 from alliancesim.model import Model, compile_model
 from alliancesim.results import Results
 from alliancesim.scenario.loader import load_scenario
 from alliancesim.scenario.schema import Scenario
 
-__all__ = ["DEFAULT_MEMBERS", "DEFAULT_SCENARIO", "IN_MEMORY_LIMIT", "new_run_id", "run"]
+__all__ = ["DEFAULT_MEMBERS", "DEFAULT_SCENARIO", "IN_MEMORY_LIMIT", "run"]
 
 DEFAULT_SCENARIO = "us-rok-2025"
 DEFAULT_MEMBERS = 2000
 IN_MEMORY_LIMIT = 512 * 2**20
 """Runs whose trajectories would exceed this many bytes stream to Parquet files instead."""
-
-
-def new_run_id() -> str:
-    """A fresh run id: UTC time and a random suffix, sortable by start time."""
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
 
 
 def _policies(model: Model, requested: Sequence[str] | None) -> list[str]:

@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from alliancesim.bands import BAND_QUANTILES, Bands
 from alliancesim.engine import ActionChoice, BlockState, advance, parameter_values, start
 from alliancesim.ensemble import BLOCK_SIZE, draw_block
 from alliancesim.errors import InputError
 from alliancesim.model import Model
-from alliancesim.report.data import BAND_QUANTILES, Bands
 from alliancesim.results import wilson_interval
 
 __all__ = [

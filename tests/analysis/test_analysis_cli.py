@@ -99,7 +99,9 @@ def test_sensitivity_json_and_plot(sensitivity_path, tmp_path):
     from alliancesim.scenario import load_scenario
     from alliancesim.store import Store
 
-    kept = Store().analyses(scenario_hash=scenario_hash(load_scenario(sensitivity_path)), kind="sensitivity")
+    kept = Store().analyses(
+        scenario_hash=scenario_hash(load_scenario(sensitivity_path)), kind="sensitivity"
+    )
     assert [a["payload"]["method"] for a in kept] == ["morris", "sobol"]
 
 

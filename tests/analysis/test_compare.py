@@ -13,28 +13,29 @@ def ranking(ranking_run):
     return {row["policy"]: row for row in rank_policies(ranking_run)}
 
 
-def test_policies_ranked_by_paired_reduction(ranking_run, ranking):
+def test_policies_ranked_by_paired_change(ranking_run, ranking):
     order = [row["policy"] for row in rank_policies(ranking_run)]
-    # reductions: safest 0.4, safer 0.3 (and safer+other), baseline 0, other 0, riskier −0.3
+    # changes (policy − baseline): safest −0.4, safer −0.3 (and safer+other), baseline 0,
+    # other 0, riskier +0.3
     assert order[:3] in (["safest", "safer", "safer+other"], ["safest", "safer+other", "safer"])
     assert set(order[3:5]) == {"baseline", "other"}
     assert order[-1] == "riskier"
     assert [ranking[p]["rank"] for p in order] == list(range(1, 7))
 
 
-def test_reduction_equals_share_of_members_the_policy_saves(ranking_run, ranking):
+def test_change_is_minus_the_share_of_members_the_policy_saves(ranking_run, ranking):
     u = ranking_run.parameters()["param.u"].to_numpy()
     n = len(u)
     for policy, risk in (("safer", 0.2), ("safest", 0.1), ("riskier", 0.8)):
         saved = ((u < 0.5) & (u >= risk)).sum() - ((u < risk) & (u >= 0.5)).sum()
         row = ranking[policy]
-        assert row["reduction"] == pytest.approx(saved / n, abs=1e-12)
+        assert row["change"] == pytest.approx(-saved / n, abs=1e-12)
         assert row["p_decoupling"] == pytest.approx((u < risk).mean(), abs=1e-12)
-        lo, hi = row["reduction_ci"]
-        assert lo <= row["reduction"] <= hi
+        lo, hi = row["change_ci"]
+        assert lo <= row["change"] <= hi
         assert row["significant"]
-    assert ranking["safer+other"]["reduction"] == ranking["safer"]["reduction"]
-    assert ranking["other"]["reduction"] == 0.0 and not ranking["other"]["significant"]
+    assert ranking["safer+other"]["change"] == ranking["safer"]["change"]
+    assert ranking["other"]["change"] == 0.0 and not ranking["other"]["significant"]
 
 
 def test_indicator_paired_differences(ranking, ranking_run):
@@ -47,5 +48,5 @@ def test_indicator_paired_differences(ranking, ranking_run):
     base = ranking["baseline"]
     v = ranking_run.parameters()["param.v"].to_numpy()
     assert base["indicators"]["other_level"]["mean"] == pytest.approx(np.mean(v))
-    assert base["reduction"] == 0.0 and base["label"] == "no change"
+    assert base["change"] == 0.0 and base["label"] == "no change"
     assert ranking["safer+other"]["label"] == "Lower the risk to 0.2 + Move the other lever"

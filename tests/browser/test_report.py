@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from alliancesim.store import Store
+from alliancesim.workflows import run_and_store
 
 SCENARIO = Path(__file__).parents[1] / "report" / "data" / "alliance.toml"
 
@@ -18,14 +19,14 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """A stored run of the test scenario and its report; (path, number of charts expected)."""
-    from alliancesim.report.html import RunFacts, write_report
+    from alliancesim.outputs import write_text_file
+    from alliancesim.workflows import report_of_stored_run
 
     home = tmp_path_factory.mktemp("home")
     store = Store(home)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = store.run(SCENARIO, members=600, seed=4)
-    record = store.get(results.run_id)
+        results = run_and_store(store, SCENARIO, members=600, seed=4).results
     sensitivity = {
         "method": "sobol",
         "measure": "cohesion",
@@ -51,13 +52,8 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
             },
         ],
     }
-    path = write_report(
-        results,
-        home / "report.html",
-        claims=store.claim_verdicts(results.run_id),
-        sensitivity=[sensitivity],
-        facts=RunFacts.of(results, record),
-    )
+    store.attach_analysis("sensitivity", sensitivity, scenario_hash=results.scenario_hash)
+    path = write_text_file(home / "report.html", report_of_stored_run(store, results.run_id))
     # decoupling, ranking, one fan chart per key quantity (cohesion and the three claimed
     # quantities), the causal-loop diagram, one sensitivity chart
     return path, 2 + 4 + 1 + 1

@@ -43,4 +43,6 @@ def test_compiled_weighted_mean_equals_numpy(members, actors, seed):
     expected = weighted_mean(x, c * s, q)
     assert np.array_equal(kernels.weighted_mean(x, c, s, q), expected)
     # the engine hands over transposed (column-major) views
-    assert np.array_equal(kernels.weighted_mean(x.T.copy().T, c.T.copy().T, s.T.copy().T, q), expected)
+    assert np.array_equal(
+        kernels.weighted_mean(x.T.copy().T, c.T.copy().T, s.T.copy().T, q), expected
+    )

@@ -60,7 +60,9 @@ def test_a_running_dask_scheduler_gives_identical_results(toy_path):
 def test_full_blocks_do_not_depend_on_ensemble_size(toy_path):
     """Block b draws only from SeedSequence(seed, spawn_key=(b,)): members of full blocks agree."""
     small = run(toy_path, members=BLOCK_SIZE, seed=1).dataset()
-    large = run(toy_path, members=BLOCK_SIZE + 50, seed=1).dataset().isel(member=slice(0, BLOCK_SIZE))
+    large = (
+        run(toy_path, members=BLOCK_SIZE + 50, seed=1).dataset().isel(member=slice(0, BLOCK_SIZE))
+    )
     assert _same(small, large)
 
 
@@ -138,7 +140,9 @@ def test_large_runs_stream_to_parquet_with_the_same_summary(toy_path, monkeypatc
     monkeypatch.setattr(runner, "IN_MEMORY_LIMIT", 1)
     streamed = run(toy_path, members=600, seed=9)
     assert streamed.tables == [] and streamed.directory is not None
-    assert sorted(p.name for p in (streamed.directory / "trajectories").iterdir()) == ["block-000000.parquet"]
+    assert sorted(p.name for p in (streamed.directory / "trajectories").iterdir()) == [
+        "block-000000.parquet"
+    ]
     assert in_memory.summary().to_dict() == streamed.summary().to_dict()
     assert _same(in_memory.dataset(), streamed.dataset())
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from alliancesim.bands import BAND_QUANTILES, indicator_bands
+from alliancesim.claims import ClaimsOutcome
+from alliancesim.presentation import ClaimRow, key_indicators, policy_label
 from alliancesim.report import figures
-from alliancesim.report.data import (
-    BAND_QUANTILES,
-    indicator_bands,
-    key_indicators,
-    policy_label,
-    policy_ranking,
-    recommendation_policies,
-    seed_quotes,
-)
+from alliancesim.scenario.provenance import seed_quotes
+from alliancesim.workflows import view_of_run
 
 
 def test_bands_are_the_members_quantiles_at_each_step(alliance_run) -> None:
@@ -63,8 +59,8 @@ def test_decoupling_chart_draws_the_summary_with_wilson_bands(alliance_run) -> N
 
 
 def test_ranking_chart_shows_each_policys_paired_change(alliance_run) -> None:
-    ranking = policy_ranking(alliance_run)
-    fig = figures.ranking_chart(ranking, counterfactuals={"no_withdrawal"})
+    view = view_of_run(alliance_run, None)
+    fig = figures.ranking_chart(view.ranking, counterfactuals={"no_withdrawal"})
     bar = fig.data[0]
     summary = alliance_run.summary()
     for name, x in zip(bar.y, bar.x, strict=True):
@@ -77,10 +73,11 @@ def test_ranking_chart_shows_each_policys_paired_change(alliance_run) -> None:
 
 
 def test_claims_table_and_sensitivity_chart(verdicts) -> None:
-    table = figures.claims_table(verdicts)
+    table = figures.claims_table([ClaimRow.of(v) for v in verdicts])
     cells = table.data[0].cells.values
     assert list(cells[3]) == ["supported", "contested", "rejected"]
-    assert cells[2][0] == "97 % [95–98]"
+    assert cells[2][0] == "97 % [95–98 %]"
+    assert cells[2][2] == "−0.070 [−0.080, −0.060]"  # a claim about the mean: its difference
     payload = {
         "method": "sobol",
         "measure": "cohesion",
@@ -112,7 +109,12 @@ def test_labels_recommendations_and_seed_quotes(alliance_run) -> None:
     assert policy_label(scenario, "consult_first+no_withdrawal") == (
         "Genuinely consult before unilateral actions + Counterfactual: no withdrawal"
     )
-    assert recommendation_policies(scenario, alliance_run.policies) == ["consult_first"]
+    kinds = {r.policy: r.kind for r in view_of_run(alliance_run, ClaimsOutcome([])).ranking}
+    assert kinds == {
+        "baseline": "baseline",
+        "consult_first": "recommendation",
+        "no_withdrawal": "counterfactual",
+    }
     quotes = seed_quotes(scenario)
     assert list(quotes) == ["000_ea92047b3d6a092b.txt"]
     cited = {who for who, _ in quotes["000_ea92047b3d6a092b.txt"]}

@@ -5,7 +5,19 @@ from __future__ import annotations
 import html
 import re
 
-from alliancesim.report.html import render_report, write_report
+import pytest
+
+from alliancesim.bands import indicator_bands
+from alliancesim.claims import ClaimsOutcome
+from alliancesim.report.html import render_report
+from alliancesim.workflows import view_of_run
+
+
+def render(results, verdicts, note: str = "", sensitivity=()) -> str:
+    """The report of an in-memory run with the given claim verdicts and sensitivity results."""
+    view = view_of_run(results, ClaimsOutcome(verdicts, note))
+    bands = indicator_bands(results, list(view.key_indicators))
+    return render_report(view, results.model.scenario, bands, sensitivity=sensitivity)
 
 
 def _outside_plotly(document: str) -> str:
@@ -16,7 +28,7 @@ def _outside_plotly(document: str) -> str:
 
 
 def test_one_self_contained_document(alliance_run, verdicts) -> None:
-    document = render_report(alliance_run, claims=verdicts)
+    document = render(alliance_run, verdicts)
     assert document.count("* plotly.js v") == 1  # plotly.js embedded once
     rest = _outside_plotly(document)
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", rest)
@@ -39,7 +51,7 @@ def test_one_self_contained_document(alliance_run, verdicts) -> None:
 
 
 def test_headline_states_the_baseline_risk_and_the_best_recommendation(alliance_run) -> None:
-    document = render_report(alliance_run, claims=None, claims_note="not asked")
+    document = render(alliance_run, None, "not asked")
     summary = alliance_run.summary()
     base = summary.policies["baseline"]
     lo, hi = base.p_decoupling_ci
@@ -47,15 +59,20 @@ def test_headline_states_the_baseline_risk_and_the_best_recommendation(alliance_
         f"P(decoupling by {summary.horizon}) under baseline: "
         f"<strong>{100 * base.p_decoupling:.1f} %</strong>"
     ) in document
-    assert f"[{100 * lo:.1f}–{100 * hi:.1f}]" in document
-    reduction = -summary.policies["consult_first"].vs_baseline["decoupled"]["mean_difference"]
+    assert f"[{100 * lo:.1f}–{100 * hi:.1f} %]" in document
+    paired = summary.policies["consult_first"].vs_baseline["decoupled"]
+    change, (c_lo, c_hi) = paired["mean_difference"], paired["ci"]
+    assert change < 0 and c_hi < 0  # the toy's recommendation lowers the risk
+    written = f"{100 * change:+.1f} pp [{100 * c_lo:+.1f}, {100 * c_hi:+.1f}]".replace("-", "−")
     assert "The recommendation that lowers it most" in document
-    assert f"by {100 * reduction:.1f} percentage points" in document
+    assert (
+        f"— {written}, to {100 * summary.policies['consult_first'].p_decoupling:.1f} %" in document
+    )
     assert "not evaluated" in document and "not asked" in document
 
 
 def test_claims_and_seed_quotes_appear_verbatim(alliance_run, verdicts) -> None:
-    document = render_report(alliance_run, claims=verdicts)
+    document = render(alliance_run, verdicts)
     for quote in (
         "informed, rather than genuinely consulted",
         "There is a real risk that these mutual concerns will feed on each other",
@@ -80,13 +97,21 @@ def test_sensitivity_results_are_shown_when_attached(alliance_run) -> None:
         "seed": 9,
         "factors": [{"name": "rules.fear_feeds_hedging", "mu_star": 0.2, "mu_star_conf": 0.05}],
     }
-    document = render_report(alliance_run, claims=[], sensitivity=[payload])
+    document = render(alliance_run, [], sensitivity=[payload])
     assert 'data-chart="chart-sensitivity-0"' in document
     assert "morris, 120 model runs × 2 replicate(s), seed 9" in document
     assert "No sensitivity analysis" not in document
 
 
-def test_write_report_leaves_exactly_one_file(alliance_run, tmp_path) -> None:
-    path = write_report(alliance_run, tmp_path / "sub" / "report.html", claims=[])
-    assert path.read_text(encoding="utf-8").rstrip().endswith("</html>")
-    assert [p.name for p in path.parent.iterdir()] == ["report.html"]
+def test_the_report_carries_the_mark_that_lets_alliancesim_replace_it(alliance_run) -> None:
+    from alliancesim.outputs import MARK
+
+    document = render(alliance_run, [])
+    assert MARK in document[:2048]
+
+
+@pytest.mark.parametrize("searched", [False, True])
+def test_the_report_says_when_failure_regions_were_not_searched(alliance_run, verdicts, searched):
+    view = view_of_run(alliance_run, ClaimsOutcome(verdicts, searched=searched))
+    document = render_report(view, alliance_run.model.scenario, indicator_bands(alliance_run, []))
+    assert ("was not searched for this run" in document) is not searched

@@ -15,6 +15,8 @@ import time
 import warnings
 from pathlib import Path
 
+from alliancesim.workflows import run_and_store
+
 
 def _pause(home: Path, at: str) -> None:
     (home / f"paused-{at}").touch()
@@ -77,7 +79,7 @@ def main() -> None:
         catalogue.connect = pausing_connect  # type: ignore[assignment]
 
     store = Store(args.home)
-    results = store.run(args.scenario, members=args.members, seed=args.seed, claims=False)
+    results = run_and_store(store, args.scenario, members=args.members, seed=args.seed).results
     print(results.run_id, flush=True)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from alliancesim.store import Store
+from alliancesim.workflows import run_and_store
 
 DATA = Path(__file__).parent / "data"
 CHILD = Path(__file__).parent / "child.py"
@@ -26,7 +27,7 @@ def stored(tmp_path_factory: pytest.TempPathFactory, mini_path: Path):
     store = Store(tmp_path_factory.mktemp("home"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = store.run(mini_path, members=2500, seed=7)
+        results = run_and_store(store, mini_path, members=2500, seed=7).results
     return store, results
 
 

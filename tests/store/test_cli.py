@@ -63,8 +63,8 @@ def test_no_store_leaves_the_store_alone(cli, tmp_path, mini_path) -> None:
 
 
 def test_runs_default_policies_include_what_the_claims_compare() -> None:
-    from alliancesim.commands.run import default_policies
     from alliancesim.scenario import load_scenario
+    from alliancesim.workflows import default_policies
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

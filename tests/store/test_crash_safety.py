@@ -18,6 +18,7 @@ import pytest
 
 from alliancesim.store import Store, StoreBusyError
 from alliancesim.store.locks import catalogue_lock
+from alliancesim.workflows import run_and_store
 
 
 def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 120.0) -> None:
@@ -67,7 +68,7 @@ def assert_consistent(home: Path, expected: set[str]) -> Store:
 
 def test_leftovers_of_dead_processes_are_removed_and_live_ones_kept(tmp_path, mini_path) -> None:
     store = Store(tmp_path)
-    kept = store.run(mini_path, members=30, seed=1, claims=False).run_id
+    kept = run_and_store(store, mini_path, members=30, seed=1).results.run_id
     runs = store.runs_dir
     dead_owner = runs / "20250101T000000-aaaaaa.partial"  # owner file, lock released (dead)
     (dead_owner / "trajectories").mkdir(parents=True)
@@ -115,7 +116,7 @@ def test_leftovers_of_dead_processes_are_removed_and_live_ones_kept(tmp_path, mi
 
 def test_a_run_whose_files_vanished_is_dropped_from_the_catalogue(tmp_path, mini_path) -> None:
     store = Store(tmp_path)
-    run_id = store.run(mini_path, members=30, seed=1, claims=False).run_id
+    run_id = run_and_store(store, mini_path, members=30, seed=1).results.run_id
     import shutil
 
     shutil.rmtree(store.runs_dir / run_id)
@@ -127,14 +128,14 @@ def test_killed_at_the_worst_moments(tmp_path, mini_path, moment, start_child) -
     """SIGKILL after the first block is written, after the staging directory is renamed (its
     rows not yet committed), and inside the catalogue transaction just before COMMIT."""
     store = Store(tmp_path)
-    before = store.run(mini_path, members=30, seed=1, claims=False).run_id
+    before = run_and_store(store, mini_path, members=30, seed=1).results.run_id
     child = start_child(tmp_path, mini_path, 2100, 2, "--pause", moment)
     _wait_for(tmp_path / f"paused-{moment}", child)
     _kill(child)
     (tmp_path / f"paused-{moment}").unlink()
     store = assert_consistent(tmp_path, {before})
     # and the store still takes new runs
-    after = store.run(mini_path, members=30, seed=3, claims=False).run_id
+    after = run_and_store(store, mini_path, members=30, seed=3).results.run_id
     assert_consistent(tmp_path, {before, after})
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from alliancesim.errors import InputError
 from alliancesim.store import Store
+from alliancesim.workflows import run_and_store
 
 
 def test_a_stored_run_reopens_with_the_same_summary_and_trajectories(stored) -> None:
@@ -77,7 +78,7 @@ def test_runs_are_listed_newest_first_and_found_by_prefix(stored, mini_path) -> 
     store, results = stored
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        newer = store.run(mini_path, members=50, seed=1, run_id="zz-newer-run", claims=False)
+        newer = run_and_store(store, mini_path, members=50, seed=1, run_id="zz-newer-run").results
     try:
         ids = [r.run_id for r in store.runs()]
         assert ids[:2] == ["zz-newer-run", results.run_id]
@@ -143,7 +144,7 @@ def test_delete_removes_rows_and_files(tmp_path, mini_path) -> None:
     store = Store(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = store.run(mini_path, members=40, seed=2)
+        results = run_and_store(store, mini_path, members=40, seed=2).results
     directory = results.directory
     store.attach_analysis(
         "note", {"x": 1}, scenario_hash=results.scenario_hash, run_id=results.run_id
@@ -182,7 +183,7 @@ def test_analyses_are_attached_to_a_scenario_and_read_back_newest_first(stored) 
 def test_a_failed_run_leaves_nothing_behind(tmp_path, mini_path) -> None:
     store = Store(tmp_path)
     with pytest.raises(InputError):
-        store.run(mini_path, members=10, seed=1, policies=["no_such_policy"])
+        run_and_store(store, mini_path, members=10, seed=1, policies=["no_such_policy"])
     assert store.runs() == []
     assert list(store.runs_dir.iterdir()) == []
 
@@ -198,13 +199,13 @@ def test_a_store_opens_only_newer_schemas_with_a_clear_error(tmp_path) -> None:
 def test_a_failing_claim_check_does_not_lose_the_run(tmp_path, mini_path, monkeypatch) -> None:
     import alliancesim.claims
 
-    def broken(results):
+    def broken(results, **_):
         raise ZeroDivisionError("bug in the claims")
 
     monkeypatch.setattr(alliancesim.claims, "check_claims", broken)
     store = Store(tmp_path)
     with pytest.warns(RuntimeWarning, match="bug in the claims"):
-        results = store.run(mini_path, members=30, seed=1)
+        results = run_and_store(store, mini_path, members=30, seed=1).results
     assert [r.run_id for r in store.runs()] == [results.run_id]
     assert store.claim_verdicts(results.run_id) is None
     assert store.get(results.run_id).claims_evaluated is False
@@ -216,7 +217,7 @@ def test_a_run_from_an_older_catalogue_is_migrated_and_summed_again(tmp_path, mi
     store = Store(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = store.run(mini_path, members=2500, seed=3, claims=False)
+        results = run_and_store(store, mini_path, members=2500, seed=3).results
     with store.catalogue() as con:
         con.execute("ALTER TABLE summaries DROP COLUMN measures")
         con.execute("UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")

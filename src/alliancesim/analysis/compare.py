@@ -3,16 +3,17 @@ P(decoupling), with every indicator's paired difference from ``baseline``.
 
 Every member sees the same parameters and event streams under each policy, so a policy's
 effect is estimated member by member: the paired difference (policy − baseline) of the
-decoupled flag at the horizon, averaged over members, with a t 95 % interval. The *reduction*
-is minus that difference (in probability, positive = fewer decouplings). Pairing removes the
+decoupled flag at the horizon, averaged over members, with a t 95 % interval: the policy's
+*change* vs baseline (in probability; negative = fewer decouplings, the one sign convention of
+the CLI, the report and the dashboard). Pairing removes the
 between-world variance that dominates an unpaired comparison of two P(decoupling) estimates,
 which is why policies can be told apart with a few thousand members.
 
-Recommendations (and combinations of them) are ranked by the reduction (largest first);
-``baseline`` is ranked too (reduction 0), so a policy that makes decoupling *more* likely ranks
+Recommendations (and combinations of them) are ranked by the change (most negative first);
+``baseline`` is ranked too (change 0), so a policy that makes decoupling *more* likely ranks
 below it. Counterfactuals (a driver removed to test a claim, e.g. "no withdrawal") are not
 courses of action anyone recommends: they are listed after the ranking, unranked, with the same
-numbers. ``significant`` says whether the reduction's interval excludes 0.
+numbers. ``significant`` says whether the change's interval excludes 0.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ __all__ = ["rank_policies"]
 
 
 def rank_policies(results: Results) -> list[dict[str, Any]]:
-    """The run's policies ranked by the paired reduction of P(decoupling by the horizon).
+    """The run's policies ranked by the paired change of P(decoupling by the horizon).
 
     Each entry: ``policy``, ``label``, ``kind``, ``rank`` (1 = lowers decoupling the most;
     None for counterfactuals),
-    ``p_decoupling`` and ``p_decoupling_ci`` (Wilson 95 %), ``reduction`` and ``reduction_ci``
-    (paired, baseline − policy, t 95 %), ``significant``, and ``indicators``: per indicator its
+    ``p_decoupling`` and ``p_decoupling_ci`` (Wilson 95 %), ``change`` and ``change_ci``
+    (paired, policy − baseline, t 95 %), ``significant``, and ``indicators``: per indicator its
     mean at the horizon and the paired ``mean_difference`` from baseline with its ``ci``.
     """
     summary = results.summary()
@@ -40,14 +41,13 @@ def rank_policies(results: Results) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for name, p in summary.policies.items():
         if name == "baseline":
-            reduction, reduction_ci = 0.0, (0.0, 0.0)
+            change, change_ci = 0.0, (0.0, 0.0)
         elif "decoupled" in p.vs_baseline:
             diff = p.vs_baseline["decoupled"]
-            reduction = -float(diff["mean_difference"])
-            lo, hi = diff["ci"]
-            reduction_ci = (-float(hi), -float(lo))
+            change = float(diff["mean_difference"])
+            change_ci = (float(diff["ci"][0]), float(diff["ci"][1]))
         else:
-            reduction, reduction_ci = math.nan, (math.nan, math.nan)
+            change, change_ci = math.nan, (math.nan, math.nan)
         indicators: dict[str, dict[str, Any]] = {}
         for ind in p.indicators:
             entry: dict[str, Any] = {"mean": p.indicators[ind]["mean"]}
@@ -70,9 +70,9 @@ def rank_policies(results: Results) -> list[dict[str, Any]]:
                 "kind": _kind(name, kinds),
                 "p_decoupling": p.p_decoupling,
                 "p_decoupling_ci": list(p.p_decoupling_ci),
-                "reduction": reduction,
-                "reduction_ci": list(reduction_ci),
-                "significant": name != "baseline" and (reduction_ci[0] > 0 or reduction_ci[1] < 0),
+                "change": change,
+                "change_ci": list(change_ci),
+                "significant": name != "baseline" and (change_ci[0] > 0 or change_ci[1] < 0),
                 "indicators": indicators,
             }
         )
@@ -80,7 +80,7 @@ def rank_policies(results: Results) -> list[dict[str, Any]]:
         range(len(rows)),
         key=lambda k: (
             rows[k]["kind"] == "counterfactual",
-            -rows[k]["reduction"] if math.isfinite(rows[k]["reduction"]) else math.inf,
+            rows[k]["change"] if math.isfinite(rows[k]["change"]) else math.inf,
             k,
         ),
     )

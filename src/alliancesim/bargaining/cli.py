@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from alliancesim.bargaining.forecast import History, forecast
 from alliancesim.bargaining.rounds import MODELS
 from alliancesim.bargaining.stakeholders import Stakeholders, read_stakeholders
 from alliancesim.errors import InputError, Problem
+from alliancesim.jsonable import dumps
 
 __all__ = ["bargain", "parse_options"]
 
@@ -136,7 +136,7 @@ def bargain(
 
         write_plot(history, plot)
     if json_output:
-        typer.echo(json.dumps(history.to_dict(), indent=2))
+        typer.echo(dumps(history.to_dict()))
         return
     console = Console()
     if not console.is_terminal:  # piped or captured: do not squeeze the table into 80 columns

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -17,10 +16,19 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from alliancesim.commands.progress import simulation_progress
 from alliancesim.errors import InputError
+from alliancesim.jsonable import dumps
+from alliancesim.presentation import (
+    percent,
+    percent_interval,
+    pp_change,
+    signed,
+    signed_interval,
+)
 from alliancesim.results import Results
 from alliancesim.runner import DEFAULT_MEMBERS, DEFAULT_SCENARIO
 from alliancesim.scenario.schema import Scenario
@@ -92,38 +100,8 @@ def _write_plot(fig: Any, path: Path) -> None:
         raise InputError.single("--plot", f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _pct(x: float) -> str:
-    return "—" if x is None or not math.isfinite(x) else f"{100 * x:.1f} %"
-
-
-def _interval(ci: Sequence[float], scale: float = 100.0, unit: str = "") -> str:
-    lo, hi = ci
-    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
-        return "—"
-    return f"[{scale * lo:.1f}, {scale * hi:.1f}]{unit}"
-
-
 def _echo_json(payload: dict[str, Any]) -> None:
-    typer.echo(json.dumps(payload, indent=2, allow_nan=False, default=_default))
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"not JSON: {value!r}")
-
-
-def _clean(payload: Any) -> Any:
-    """NaN and infinity become null (JSON has neither)."""
-    if isinstance(payload, float):
-        return payload if math.isfinite(payload) else None
-    if isinstance(payload, dict):
-        return {k: _clean(v) for k, v in payload.items()}
-    if isinstance(payload, list | tuple):
-        return [_clean(v) for v in payload]
-    return payload
+    typer.echo(dumps(payload))
 
 
 _VERDICT_STYLE = {"supported": "green", "contested": "yellow", "rejected": "red"}
@@ -166,20 +144,18 @@ def claims(
     verdicts = check_claims(results, discover=discover, margin=margin)
     if as_json:
         _echo_json(
-            _clean(
-                {
-                    "scenario": loaded.id,
-                    "run_id": results.run_id,
-                    "members": results.members,
-                    "seed": results.seed,
-                    "policies": results.policies,
-                    "thresholds": {
-                        "member": verdict_rule("member", margin),
-                        "mean": verdict_rule("mean", margin),
-                    },
-                    "claims": [v.to_dict() for v in verdicts],
-                }
-            )
+            {
+                "scenario": loaded.id,
+                "run_id": results.run_id,
+                "members": results.members,
+                "seed": results.seed,
+                "policies": results.policies,
+                "thresholds": {
+                    "member": verdict_rule("member", margin),
+                    "mean": verdict_rule("mean", margin),
+                },
+                "claims": [v.to_dict() for v in verdicts],
+            }
         )
         return
     out = Console()
@@ -201,7 +177,7 @@ def claims(
         )
         lo, hi = v.share_ci
         share = (
-            f"{_pct(v.share)}\n[{100 * lo:.1f}, {100 * hi:.1f}]"
+            f"{percent(v.share)}\n[{100 * lo:.1f}, {100 * hi:.1f}]"
             if v.holds + v.fails
             else "not tested\n(no member differs)"
         )
@@ -215,7 +191,7 @@ def claims(
             f"[bold]{v.claim_id}[/bold]\n{v.statement}{source}",
             v.comparison,
             share,
-            _pct(v.tie_share),
+            percent(v.tie_share),
             mean,
             f"[{style}]{v.verdict}[/{style}]" + (" (by mean)" if v.statistic == "mean" else ""),
         )
@@ -301,16 +277,14 @@ def compare(
     horizon = results.model.clock.label(results.model.horizon)
     if as_json:
         _echo_json(
-            _clean(
-                {
-                    "scenario": loaded.id,
-                    "run_id": results.run_id,
-                    "members": results.members,
-                    "seed": results.seed,
-                    "horizon": horizon,
-                    "ranking": ranking,
-                }
-            )
+            {
+                "scenario": loaded.id,
+                "run_id": results.run_id,
+                "members": results.members,
+                "seed": results.seed,
+                "horizon": horizon,
+                "ranking": ranking,
+            }
         )
         return
     shown = list(indicator) if indicator else _default_indicators(results, ranking)
@@ -322,16 +296,16 @@ def compare(
     table.add_column("rank", justify="right")
     table.add_column("policy", overflow="fold", max_width=30)
     table.add_column("P(decoupling)\n[95 %]", justify="right")
-    table.add_column("reduction vs baseline\n(paired, pp) [95 %]", justify="right")
+    table.add_column("change vs baseline\n(paired) [95 %]", justify="right")
     for name in shown:
         table.add_column(f"Δ {name}\n[95 %]", justify="right")
     for row in ranking:
         p_lo, p_hi = row["p_decoupling_ci"]
         if row["policy"] == "baseline":
-            reduction = "—"
+            change = "—"
         else:
             mark = "" if row["significant"] else " [dim](n.s.)[/dim]"
-            reduction = f"{100 * row['reduction']:+.1f} {_interval(row['reduction_ci'])}{mark}"
+            change = pp_change(row["change"], row["change_ci"]) + mark
         cells = []
         for name in shown:
             entry = row["indicators"][name]
@@ -339,12 +313,12 @@ def compare(
                 cells.append(f"{entry['mean']:.3f} (mean)")
             else:
                 lo, hi = entry["ci"]
-                cells.append(f"{entry['mean_difference']:+.3f}\n[{lo:+.3f}, {hi:+.3f}]")
+                cells.append(f"{signed(entry['mean_difference'])}\n{signed_interval((lo, hi))}")
         table.add_row(
             str(row["rank"]) if row["rank"] is not None else "[dim]c/f[/dim]",
-            f"{row['policy']}\n[dim]{row['label']}[/dim]",
-            f"{_pct(row['p_decoupling'])}\n[{100 * p_lo:.1f}, {100 * p_hi:.1f}]",
-            reduction,
+            f"{escape(row['policy'])}\n[dim]{escape(row['label'])}[/dim]",
+            f"{percent(row['p_decoupling'])}\n{escape(percent_interval((p_lo, p_hi)))}",
+            change,
             *cells,
         )
     Console().print(table)
@@ -458,9 +432,11 @@ def sensitivity(
         from alliancesim.ensemble import scenario_hash
         from alliancesim.store import Store
 
-        Store().attach_analysis("sensitivity", result.to_dict(), scenario_hash=scenario_hash(loaded))
+        Store().attach_analysis(
+            "sensitivity", result.to_dict(), scenario_hash=scenario_hash(loaded)
+        )
     if as_json:
-        _echo_json(_clean(result.to_dict()))
+        _echo_json(result.to_dict())
         return
     out = Console()
     what = (
@@ -564,12 +540,12 @@ def discover(
     if as_json:
         payload = result.to_dict()
         payload.update(run_id=results.run_id, seed=seed)
-        _echo_json(_clean(payload))
+        _echo_json(payload)
         return
     out = Console()
     out.print(
         f"[bold]{loaded.id}[/bold]: {result.condition} under {policy} in {result.cases:,} of "
-        f"{result.members:,} members ({_pct(result.base_density)})",
+        f"{result.members:,} members ({percent(result.base_density)})",
         highlight=False,
     )
     if not result.boxes:

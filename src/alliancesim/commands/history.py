@@ -9,7 +9,6 @@ scenario can include.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import tomllib
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ from alliancesim.analysis.calibrate import (
     shared_ranges,
 )
 from alliancesim.errors import InputError
+from alliancesim.jsonable import dumps
 from alliancesim.scenario.loader import LIBRARY, builtin_scenarios, load_scenario
 from alliancesim.scenario.schema import Scenario
 
@@ -139,7 +139,7 @@ def backtest(
         raise InputError.single("EPISODE", "there are no built-in episodes; name an episode file")
     results = [run_backtest(load_scenario(name), members=members, seed=seed) for name in names]
     if as_json:
-        typer.echo(json.dumps({"episodes": [r.to_dict() for r in results]}, indent=2))
+        typer.echo(dumps({"episodes": [r.to_dict() for r in results]}))
         return
     console = _console()
     for result in results:
@@ -324,7 +324,7 @@ def calibrate(
             "parameters": [r.dimension.name for r in shared],
         }
     if as_json:
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(dumps(payload))
         return
     console = _console()
     console.print(calibration_table(calibration, shared))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -11,22 +10,36 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from alliancesim.commands.progress import simulation_progress
+from alliancesim.jsonable import dumps
+from alliancesim.outputs import check_writable, write_text_file
+from alliancesim.presentation import SCHEMA_VERSION, RunView
 from alliancesim.results import Results
 from alliancesim.runner import DEFAULT_MEMBERS, DEFAULT_SCENARIO
 from alliancesim.runner import run as run_ensemble
 from alliancesim.scenario.loader import load_scenario
-from alliancesim.scenario.schema import Scenario
+from alliancesim.store import Store
+from alliancesim.workflows import (
+    default_policies,
+    report_of_run,
+    report_of_stored_run,
+    run_and_store,
+    view_of_run,
+    view_of_stored_run,
+)
 
-__all__ = ["default_policies", "run", "run_payload", "summary_table"]
+__all__ = ["run", "run_payload", "summary_table"]
 
 
-def run_payload(results: Results) -> dict[str, Any]:
-    """The JSON object `run --json` prints: run id, scenario, members, seed, per-policy results."""
+def run_payload(results: Results, view: RunView) -> dict[str, Any]:
+    """The JSON object `run --json` prints: the run's provenance, its summary per policy and its
+    presentation rows (headline, ranking with each policy's paired change, claims)."""
     summary = results.summary()
     return {
+        "schema_version": SCHEMA_VERSION,
         "run_id": results.run_id,
         "scenario": summary.scenario,
         "scenario_hash": results.scenario_hash,
@@ -36,48 +49,40 @@ def run_payload(results: Results) -> dict[str, Any]:
         "steps": summary.steps,
         "elapsed_seconds": round(results.elapsed, 3),
         "policies": {name: p.to_dict() for name, p in summary.policies.items()},
+        **{k: v for k, v in view.to_dict().items() if k != "schema_version"},
     }
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f} %"
-
-
-def summary_table(results: Results, *, max_indicators: int = 4) -> Table:
-    """A Rich table: per policy, P(decoupling) with its interval, paired change, key indicators."""
-    summary = results.summary()
-    names = [
-        n
-        for n in results.model.key_indicators
-        if n in next(iter(summary.policies.values())).indicators
-    ]
+def summary_table(view: RunView, *, max_indicators: int = 4) -> Table:
+    """A Rich table laid out from a run's rows: per policy, P(decoupling) with its interval, its
+    paired change vs baseline with its effect, and the key indicators at the horizon."""
+    names = [n for n in view.key_indicators if view.ranking[0].indicator(n) is not None]
     names = names[:max_indicators]
     table = Table(
-        title=f"{summary.scenario}: how likely is decoupling by {summary.horizon}? "
-        f"({summary.members:,} members, seed {summary.seed})",
+        title=escape(
+            f"{view.scenario_id}: how likely is decoupling by {view.horizon}? "
+            f"({view.members:,} members, seed {view.seed})"
+        ),
         title_justify="left",
-        caption="Intervals are 95 % (Wilson for P, paired t for changes); indicators: median (5–95 %) at the horizon.",
+        caption="Intervals are 95 % (Wilson for P, paired t for changes); change = policy − "
+        "baseline (negative lowers the risk); indicators: median (5–95 %) at the horizon.",
         caption_justify="left",
     )
     table.add_column("policy", no_wrap=True)
     table.add_column("P(decoupling)", justify="right", no_wrap=True)
     table.add_column("change vs baseline (paired)", justify="right", no_wrap=True)
+    table.add_column("effect", no_wrap=True)
     for name in names:
-        table.add_column(name, justify="right", no_wrap=True)
-    for policy, p in summary.policies.items():
-        lo, hi = p.p_decoupling_ci
-        diff = p.vs_baseline.get("decoupled")
-        change = "—"
-        if diff is not None:
-            d_lo, d_hi = diff["ci"]
-            change = (
-                f"{100 * diff['mean_difference']:+.1f} pp [{100 * d_lo:+.1f}, {100 * d_hi:+.1f}]"
-            )
-        cells = []
-        for name in names:
-            q = p.indicators[name]
-            cells.append(f"{q['q50']:.2f} ({q['q05']:.2f}–{q['q95']:.2f})")
-        table.add_row(policy, f"{_pct(p.p_decoupling)} [{_pct(lo)}–{_pct(hi)}]", change, *cells)
+        table.add_column(escape(name), justify="right", no_wrap=True)
+    for row in sorted(view.ranking, key=lambda r: r.policy != "baseline"):
+        cells = [row.indicator(name) for name in names]
+        table.add_row(
+            escape(row.policy),
+            f"{row.p_text} {row.p_interval_text}",
+            row.effect_text if row.effect is not None else "—",
+            row.effect.badge if row.effect is not None else "",
+            *(c.text if c is not None else "—" for c in cells),
+        )
     return table
 
 
@@ -121,6 +126,12 @@ def run(
         Path | None,
         typer.Option("--report", help="Also write the self-contained HTML report to this file."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace an existing --report file alliancesim did not write."
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
@@ -132,14 +143,14 @@ def run(
     """
     from alliancesim.errors import InputError
 
-    if report is not None and report.is_dir():
-        raise InputError.single(str(report), "expected an HTML file name, got a directory")
     if dask not in (None, "local"):
         raise InputError.single("--dask", f"the only value is 'local', got {dask!r}")
     if workers < 1:
         raise InputError.single("--workers", f"workers must be at least 1, got {workers}")
-    if out is not None and out.exists() and any(out.iterdir()):
+    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError.single(str(out), "output directory exists and is not empty")
+    if report is not None:
+        check_writable(report, what="report", force=force)
     console = Console(stderr=True)
     with simulation_progress(console, quiet=as_json) as (progress, on_block):
         loaded = load_scenario(scenario)
@@ -159,7 +170,7 @@ def run(
             nonlocal shown
             if not as_json:
                 progress.stop()
-                _print_summary(results)
+                _print_summary(view_of_run(results, None), results)
                 shown = True
 
         if store:
@@ -169,73 +180,58 @@ def run(
                     if not as_json
                     else nullcontext()
                 ):
-                    results = experiments.run(loaded, on_simulated=show, **options)
-                stored = experiments.get(results.run_id)
+                    stored = run_and_store(experiments, loaded, on_simulated=show, **options)
+                results = stored.results
+                view, _ = view_of_stored_run(experiments, stored.record.run_id, results=results)
         else:
             stored = None
             results = run_ensemble(loaded, directory=out, **options)
+            view = view_of_run(results, None)
     if store and out is not None and results.directory is not None:
         for part in ("trajectories", "parameters"):
             shutil.copytree(results.directory / part, out / part, dirs_exist_ok=True)
     report_path = None
     if report is not None:
         with console.status("writing the report", spinner="dots") if not as_json else nullcontext():
-            report_path = _write_report(results, report, stored)
+            if stored is not None:
+                document = report_of_stored_run(Store(), stored.record.run_id, results=results)
+            else:
+                document = report_of_run(results, None)
+            report_path = write_text_file(report, document, what="report", force=force)
     if as_json:
-        payload = run_payload(results)
+        payload = run_payload(results, view)
         payload["stored"] = stored is not None
-        payload["run_directory"] = str(stored.directory) if stored else None
+        payload["run_directory"] = str(stored.record.directory) if stored else None
         payload["report"] = str(report_path.resolve()) if report_path else None
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(dumps(payload))
         return
     stdout = Console(width=None if Console().is_terminal else 200)
     if not shown:
-        _print_summary(results)
+        _print_summary(view, results)
     if stored is not None:
-        stdout.print(f"stored in {stored.directory}", highlight=False)
+        stdout.print(f"stored in {stored.record.directory}", highlight=False, markup=False)
     if report_path is not None:
-        stdout.print(f"report written to {report_path.resolve()}", highlight=False)
+        stdout.print(f"report written to {report_path.resolve()}", highlight=False, markup=False)
 
 
-def _print_summary(results: Results) -> None:
+def _print_summary(view: RunView, results: Results) -> None:
     """The run's table and one line on how it was made, on standard output."""
     stdout = Console(width=None if Console().is_terminal else 200)
-    stdout.print(summary_table(results))
+    stdout.print(summary_table(view))
     stdout.print(
         f"run {results.run_id}: {results.members:,} members × {len(results.policies)} policies × "
         f"{results.model.horizon} steps in {results.elapsed:.1f} s",
         highlight=False,
+        markup=False,
     )
-
-
-def default_policies(scenario: Scenario) -> list[str]:
-    """The scenario's policies and every combination its claims compare (baseline first)."""
-    names = list(scenario.policy_ids)
-    for claim in scenario.claims:
-        for name in (claim.compare.policy, claim.compare.against):
-            if name not in names:
-                names.append(name)
-    return names
 
 
 @contextmanager
 def _open_store(console: Console) -> Iterator[Any]:
-    from alliancesim.store import Store, StoreBusyError
+    from alliancesim.store import StoreBusyError
 
     try:
         yield Store()
     except StoreBusyError as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False)
+        console.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
-
-
-def _write_report(results: Results, path: Path, stored: Any) -> Path:
-    """The report of the run just made: from the store when stored, else from memory."""
-    from alliancesim.report.html import write_report
-
-    if stored is None:
-        return write_report(results, path)
-    from alliancesim.commands.store import write_stored_report
-    from alliancesim.store import Store
-
-    return write_stored_report(Store(), stored.run_id, path, results=results)

@@ -6,8 +6,6 @@ and names a run by its id, a unique prefix of it, or ``latest``.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,12 +13,22 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from alliancesim.results import Results
-from alliancesim.store import RunRecord, Store, StoreBusyError, plain
+from alliancesim.jsonable import dumps
+from alliancesim.outputs import check_writable, write_text_file
+from alliancesim.presentation import (
+    SCHEMA_VERSION,
+    ClaimRow,
+    percent,
+    percent_interval,
+    pp_change,
+)
+from alliancesim.store import RunRecord, Store, StoreBusyError
+from alliancesim.workflows import report_of_stored_run, stored_claims
 
-__all__ = ["delete", "export", "report", "runs", "show_run", "write_stored_report"]
+__all__ = ["delete", "export", "report", "runs", "show_run"]
 
 RunArgument = Annotated[
     str,
@@ -37,16 +45,12 @@ def _store() -> Iterator[Store]:
     try:
         yield Store()
     except StoreBusyError as exc:
-        Console(stderr=True).print(f"[red]error[/red] {exc}", highlight=False)
+        Console(stderr=True).print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
 
 
 def _echo(payload: Any) -> None:
-    typer.echo(json.dumps(plain(payload), indent=2))
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None or not math.isfinite(x) else f"{100 * x:.1f} %"
+    typer.echo(dumps(payload))
 
 
 def _size(n: int) -> str:
@@ -70,9 +74,9 @@ def runs(
         return
     console = Console()
     if not records:
-        console.print(f"no stored runs in {home} (run `alliancesim run` to make one)")
+        console.print(f"no stored runs in {home} (run `alliancesim run` to make one)", markup=False)
         return
-    table = Table(title=f"runs in {home}", title_justify="left")
+    table = Table(title=escape(f"runs in {home}"), title_justify="left")
     table.add_column("run id", no_wrap=True)
     table.add_column("scenario")
     table.add_column("members", justify="right")
@@ -81,13 +85,12 @@ def runs(
     table.add_column("claims")
     table.add_column("size", justify="right", no_wrap=True)
     for r in records:
-        ci = r.p_decoupling_ci
-        p = _pct(r.p_decoupling)
-        if ci:
-            p += f"\n[{100 * ci[0]:.1f}–{100 * ci[1]:.1f}]"
+        p = percent(r.p_decoupling)
+        if r.p_decoupling_ci:
+            p += "\n" + escape(percent_interval(r.p_decoupling_ci))
         table.add_row(
             r.run_id,
-            f"{r.scenario_id}\n{len(r.policies)} policies",
+            f"{escape(r.scenario_id)}\n{len(r.policies)} policies",
             f"{r.members:,}",
             str(r.seed),
             p,
@@ -102,15 +105,16 @@ def show_run(run_id: RunArgument, as_json: JsonOption = False) -> None:
     with _store() as store:
         record = store.get(run_id)
         summary = store.summary(record.run_id)
-        claims = store.claim_verdicts(record.run_id)
+        claims = stored_claims(store, record)
         parameters = store.parameters(record.run_id)
         analyses = store.analyses(scenario_hash=record.scenario_hash)
     if as_json:
         _echo(
             {
+                "schema_version": SCHEMA_VERSION,
                 **record.to_dict(),
                 "summary": summary,
-                "claims": claims,
+                "claims": claims.verdicts,
                 "parameters": parameters,
                 "analyses": [
                     {k: a[k] for k in ("analysis_id", "kind", "run_id", "created")}
@@ -121,47 +125,44 @@ def show_run(run_id: RunArgument, as_json: JsonOption = False) -> None:
         return
     console = Console()
     _describe(console, record, len(parameters), len(analyses))
-    table = Table(title=f"P(decoupling by {record.horizon})", title_justify="left")
+    table = Table(title=escape(f"P(decoupling by {record.horizon})"), title_justify="left")
     table.add_column("policy")
     table.add_column("P(decoupling)", justify="right")
     table.add_column("95 % interval", justify="right")
-    table.add_column("vs baseline (paired)", justify="right")
+    table.add_column("change vs baseline (paired)", justify="right")
     for policy, data in summary.items():
-        lo, hi = data["p_decoupling_ci"]
         diff = data.get("vs_baseline", {}).get("decoupled")
-        change = "—"
-        if diff:
-            d_lo, d_hi = diff["ci"]
-            change = (
-                f"{100 * diff['mean_difference']:+.1f} pp [{100 * d_lo:+.1f}, {100 * d_hi:+.1f}]"
-            )
-        table.add_row(policy, _pct(data["p_decoupling"]), f"{_pct(lo)}–{_pct(hi)}", change)
+        change = pp_change(diff["mean_difference"], diff["ci"]) if diff else "—"
+        table.add_row(
+            escape(policy),
+            percent(data["p_decoupling"]),
+            percent_interval(data["p_decoupling_ci"]),
+            change,
+        )
     console.print(table)
-    if claims is None:
-        console.print("claims: not evaluated for this run")
-    elif claims:
+    if claims.verdicts is None:
+        console.print(f"claims: {claims.note}", markup=False, highlight=False)
+    elif claims.verdicts:
         verdicts = Table(title="claims", title_justify="left")
         verdicts.add_column("claim")
         verdicts.add_column("holds", justify="right")
         verdicts.add_column("verdict")
-        for v in claims:
-            if v.get("statistic") == "mean" and v.get("mean_difference") is not None:
-                held = f"mean diff. {v['mean_difference']:+.3g}"
-            else:
-                held = _pct(v.get("share"))
-            verdicts.add_row(str(v.get("claim_id")), held, str(v.get("verdict")))
+        for row in (ClaimRow.of(v) for v in claims.verdicts):
+            verdicts.add_row(escape(row.claim_id), row.holds_text, escape(row.verdict))
         console.print(verdicts)
 
 
 def _describe(console: Console, r: RunRecord, n_parameters: int, n_analyses: int) -> None:
     lines = [
-        f"[bold]run {r.run_id}[/bold]: {r.scenario_id} — {r.scenario_title}",
-        f"  {r.members:,} members × {len(r.policies)} policies ({', '.join(r.policies)}), seed {r.seed}",
+        f"[bold]run {escape(r.run_id)}[/bold]: {escape(r.scenario_id)} — "
+        f"{escape(r.scenario_title)}",
+        f"  {r.members:,} members × {len(r.policies)} policies "
+        f"({escape(', '.join(r.policies))}), seed {r.seed}",
         f"  started {r.started:%Y-%m-%d %H:%M:%S} UTC, {r.elapsed_seconds:.1f} s of simulation, "
         f"alliancesim {r.version}",
         f"  scenario hash {r.scenario_hash}",
         f"  {n_parameters} uncertain parameters sampled; {r.files} Parquet files, {_size(r.bytes)} "
-        f"in {r.directory}",
+        f"in {escape(str(r.directory))}",
         f"  {n_analyses} analysis result(s) attached to this scenario",
     ]
     for line in lines:
@@ -198,50 +199,34 @@ def delete(run_id: RunArgument, as_json: JsonOption = False) -> None:
     typer.echo(f"deleted run {record.run_id} ({record.scenario_id}, {record.members:,} members)")
 
 
-def write_stored_report(
-    store: Store, run_id: str, out: Path, *, results: Results | None = None
-) -> Path:
-    """Write the report of a stored run, with its stored claims and the newest sensitivity
-    results attached to its scenario (``results``: the run, if already open)."""
-    from alliancesim.report.html import RunFacts, write_report
-
-    record = store.get(run_id)
-    if results is None:
-        results = store.open_run(record.run_id)
-    claims = store.claim_verdicts(record.run_id)
-    sensitivity = [
-        a["payload"]
-        for a in store.analyses(scenario_hash=record.scenario_hash, kind="sensitivity")
-        if a["run_id"] in (None, record.run_id)
-    ][:2]
-    return write_report(
-        results,
-        out,
-        claims=claims,
-        claims_note=""
-        if claims is not None
-        else "claims were not evaluated when this run was stored",
-        sensitivity=sensitivity,
-        facts=RunFacts.of(results, record),
-    )
-
-
 def report(
     run_id: RunArgument,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="HTML file to write (default: report-<run id>.html)."),
     ] = None,
+    failure_regions: Annotated[
+        bool,
+        typer.Option(
+            "--failure-regions",
+            help="First search where each claim fails (PRIM over the run's own draws; kept in "
+            "the store, so later reports show it at once).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing file alliancesim did not write.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the self-contained HTML report of a stored run (opens offline in any browser)."""
-    if out is not None and out.exists() and out.is_dir():
-        from alliancesim.errors import InputError
-
-        raise InputError.single(str(out), "expected an HTML file name, got a directory")
+    if out is not None:
+        check_writable(out, what="report", force=force)
     with _store() as store:
         resolved = store.resolve(run_id)
-        path = write_stored_report(store, resolved, out or Path(f"report-{resolved}.html"))
+        path = out or Path(f"report-{resolved}.html")
+        check_writable(path, what="report", force=force)
+        document = report_of_stored_run(store, resolved, failure_regions=failure_regions)
+        path = write_text_file(path, document, what="report", force=force)
     if as_json:
         _echo({"run_id": resolved, "report": str(path.resolve())})
         return

@@ -1,5 +1,5 @@
 """The HTML report of a run and the figures it shares with the dashboard."""
 
-from alliancesim.report.html import RunFacts, render_report, write_report
+from alliancesim.report.html import render_report
 
-__all__ = ["RunFacts", "render_report", "write_report"]
+__all__ = ["render_report"]

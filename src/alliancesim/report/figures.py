@@ -1,7 +1,8 @@
 """Figures of a run: Plotly figures built from plain data, shared by the report and the dashboard.
 
-Every function takes plain data (see data.py, ``Summary.to_dict()``, claim verdicts'
-``to_dict()``, ``rank_policies`` rows, a sensitivity result's ``to_dict()``) and returns a
+Every function takes the presentation model's rows (:mod:`alliancesim.presentation`) or plain
+data (quantile :class:`~alliancesim.bands.Bands`, the decoupling curves shaped like
+``Summary.to_dict()``, a sensitivity result's ``to_dict()``) and returns a
 ``plotly.graph_objects.Figure``; none of them reads files or runs anything. Policies keep the
 same colour in every figure (:func:`policy_colours`).
 """
@@ -15,7 +16,9 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from alliancesim.report.data import Bands
+from alliancesim.bands import Bands
+from alliancesim.presentation import ClaimRow, PolicyRow
+from alliancesim.presentation.formats import pp_change
 from alliancesim.report.graph import CausalGraph, circle_layout
 
 __all__ = [
@@ -48,6 +51,7 @@ POSITIVE = "#1f5fa8"
 NEGATIVE = "#c0392b"
 UNKNOWN = "#9a9a9a"
 VERDICT_COLOURS = {"supported": "#d7eedd", "contested": "#fbefc9", "rejected": "#f6d3cf"}
+EFFECT_COLOURS = {"lowers": "#2e8b57", "raises": NEGATIVE, "unclear": "#a7b0ba"}
 
 
 def policy_colours(policies: Sequence[str]) -> dict[str, str]:
@@ -255,38 +259,35 @@ def decoupling_chart(
 
 
 def ranking_chart(
-    ranking: Sequence[Mapping[str, Any]],
+    rows: Sequence[PolicyRow],
     *,
     horizon: str = "the horizon",
     counterfactuals: Collection[str] = (),
     title: str | None = None,
 ) -> go.Figure:
-    """Each policy's change in P(decoupling) against baseline in percentage points (paired, 95 %
-    interval), the largest reduction at the top: green where the whole interval is a
-    reduction, red where it is an increase, grey otherwise; ``counterfactuals`` (a driver
-    removed, not a recommendation) hatched."""
-    rows = [r for r in ranking if r["policy"] != "baseline"]
-    rows = sorted(rows, key=lambda r: r["reduction"] if math.isfinite(r["reduction"]) else -1e9)
-    change = [-100 * r["reduction"] for r in rows]
-    lo = [-100 * r["reduction_ci"][1] for r in rows]
-    hi = [-100 * r["reduction_ci"][0] for r in rows]
-    colours = []
-    for r in rows:
-        if r["reduction_ci"][0] > 0:
-            colours.append("#2e8b57")
-        elif r["reduction_ci"][1] < 0:
-            colours.append(NEGATIVE)
-        else:
-            colours.append("#a7b0ba")
+    """Each policy's change in P(decoupling) against baseline (policy − baseline) in
+    percentage points, paired, with its 95 % interval, the largest reduction at the top: green
+    where the whole interval is a reduction, red where it is an increase, grey otherwise;
+    ``counterfactuals`` (a driver removed, not a recommendation) hatched."""
+    shown = [r for r in rows if r.effect is not None]
+    shown = sorted(
+        shown,
+        key=lambda r: -r.effect.change if math.isfinite(r.effect.change) else -1e9,  # type: ignore[union-attr]
+    )
+    effects = [r.effect for r in shown]
+    change = [100 * e.change for e in effects]  # type: ignore[union-attr]
+    lo = [100 * e.low for e in effects]  # type: ignore[union-attr]
+    hi = [100 * e.high for e in effects]  # type: ignore[union-attr]
+    colours = [EFFECT_COLOURS[e.direction] for e in effects]  # type: ignore[union-attr]
     fig = go.Figure(
         go.Bar(
-            y=[_short(r["policy"]) for r in rows],
+            y=[_short(r.policy) for r in shown],
             x=change,
             orientation="h",
             marker={
                 "color": colours,
                 "pattern": {
-                    "shape": ["/" if r["policy"] in counterfactuals else "" for r in rows],
+                    "shape": ["/" if r.policy in counterfactuals else "" for r in shown],
                     "fillmode": "overlay",
                     "fgcolor": "rgba(255,255,255,0.35)",
                     "size": 9,
@@ -303,14 +304,13 @@ def ranking_chart(
                 "thickness": 1.2,
                 "width": 5,
             },
-            text=[f"{v:+.1f} pp".replace("-", "−") for v in change],
+            text=[pp_change(e.change) for e in effects],  # type: ignore[union-attr]
             textposition="inside",
             insidetextanchor="middle",
             textfont={"color": "white"},
             cliponaxis=False,
             customdata=[
-                [r.get("label", ""), 100 * r["p_decoupling"], a, b]
-                for r, a, b in zip(rows, lo, hi, strict=True)
+                [r.label, 100 * r.p_decoupling, a, b] for r, a, b in zip(shown, lo, hi, strict=True)
             ],
             hovertemplate=(
                 "<b>%{y}</b><br>%{customdata[0]}<br>change in P(decoupling): %{x:+.1f} pp "
@@ -325,21 +325,14 @@ def ranking_chart(
         ticksuffix=" pp",
     )
     fig.update_yaxes(automargin=True)
-    _style(fig, height=150 + 48 * max(1, len(rows)), title=title)
+    _style(fig, height=150 + 48 * max(1, len(shown)), title=title)
     return fig
 
 
-def claims_table(verdicts: Sequence[Mapping[str, Any]]) -> go.Figure:
-    """The claims with their verdicts as a table figure (share with its 95 % interval)."""
-    shares = []
-    for v in verdicts:
-        share = v.get("share")
-        lo, hi = (v.get("share_ci") or [None, None])[:2]
-        if share is None:
-            shares.append("—")
-        else:
-            shares.append(f"{100 * share:.0f} % [{100 * (lo or 0):.0f}–{100 * (hi or 0):.0f}]")
-    fill = [VERDICT_COLOURS.get(str(v.get("verdict")), "#ffffff") for v in verdicts]
+def claims_table(rows: Sequence[ClaimRow]) -> go.Figure:
+    """The claims with their verdicts as a table figure (how often each holds, with its 95 %
+    interval, as the report writes it)."""
+    fill = [VERDICT_COLOURS.get(r.verdict, "#ffffff") for r in rows]
     fig = go.Figure(
         go.Table(
             columnwidth=[3.2, 3, 1.3, 1.1],
@@ -356,19 +349,19 @@ def claims_table(verdicts: Sequence[Mapping[str, Any]]) -> go.Figure:
             },
             cells={
                 "values": [
-                    [v.get("statement", v.get("claim_id", "")) for v in verdicts],
-                    [v.get("comparison", "") for v in verdicts],
-                    shares,
-                    [str(v.get("verdict", "")) for v in verdicts],
+                    [r.statement or r.claim_id for r in rows],
+                    [r.comparison for r in rows],
+                    [r.holds_text for r in rows],
+                    [r.verdict for r in rows],
                 ],
-                "fill_color": [["#ffffff"] * len(verdicts)] * 3 + [fill],
+                "fill_color": [["#ffffff"] * len(rows)] * 3 + [fill],
                 "align": "left",
                 "font": {"family": FONT, "size": 12},
                 "height": 28,
             },
         )
     )
-    return _style(fig, height=120 + 60 * max(1, len(verdicts)))
+    return _style(fig, height=120 + 60 * max(1, len(rows)))
 
 
 def sensitivity_chart(result: Mapping[str, Any], *, top: int = 15) -> go.Figure:

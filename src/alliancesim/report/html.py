@@ -12,35 +12,24 @@ was made.
 from __future__ import annotations
 
 import html
-import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from importlib import resources
-from pathlib import Path
 from string import Template
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from alliancesim.bands import Bands
+from alliancesim.presentation import ClaimsView, RunView
+from alliancesim.presentation.formats import percent
 from alliancesim.report import figures
-from alliancesim.report.data import (
-    best_recommendation,
-    indicator_bands,
-    key_indicators,
-    policy_label,
-    policy_ranking,
-    recommendation_policies,
-    seed_quotes,
-)
 from alliancesim.report.graph import CausalGraph, causal_graph
-from alliancesim.results import Results
+from alliancesim.scenario.provenance import seed_quotes
 from alliancesim.scenario.schema import Scenario, SeedQuote
 
-__all__ = ["RunFacts", "render_report", "write_report"]
+__all__ = ["render_report"]
 
 PLOTLY_CONFIG = {
     "displaylogo": False,
@@ -48,41 +37,11 @@ PLOTLY_CONFIG = {
     "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
-
-
-@dataclass(frozen=True)
-class RunFacts:
-    """How a run was made, as the report states it."""
-
-    run_id: str
-    started: datetime
-    version: str
-    stored_at: str | None = None  # the run's directory in the store, if stored
-
-    @classmethod
-    def of(cls, results: Results, record: Any = None) -> RunFacts:
-        """From a stored run's record (alliancesim.store.RunRecord) or for a fresh run."""
-        from alliancesim import __version__
-
-        if record is not None:
-            return cls(record.run_id, record.started, record.version, str(record.directory))
-        return cls(results.run_id, datetime.now(UTC), __version__, None)
+BADGE_CLASS = {"lowers": "supported", "raises": "rejected", "unclear": "neutral"}
 
 
 def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
-
-
-def _pct(x: float | None, digits: int = 1) -> str:
-    if x is None or not math.isfinite(x):
-        return "—"
-    return f"{100 * x:.{digits}f} %"
-
-
-def _interval(ci: Sequence[float] | None, digits: int = 1) -> str:
-    if not ci or ci[0] is None or ci[1] is None:
-        return ""
-    return f"[{100 * ci[0]:.{digits}f}–{100 * ci[1]:.{digits}f}]"
 
 
 def _chart(fig: go.Figure, div_id: str) -> str:
@@ -115,108 +74,88 @@ def _section(anchor: str, title: str, intro: str, body: str) -> str:
 # the headline
 
 
-def _headline(results: Results, ranking: list[dict[str, Any]]) -> tuple[str, str]:
-    """(HTML, plain-text) headline: baseline risk and the recommendation that lowers it most."""
-    summary = results.summary()
-    base = summary.policies["baseline"]
+def _headline(view: RunView) -> str:
+    """The baseline risk and the recommendation that lowers it most."""
+    headline = view.headline
+    base = headline.baseline
     risk = (
-        f'<div class="big">P(decoupling by {_e(summary.horizon)}) under baseline: '
-        f"<strong>{_pct(base.p_decoupling)}</strong> "
-        f'<span class="ci">{_interval(base.p_decoupling_ci)}</span></div>'
+        f'<div class="big">P(decoupling by {_e(headline.horizon)}) under baseline: '
+        f"<strong>{_e(base.p_text)}</strong> "
+        f'<span class="ci">{_e(base.p_interval_text)}</span></div>'
     )
-    text = (
-        f"P(decoupling by {summary.horizon}) under baseline: {_pct(base.p_decoupling)} "
-        f"{_interval(base.p_decoupling_ci)}"
-    )
-    best = best_recommendation(results, ranking)
     best_html = ""
-    if best is not None:
-        change = best.change()
-        if best.significant:
+    best = headline.best
+    if best is not None and best.effect is not None:
+        if best.effect.direction == "lowers":
             best_html = (
                 f'<div class="best">The recommendation that lowers it most: '
                 f"<strong>{_e(best.label)}</strong> <code>{_e(best.policy)}</code> "
-                f"— by {_e(change)}.</div>"
+                f"— {_e(best.effect.text)}, to {_e(best.p_text)}.</div>"
             )
-            text += f"; the recommendation that lowers it most: {best.label} (by {change})"
         else:
             best_html = (
                 '<div class="best">No recommendation lowers it by more than chance: the largest '
-                f"estimate is <code>{_e(best.policy)}</code>, {_e(change)}.</div>"
+                f"estimate is <code>{_e(best.policy)}</code>, {_e(best.effect.text)}.</div>"
             )
-            text += "; no recommendation lowers it significantly"
     caveat = (
         '<div class="caveat">Shares of ensemble members: each member is one plausible world '
         "in which the uncertain strengths of the model are drawn from their ranges. Brackets are "
-        "95 % intervals (Wilson for probabilities, paired t for differences between policies). "
+        "95 % intervals (Wilson for probabilities, paired t for differences between policies); "
+        "a policy's change is policy minus baseline, so a negative change lowers the risk. "
         "An exploratory model: read the numbers as comparisons between policies, not forecasts."
         "</div>"
     )
-    return f'<div class="headline">{risk}{best_html}{caveat}</div>', text
+    return f'<div class="headline">{risk}{best_html}{caveat}</div>'
 
 
 # --------------------------------------------------------------------------------------------
 # sections
 
 
-def _outlook(results: Results, labels: dict[str, str]) -> str:
-    summary = results.summary()
-    decoupling = results.model.scenario.decoupling
-    fig = figures.decoupling_chart(summary.to_dict(), labels=labels)
+def _outlook(view: RunView) -> str:
+    fig = figures.decoupling_chart(view.decoupling_data(), labels=view.policy_labels)
     intro = (
         f"Share of members in which the alliance has decoupled by each quarter, per policy, with "
-        f"95 % Wilson bands. Decoupling here means <code>{_e(decoupling.when.text)}</code> for "
-        f"{decoupling.for_steps} consecutive step(s); once decoupled, an alliance stays so."
+        f"95 % Wilson bands. Decoupling here means <code>{_e(view.decoupling)}</code>; once "
+        "decoupled, an alliance stays so."
     )
     return _section("outlook", "How likely is decoupling?", intro, _chart(fig, "chart-decoupling"))
 
 
-def _ranking(results: Results, ranking: list[dict[str, Any]], labels: dict[str, str]) -> str:
-    summary = results.summary()
-    recommendations = set(recommendation_policies(results.model.scenario, results.policies))
-    counterfactuals = {p for p in results.policies if p != "baseline"} - recommendations
-    fig = figures.ranking_chart(ranking, horizon=summary.horizon, counterfactuals=counterfactuals)
+def _ranking(view: RunView) -> str:
+    fig = figures.ranking_chart(
+        view.ranking, horizon=view.horizon, counterfactuals=view.counterfactuals
+    )
+    colours = figures.policy_colours([r.policy for r in view.curves])
     rows = []
-    colours = figures.policy_colours(results.policies)
-    for r in ranking:  # ranked recommendations and baseline, then unranked counterfactuals
-        policy = r["policy"]
-        if policy == "baseline":
-            change = "reference"
-        else:
-            lo, hi = r["reduction_ci"]
-            change = (
-                f"{-100 * r['reduction']:+.1f} pp [{-100 * hi:+.1f}, {-100 * lo:+.1f}]"
-            ).replace("-", "−")
-        signif = (
-            '<span class="badge supported">lowers it</span>'
-            if policy != "baseline" and r["reduction_ci"][0] > 0
-            else '<span class="badge rejected">raises it</span>'
-            if policy != "baseline" and r["reduction_ci"][1] < 0
-            else '<span class="badge neutral">no clear change</span>'
-            if policy != "baseline"
-            else ""
-        )
+    for r in view.ranking:  # ranked recommendations and baseline, then unranked counterfactuals
+        badge = ""
+        if r.effect is not None:
+            badge = (
+                f'<span class="badge {BADGE_CLASS[r.effect.direction]}">{_e(r.effect.badge)}</span>'
+            )
         rows.append(
-            f"<tr><td class='num'>{r['rank'] if r.get('rank') is not None else '—'}</td>"
-            f"<td><span class='swatch' style='background:{colours.get(policy, '#999')}'></span>"
-            f"<code>{_e(policy)}</code><div class='small'>{_e(labels.get(policy, ''))}</div></td>"
-            f"<td class='num'>{_pct(r['p_decoupling'])}<div class='small'>"
-            f"{_interval(r['p_decoupling_ci'])}</div></td>"
-            f"<td class='num'>{_e(change)}</td><td>{signif}</td></tr>"
+            f"<tr data-policy='{_e(r.policy)}'>"
+            f"<td class='num'>{r.rank if r.rank is not None else '—'}</td>"
+            f"<td><span class='swatch' style='background:{colours.get(r.policy, '#999')}'></span>"
+            f"<code>{_e(r.policy)}</code><div class='small'>{_e(r.label)}</div></td>"
+            f"<td class='num p'>{_e(r.p_text)}<div class='small'>{_e(r.p_interval_text)}</div></td>"
+            f"<td class='num change'>{_e(r.effect_text)}</td><td>{badge}</td></tr>"
         )
     table = (
-        "<table><thead><tr><th class='num'>rank</th><th>policy</th>"
-        f"<th class='num'>P(decoupling by {_e(summary.horizon)})</th>"
+        "<table id='ranking-table'><thead><tr><th class='num'>rank</th><th>policy</th>"
+        f"<th class='num'>P(decoupling by {_e(view.horizon)})</th>"
         "<th class='num'>change vs baseline (paired)</th><th></th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
     intro = (
         "Each policy is compared with baseline member by member: the same plausible worlds, the "
         "same random events (common random numbers), so the difference is the policy's effect, "
-        "not noise between worlds. Bars: the change in P(decoupling) in percentage points with "
-        "its 95 % interval; green where the whole interval is a reduction, red where it is an "
-        "increase, grey where the policy makes no clear difference. Hatched bars are "
-        "counterfactuals (a driver removed to test a claim), not recommendations."
+        "not noise between worlds. Bars: the change in P(decoupling) (policy minus baseline) in "
+        "percentage points with its 95 % interval; green where the whole interval is a "
+        "reduction, red where it is an increase, grey where the policy makes no clear "
+        "difference. Hatched bars are counterfactuals (a driver removed to test a claim), not "
+        "recommendations."
     )
     return _section(
         "ranking",
@@ -226,72 +165,65 @@ def _ranking(results: Results, ranking: list[dict[str, Any]], labels: dict[str, 
     )
 
 
-def _claims(verdicts: list[dict[str, Any]] | None, note: str) -> str:
+def _claims(claims: ClaimsView) -> str:
     title = "Do the seeds' claims hold?"
-    if verdicts is None:
+    if claims.rows is None:
         return _section(
             "claims",
             title,
             "",
-            f'<p><span class="badge neutral">not evaluated</span> {_e(note)}</p>',
+            f'<p><span class="badge neutral">not evaluated</span> {_e(claims.note)}</p>',
         )
-    if not verdicts:
-        return _section("claims", title, "", f"<p class='note'>{_e(note or 'No claims.')}</p>")
+    if not claims.rows:
+        return _section(
+            "claims", title, "", f"<p class='note'>{_e(claims.note or 'No claims.')}</p>"
+        )
     rows = []
-    for v in verdicts:
-        verdict = str(v.get("verdict", ""))
+    for v in claims.rows:
         quote = ""
-        if v.get("quote"):
-            quote = _source(SeedQuote(seed=v.get("seed") or "", quote=v["quote"]))
-        elif v.get("source"):
-            quote = _source(v["source"])
-        share = v.get("share")
-        ties = v.get("tie_share")
+        if v.quote:
+            quote = _source(SeedQuote(seed=v.seed or "", quote=v.quote))
+        elif v.source:
+            quote = _source(v.source)
         extra = []
-        if v.get("n") is not None:
-            extra.append(f"n = {int(v['n']):,}")
-        if ties is not None:
-            extra.append(f"ties {_pct(ties, 0)}")
-        if v.get("statistic") == "mean" and v.get("mean_difference") is not None:
-            md = v["mean_difference"]
-            ci = v.get("mean_difference_ci") or [None, None]
-            interval = f" [{ci[0]:+.3g}, {ci[1]:+.3g}]" if ci[0] is not None else ""
-            held = f"{md:+.3g}<div class='small'>mean difference{interval}</div>"
-        else:
-            held = f"{_pct(share, 0)} <div class='small'>{_interval(v.get('share_ci'), 0)}</div>"
-        box = v.get("failure_box")
-        fails = ""
-        if isinstance(box, dict) and box.get("description"):
+        if v.n is not None:
+            extra.append(f"n = {int(v.n):,}")
+        if v.tie_share is not None:
+            extra.append(f"ties {percent(v.tie_share, 0)}")
+        what = "mean difference" if v.statistic == "mean" else "where the policies differ"
+        held = f"{_e(v.holds_text)}<div class='small'>{what}</div>"
+        box = v.failure_box
+        if box is not None and box.get("description"):
             fails = (
-                f"{_e(box['description'])}<div class='small'>coverage "
-                f"{_pct(box.get('coverage'), 0)}, density {_pct(box.get('density'), 0)}</div>"
+                f"{_e(v.failure)}<div class='small'>coverage "
+                f"{percent(box.get('coverage'), 0)}, density {percent(box.get('density'), 0)}</div>"
             )
-        elif v.get("failure_note"):
-            fails = f"<span class='small'>{_e(v['failure_note'])}</span>"
+        elif v.failure:
+            fails = f"<span class='small'>{_e(v.failure)}</span>"
+        elif not claims.searched:
+            fails = "<span class='small'>not searched</span>"
+        else:
+            fails = ""
         rows.append(
-            f"<tr><td>{_e(v.get('statement', ''))}<div class='claim-id'>"
-            f"{_e(v.get('claim_id', ''))}</div>{quote}</td>"
-            f"<td class='small'>{_e(v.get('comparison', ''))}</td>"
+            f"<tr data-claim='{_e(v.claim_id)}'><td>{_e(v.statement)}<div class='claim-id'>"
+            f"{_e(v.claim_id)}</div>{quote}</td>"
+            f"<td class='small'>{_e(v.comparison)}</td>"
             f"<td class='num'>{held}<div class='small'>{_e(', '.join(extra))}</div></td>"
-            f"<td><span class='badge {_e(verdict)}'>{_e(verdict)}</span></td>"
+            f"<td><span class='badge {_e(v.verdict)}'>{_e(v.verdict)}</span></td>"
             f"<td class='small'>{fails}</td></tr>"
         )
-    rules = []
-    seen: set[str] = set()
-    for v in verdicts:
-        thresholds = v.get("thresholds") or {}
-        statistic = str(thresholds.get("statistic", v.get("statistic", "")))
-        if not thresholds or statistic in seen:
-            continue
-        seen.add(statistic)
-        parts = [
-            f"<b>{_e(k)}</b>: {_e(thresholds[k])}"
-            for k in ("supported", "rejected", "contested", "ties")
-            if k in thresholds
-        ]
-        how = {"member": "Claims tested member by member", "mean": "Claims about the mean"}
-        rules.append(f"{how.get(statistic, 'Claims')}: {'; '.join(parts)}.")
-    rule = "<p class='note'>How verdicts are read. " + " ".join(rules) + "</p>" if rules else ""
+    rule = (
+        "<p class='note'>How verdicts are read. " + _e(" ".join(claims.rules)) + "</p>"
+        if claims.rules
+        else ""
+    )
+    searched = (
+        ""
+        if claims.searched
+        else "<p class='note'>Where the claims fail (the parameter region of the members in which "
+        "each claim fails, found by PRIM) was not searched for this run: run <code>alliancesim "
+        "report RUN_ID --failure-regions</code> to search it and keep it with the run.</p>"
+    )
     table = (
         "<table class='claims'><colgroup><col style='width:34%'><col style='width:19%'>"
         "<col style='width:14%'><col style='width:9%'><col style='width:24%'></colgroup>"
@@ -304,21 +236,18 @@ def _claims(verdicts: list[dict[str, Any]] | None, note: str) -> str:
         "policies on one quantity. <i>Holds</i> is the share of members in which it holds among "
         "those where the policies differ (or the mean paired difference), with its 95 % interval."
     )
-    return _section("claims", title, intro, table + rule)
+    return _section("claims", title, intro, table + rule + searched)
 
 
-def _indicators(results: Results, labels: dict[str, str]) -> str:
-    names = key_indicators(results)
+def _indicators(view: RunView, bands: Bands) -> str:
+    names = [n for n in view.key_indicators if n in bands.values]
     if not names:
         return ""
-    bands = indicator_bands(results, names)
     charts = []
-    state_labels = {s.id: s.label for s in results.model.scenario.state}
-    state_labels.update({i.id: i.label for i in results.model.scenario.indicators})
     for k, name in enumerate(names):
-        label = state_labels.get(name)
+        label = view.quantity_labels.get(name)
         heading = f"<code>{_e(name)}</code>" + (f" — {_e(label)}" if label else "")
-        fig = figures.fan_chart(bands, name, labels=labels, title="")
+        fig = figures.fan_chart(bands, name, labels=view.policy_labels, title="")
         charts.append(f"<h3>{heading}</h3>" + _chart(fig, f"chart-fan-{k}"))
     intro = (
         "How the key quantities move under each policy: the median member (line), the middle "
@@ -471,39 +400,21 @@ def _scenario(scenario: Scenario, policies: list[str]) -> str:
     return _section("scenario", f"The scenario: {meta.title}", "", body)
 
 
-def _scenario_reference(scenario: Scenario) -> str:
-    """How to name the scenario on the command line: its id if built in, else its file."""
-    from alliancesim.scenario import builtin_scenarios
-
-    if scenario.id in builtin_scenarios():
-        return scenario.id
-    file, _ = scenario.actors[0].origin
-    return file if file != "<memory>" else f"{scenario.id}.toml"
-
-
-def _provenance(results: Results, facts: RunFacts) -> str:
-    scenario = results.model.scenario
-    policies = [p for p in results.policies if p != "baseline"]
-    command = (
-        f"alliancesim run {_scenario_reference(scenario)} --members {results.members} "
-        f"--seed {results.seed}"
-    )
-    command += "".join(f" --policy {p}" for p in policies)
-    if results.record != "all":
-        command += f" --record {results.record}"
+def _provenance(view: RunView) -> str:
+    facts = view.facts
     rows = [
-        ("run id", f"<span class='mono'>{_e(results.run_id)}</span>"),
+        ("run id", f"<span class='mono'>{_e(facts.run_id)}</span>"),
         ("date", _e(facts.started.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))),
-        ("scenario", f"<code>{_e(scenario.id)}</code> — {_e(scenario.scenario.title)}"),
-        ("scenario hash", f"<span class='mono'>{_e(results.scenario_hash)}</span>"),
-        ("seed", _e(results.seed)),
-        ("members", f"{results.members:,} plausible worlds per policy"),
-        ("policies", _e(", ".join(results.policies))),
-        ("recorded", _e(results.record)),
+        ("scenario", f"<code>{_e(view.scenario_id)}</code> — {_e(view.title)}"),
+        ("scenario hash", f"<span class='mono'>{_e(facts.scenario_hash)}</span>"),
+        ("seed", _e(view.seed)),
+        ("members", f"{view.members:,} plausible worlds per policy"),
+        ("policies", _e(", ".join(facts.policies))),
+        ("recorded", _e(facts.record)),
         ("alliancesim version", _e(facts.version)),
-        ("elapsed", f"{results.elapsed:.1f} s of simulation"),
+        ("elapsed", f"{facts.elapsed:.1f} s of simulation"),
         ("stored", _e(facts.stored_at) if facts.stored_at else "not stored"),
-        ("to reproduce", f"<code>{_e(command)}</code>"),
+        ("to reproduce", f"<code>{_e(facts.command)}</code>"),
     ]
     body = "<dl class='prov'>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
     intro = (
@@ -518,59 +429,50 @@ def _provenance(results: Results, facts: RunFacts) -> str:
 
 
 def render_report(
-    results: Results,
+    view: RunView,
+    scenario: Scenario,
+    bands: Bands,
     *,
-    claims: list[dict[str, Any]] | None = None,
-    claims_note: str = "",
     sensitivity: Sequence[Mapping[str, Any]] = (),
-    facts: RunFacts | None = None,
 ) -> str:
-    """The report of a run as one self-contained HTML document (a string).
-
-    ``claims`` are verdicts as ``ClaimVerdict.to_dict()`` (None: not evaluated, with
-    ``claims_note`` saying why); ``sensitivity`` holds sensitivity results' ``to_dict()``.
-    """
+    """The report of a run as one self-contained HTML document (a string), laid out from the
+    run's presentation model ``view``, the scenario it ran (its mechanisms and sources), the
+    quantile ``bands`` of its key indicators and any ``sensitivity`` results (``to_dict()``)."""
     from alliancesim import __version__
 
-    facts = facts or RunFacts.of(results)
-    scenario = results.model.scenario
-    summary = results.summary()
-    labels = {p: policy_label(scenario, p) for p in results.policies}
-    ranking = policy_ranking(results)
-    headline, headline_text = _headline(results, ranking)
+    facts = view.facts
     graph = causal_graph(scenario)
-    supported = sum(1 for v in claims or [] if v.get("verdict") == "supported")
     facts_items = [
-        ("members", f"{results.members:,}"),
-        ("policies", str(len(results.policies))),
-        ("horizon", summary.horizon),
-        ("claims supported", f"{supported} of {len(claims)}" if claims else "not evaluated"),
-        ("seed", str(results.seed)),
-        ("run", results.run_id),
+        ("members", f"{view.members:,}"),
+        ("policies", str(len(view.ranking))),
+        ("horizon", view.horizon),
+        ("claims supported", view.claims.summary_text),
+        ("seed", str(view.seed)),
+        ("run", facts.run_id),
     ]
     masthead = (
         f'<div class="kicker">alliancesim · exploratory ensemble report · '
         f"{_e(facts.started.astimezone(UTC).strftime('%d %B %Y'))}</div>"
-        f"<h1>{_e(scenario.scenario.title)}</h1>"
+        f"<h1>{_e(view.title)}</h1>"
         + (
             f'<p class="lede">{_e(scenario.scenario.description)}</p>'
             if scenario.scenario.description
             else ""
         )
-        + headline
+        + _headline(view)
         + '<ul class="facts">'
         + "".join(f"<li>{_e(k)} <b>{_e(v)}</b></li>" for k, v in facts_items)
         + "</ul>"
     )
     sections = [
-        ("outlook", "Decoupling", _outlook(results, labels)),
-        ("ranking", "Policy ranking", _ranking(results, ranking, labels)),
-        ("claims", "Claims", _claims(claims, claims_note)),
-        ("indicators", "Indicators", _indicators(results, labels)),
+        ("outlook", "Decoupling", _outlook(view)),
+        ("ranking", "Policy ranking", _ranking(view)),
+        ("claims", "Claims", _claims(view.claims)),
+        ("indicators", "Indicators", _indicators(view, bands)),
         ("mechanisms", "Causal loops", _mechanisms(graph)),
-        ("sensitivity", "Sensitivity", _sensitivity(sensitivity, scenario.id)),
-        ("scenario", "Scenario and sources", _scenario(scenario, results.policies)),
-        ("provenance", "How this run was made", _provenance(results, facts)),
+        ("sensitivity", "Sensitivity", _sensitivity(sensitivity, view.scenario_id)),
+        ("scenario", "Scenario and sources", _scenario(scenario, list(facts.policies))),
+        ("provenance", "How this run was made", _provenance(view)),
     ]
     sections = [s for s in sections if s[2]]
     toc = "".join(f'<li><a href="#{a}">{_e(t)}</a></li>' for a, t, _ in sections)
@@ -578,42 +480,16 @@ def render_report(
         resources.files("alliancesim.report").joinpath("template.html").read_text("utf-8")
     )
     return template.substitute(
-        title=_e(f"{scenario.scenario.title} — {headline_text}"),
+        title=_e(f"{view.title} — {view.headline.text}"),
         version=_e(__version__),
         plotlyjs=get_plotlyjs(),
         masthead=masthead,
         toc=toc,
         sections="\n".join(body for _, _, body in sections),
         footer=(
-            f"Made with alliancesim {_e(facts.version)} from scenario <code>{_e(scenario.id)}"
-            f"</code> (hash {_e(results.scenario_hash[:12])}…). An exploratory model: its causal "
+            f"Made with alliancesim {_e(facts.version)} from scenario <code>{_e(view.scenario_id)}"
+            f"</code> (hash {_e(facts.scenario_hash[:12])}…). An exploratory model: its causal "
             "strengths are ranges, not estimates; every number is a distribution over "
             "plausible worlds."
         ),
     )
-
-
-def write_report(results: Results, path: Path | str, **options: Any) -> Path:
-    """Write the report of a run to ``path`` (atomically: a reader never sees half a file).
-
-    Options as :func:`render_report`; claims are checked on the run when not given.
-    """
-    if "claims" not in options:
-        from alliancesim.store import evaluate_claims
-
-        outcome = evaluate_claims(results)
-        options["claims"] = outcome.verdicts
-        options.setdefault("claims_note", outcome.note)
-    document = render_report(results, **options)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(document)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

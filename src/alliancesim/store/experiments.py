@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,16 +30,12 @@ import duckdb
 import numpy as np
 
 from alliancesim.errors import InputError
+from alliancesim.ids import new_run_id
+from alliancesim.jsonable import dumps
 from alliancesim.results import Results
 from alliancesim.store import catalogue
 from alliancesim.store.locks import DEFAULT_TIMEOUT, catalogue_lock
-from alliancesim.store.records import (
-    ClaimsOutcome,
-    RunRecord,
-    default_home,
-    evaluate_claims,
-    plain,
-)
+from alliancesim.store.records import RunRecord, default_home
 from alliancesim.store.staging import (
     RUN_ID,
     Leftovers,
@@ -142,8 +138,6 @@ class Store:
     @contextmanager
     def staging(self, run_id: str | None = None) -> Iterator[Staging]:
         """A fresh staging directory for a run; removed if the block fails."""
-        from alliancesim.runner import new_run_id
-
         with self._locked():
             staging = new_staging(self.runs_dir, run_id or new_run_id())
         try:
@@ -151,40 +145,12 @@ class Store:
         finally:
             release(staging, discard=True)  # after a commit the staging directory is gone
 
-    def run(
-        self,
-        scenario: Any,
-        *,
-        claims: bool = True,
-        on_simulated: Callable[[Results], None] | None = None,
-        on_stored: Callable[[RunRecord], None] | None = None,
-        **options: Any,
-    ) -> Results:
-        """Simulate with :func:`alliancesim.runner.run` (same options) and store the run.
-
-        ``on_simulated(results)`` is called as soon as the simulation is done (before the
-        claims are checked and the run is stored), e.g. to show the answer at once.
-        The returned Results read their trajectories from the stored Parquet files.
-        """
-        from alliancesim.runner import run as run_ensemble
-
-        if "directory" in options:
-            raise TypeError("the store chooses the directory; use export to copy a run elsewhere")
-        with self.staging(options.pop("run_id", None)) as staging:
-            results = run_ensemble(
-                scenario, directory=staging.directory, run_id=staging.run_id, **options
-            )
-            if on_simulated is not None:
-                on_simulated(results)
-            outcome = evaluate_claims(results) if claims else ClaimsOutcome(None, "not asked")
-            record = self.commit(results, staging, outcome)
-        if on_stored is not None:
-            on_stored(record)
-        return results
-
-    def commit(self, results: Results, staging: Staging, claims: ClaimsOutcome) -> RunRecord:
-        """Make a finished run visible: rename its directory and insert its catalogue rows in
-        one transaction, under the catalogue lock. Everything slow happens before the lock."""
+    def commit(
+        self, results: Results, staging: Staging, verdicts: list[dict[str, Any]] | None
+    ) -> RunRecord:
+        """Make a finished run visible: rename its directory and insert its catalogue rows (with
+        its claim ``verdicts``, None when they were not evaluated) in one transaction, under the
+        catalogue lock. Everything slow happens before the lock."""
         if results.directory != staging.directory:
             raise ValueError("the results were not written into this staging directory")
         summary = results.summary()
@@ -227,7 +193,7 @@ class Store:
                         final.relative_to(self.home).as_posix(),
                         files,
                         size,
-                        claims.verdicts is not None,
+                        verdicts is not None,
                     ],
                 )
                 for position, (policy, p) in enumerate(summary.policies.items()):
@@ -245,7 +211,7 @@ class Store:
                             [float(x) for x in results.horizon_sq[policy]],
                             _floats(results.diff_sum.get(policy)),
                             _floats(results.diff_sq.get(policy)),
-                            json.dumps(plain(p.to_dict())),
+                            dumps(p.to_dict(), indent=None),
                             measures,
                         ],
                     )
@@ -254,7 +220,7 @@ class Store:
                         "INSERT INTO parameters VALUES (?, ?, ?, ?, ?, ?)",
                         [[results.run_id, *row] for row in parameters],
                     )
-                for position, verdict in enumerate(claims.verdicts or []):
+                for position, verdict in enumerate(verdicts or []):
                     share_ci = verdict.get("share_ci") or [None, None]
                     con.execute(
                         "INSERT INTO claim_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -267,7 +233,7 @@ class Store:
                             share_ci[0],
                             share_ci[1],
                             verdict.get("n"),
-                            json.dumps(verdict),
+                            dumps(verdict, indent=None),
                         ],
                     )
                 con.execute("COMMIT")
@@ -435,7 +401,7 @@ class Store:
                     run_id,
                     kind,
                     _utc_naive(datetime.now(UTC)),
-                    json.dumps(plain(payload)),
+                    dumps(payload, indent=None),
                 ],
             ).fetchone()
         assert row is not None
@@ -510,7 +476,7 @@ class Store:
             ("parameter_ranges.json", parameters),
         ):
             path = out / name
-            path.write_text(json.dumps(plain(data), indent=2) + "\n")
+            path.write_text(dumps(data) + "\n")
             written.append(path)
         return written
 

@@ -3,8 +3,9 @@ and parameter ranges; run in a background job with a progress bar; see the run's
 
 The run itself is a Dash background callback (``DiskcacheManager``): it executes in its own
 process, reports progress through the cache, can be cancelled, and leaves the page responsive.
-It simulates and stores the run with :meth:`alliancesim.store.Store.run` (claims included), so
-every run made in the browser is in the store like a run made with ``alliancesim run``.
+It simulates and stores the run with :func:`alliancesim.workflows.run_and_store`, the use case
+``alliancesim run`` calls, so every run made in the browser is stored exactly like one made on
+the command line.
 """
 
 from __future__ import annotations
@@ -226,8 +227,8 @@ def _about(scenario: Any) -> list[Any]:
 
 
 def _policy_options(scenario: Any) -> tuple[list[dict[str, Any]], list[str]]:
-    from alliancesim.commands.run import default_policies
-    from alliancesim.report.data import policy_label
+    from alliancesim.presentation import policy_label
+    from alliancesim.workflows import default_policies
 
     names = default_policies(scenario)
     kinds = {p.id: p.kind for p in scenario.policies}
@@ -524,57 +525,27 @@ def simulate_and_store(
     on_block: Callable[[int, int], None] | None = None,
     on_claims: Callable[[], None] | None = None,
 ) -> str:
-    """Simulate a run into the store's staging area, check the claims (verdicts without the
-    PRIM search for where they fail, which takes longer than the run), commit; the run id."""
-    from alliancesim.runner import run
-    from alliancesim.store import ClaimsOutcome, plain
+    """Simulate a run and keep it in the dashboard's store, exactly as ``alliancesim run``
+    does (:func:`alliancesim.workflows.run_and_store`); the run id."""
+    from alliancesim.workflows import run_and_store
 
-    store = dashboard.store
-    with store.staging() as staging:
-        results = run(
-            scenario,
-            policies=policies,
-            members=members,
-            seed=seed,
-            directory=staging.directory,
-            run_id=staging.run_id,
-            on_block=on_block,
-        )
-        if on_claims is not None:
-            on_claims()
-        if not scenario.claims:
-            outcome = ClaimsOutcome([], "the scenario makes no claims")
-        else:
-            from alliancesim.claims import check_claims
-
-            try:
-                verdicts = check_claims(results, discover=False)
-                outcome = ClaimsOutcome([plain(v.to_dict()) for v in verdicts])
-            except InputError as exc:
-                outcome = ClaimsOutcome(None, f"claims not evaluated: {exc}")
-        record = store.commit(results, staging, outcome)
-    return record.run_id
+    stored = run_and_store(
+        dashboard.store,
+        scenario,
+        policies=policies,
+        members=members,
+        seed=seed,
+        on_block=on_block,
+        on_claims=on_claims,
+    )
+    return stored.record.run_id
 
 
 def report_html(dashboard: Dashboard, run_id: str) -> str:
     """The HTML report of a stored run, as `alliancesim report` writes it."""
-    from alliancesim.report import RunFacts, render_report
+    from alliancesim.workflows import report_of_stored_run
 
-    store = dashboard.store
-    record = store.get(run_id)
-    results = store.open_run(record.run_id)
-    verdicts = store.claim_verdicts(record.run_id)
-    sensitivity = [
-        a["payload"]
-        for a in store.analyses(scenario_hash=record.scenario_hash, kind="sensitivity")[:1]
-    ]
-    return render_report(
-        results,
-        claims=verdicts,
-        claims_note="" if verdicts is not None else "the run did not evaluate its claims",
-        sensitivity=sensitivity,
-        facts=RunFacts.of(results, record),
-    )
+    return report_of_stored_run(dashboard.store, run_id, results=dashboard.results(run_id))
 
 
 def parquet_zip(dashboard: Dashboard, run_id: str) -> bytes:

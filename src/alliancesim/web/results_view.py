@@ -1,29 +1,25 @@
 """What the dashboard shows of one stored run: the report's charts, the claims and the ranking.
 
-Every chart is drawn by the report's figure functions (:mod:`alliancesim.report.figures`) from
-the report's data functions (:mod:`alliancesim.report.data`), so the dashboard and the HTML
-report always agree.
+Every table and chart is laid out from the run's presentation model
+(:func:`alliancesim.workflows.view_of_stored_run`, the rows the report and the CLI show) and
+drawn by the report's figure functions (:mod:`alliancesim.report.figures`), so the dashboard,
+the HTML report and the command line always agree.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from dash import dcc, html
 
+from alliancesim.bands import indicator_bands
+from alliancesim.presentation import ClaimsView, RunView, policy_label
 from alliancesim.report import figures
-from alliancesim.report.data import (
-    best_recommendation,
-    indicator_bands,
-    key_indicators,
-    policy_label,
-    policy_ranking,
-)
 from alliancesim.results import Results
 from alliancesim.web.context import Dashboard
+from alliancesim.workflows import view_of_stored_run
 
-__all__ = ["GRAPH_CONFIG", "fan_figure", "quantity_labels", "run_view"]
+__all__ = ["GRAPH_CONFIG", "fan_figure", "run_view"]
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -32,61 +28,49 @@ GRAPH_CONFIG = {
 }
 
 
-def _pct(x: float | None, digits: int = 1) -> str:
-    if x is None or not math.isfinite(x):
-        return "—"
-    return f"{100 * x:.{digits}f} %"
+BADGE_CLASS = {"lowers": "supported", "raises": "rejected", "unclear": "neutral"}
 
 
-def _interval(ci: Any, digits: int = 1) -> str:
-    if not ci or ci[0] is None or ci[1] is None:
-        return ""
-    return f"[{100 * ci[0]:.{digits}f}–{100 * ci[1]:.{digits}f} %]"
-
-
-def quantity_labels(results: Results) -> dict[str, str]:
-    """The scenario's label of each state variable and indicator."""
-    scenario = results.model.scenario
-    labels = {s.id: s.label for s in scenario.state if s.label}
-    labels.update({i.id: i.label for i in scenario.indicators if i.label})
-    return labels
-
-
-def _headline(results: Results, ranking: list[dict[str, Any]]) -> html.Div:
-    summary = results.summary()
-    base = summary.policies["baseline"]
+def _headline(view: RunView) -> html.Div:
+    headline = view.headline
+    base = headline.baseline
     parts: list[Any] = [
         html.Div(
             [
-                f"P(decoupling by {summary.horizon}) under baseline: ",
-                html.Strong(_pct(base.p_decoupling), id="headline-risk"),
-                html.Span(" " + _interval(base.p_decoupling_ci), className="ci"),
+                f"P(decoupling by {headline.horizon}) under baseline: ",
+                html.Strong(base.p_text, id="headline-risk"),
+                html.Span(" " + base.p_interval_text, className="ci"),
             ],
             className="big",
         )
     ]
-    best = best_recommendation(results, ranking)
-    if best is not None:
-        if best.significant:
+    best = headline.best
+    if best is not None and best.effect is not None:
+        if best.effect.direction == "lowers":
             parts.append(
                 html.Div(
                     [
                         "The recommendation that lowers it most: ",
                         html.Strong(best.label),
-                        f" — by {best.change()}.",
-                    ]
+                        " ",
+                        html.Code(best.policy),
+                        f" — {best.effect.text}, to {best.p_text}.",
+                    ],
+                    id="headline-best",
                 )
             )
         else:
             parts.append(
                 html.Div(
                     f"No recommendation lowers it by more than chance: the largest estimate is "
-                    f"{best.policy}, {best.change()}."
+                    f"{best.policy}, {best.effect.text}.",
+                    id="headline-best",
                 )
             )
     parts.append(
         html.Div(
-            "Shares of plausible worlds (ensemble members). Brackets are 95 % intervals. An "
+            "Shares of plausible worlds (ensemble members). Brackets are 95 % intervals; a "
+            "policy's change is policy minus baseline, so a negative change lowers the risk. An "
             "exploratory model: read the numbers as comparisons between policies, not forecasts.",
             className="caveat",
         )
@@ -94,68 +78,61 @@ def _headline(results: Results, ranking: list[dict[str, Any]]) -> html.Div:
     return html.Div(parts, className="headline")
 
 
-def _ranking_table(ranking: list[dict[str, Any]], labels: dict[str, str]) -> html.Table:
+def _ranking_table(view: RunView) -> html.Table:
     head = html.Tr(
         [
             html.Th("rank", className="num"),
             html.Th("policy"),
             html.Th("P(decoupling)", className="num"),
-            html.Th("lowers it by (paired)", className="num"),
+            html.Th("change vs baseline (paired)", className="num"),
             html.Th(""),
         ]
     )
     body = []
-    for r in ranking:  # already in rank order, counterfactuals last
-        policy = r["policy"]
-        if policy == "baseline":
-            change, verdict, badge = "reference", "", ""
-        else:
-            lo, hi = r["reduction_ci"]
-            change = f"{100 * r['reduction']:+.1f} pp [{100 * lo:+.1f}, {100 * hi:+.1f}]"
-            if lo > 0:
-                verdict, badge = "lowers it", "supported"
-            elif hi < 0:
-                verdict, badge = "raises it", "rejected"
-            else:
-                verdict, badge = "no clear change", "neutral"
+    for r in view.ranking:  # already in rank order, counterfactuals last
+        badge: Any = ""
+        if r.effect is not None:
+            badge = html.Span(r.effect.badge, className=f"badge {BADGE_CLASS[r.effect.direction]}")
         body.append(
             html.Tr(
                 [
-                    html.Td(str(r["rank"]) if r["rank"] is not None else "—", className="num"),
+                    html.Td(str(r.rank) if r.rank is not None else "—", className="num"),
+                    html.Td([html.Code(r.policy), html.Div(r.label, className="small")]),
                     html.Td(
-                        [html.Code(policy), html.Div(labels.get(policy, ""), className="small")]
+                        [r.p_text, html.Div(r.p_interval_text, className="small")],
+                        className="num p",
                     ),
-                    html.Td(
-                        [
-                            _pct(r["p_decoupling"]),
-                            html.Div(_interval(r["p_decoupling_ci"]), className="small"),
-                        ],
-                        className="num",
-                    ),
-                    html.Td(change, className="num"),
-                    html.Td(html.Span(verdict, className=f"badge {badge}") if verdict else ""),
-                ]
+                    html.Td(r.effect_text, className="num change"),
+                    html.Td(badge),
+                ],
+                **{"data-policy": r.policy},
             )
         )
     return html.Table([html.Thead(head), html.Tbody(body)], className="table", id="ranking-table")
 
 
-def _claims_section(verdicts: list[dict[str, Any]] | None, note: str) -> list[Any]:
-    if verdicts is None:
-        return [html.P(["Claims not evaluated. ", note], className="note", id="claims-note")]
-    if not verdicts:
-        return [html.P(note or "The scenario makes no claims.", className="note", id="claims-note")]
+def _claims_section(claims: ClaimsView) -> list[Any]:
+    if claims.rows is None:
+        return [html.P(["Claims not evaluated. ", claims.note], className="note", id="claims-note")]
+    if not claims.rows:
+        return [
+            html.P(
+                claims.note or "The scenario makes no claims.", className="note", id="claims-note"
+            )
+        ]
     return [
         dcc.Graph(
             id="claims-chart",
-            figure=figures.claims_table(verdicts),
+            figure=figures.claims_table(claims.rows),
             config=GRAPH_CONFIG,
         )
     ]
 
 
-def _ranking_figure(ranking: list[dict[str, Any]], horizon: str) -> Any:
-    fig = figures.ranking_chart(ranking, horizon=horizon)
+def _ranking_figure(view: RunView) -> Any:
+    fig = figures.ranking_chart(
+        view.ranking, horizon=view.horizon, counterfactuals=view.counterfactuals
+    )
     fig.update_xaxes(title_font={"size": 11.5})  # the dashboard's column is narrower
     return fig
 
@@ -169,30 +146,20 @@ def fan_figure(results: Results, name: str) -> Any:
 
 def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
     """The dashboard's view of a stored run: headline, downloads, P(decoupling) over time, the
-    policy ranking (chart and table), the claims table and fan charts of the key indicators."""
+    policy ranking (chart and table), the claims table and fan charts of the key indicators —
+    laid out from the same presentation rows as the report and the CLI."""
     store = dashboard.store
     record = store.get(run_id)
-    results = dashboard.results(record.run_id)
-    scenario = results.model.scenario
-    summary = results.summary()
-    labels = {p: policy_label(scenario, p) for p in results.policies}
-    ranking = policy_ranking(results)
-    verdicts = store.claim_verdicts(record.run_id)
-    note = (
-        ""
-        if verdicts is not None
-        else (
-            "The run did not evaluate the claims, usually because a policy a claim compares was not "
-            "selected (the default selection includes them)."
-        )
+    view, results = view_of_stored_run(
+        store, record.run_id, results=dashboard.results(record.run_id)
     )
-    keys = key_indicators(results)
-    names = quantity_labels(results)
+    keys = list(view.key_indicators)
+    names = view.quantity_labels
     started = record.started.strftime("%Y-%m-%d %H:%M UTC")
     return [
         html.Div(
             [
-                html.H2(scenario.scenario.title, id="results-title"),
+                html.H2(view.title, id="results-title"),
                 html.Div(
                     f"run {record.run_id} · {record.members:,} plausible worlds × "
                     f"{len(record.policies)} policies · seed {record.seed} · {started} · "
@@ -200,7 +167,7 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
                     className="small",
                     id="results-facts",
                 ),
-                _headline(results, ranking),
+                _headline(view),
                 html.Div(
                     [
                         html.Button(
@@ -224,14 +191,14 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
                 html.H3("How likely is decoupling?"),
                 html.P(
                     f"Share of plausible worlds in which the alliance has decoupled by each "
-                    f"quarter, per policy, with 95 % bands. Decoupling: "
-                    f"{scenario.decoupling.when.text} for {scenario.decoupling.for_steps} "
-                    "consecutive step(s).",
+                    f"quarter, per policy, with 95 % bands. Decoupling: {view.decoupling}.",
                     className="help",
                 ),
                 dcc.Graph(
                     id="decoupling-chart",
-                    figure=figures.decoupling_chart(summary.to_dict(), labels=labels),
+                    figure=figures.decoupling_chart(
+                        view.decoupling_data(), labels=view.policy_labels
+                    ),
                     config=GRAPH_CONFIG,
                 ),
             ],
@@ -242,16 +209,16 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
                 html.H3("Which recommendation buys the most?"),
                 html.P(
                     "Each policy against baseline in the same plausible worlds with the same "
-                    "random events: the difference is the policy's effect. Green: lowers the risk "
-                    "beyond chance; red: raises it.",
+                    "random events: the difference is the policy's effect (policy minus baseline). "
+                    "Green: lowers the risk beyond chance; red: raises it.",
                     className="help",
                 ),
                 dcc.Graph(
                     id="ranking-chart",
-                    figure=_ranking_figure(ranking, summary.horizon),
+                    figure=_ranking_figure(view),
                     config=GRAPH_CONFIG,
                 ),
-                _ranking_table(ranking, labels),
+                _ranking_table(view),
             ],
             className="card",
         ),
@@ -264,7 +231,7 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
                     "its 95 % interval.",
                     className="help",
                 ),
-                *_claims_section(verdicts, note),
+                *_claims_section(view.claims),
             ],
             className="card",
         ),

@@ -465,7 +465,7 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         Input("turn-scenario", "value"),
     )
     def policies(reference: str) -> Any:
-        from alliancesim.report.data import policy_label
+        from alliancesim.presentation import policy_label
 
         try:
             scenario = dashboard.sources.scenario(reference)

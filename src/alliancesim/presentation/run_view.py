@@ -1,0 +1,620 @@
+"""What a run says, as typed rows: the presentation model every front end lays out.
+
+:func:`present_run` turns a run (its summary, its policy ranking and its claim verdicts) into a
+:class:`RunView`: the headline, one :class:`PolicyRow` per policy with its paired
+:class:`Effect`, the claims as :class:`ClaimRow` s, the key indicators and the decoupling
+curves. The CLI's tables and ``--json``, the HTML report and the dashboard only lay these rows
+out, with the formatters of :mod:`alliancesim.presentation.formats`, so they cannot disagree on a
+number or on a sign.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from alliancesim.presentation.formats import (
+    percent,
+    percent_interval,
+    pp_change,
+    signed,
+    signed_interval,
+)
+
+if TYPE_CHECKING:
+    from alliancesim.claims import ClaimsOutcome
+    from alliancesim.results import Results
+    from alliancesim.scenario.schema import Scenario
+    from alliancesim.store import RunRecord
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ClaimRow",
+    "ClaimsView",
+    "DecouplingCurve",
+    "Effect",
+    "Headline",
+    "IndicatorCell",
+    "PolicyRow",
+    "RunFacts",
+    "RunView",
+    "key_indicators",
+    "policy_label",
+    "present_run",
+    "quantity_labels",
+    "run_facts",
+]
+
+SCHEMA_VERSION = 1
+"""Version of the ``--json`` shapes (docs/json.md); raised when a field changes meaning."""
+MAX_KEY_INDICATORS = 6
+
+DIRECTIONS = {"lowers": "lowers it", "raises": "raises it", "unclear": "no clear change"}
+"""A policy's effect on P(decoupling) in words, by the sign of its whole 95 % interval."""
+
+
+# --------------------------------------------------------------------------------------------
+# labels
+
+
+def policy_label(scenario: Scenario, name: str) -> str:
+    """A policy's label from the scenario (combinations joined with ' + ')."""
+    if name == "baseline":
+        return "Baseline: no change"
+    labels = {p.id: p.label for p in scenario.policies}
+    return " + ".join(labels.get(part, part) for part in name.split("+"))
+
+
+def quantity_labels(scenario: Scenario) -> dict[str, str]:
+    """The scenario's label of each state variable and indicator."""
+    labels = {s.id: s.label for s in scenario.state if s.label}
+    labels.update({i.id: i.label for i in scenario.indicators if i.label})
+    return labels
+
+
+def key_indicators(results: Results, limit: int = MAX_KEY_INDICATORS) -> list[str]:
+    """The quantities worth showing: the scenario's key indicators, those the decoupling
+    condition reads, those the claims compare, then the other indicators; only recorded ones,
+    at most ``limit``."""
+    scenario = results.model.scenario
+    with results.connect(parameters=False) as con:
+        recorded = {row[0] for row in con.execute("DESCRIBE trajectories").fetchall()} - {
+            "policy",
+            "member",
+            "step",
+            "decoupled",
+        }
+    wanted: list[str] = list(scenario.scenario.key_indicators)
+    wanted += sorted(scenario.decoupling.when.names)
+    wanted += [c.compare.indicator for c in scenario.claims]
+    wanted += [i for i in results.model.indicator_names if not i.startswith("signal_")]
+    wanted += results.model.indicator_names
+    out: list[str] = []
+    for name in wanted:
+        if name in recorded and name not in out:
+            out.append(name)
+    return out[:limit]
+
+
+# --------------------------------------------------------------------------------------------
+# rows
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A policy's paired change in P(decoupling by the horizon) against baseline, policy minus
+    baseline (negative lowers the risk), with its 95 % interval."""
+
+    change: float
+    low: float
+    high: float
+
+    @property
+    def direction(self) -> str:
+        """``lowers`` or ``raises`` if the whole interval lies on one side of 0, else ``unclear``."""
+        if self.high < 0:
+            return "lowers"
+        if self.low > 0:
+            return "raises"
+        return "unclear"
+
+    @property
+    def badge(self) -> str:
+        """The effect in words: lowers it / raises it / no clear change."""
+        return DIRECTIONS[self.direction]
+
+    @property
+    def text(self) -> str:
+        """``−16.1 pp [−17.7, −14.5]``."""
+        return pp_change(self.change, (self.low, self.high))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "change": self.change,
+            "change_ci": [self.low, self.high],
+            "direction": self.direction,
+            "badge": self.badge,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class IndicatorCell:
+    """One quantity under one policy at the horizon: its spread over members and its paired
+    change from baseline."""
+
+    name: str
+    mean: float
+    median: float
+    q05: float
+    q95: float
+    change: float | None  # paired mean difference from baseline (None for baseline)
+    change_ci: tuple[float, float] | None
+
+    @property
+    def text(self) -> str:
+        """``0.52 (0.31–0.74)``: median (5–95 % of members)."""
+        if not all(math.isfinite(x) for x in (self.median, self.q05, self.q95)):
+            return "—"
+        return f"{self.median:.2f} ({self.q05:.2f}–{self.q95:.2f})"
+
+    @property
+    def change_text(self) -> str:
+        """``−0.130 [−0.150, −0.110]``: paired mean change from baseline."""
+        if self.change is None:
+            return "—"
+        return f"{signed(self.change)} {signed_interval(self.change_ci)}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "name": self.name,
+            "mean": self.mean,
+            "median": self.median,
+            "q05": self.q05,
+            "q95": self.q95,
+            "change": self.change,
+            "change_ci": list(self.change_ci) if self.change_ci else None,
+        }
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """One policy of a run: its rank, P(decoupling) and its effect against baseline."""
+
+    policy: str
+    label: str
+    kind: str  # baseline, recommendation or counterfactual
+    rank: int | None  # None for counterfactuals (not courses of action)
+    p_decoupling: float
+    p_decoupling_ci: tuple[float, float]
+    effect: Effect | None  # None for baseline
+    indicators: tuple[IndicatorCell, ...] = ()
+
+    @property
+    def p_text(self) -> str:
+        """``18.4 %``."""
+        return percent(self.p_decoupling)
+
+    @property
+    def p_interval_text(self) -> str:
+        """``[16.7–20.1 %]``."""
+        return percent_interval(self.p_decoupling_ci)
+
+    @property
+    def effect_text(self) -> str:
+        """The effect, or ``reference`` for baseline."""
+        return self.effect.text if self.effect is not None else "reference"
+
+    def indicator(self, name: str) -> IndicatorCell | None:
+        """This policy's cell for one quantity, if shown."""
+        return next((c for c in self.indicators if c.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "policy": self.policy,
+            "label": self.label,
+            "kind": self.kind,
+            "rank": self.rank,
+            "p_decoupling": self.p_decoupling,
+            "p_decoupling_ci": list(self.p_decoupling_ci),
+            "effect": self.effect.to_dict() if self.effect is not None else None,
+            "indicators": {c.name: c.to_dict() for c in self.indicators},
+        }
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The run's answer in one sentence or two: the baseline risk and the recommendation that
+    lowers it most."""
+
+    scenario_id: str
+    title: str
+    horizon: str
+    baseline: PolicyRow
+    best: PolicyRow | None  # the ranked recommendation with the most negative change
+
+    @property
+    def risk_text(self) -> str:
+        """``P(decoupling by 2029Q4) under baseline: 18.4 % [16.7–20.1 %]``."""
+        return (
+            f"P(decoupling by {self.horizon}) under baseline: {self.baseline.p_text} "
+            f"{self.baseline.p_interval_text}"
+        ).strip()
+
+    @property
+    def best_text(self) -> str:
+        """What the best recommendation does, or that none lowers the risk beyond chance."""
+        best = self.best
+        if best is None or best.effect is None:
+            return ""
+        if best.effect.direction == "lowers":
+            return (
+                f"The recommendation that lowers it most: {best.label} ({best.policy}), "
+                f"{best.effect.text}, to {best.p_text}."
+            )
+        return (
+            "No recommendation lowers it by more than chance: the largest estimate is "
+            f"{best.policy}, {best.effect.text}."
+        )
+
+    @property
+    def text(self) -> str:
+        """The headline as plain text."""
+        return f"{self.risk_text}. {self.best_text}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "scenario": self.scenario_id,
+            "title": self.title,
+            "horizon": self.horizon,
+            "baseline_p_decoupling": self.baseline.p_decoupling,
+            "baseline_p_decoupling_ci": list(self.baseline.p_decoupling_ci),
+            "best_recommendation": self.best.policy if self.best else None,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One claim's verdict on a run, ready to lay out."""
+
+    claim_id: str
+    statement: str
+    seed: str | None
+    quote: str | None
+    source: str | None
+    comparison: str
+    statistic: str
+    verdict: str
+    n: int | None
+    share: float | None
+    share_ci: tuple[float | None, float | None]
+    tie_share: float | None
+    mean_difference: float | None
+    mean_difference_ci: tuple[float | None, float | None]
+    failure: str  # where it fails (a PRIM box in words), or why no box, or ""
+    failure_box: Mapping[str, Any] | None
+
+    @property
+    def holds_text(self) -> str:
+        """``78 % [74–81 %]`` (member statistic) or ``+0.042 [+0.03, +0.05]`` (mean)."""
+        if self.statistic == "mean" and self.mean_difference is not None:
+            return f"{signed(self.mean_difference)} {signed_interval(self.mean_difference_ci)}"
+        if self.share is None:
+            return "not tested (no member differs)"
+        return f"{percent(self.share, 0)} {percent_interval(self.share_ci, 0)}".strip()
+
+    @classmethod
+    def of(cls, verdict: Mapping[str, Any]) -> ClaimRow:
+        """From a verdict's plain ``to_dict()`` form (fresh or stored)."""
+        box = verdict.get("failure_box")
+        failure = ""
+        if isinstance(box, Mapping) and box.get("description"):
+            failure = str(box["description"])
+        elif verdict.get("failure_note"):
+            failure = str(verdict["failure_note"])
+        share_ci = verdict.get("share_ci") or [None, None]
+        md_ci = verdict.get("mean_difference_ci") or [None, None]
+        return cls(
+            claim_id=str(verdict.get("claim_id", "")),
+            statement=str(verdict.get("statement", "")),
+            seed=verdict.get("seed"),
+            quote=verdict.get("quote"),
+            source=verdict.get("source"),
+            comparison=str(verdict.get("comparison", "")),
+            statistic=str(verdict.get("statistic", "member")),
+            verdict=str(verdict.get("verdict", "")),
+            n=verdict.get("n"),
+            share=verdict.get("share"),
+            share_ci=(share_ci[0], share_ci[1]),
+            tie_share=verdict.get("tie_share"),
+            mean_difference=verdict.get("mean_difference"),
+            mean_difference_ci=(md_ci[0], md_ci[1]),
+            failure=failure,
+            failure_box=box if isinstance(box, Mapping) else None,
+        )
+
+
+@dataclass(frozen=True)
+class ClaimsView:
+    """The claims of a run: rows (None when not evaluated), why not, and how verdicts are read."""
+
+    rows: tuple[ClaimRow, ...] | None
+    note: str
+    rules: tuple[str, ...]
+    searched: bool  # whether the regions where claims fail were searched
+    verdicts: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many claims got each verdict."""
+        out: dict[str, int] = {}
+        for row in self.rows or ():
+            out[row.verdict] = out.get(row.verdict, 0) + 1
+        return out
+
+    @property
+    def summary_text(self) -> str:
+        """``supported 9 of 9`` — or ``not evaluated``."""
+        if self.rows is None:
+            return "not evaluated"
+        if not self.rows:
+            return "none"
+        return f"{self.counts.get('supported', 0)} of {len(self.rows)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form: the verdicts as the claims module gives them."""
+        return {
+            "evaluated": self.rows is not None,
+            "note": self.note,
+            "failure_regions_searched": self.searched,
+            "verdicts": [dict(v) for v in self.verdicts] if self.rows is not None else None,
+        }
+
+
+def _rules(verdicts: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """How verdicts are read, once per statistic used."""
+    out: list[str] = []
+    seen: set[str] = set()
+    how = {"member": "Claims tested member by member", "mean": "Claims about the mean"}
+    for v in verdicts:
+        thresholds = v.get("thresholds") or {}
+        statistic = str(thresholds.get("statistic", v.get("statistic", "")))
+        if not thresholds or statistic in seen:
+            continue
+        seen.add(statistic)
+        parts = [
+            f"{k}: {thresholds[k]}"
+            for k in ("supported", "rejected", "contested", "ties")
+            if k in thresholds
+        ]
+        out.append(f"{how.get(statistic, 'Claims')}: {'; '.join(parts)}.")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class DecouplingCurve:
+    """P(decoupling by each step) under one policy, with Wilson 95 % intervals."""
+
+    policy: str
+    label: str
+    p_by_step: tuple[float, ...]
+    ci_by_step: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """How a run was made, as reports state it, with the command that reproduces it."""
+
+    run_id: str
+    started: datetime
+    version: str
+    elapsed: float
+    scenario_hash: str
+    policies: tuple[str, ...]
+    record: str
+    command: str  # the command line that makes the same run
+    stored_at: str | None = None  # the run's directory in the store, if stored
+
+
+def _scenario_reference(scenario: Scenario) -> str:
+    """How to name the scenario on the command line: its id if built in, else its file."""
+    from alliancesim.scenario import builtin_scenarios
+
+    if scenario.id in builtin_scenarios():
+        return scenario.id
+    file, _ = scenario.actors[0].origin
+    return file if file != "<memory>" else f"{scenario.id}.toml"
+
+
+def run_facts(results: Results, record: RunRecord | None = None) -> RunFacts:
+    """How a run was made: from its catalogue record when stored, else from the run itself."""
+    from alliancesim import __version__
+
+    scenario = results.model.scenario
+    command = (
+        f"alliancesim run {_scenario_reference(scenario)} --members {results.members} "
+        f"--seed {results.seed}"
+    )
+    command += "".join(f" --policy {p}" for p in results.policies if p != "baseline")
+    if results.record != "all":
+        command += f" --record {results.record}"
+    common = {
+        "scenario_hash": results.scenario_hash,
+        "policies": tuple(results.policies),
+        "record": results.record,
+        "command": command,
+    }
+    if record is not None:
+        return RunFacts(
+            record.run_id,
+            record.started,
+            record.version,
+            record.elapsed_seconds,
+            stored_at=str(record.directory),
+            **common,
+        )
+    return RunFacts(results.run_id, datetime.now(UTC), __version__, results.elapsed, **common)
+
+
+@dataclass(frozen=True)
+class RunView:
+    """Everything the front ends show of a run, as typed rows."""
+
+    scenario_id: str
+    title: str
+    headline: Headline
+    ranking: tuple[PolicyRow, ...]  # ranked policies and baseline, then counterfactuals
+    claims: ClaimsView
+    key_indicators: tuple[str, ...]
+    quantity_labels: Mapping[str, str]
+    curves: tuple[DecouplingCurve, ...]
+    steps: tuple[str, ...]
+    decoupling: str  # the decoupling definition in words
+    members: int
+    seed: int
+    facts: RunFacts
+
+    @property
+    def horizon(self) -> str:
+        """The horizon's period label."""
+        return self.headline.horizon
+
+    @property
+    def policy_labels(self) -> dict[str, str]:
+        """Each policy's label."""
+        return {row.policy: row.label for row in self.ranking}
+
+    @property
+    def counterfactuals(self) -> set[str]:
+        """The policies that are counterfactuals, not recommendations."""
+        return {row.policy for row in self.ranking if row.kind == "counterfactual"}
+
+    def decoupling_data(self) -> dict[str, Any]:
+        """P(decoupling by each step) per policy, shaped as the decoupling chart draws it."""
+        return {
+            "steps": list(self.steps),
+            "policies": {
+                c.policy: {
+                    "p_decoupling_by_step": list(c.p_by_step),
+                    "p_decoupling_ci_by_step": [list(ci) for ci in c.ci_by_step],
+                }
+                for c in self.curves
+            },
+        }
+
+    def row(self, policy: str) -> PolicyRow:
+        """The row of one policy."""
+        return next(r for r in self.ranking if r.policy == policy)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape every ``--json`` output embeds for a run (docs/json.md)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "headline": self.headline.to_dict(),
+            "ranking": [r.to_dict() for r in self.ranking],
+            "claims": self.claims.to_dict(),
+            "key_indicators": list(self.key_indicators),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# building the view
+
+
+def _cells(summary_policy: Any, names: Sequence[str], baseline: bool) -> tuple[IndicatorCell, ...]:
+    out = []
+    for name in names:
+        q = summary_policy.indicators.get(name)
+        if q is None:
+            continue
+        diff = None if baseline else summary_policy.vs_baseline.get(name)
+        out.append(
+            IndicatorCell(
+                name=name,
+                mean=float(q.get("mean", math.nan)),
+                median=float(q.get("q50", math.nan)),
+                q05=float(q.get("q05", math.nan)),
+                q95=float(q.get("q95", math.nan)),
+                change=float(diff["mean_difference"]) if diff else None,
+                change_ci=(float(diff["ci"][0]), float(diff["ci"][1])) if diff else None,
+            )
+        )
+    return tuple(out)
+
+
+def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts) -> RunView:
+    """The presentation model of a run: headline, ranking rows, claims rows, key indicators,
+    decoupling curves (``claims`` None: not evaluated)."""
+    from alliancesim.analysis.compare import rank_policies
+
+    scenario = results.model.scenario
+    summary = results.summary()
+    keys = key_indicators(results)
+    shown = [k for k in keys if k in next(iter(summary.policies.values())).indicators]
+    rows = []
+    for r in rank_policies(results):
+        name = r["policy"]
+        effect = None
+        if name != "baseline":
+            lo, hi = r["change_ci"]
+            effect = Effect(float(r["change"]), float(lo), float(hi))
+        rows.append(
+            PolicyRow(
+                policy=name,
+                label=policy_label(scenario, name),
+                kind=r["kind"],
+                rank=r["rank"],
+                p_decoupling=float(r["p_decoupling"]),
+                p_decoupling_ci=(float(r["p_decoupling_ci"][0]), float(r["p_decoupling_ci"][1])),
+                effect=effect,
+                indicators=_cells(summary.policies[name], shown, name == "baseline"),
+            )
+        )
+    baseline = next(r for r in rows if r.policy == "baseline")
+    candidates = [
+        r
+        for r in rows
+        if r.kind == "recommendation" and r.effect is not None and math.isfinite(r.effect.change)
+    ]
+    best = min(candidates, key=lambda r: r.effect.change) if candidates else None  # type: ignore[union-attr]
+    verdicts = claims.verdicts if claims is not None else None
+    claims_view = ClaimsView(
+        rows=tuple(ClaimRow.of(v) for v in verdicts) if verdicts is not None else None,
+        note=(claims.note if claims is not None else "claims were not evaluated for this run"),
+        rules=_rules(verdicts or []),
+        searched=bool(claims is not None and claims.searched),
+        verdicts=tuple(verdicts or ()),
+    )
+    curves = tuple(
+        DecouplingCurve(
+            policy=name,
+            label=policy_label(scenario, name),
+            p_by_step=tuple(p.p_decoupling_by_step),
+            ci_by_step=tuple((float(lo), float(hi)) for lo, hi in p.p_decoupling_ci_by_step),
+        )
+        for name, p in summary.policies.items()
+    )
+    definition = scenario.decoupling
+    return RunView(
+        scenario_id=scenario.id,
+        title=scenario.scenario.title,
+        headline=Headline(scenario.id, scenario.scenario.title, summary.horizon, baseline, best),
+        ranking=tuple(rows),
+        claims=claims_view,
+        key_indicators=tuple(keys),
+        quantity_labels=quantity_labels(scenario),
+        curves=curves,
+        steps=tuple(summary.steps),
+        decoupling=f"{definition.when.text} for {definition.for_steps} consecutive step(s)",
+        members=results.members,
+        seed=results.seed,
+        facts=facts,
+    )

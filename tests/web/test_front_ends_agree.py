@@ -1,0 +1,167 @@
+"""One stored run, three front ends: the CLI's ``run --json``, the stored report and the
+dashboard's results view show the same numbers with the same signs for every policy — and
+those numbers are the run's, checked against the trajectories themselves."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from alliancesim.cli import main
+from alliancesim.presentation import percent, pp_change
+from alliancesim.store import Store
+from alliancesim.web import create_app
+from alliancesim.web.client import callback_payload, split_output
+
+SCENARIO = Path(__file__).resolve().parents[1] / "report" / "data" / "alliance.toml"
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
+    monkeypatch.setenv("COLUMNS", "400")
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    out, _ = capsys.readouterr()
+    return code, out
+
+
+def report_rows(document: str) -> dict[str, tuple[str, str]]:
+    """policy -> (P(decoupling) text, change text) from the report's ranking table."""
+    table = re.search(r"<table id='ranking-table'>(.*?)</table>", document, re.S)
+    assert table, "the report has a ranking table"
+    rows = {}
+    for policy, body in re.findall(r"<tr data-policy='([^']*)'>(.*?)</tr>", table.group(1), re.S):
+        p = re.search(r"<td class='num p'>(.*?)<div", body, re.S)
+        change = re.search(r"<td class='num change'>(.*?)</td>", body, re.S)
+        assert p and change
+        rows[html.unescape(policy)] = (html.unescape(p.group(1)), html.unescape(change.group(1)))
+    return rows
+
+
+def _find(tree: Any, key: str, value: str) -> Any:
+    if isinstance(tree, list):
+        for item in tree:
+            found = _find(item, key, value)
+            if found is not None:
+                return found
+    elif isinstance(tree, dict):
+        props = tree.get("props", {})
+        if props.get(key) == value:
+            return tree
+        return _find(props.get("children"), key, value)
+    return None
+
+
+def _text(tree: Any) -> str:
+    if isinstance(tree, str):
+        return tree
+    if isinstance(tree, list):
+        return "".join(_text(t) for t in tree)
+    if isinstance(tree, dict):
+        return _text(tree.get("props", {}).get("children"))
+    return ""
+
+
+def dashboard_rows(view: Any) -> dict[str, tuple[str, str]]:
+    """policy -> (P(decoupling) text, change text) from the dashboard's ranking table."""
+    table = _find(view, "id", "ranking-table")
+    assert table is not None, "the dashboard shows a ranking table"
+    body = table["props"]["children"][1]["props"]["children"]
+    rows = {}
+    for tr in body:
+        cells = tr["props"]["children"]
+        p_cell = next(c for c in cells if c["props"].get("className") == "num p")
+        change_cell = next(c for c in cells if c["props"].get("className") == "num change")
+        p_text = p_cell["props"]["children"][0]
+        rows[tr["props"]["data-policy"]] = (p_text, _text(change_cell))
+    return rows
+
+
+def served_results_view(home: Path, work: Path, run_id: str) -> Any:
+    """The results view as the dashboard serves it (through Dash's HTTP protocol)."""
+    app = create_app(home, workdir=work, warm=False)
+    client = app.server.test_client()
+    deps = {d["output"]: d for d in json.loads(client.get("/_dash-dependencies").data)}
+    output = next(o for o in deps if any(x["id"] == "results" for x in split_output(o)))
+    payload = callback_payload(deps[output], {"selected-run.data": run_id}, ["selected-run.data"])
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200, response.data[:500]
+    return json.loads(response.data)["response"]["results"]["children"]
+
+
+def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    monkeypatch.setenv("ALLIANCESIM_HOME", str(home))
+    first = tmp_path / "first.html"
+    code, out = run_cli(
+        monkeypatch, capsys, "run", str(SCENARIO), "-n", "3000", "--seed", "4", "--json",
+        "--report", str(first),
+    )  # fmt: skip
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["schema_version"] == 1
+    run_id = payload["run_id"]
+    ranking = {row["policy"]: row for row in payload["ranking"]}
+    assert set(ranking) == {"baseline", "consult_first", "no_withdrawal"}
+
+    # the JSON's numbers are the run's: paired differences recomputed from the trajectories
+    results = Store(home).open_run(run_id)
+    decoupled = results.dataset()["decoupled"].isel(step=-1)
+    base = decoupled.sel(policy="baseline").values.astype(float)
+    for policy, row in ranking.items():
+        values = decoupled.sel(policy=policy).values.astype(float)
+        assert row["p_decoupling"] == pytest.approx(values.mean(), abs=1e-12)
+        if policy == "baseline":
+            assert row["effect"] is None
+            continue
+        effect = row["effect"]
+        assert effect["change"] == pytest.approx(np.mean(values - base), abs=1e-12)
+        assert effect["direction"] == (
+            "lowers" if effect["change_ci"][1] < 0 else "raises" if effect["change_ci"][0] > 0
+            else "unclear"
+        )  # fmt: skip
+    assert ranking["consult_first"]["effect"]["change"] < 0  # the toy's recommendation works
+    assert ranking["no_withdrawal"]["effect"]["change"] < 0
+
+    expected = {
+        policy: (
+            percent(row["p_decoupling"]),
+            pp_change(row["effect"]["change"], row["effect"]["change_ci"])
+            if row["effect"]
+            else "reference",
+        )
+        for policy, row in ranking.items()
+    }
+    for policy, row in ranking.items():  # the JSON's own text is the same text
+        if row["effect"]:
+            assert row["effect"]["text"] == expected[policy][1]
+    assert expected["consult_first"][1].startswith("−")  # one sign convention: negative lowers
+
+    # the report written by `run --report`, and the stored run's report written later
+    second = tmp_path / "second.html"
+    code, out = run_cli(monkeypatch, capsys, "report", run_id, "--out", str(second))
+    assert code == 0
+    assert report_rows(first.read_text(encoding="utf-8")) == expected
+    assert report_rows(second.read_text(encoding="utf-8")) == expected
+
+    # the dashboard's results view, as served
+    assert dashboard_rows(served_results_view(home, tmp_path / "work", run_id)) == expected
+
+    # and the CLI's own table of the stored run
+    code, out = run_cli(monkeypatch, capsys, "show-run", run_id)
+    assert code == 0
+    for policy, (p_text, change_text) in expected.items():
+        line = next(line for line in out.splitlines() if re.match(rf"│ {policy} +│", line))
+        assert p_text in line
+        if change_text != "reference":
+            assert change_text in line
