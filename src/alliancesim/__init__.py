@@ -7,15 +7,30 @@ The Python API mirrors the command line::
     results = asim.run(scenario, members=2000, seed=0)
     results.summary()            # P(decoupling) per policy, indicator quantiles, paired differences
     results.dataset()            # xarray Dataset: policy × member × step (× actor × issue)
+
+The names below are imported when first used, so ``import alliancesim`` (and the command line's
+start-up) does not pay for NumPy, DuckDB and the engine until they are needed.
 """
 
-from alliancesim.errors import InputError, Problem
-from alliancesim.model import Model, compile_model
-from alliancesim.results import Results, Summary
-from alliancesim.runner import run
-from alliancesim.scenario import Scenario, builtin_scenarios, load_scenario
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_WHERE = {
+    "InputError": "alliancesim.errors",
+    "Problem": "alliancesim.errors",
+    "Model": "alliancesim.model",
+    "compile_model": "alliancesim.model",
+    "Results": "alliancesim.results",
+    "Summary": "alliancesim.results",
+    "run": "alliancesim.runner",
+    "Scenario": "alliancesim.scenario",
+    "builtin_scenarios": "alliancesim.scenario",
+    "load_scenario": "alliancesim.scenario",
+}
 
 __all__ = [
     "InputError",
@@ -30,3 +45,22 @@ __all__ = [
     "load_scenario",
     "run",
 ]
+
+if TYPE_CHECKING:
+    from alliancesim.errors import InputError, Problem
+    from alliancesim.model import Model, compile_model
+    from alliancesim.results import Results, Summary
+    from alliancesim.runner import run
+    from alliancesim.scenario import Scenario, builtin_scenarios, load_scenario
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'alliancesim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

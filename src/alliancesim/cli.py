@@ -1,62 +1,187 @@
-"""The `alliancesim` command line: every subcommand, exit code 0 ok, 2 bad input, 1 internal error."""
+"""The `alliancesim` command line: every subcommand, exit code 0 ok, 2 bad input, 1 internal error.
+
+Commands are loaded when they are run, not when the program starts: `alliancesim --help` lists
+them from the table below without importing NumPy, DuckDB or the engine, so it answers at once;
+`alliancesim run …` imports what `run` needs and nothing else. A test keeps the table's one-line
+help equal to each command's own docstring.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from dataclasses import dataclass
+from typing import Any
 
+import click
 import typer
-from rich.console import Console
-from rich.markup import escape
+from typer.core import TyperGroup
+from typer.main import get_command_from_info
+from typer.models import CommandInfo
 
-from alliancesim.errors import InputError
+__all__ = ["COMMANDS", "app", "main"]
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """Where a subcommand lives and its one-line help (for the command list)."""
+
+    module: str
+    function: str
+    summary: str
+
+
+COMMANDS: dict[str, LazyCommand] = {
+    "run": LazyCommand(
+        "alliancesim.commands.run",
+        "run",
+        "Simulate a scenario under each policy and report how likely the alliance is to decouple.",
+    ),
+    "scenarios": LazyCommand(
+        "alliancesim.scenario.commands",
+        "scenarios",
+        "List the built-in scenarios: id, title, time span and what they contain.",
+    ),
+    "show": LazyCommand(
+        "alliancesim.scenario.commands",
+        "show",
+        "Show a scenario: actors, issues, perceptions, rules, events, policies and claims, each "
+        "with its source, and the feedback loops of its rule graph.",
+    ),
+    "validate": LazyCommand(
+        "alliancesim.scenario.commands",
+        "validate",
+        "Check a scenario file: every problem with its file, line and field, or a one-line "
+        "summary.",
+    ),
+    "claims": LazyCommand(
+        "alliancesim.commands.analysis",
+        "claims",
+        "Test every claim of a scenario on paired members: share, verdict, and where it fails.",
+    ),
+    "compare": LazyCommand(
+        "alliancesim.commands.analysis",
+        "compare",
+        "Rank policies by how much they lower P(decoupling), with paired differences from "
+        "baseline.",
+    ),
+    "sensitivity": LazyCommand(
+        "alliancesim.commands.analysis",
+        "sensitivity",
+        "What drives an outcome: Sobol first-order and total indices, or Morris μ*, with "
+        "intervals.",
+    ),
+    "discover": LazyCommand(
+        "alliancesim.commands.analysis",
+        "discover",
+        "Scenario discovery: the parameter ranges (PRIM boxes) where an outcome happens.",
+    ),
+    "backtest": LazyCommand(
+        "alliancesim.commands.history",
+        "backtest",
+        "Run historical episodes and compare simulated with observed changes, indicator by "
+        "indicator.",
+    ),
+    "calibrate": LazyCommand(
+        "alliancesim.commands.history",
+        "calibrate",
+        "Narrow SCENARIO's uncertain ranges by history matching on episodes; write them as a "
+        "module.",
+    ),
+    "runs": LazyCommand(
+        "alliancesim.commands.store",
+        "runs",
+        "List the stored runs, newest first: scenario, members, seed, P(decoupling) under "
+        "baseline.",
+    ),
+    "show-run": LazyCommand(
+        "alliancesim.commands.store",
+        "show_run",
+        "Show a stored run: how it was made, P(decoupling) per policy, and the claim verdicts.",
+    ),
+    "export": LazyCommand(
+        "alliancesim.commands.store",
+        "export",
+        "Copy a stored run out of the store: trajectories and parameters (Parquet or CSV), the "
+        "summary, claim verdicts and run description (JSON).",
+    ),
+    "delete": LazyCommand(
+        "alliancesim.commands.store",
+        "delete",
+        "Delete a stored run: its catalogue rows first, then its Parquet files.",
+    ),
+    "report": LazyCommand(
+        "alliancesim.commands.store",
+        "report",
+        "Write the self-contained HTML report of a stored run (opens offline in any browser).",
+    ),
+    "serve": LazyCommand(
+        "alliancesim.commands.serve",
+        "serve",
+        "Open the dashboard: run ensembles, play the scenario turn by turn, browse past runs.",
+    ),
+    "bargain": LazyCommand(
+        "alliancesim.bargaining.cli",
+        "bargain",
+        "Forecast a negotiation from a stakeholder table: positions and forecast round by round.",
+    ),
+}
+
+
+def load_command(name: str) -> Any:
+    """The function behind a subcommand (imports its module)."""
+    entry = COMMANDS[name]
+    return getattr(importlib.import_module(entry.module), entry.function)
+
+
+class LazyGroup(TyperGroup):
+    """A command group that imports a command's module only when that command runs."""
+
+    _resolving = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The subcommands, in the order of the table."""
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The real command when it is about to run; for the command list, a stand-in that
+        carries only its name and one-line help."""
+        if cmd_name not in COMMANDS:
+            return None
+        if not self._resolving:
+            return click.Command(cmd_name, help=COMMANDS[cmd_name].summary)
+        command = get_command_from_info(
+            CommandInfo(name=cmd_name, callback=load_command(cmd_name)),
+            pretty_exceptions_short=True,
+            rich_markup_mode="rich",
+        )
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Resolve the subcommand about to run (loading its module)."""
+        self._resolving = True
+        try:
+            return super().resolve_command(ctx, args)
+        finally:
+            self._resolving = False
+
 
 app = typer.Typer(
     name="alliancesim",
     help="Simulate the U.S.–South Korea alliance over ensembles of plausible worlds.",
+    cls=LazyGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
 
 
 @app.callback()
 def _root() -> None:
     """alliancesim: how likely is the U.S.–ROK alliance to decouple, and which recommendation prevents it?"""
-
-
-def _register() -> None:
-    from alliancesim.bargaining.cli import bargain
-    from alliancesim.commands.run import run
-
-    app.command("run")(run)
-    app.command("bargain")(bargain)
-    from alliancesim.scenario.commands import scenarios, show, validate
-
-    for command in (scenarios, show, validate):
-        app.command(command.__name__)(command)
-    from alliancesim.commands.analysis import claims, compare, discover, sensitivity
-
-    for command in (claims, compare, sensitivity, discover):
-        app.command(command.__name__)(command)
-    from alliancesim.commands.history import backtest, calibrate
-
-    app.command("backtest")(backtest)
-    app.command("calibrate")(calibrate)
-    from alliancesim.commands.store import delete, export, report, runs, show_run
-
-    app.command("runs")(runs)
-    app.command("show-run")(show_run)
-    app.command("export")(export)
-    app.command("delete")(delete)
-    app.command("report")(report)
-    from alliancesim.commands.serve import serve
-
-    app.command("serve")(serve)
-
-
-_register()
 
 
 def main() -> None:
@@ -66,9 +191,15 @@ def main() -> None:
     """
     if not sys.stdout.isatty():  # tables piped to a file or a pager: don't wrap at 80 columns
         os.environ.setdefault("COLUMNS", "160")
+    from alliancesim.errors import InputError
+
     try:
         app()
     except InputError as exc:
+        from rich.console import Console
+        from rich.markup import escape
+
+        err_console = Console(stderr=True)
         for problem in exc.problems:
             err_console.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)
         sys.exit(2)
