@@ -35,22 +35,30 @@ draws from ``F``::
     CRPS(F, y) = Σ_i w_i A(y − x_i, σ) − ½ Σ_i Σ_j w_i w_j A(x_i − x_j, √2 σ)
 
 (the difference of two independent draws from members ``i`` and ``j`` is ``x_i − x_j`` plus
-normal noise of sd ``√2 σ``). The first sum is O(m). The double sum is split into
-``Σ w_i w_j |x_i − x_j|`` (O(m log m) after sorting, by cumulative sums) and the smooth
-correction ``A(d, s) − |d| = 2s[φ(z) − zΦ(−z)]``, ``z = |d|/s``, which is below 1e-19·s beyond
-``z = 9`` and is therefore summed only over pairs closer than ``9 √2 σ`` (sorted windows,
-processed in row blocks of bounded memory). The cost is O(m log m) when the observation error
-is small against the ensemble's spread and O(m²) (chunked) at worst, when it is large; tied
-member values are merged first, so counts cost little.
+normal noise of sd ``√2 σ``). The first sum is O(m). The double sum is computed one of two
+ways, whichever is cheaper for the members at hand, both exact to rounding (the tests hold
+them to each other at 1e-9 and to ``scoringrules``):
+
+- *pairs*: ``Σ w_i w_j |x_i − x_j|`` in O(m log m) by cumulative sums over the sorted members,
+  plus the smooth correction ``A(d, s) − |d| = 2s[φ(z) − zΦ(−z)]``, ``z = |d|/s``, which is
+  below 1e-19·s beyond ``z = 9`` and so is summed only over pairs closer than ``9 √2 σ``
+  (sorted windows, row blocks of bounded memory) — cheap when σ is small against the gaps;
+- *quadrature*: ``E|X − X'| = 2 ∫ F(1 − F) dt`` with 8-point Gauss–Legendre panels of width σ
+  over the stretches within 10 σ of some member (between them F is constant and the integral
+  exact) — about 300 CDF terms per member whatever σ, so O(m log m) overall.
+
+Tied member values are merged first, so counts cost little. 20,000 members take about 0.1–0.4 s
+for any σ (2 cores, 2026), 2,000 members about 0.01–0.05 s.
 
 **Which CRPS.** The default is the CRPS of the ensemble's own predictive distribution (above):
 it is the distribution the model reports, the interval and log scores refer to the same one,
 and the naive reference forecasters (exact normal distributions) are scored by the same
-formula. ``fair=True`` gives the *fair* (unbiased) variant (Ferro 2014, Q. J. Royal
-Meteorological Society 140(683)), which replaces ``E|X − X'|`` by its unbiased estimate
+formula. ``fair=True`` gives the *fair* (unbiased) variant (Ferro 2014, "Fair scores for
+ensemble forecasts", Q. J. Royal Meteorological Society 140), which replaces ``E|X − X'|`` by its unbiased estimate
 ``Σ_{i≠j} w_i w_j A(x_i − x_j, √2σ) / (1 − Σ w_i²)``: it scores the distribution the members are
-*drawn from*, so it compares ensembles of different sizes fairly. The two differ by about
-``E|X − X'| / (2m)``, under 0.05 % of the spread for the 1,000–10,000 members of a back-test.
+*drawn from*, so it compares ensembles of different sizes fairly. In expectation the two differ
+by ``(E|X − X'| − 2σ/√π) / (2m)`` (the plain one pairs each member with itself), below 0.05 %
+of the spread ``E|X − X'|`` for the 1,000–10,000 members of a back-test.
 """
 
 from __future__ import annotations
@@ -423,12 +431,14 @@ def mixture_cdf(members: Any, t: Any, sd: float | None = 0.0, weights: Any = Non
     s = _as_sd(sd)
     tt = np.asarray(t, dtype=float)
     flat = tt.ravel()
+    values, mass = _merge_ties(x, w)
     if s == 0.0:
-        values, mass = _merge_ties(x, w)
         cum = np.concatenate(([0.0], np.cumsum(mass)))
         out = cum[np.searchsorted(values, flat, side="right")]
     else:
-        out = np.array([float(special.ndtr((ti - x) / s) @ w) for ti in flat])
+        order = np.argsort(flat, kind="stable")
+        out = np.empty(flat.size)
+        out[order] = _mixture_cdf_sorted(values, mass, s, flat[order])
     return float(out[0]) if tt.ndim == 0 else out.reshape(tt.shape)
 
 
