@@ -223,6 +223,10 @@ def test_leave_one_episode_out_bma_and_crps_stacking():
     lone = leave_one_episode_out(["only"] * 9, method="bma", log_densities=lp, prior=[0.8, 0.2])
     assert lone.folds[0].weights.weights == pytest.approx((0.8, 0.2))
     assert "prior" in lone.folds[0].weights.note
+    assert (
+        json.loads(json.dumps(lone.to_dict(), allow_nan=False))["folds"][0]["weights"]["objective"]
+        is None
+    )
     with pytest.raises(ValueError, match="needs log_densities"):
         leave_one_episode_out(episodes, method="stacking")
     with pytest.raises(ValueError, match="one episode label"):
