@@ -18,27 +18,17 @@ override's file and line.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from alliancesim.errors import InputError, Problem
 from alliancesim.scenario.names import suggest
 from alliancesim.scenario.parameters import scenario_parameters
 from alliancesim.scenario.schema import Entry, Override, Scenario
+from alliancesim.scenario.sections import sections
 
 __all__ = ["apply_overrides", "override_problems"]
-
-_SECTIONS = (
-    "actors",
-    "levers",
-    "parameters",
-    "issues",
-    "state",
-    "rules",
-    "events",
-    "schedule",
-    "actions",
-)
 
 
 def override_problems(scenario: Scenario, overrides: Sequence[Override]) -> list[Problem]:
@@ -99,16 +89,25 @@ def apply_overrides(scenario: Scenario, overrides: Sequence[Override]) -> Scenar
         replaced[id(spec.entry)] = entry.model_copy(update=update)
 
     changes: dict[str, list[Any]] = {}
-    for section in _SECTIONS:
-        entries = getattr(scenario, section)
-        new = []
-        for entry in entries:
-            updated = current(entry)
-            if section == "issues":
-                positions = {actor: current(s) for actor, s in updated.positions.items()}
-                if any(positions[a] is not s for a, s in updated.positions.items()):
-                    updated = updated.model_copy(update={"positions": positions})
-            new.append(updated)
+    for section in sections("scenario", single=False):
+        if section.parameters is None:
+            continue  # its entries hold no parameters
+        entries = getattr(scenario, section.key)
+        new = [_with_inner(current(entry), current) for entry in entries]
         if any(a is not b for a, b in zip(new, entries, strict=True)):
-            changes[section] = new
+            changes[section.key] = new
     return scenario.model_copy(update=changes)
+
+
+def _with_inner(entry: Entry, current: Callable[[Any], Any]) -> Entry:
+    """The entry with the current version of each entry written inside it (an issue's stances)."""
+    update: dict[str, Any] = {}
+    for (name, *key), inner in entry.inner_entries():
+        if current(inner) is inner:
+            continue
+        if key:
+            table = update.setdefault(name, copy.copy(getattr(entry, name)))
+            table[key[0]] = current(inner)
+        else:
+            update[name] = current(inner)
+    return entry.model_copy(update=update) if update else entry

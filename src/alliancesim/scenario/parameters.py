@@ -11,21 +11,28 @@ may override by name. The names:
 - ``events.<id>.rate`` (when the rate is a number rather than an expression)
 - ``schedule.<id>.intensity``
 - ``actions.<id>.probability``, ``actions.<id>.intensity``, ``actions.<id>.effects.<target>``
+
+The prefix of each section's names (``rules.<id>.``) is the section registry's
+(:mod:`alliancesim.scenario.sections`); this module is the one place that composes names.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from alliancesim.expr import ParsedExpression
+from alliancesim.scenario.schema import Entry, Module, Scenario
+from alliancesim.scenario.sections import section_named, sections
 from alliancesim.scenario.uncertain import Uncertain
 
-if TYPE_CHECKING:
-    from alliancesim.scenario.schema import Entry, Scenario
-
-__all__ = ["ParameterSpec", "scenario_parameters"]
+__all__ = [
+    "ParameterSpec",
+    "expression_numbers",
+    "module_parameters",
+    "parameter_prefix",
+    "scenario_parameters",
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,15 @@ _SCALE = (0.0, 100.0)
 _NON_NEGATIVE = (0.0, math.inf)
 
 
+def parameter_prefix(section: str, ident: str) -> str:
+    """What the names of an entry's parameters start with: ``rules.<id>.`` (``policy.<id>`` and
+    ``param.<id>``, a lever's and a parameter's, are whole names)."""
+    prefix = section_named(section).parameters
+    if prefix is None:
+        raise KeyError(f"the entries of [[{section}]] hold no parameters")
+    return prefix.format(ident)
+
+
 def scenario_parameters(scenario: Scenario) -> dict[str, ParameterSpec]:
     """All numbers of the scenario by parameter name, in a stable order."""
     out: dict[str, ParameterSpec] = {}
@@ -84,33 +100,52 @@ def scenario_parameters(scenario: Scenario) -> dict[str, ParameterSpec]:
             out[name] = ParameterSpec(name, value, entry, field, bounds, positive)
 
     for actor in scenario.actors:
-        add(f"actors.{actor.id}.capability", actor.capability, actor, "capability", positive=True)
+        stem = parameter_prefix("actors", actor.id)
+        add(f"{stem}capability", actor.capability, actor, "capability", positive=True)
     for lever in scenario.levers:
-        add(f"policy.{lever.id}", lever.value, lever, "value")
+        add(parameter_prefix("levers", lever.id), lever.value, lever, "value")
     for param in scenario.parameters:
-        add(f"param.{param.id}", param.value, param, "value")
+        add(parameter_prefix("parameters", param.id), param.value, param, "value")
     for issue in scenario.issues:
-        add(f"issues.{issue.id}.status_quo", issue.status_quo, issue, "status_quo", _SCALE)
+        stem = parameter_prefix("issues", issue.id)
+        add(f"{stem}status_quo", issue.status_quo, issue, "status_quo", _SCALE)
         for actor, stance in issue.positions.items():
-            stem = f"issues.{issue.id}.positions.{actor}"
-            add(f"{stem}.position", stance.position, stance, "position", _SCALE)
-            add(f"{stem}.salience", stance.salience, stance, "salience", _UNIT)
+            add(f"{stem}positions.{actor}.position", stance.position, stance, "position", _SCALE)
+            add(f"{stem}positions.{actor}.salience", stance.salience, stance, "salience", _UNIT)
     for state in scenario.state:
-        bounds = tuple(state.bounds)
-        add(f"state.{state.id}.initial", state.initial, state, "initial", bounds)
-        add(f"state.{state.id}.baseline", state.baseline, state, "baseline", bounds)
-        add(f"state.{state.id}.relaxation", state.relaxation, state, "relaxation", _UNIT)
+        stem, bounds = parameter_prefix("state", state.id), tuple(state.bounds)
+        add(f"{stem}initial", state.initial, state, "initial", bounds)
+        add(f"{stem}baseline", state.baseline, state, "baseline", bounds)
+        add(f"{stem}relaxation", state.relaxation, state, "relaxation", _UNIT)
     for rule in scenario.rules:
-        add(f"rules.{rule.id}.weight", rule.weight, rule, "weight")
+        add(f"{parameter_prefix('rules', rule.id)}weight", rule.weight, rule, "weight")
     for event in scenario.events:
         if not isinstance(event.rate, ParsedExpression):
-            add(f"events.{event.id}.rate", event.rate, event, "rate", _NON_NEGATIVE)
+            name = f"{parameter_prefix('events', event.id)}rate"
+            add(name, event.rate, event, "rate", _NON_NEGATIVE)
     for scheduled in scenario.schedule:
-        name = f"schedule.{scheduled.id}.intensity"
+        name = f"{parameter_prefix('schedule', scheduled.id)}intensity"
         add(name, scheduled.intensity, scheduled, "intensity", _NON_NEGATIVE)
     for action in scenario.actions:
-        add(f"actions.{action.id}.probability", action.probability, action, "probability", _UNIT)
-        add(f"actions.{action.id}.intensity", action.intensity, action, "intensity", _NON_NEGATIVE)
+        stem = parameter_prefix("actions", action.id)
+        add(f"{stem}probability", action.probability, action, "probability", _UNIT)
+        add(f"{stem}intensity", action.intensity, action, "intensity", _NON_NEGATIVE)
         for target, value in action.effects.items():
-            add(f"actions.{action.id}.effects.{target}", value, action, "effects")
+            add(f"{stem}effects.{target}", value, action, "effects")
     return out
+
+
+def expression_numbers(scenario: Scenario) -> set[str]:
+    """Names that would be parameters if their numbers were not written as expressions (an
+    event's rate as an expression): a policy cannot set them."""
+    return {
+        f"{parameter_prefix('events', event.id)}rate"
+        for event in scenario.events
+        if isinstance(event.rate, ParsedExpression)
+    }
+
+
+def module_parameters(module: Module) -> dict[str, ParameterSpec]:
+    """The numbers a rule module's own entries hold (its rules' weights, its parameters), by name."""
+    arrays = {s.key: getattr(module, s.key, []) for s in sections("scenario", single=False)}
+    return scenario_parameters(Scenario.model_construct(**arrays))

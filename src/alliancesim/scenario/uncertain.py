@@ -25,6 +25,7 @@ __all__ = [
     "Uncertain",
     "Uniform",
     "parse_uncertain",
+    "uncertain_data",
 ]
 
 UNCERTAIN_FORMS = (
@@ -264,3 +265,20 @@ def parse_uncertain(value: Any) -> Uncertain:
             f"the truncation [{low:g}, {high:g}] lies more than 8 sd from the mean {mean:g}"
         )
     return Normal(mean, sd, low, high)
+
+
+def uncertain_data(value: Uncertain) -> float | dict[str, Any]:
+    """An uncertain number as an author writes it (a number or a table): the inverse of
+    :func:`parse_uncertain`."""
+    if isinstance(value, Fixed):
+        return value.value
+    if isinstance(value, Uniform):
+        return {"low": value.low, "high": value.high}
+    if isinstance(value, Triangular):
+        return {"dist": "triangular", "low": value.low, "mode": value.mode, "high": value.high}
+    out: dict[str, Any] = {"dist": "normal", "mean": value.mean_, "sd": value.sd}
+    if value.low != -math.inf:
+        out["low"] = value.low
+    if value.high != math.inf:
+        out["high"] = value.high
+    return out

@@ -1,0 +1,598 @@
+"""What one entry of each section may say (pydantic v2), and the field types they share.
+
+An entry is one ``[[actors]]``, ``[[rules]]``, … table of a scenario or rule module: an actor,
+an issue the actors bargain over, a perception (state variable) that moves, a rule that moves
+it, an event or action that happens, a policy (the seeds' recommendations) to compare, a claim
+to test, an indicator to record, what counts as decoupling. Every entry may carry its
+``source``: a seed quote, a public source or an assumption with its reason. Which entries a
+file holds, and where, is the section registry's (:mod:`alliancesim.scenario.sections`); the
+whole documents are :mod:`alliancesim.scenario.schema`'s. See docs/scenario-format.md for the
+author's reference.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+import typing
+from collections.abc import Iterator
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from alliancesim.expr import ExpressionError, ParsedExpression, parse_expression
+from alliancesim.scenario.uncertain import (
+    UNCERTAIN_FORMS,
+    Uncertain,
+    parse_uncertain,
+    uncertain_data,
+)
+
+__all__ = [
+    "ACTOR_PATTERN",
+    "BARGAINING_MODELS",
+    "PERIOD_PATTERN",
+    "Action",
+    "Actor",
+    "Claim",
+    "Comparison",
+    "Decoupling",
+    "Entry",
+    "Event",
+    "Indicator",
+    "Issue",
+    "Lever",
+    "Meta",
+    "ModuleMeta",
+    "Observation",
+    "Override",
+    "Parameter",
+    "Policy",
+    "PolicyOccurrence",
+    "Rule",
+    "Scheduled",
+    "SeedQuote",
+    "Source",
+    "Stance",
+    "StateVariable",
+]
+
+BARGAINING_MODELS = ("compromise", "median", "eum", "smp", "nash")
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_SCENARIO_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+ACTOR_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
+_STATE = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Z][A-Za-z0-9_]*){1,2}$")
+PERIOD_PATTERN = re.compile(r"^(\d{4})(?:Q([1-4])|-(0[1-9]|1[0-2]))$")
+
+
+def _identifier(value: str) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise ValueError(
+            f"expected an identifier of lower-case letters, digits and _ (e.g. cost_sharing), "
+            f"got {value!r}"
+        )
+    _not_keyword(value)
+    return value
+
+
+def _not_keyword(value: str) -> None:
+    if keyword.iskeyword(value):
+        raise ValueError(f"{value!r} is a Python keyword and cannot be read in expressions")
+
+
+def _actor_id(value: str) -> str:
+    if not isinstance(value, str) or not ACTOR_PATTERN.match(value):
+        raise ValueError(
+            f"expected an actor id starting with a capital letter (e.g. USA, ROK_progressives), "
+            f"got {value!r}"
+        )
+    _not_keyword(value)
+    return value
+
+
+def _state_id(value: str) -> str:
+    if not isinstance(value, str) or not _STATE.match(value):
+        raise ValueError(
+            "expected a state variable id: a kind and one or two actors, e.g. "
+            f"fear_abandonment.ROK or trust.ROK.USA, got {value!r}"
+        )
+    _not_keyword(value.split(".")[0])
+    return value
+
+
+def _scenario_id(value: str) -> str:
+    if not isinstance(value, str) or not _SCENARIO_ID.match(value):
+        raise ValueError(
+            f"expected a scenario id of lower-case letters, digits, '-', '_' or '.', got {value!r}"
+        )
+    return value
+
+
+def _period(value: Any) -> str:
+    if not isinstance(value, str) or not PERIOD_PATTERN.match(value):
+        raise ValueError(
+            f"expected a period like 2025Q3 (quarter) or 2025-07 (month), got {value!r}"
+        )
+    return value
+
+
+def _expression(value: Any) -> ParsedExpression:
+    if isinstance(value, ParsedExpression):
+        return value
+    if isinstance(value, bool):
+        value = "1" if value else "0"
+    if isinstance(value, int | float):
+        try:
+            value = repr(float(value))
+        except OverflowError:
+            raise ValueError("number too large (at most about 1e308)") from None
+    if not isinstance(value, str):
+        raise ValueError(
+            f'expected an expression (a string such as "threat.ROK.DPRK > 0.5"), got {value!r}'
+        )
+    try:
+        return parse_expression(value)
+    except ExpressionError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _rate(value: Any) -> ParsedExpression | Uncertain:
+    if isinstance(value, str | ParsedExpression):
+        return _expression(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | dict):
+        raise ValueError(
+            'expected an expression (a string such as "0.5 * threat.ROK.DPRK") or '
+            f"{UNCERTAIN_FORMS}, got {value!r}"
+        )
+    rate = parse_uncertain(value)
+    if rate.support[0] < 0:
+        raise ValueError(
+            f"a rate (expected occurrences per step) must not be negative, got {_shown_range(rate)}"
+        )
+    return rate
+
+
+def _serialize_rate(value: ParsedExpression | Uncertain) -> Any:
+    return value.text if isinstance(value, ParsedExpression) else uncertain_data(value)
+
+
+def _step_or_period(value: Any) -> str | int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if value == "horizon" or (isinstance(value, str) and PERIOD_PATTERN.match(value)):
+        return value
+    raise ValueError(
+        f'expected "horizon", a period like 2025Q3 (or 2025-07) or a step number, got {value!r}'
+    )
+
+
+def _two_labels(value: Any) -> tuple[str, str]:
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(isinstance(v, str) and v.strip() for v in value)
+    ):
+        raise ValueError(
+            'expected two labels, what 0 and what 100 mean, e.g. ["28,500 kept", "full '
+            f'withdrawal"], got {value!r}'
+        )
+    return (value[0], value[1])
+
+
+def _bounds(value: Any) -> tuple[float, float]:
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        or not all(-1e300 < float(v) < 1e300 for v in value)
+    ):
+        raise ValueError(f"expected two finite numbers [low, high], got {value!r}")
+    lo, hi = float(value[0]), float(value[1])
+    if lo >= hi:
+        raise ValueError(f"expected [low, high] with low < high, got [{lo:g}, {hi:g}]")
+    return (lo, hi)
+
+
+Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+def _shown_range(value: Uncertain) -> str:
+    lo, hi = value.support
+    return f"{lo:g}" if lo == hi else f"values from {lo:g} to {hi:g}"
+
+
+def _within(lo: float, hi: float, what: str) -> AfterValidator:
+    """A check that every possible value of an uncertain number lies in [lo, hi]."""
+
+    def check(value: Uncertain) -> Uncertain:
+        v_lo, v_hi = value.support
+        if v_lo < lo or v_hi > hi:
+            raise ValueError(f"{what}, got {_shown_range(value)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _positive(value: Uncertain) -> Uncertain:
+    if value.support[0] <= 0:
+        raise ValueError(f"must be positive, got {_shown_range(value)}")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+ActorId = Annotated[str, AfterValidator(_actor_id)]
+StateId = Annotated[str, AfterValidator(_state_id)]
+Period = Annotated[str, BeforeValidator(_period)]
+Number = Annotated[
+    Uncertain,
+    BeforeValidator(parse_uncertain),
+    PlainSerializer(uncertain_data),
+]
+# the size of one occurrence of an event or action
+Intensity = Annotated[Number, _within(0, math.inf, "must not be negative")]
+Expression = Annotated[
+    ParsedExpression,
+    BeforeValidator(_expression),
+    PlainSerializer(lambda e: e.text),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class SeedQuote(_Strict):
+    """A verbatim quote from one of the seed documents."""
+
+    seed: str = Field(min_length=1)
+    quote: str = Field(min_length=8)
+
+
+_SOURCE_FORMS = (
+    'a source is {seed = "<file>", quote = "<verbatim quote>"}, "public: <what, year>" '
+    'or "assumption: <reason>"'
+)
+
+
+def _source(value: Any) -> SeedQuote | str:
+    if isinstance(value, SeedQuote):
+        return value
+    if isinstance(value, str):
+        if not re.match(r"^(public|assumption):\s*\S", value):
+            raise ValueError(f"{_SOURCE_FORMS}, got {value!r}")
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"{_SOURCE_FORMS}, got {value!r}")
+    unknown = sorted(set(value) - {"seed", "quote"})
+    missing = [k for k in ("seed", "quote") if k not in value]
+    if unknown or missing:
+        parts = [f"missing {k}" for k in missing] + [f"unknown field {k!r}" for k in unknown]
+        raise ValueError(f"{_SOURCE_FORMS}: {'; '.join(parts)}")
+    seed, quote = value["seed"], value["quote"]
+    if not isinstance(seed, str) or not seed.strip():
+        raise ValueError(f"seed must be the seed document's file name, got {seed!r}")
+    if not isinstance(quote, str) or len(quote.strip()) < 8:
+        raise ValueError(
+            f"quote must be a verbatim passage of at least 8 characters, got {quote!r}"
+        )
+    return SeedQuote(seed=seed, quote=quote)
+
+
+def _serialize_source(value: SeedQuote | str) -> Any:
+    return value.model_dump() if isinstance(value, SeedQuote) else value
+
+
+Source = Annotated[SeedQuote | str, PlainValidator(_source), PlainSerializer(_serialize_source)]
+
+
+class Entry(_Strict):
+    """Any scenario entry: where it came from (file and line, set by the loader) and its source."""
+
+    source: Source | None = None
+    sources: dict[str, Source] = Field(default_factory=dict)
+    _origin: tuple[str, int | None] = PrivateAttr(default=("<memory>", None))
+
+    @property
+    def origin(self) -> tuple[str, int | None]:
+        """The file and line where this entry is written."""
+        return self._origin
+
+    def source_of(self, field: str) -> Source | None:
+        """The source for one field: its own entry in ``sources``, else the entry's source."""
+        return self.sources.get(field, self.source)
+
+    def inner_entries(self) -> Iterator[tuple[tuple[str | int, ...], Entry]]:
+        """The entries written inside this one (an issue's stances), with their path in it."""
+        for name in _inner_fields(type(self)):
+            value = getattr(self, name, None)  # a partial entry may lack the field
+            if isinstance(value, Entry):
+                yield (name,), value
+            elif isinstance(value, dict):
+                yield from (((name, k), v) for k, v in value.items() if isinstance(v, Entry))
+            elif isinstance(value, list):
+                yield from (((name, k), v) for k, v in enumerate(value) if isinstance(v, Entry))
+
+
+@cache
+def _inner_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` that may hold entries (e.g. an issue's ``positions``)."""
+    return tuple(
+        name for name, info in model.model_fields.items() if _holds_entries(info.annotation)
+    )
+
+
+def _holds_entries(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, Entry):
+        return True
+    return any(_holds_entries(arg) for arg in typing.get_args(annotation))
+
+
+class Meta(_Strict):
+    """What the scenario is: its id, title, seed document, clock and included rule modules."""
+
+    id: Annotated[str, AfterValidator(_scenario_id)]
+    title: str = Field(min_length=1)
+    seed: str | None = None
+    description: str = ""
+    kind: Literal["scenario", "episode"] = "scenario"
+    start: Period
+    step: Literal["quarter", "month"] = "quarter"
+    horizon: int = Field(ge=1, le=400, strict=True)
+    include: list[str] = Field(default_factory=list)
+    key_indicators: list[str] = Field(default_factory=list)
+    """Recorded names to feature in tables, reports and the dashboard (default: the last indicator)."""
+
+
+class ModuleMeta(_Strict):
+    """A rule module (e.g. ``dilemma``): rules and parameters shared by several scenarios."""
+
+    id: Identifier
+    title: str = Field(min_length=1)
+    description: str = ""
+    include: list[str] = Field(default_factory=list)
+
+
+class Actor(Entry):
+    """A state, faction or public that takes part in the alliance's politics."""
+
+    id: ActorId
+    name: str = Field(min_length=1)
+    kind: Literal["state", "faction", "public"] = "state"
+    parent: ActorId | None = None
+    capability: Annotated[Number, AfterValidator(_positive)]
+
+    @model_validator(mode="after")
+    def _parent_rules(self) -> Actor:
+        if self.kind == "state" and self.parent is not None:
+            raise ValueError("a state has no parent (only factions and publics do)")
+        if self.kind != "state" and self.parent is None:
+            raise ValueError(f"a {self.kind} needs parent = the state it belongs to")
+        return self
+
+
+class Lever(Entry):
+    """A policy lever with its value under the baseline (e.g. the probability of consulting)."""
+
+    id: Identifier
+    label: str = ""
+    value: Number
+
+
+class Parameter(Entry):
+    """A named uncertain number used in expressions as ``param.<id>``."""
+
+    id: Identifier
+    label: str = ""
+    value: Number
+
+
+class Stance(Entry):
+    """An actor's position on an issue's 0–100 scale and how much the issue matters to it."""
+
+    position: Annotated[Number, _within(0, 100, "must lie on the issue scale 0–100")]
+    salience: Annotated[Number, _within(0, 1, "must lie in [0, 1]")]
+
+
+class Issue(Entry):
+    """A policy dimension the actors bargain over, scaled 0–100 with labelled ends."""
+
+    id: Identifier
+    label: str = Field(min_length=1)
+    ends: Annotated[tuple[str, str], PlainValidator(_two_labels), PlainSerializer(list)]
+    unit: str = ""
+    status_quo: Annotated[Number, _within(0, 100, "must lie on the issue scale 0–100")]
+    model: Literal["compromise", "median", "eum", "smp", "nash"] = "compromise"
+    positions: dict[ActorId, Stance] = Field(min_length=1)
+
+    @property
+    def participants(self) -> list[str]:
+        """The actors that take part in bargaining on this issue, in file order."""
+        return list(self.positions)
+
+
+class StateVariable(Entry):
+    """A perception or relation that moves each step (trust, fears, threat, support…)."""
+
+    id: StateId
+    label: str = ""
+    # bounds come first: initial and baseline are checked against them
+    bounds: Annotated[tuple[float, float], PlainValidator(_bounds), PlainSerializer(list)] = (
+        0.0,
+        1.0,
+    )
+    initial: Number
+    baseline: Number | None = None
+    relaxation: Annotated[
+        Number,
+        _within(0, 1, "must lie in [0, 1] (the share of the gap to the baseline closed per step)"),
+    ] = Field(default_factory=lambda: parse_uncertain(0.0))
+
+    @field_validator("initial", "baseline")
+    @classmethod
+    def _within_bounds(cls, value: Uncertain | None, info: ValidationInfo) -> Uncertain | None:
+        bounds = info.data.get("bounds")
+        if value is None or bounds is None:
+            return value
+        lo, hi = bounds
+        if value.support[0] < lo or value.support[1] > hi:
+            raise ValueError(f"must lie within bounds [{lo:g}, {hi:g}], got {_shown_range(value)}")
+        return value
+
+
+class Rule(Entry):
+    """One documented causal proposition: ``target += weight · driver · gate`` each step."""
+
+    id: Identifier
+    label: str = ""
+    proposition: int | None = Field(default=None, ge=1, le=10, strict=True)
+    target: str
+    driver: Expression
+    gate: Expression | None = None
+    weight: Number
+
+
+class Event(Entry):
+    """A stochastic event: occurrences per step ~ Poisson(rate), each with a random intensity."""
+
+    id: Identifier
+    label: str = ""
+    actor: ActorId
+    target: ActorId | None = None
+    rate: Annotated[
+        ParsedExpression | Uncertain, PlainValidator(_rate), PlainSerializer(_serialize_rate)
+    ]
+    intensity: Intensity = Field(default_factory=lambda: parse_uncertain(1.0))
+
+
+class Scheduled(Entry):
+    """A dated event (election, SMA expiry, summit, Security Consultative Meeting…)."""
+
+    id: Identifier
+    label: str = ""
+    at: list[Period] = Field(default_factory=list)
+    intensity: Intensity = Field(default_factory=lambda: parse_uncertain(1.0))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_date(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("at"), str):
+            data = {**data, "at": [data["at"]]}
+        return data
+
+
+class Action(Entry):
+    """An actor's decision rule: when the condition holds, it acts with some probability per step."""
+
+    id: Identifier
+    label: str = ""
+    actor: ActorId
+    target: ActorId | None = None
+    when: Expression = Field(default_factory=lambda: _expression("1"))
+    probability: Annotated[Number, _within(0, 1, "must lie in [0, 1]")]
+    once: bool = Field(default=True, strict=True)
+    intensity: Intensity = Field(default_factory=lambda: parse_uncertain(1.0))
+    effects: dict[str, Number] = Field(default_factory=dict)
+    consulted: Expression = Field(default_factory=lambda: _expression("0"))
+
+
+class PolicyOccurrence(_Strict):
+    """A scheduled event that a policy adds (e.g. an early Security Consultative Meeting)."""
+
+    event: Identifier
+    at: Period
+
+
+class Policy(Entry):
+    """A named course of action: parameter and lever changes and added scheduled events."""
+
+    id: Identifier
+    label: str = Field(min_length=1)
+    kind: Literal["recommendation", "counterfactual"] = "recommendation"
+    set: dict[str, Number] = Field(default_factory=dict)
+    schedule: list[PolicyOccurrence] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_baseline(self) -> Policy:
+        if self.id == "baseline":
+            raise ValueError("'baseline' is built in (no changes); choose another id")
+        return self
+
+
+class Comparison(_Strict):
+    """A testable comparison: ``indicator`` under ``policy`` is ``expect`` than under ``against``."""
+
+    policy: str
+    against: str
+    indicator: str
+    at: Annotated[str | int, PlainValidator(_step_or_period)] = "horizon"
+    expect: Literal["greater", "less"]
+    statistic: Literal["member", "mean"] = "member"
+
+
+class Claim(Entry):
+    """A seed's causal statement made testable by a paired comparison of two policies."""
+
+    id: Identifier
+    statement: str = Field(min_length=1)
+    compare: Comparison
+
+
+class Indicator(Entry):
+    """A quantity recorded each step, written as an expression (e.g. the alliance's cohesion)."""
+
+    id: Identifier
+    label: str = ""
+    expr: Expression
+
+
+class Decoupling(Entry):
+    """What counts as the alliance decoupling: a condition holding for some consecutive steps."""
+
+    when: Expression
+    for_steps: int = Field(default=1, ge=1, strict=True)
+    label: str = "decoupling"
+
+
+class Observation(Entry):
+    """An observed value of an indicator at a date, for back-tests and calibration."""
+
+    indicator: str
+    at: Period
+    value: Real
+    scale: str = ""
+    sd: Real | None = Field(default=None, gt=0)
+    average_from: Period | None = None
+    """When set, the observed value is the mean of the indicator over the periods from
+    ``average_from`` to ``at`` (e.g. an annual total recorded as a yearly average)."""
+
+
+class Override(Entry):
+    """A revised distribution for one parameter of the including scenario (e.g. a calibrated
+    range), applied after every include is merged; the entry's source becomes the parameter's."""
+
+    parameter: str = Field(min_length=1)
+    value: Number
+
+    @model_validator(mode="after")
+    def _has_source(self) -> Override:
+        if self.source is None:
+            raise ValueError(
+                'an override needs its source, e.g. source = "public: calibrated by alliancesim '
+                'calibrate on thaad-2017, 2026-11-22"'
+            )
+        return self

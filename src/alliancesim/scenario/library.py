@@ -1,0 +1,63 @@
+"""The built-in library: the scenarios and rule modules shipped in ``library/*.toml``, and which
+file a reference to a scenario names (a built-in id or a path)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+__all__ = [
+    "LIBRARY",
+    "builtin_modules",
+    "builtin_scenarios",
+    "exists",
+    "looks_like_path",
+    "resolve",
+]
+
+LIBRARY = Path(__file__).parent / "library"
+
+
+def _library_files() -> list[Path]:
+    return sorted(LIBRARY.glob("*.toml"))
+
+
+def _head(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def builtin_scenarios() -> list[str]:
+    """Ids of the built-in scenarios and episodes (not rule modules), sorted."""
+    return [p.stem for p in _library_files() if re.search(r"(?m)^\s*\[scenario\]", _head(p))]
+
+
+def builtin_modules() -> list[str]:
+    """Names of the built-in rule modules (e.g. ``dilemma``)."""
+    return [p.stem for p in _library_files() if re.search(r"(?m)^\s*\[module\]", _head(p))]
+
+
+def looks_like_path(text: str) -> bool:
+    """Whether a reference is written as a path (``x.toml``, ``dir/x``) rather than an id."""
+    return text.endswith(".toml") or "/" in text or "\\" in text
+
+
+def exists(path: Path) -> bool:
+    """Whether ``path`` exists; False for names the system cannot even look up."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long, an embedded NUL…
+        return False
+
+
+def resolve(reference: str | Path, *, relative_to: Path | None = None) -> Path:
+    """The file a scenario reference names: a built-in id, or a path (relative to a file)."""
+    text = str(reference)
+    candidate = Path(text)
+    if not looks_like_path(text) and exists(LIBRARY / f"{text}.toml"):
+        return LIBRARY / f"{text}.toml"
+    if relative_to is not None and not candidate.is_absolute():
+        candidate = relative_to.parent / candidate
+    return candidate

@@ -1,0 +1,90 @@
+"""A scenario and its modules as one: every entry by section, the ids they declare, and the
+names those ids give rise to (:class:`~alliancesim.scenario.names.Namespace`).
+
+An entry that failed the schema still declares its id (so one mistake does not cascade into
+"unknown actor" complaints wherever the actor is named), and ids must be unique within their
+section's namespace (an event, a scheduled event and an action share one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alliancesim.scenario.files import Problems
+from alliancesim.scenario.names import Namespace
+from alliancesim.scenario.sections import sections
+from alliancesim.scenario.validation import Document, Item
+
+__all__ = ["Merged", "check_duplicates", "merge"]
+
+
+@dataclass
+class Merged:
+    """Every entry of every section, from the scenario and its modules, with its declared id."""
+
+    items: dict[str, list[Item]]
+    declared: dict[str, list[tuple[Item, str]]]
+
+    def of(self, key: str) -> list[Item]:
+        """The entries of a section: the scenario's, then each module's, in include order."""
+        return self.items.get(key, [])
+
+    def ids(self, key: str) -> list[str]:
+        """The ids the entries of a section declare (malformed or not), in order."""
+        return [ident for _, ident in self.declared.get(key, [])]
+
+    def namespace(self) -> Namespace:
+        """The names the declared ids give rise to."""
+        issues: dict[str, list[str]] = {}
+        for item, ident in self.declared.get("issues", []):
+            positions = item.raw.get("positions")
+            actors = (
+                [a for a in positions if isinstance(a, str)] if isinstance(positions, dict) else []
+            )
+            issues.setdefault(ident, []).extend(actors)
+        return Namespace(
+            actors=self.ids("actors"),
+            issues=issues,
+            states=self.ids("state"),
+            events=self.ids("events"),
+            scheduled=self.ids("schedule"),
+            actions=self.ids("actions"),
+            levers=self.ids("levers"),
+            params=self.ids("parameters"),
+            indicators=self.ids("indicators"),
+        )
+
+
+def merge(main: Document, modules: list[Document]) -> Merged:
+    """The entries of the scenario's sections from ``main`` and its ``modules``; the scenario's
+    single tables (``[scenario]``, ``[decoupling]``) from ``main`` alone."""
+    items: dict[str, list[Item]] = {key: [item] for key, item in main.singles.items()}
+    declared: dict[str, list[tuple[Item, str]]] = {}
+    for document in [main, *modules]:
+        for section in sections("scenario", single=False):
+            for item in document.arrays.get(section.key, []):
+                items.setdefault(section.key, []).append(item)
+                ident = item.raw.get("id")
+                if isinstance(ident, str):
+                    declared.setdefault(section.key, []).append((item, ident))
+    return Merged(items, declared)
+
+
+def check_duplicates(merged: Merged, problems: Problems) -> None:
+    """Every id declared a second time in its namespace, pointing at the first."""
+    seen: dict[str, dict[str, Item]] = {}
+    for section in sections("scenario", single=False):
+        if not section.declares_ids:
+            continue
+        first_of = seen.setdefault(section.namespace, {})
+        for item, ident in merged.declared.get(section.key, []):
+            first = first_of.setdefault(ident, item)
+            if first is item:
+                continue
+            where = f"{first.file.display}:{first.file.line((*first.loc, 'id'))}"
+            also = "" if first.section is section else f" as [[{first.section.key}]]"
+            problems.add(
+                item.file,
+                (*item.loc, "id"),
+                f"duplicate id {ident!r} (first declared at {where}{also})",
+            )

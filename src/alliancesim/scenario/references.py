@@ -1,0 +1,474 @@
+"""What the fields of a scenario's entries refer to, as one table, and the checker that reads it.
+
+Each row of :data:`REFERENCES` says that a field of a section's entries names something that
+must exist: an actor, a quantity a rule can move, a name an expression may read, a period of
+the scenario, a scheduled event, a policy, a parameter, a recorded quantity…
+:func:`check_references` reads every row against every entry of its section (the scenario's and
+its modules') and reports each name that is not there, with the file, the line and the field
+path, in the words of what it should have named.
+
+A row's field is a path into an entry: ``parent``; ``at[]`` (each element of an array);
+``positions.<key>`` (each key of a table); ``schedule[].event``; ``compare.policy``. It is read
+from the entry as validated: only what passed the schema is checked (the schema reports the
+rest). A row marked ``as_written`` reads the file's value instead, so that a reference is
+checked even where a neighbouring field is malformed (a claim's policies when its ``expect`` is
+misspelt), and checks only what has the shape of the name it expects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Any
+
+from pydantic import BaseModel
+
+from alliancesim.expr import ParsedExpression
+from alliancesim.scenario.clock import Clock
+from alliancesim.scenario.entries import ACTOR_PATTERN, PERIOD_PATTERN
+from alliancesim.scenario.files import Problems
+from alliancesim.scenario.merge import Merged
+from alliancesim.scenario.names import TIME_NAMES, suggest
+from alliancesim.scenario.parameters import (
+    ParameterSpec,
+    expression_numbers,
+    parameter_prefix,
+    scenario_parameters,
+)
+from alliancesim.scenario.schema import Scenario
+from alliancesim.scenario.sections import sections
+from alliancesim.scenario.uncertain import parse_uncertain
+from alliancesim.scenario.validation import Item
+
+__all__ = ["REFERENCES", "Reference", "check_references"]
+
+Loc = tuple[Any, ...]
+
+# First parts of dotted names that a state variable's kind may not take.
+RESERVED_KINDS = (
+    "position",
+    "salience",
+    "capability",
+    "issue",
+    "event",
+    "count",
+    "consulted",
+    "policy",
+    "param",
+)
+RESERVED_INDICATORS = (*TIME_NAMES, "decoupled")
+
+
+# --------------------------------------------------------------------------------------------
+# what a scenario declares, as the checks read it
+
+
+class Scope:
+    """What the references of one scenario (with its modules) may name."""
+
+    def __init__(self, merged: Merged, clock: Clock | None):
+        self.merged = merged
+        self.clock = clock
+        self.namespace = merged.namespace()
+
+    @cached_property
+    def actors(self) -> set[str]:
+        return set(self.namespace.actors)
+
+    @cached_property
+    def actor_kinds(self) -> dict[str, Any]:
+        return {ident: item.get("kind") for item, ident in self.merged.declared.get("actors", [])}
+
+    @cached_property
+    def readable(self) -> set[str]:
+        return self.namespace.readable()
+
+    @cached_property
+    def targets(self) -> set[str]:
+        return set(self.namespace.targets())
+
+    @cached_property
+    def recorded(self) -> set[str]:
+        return self.namespace.recordable()
+
+    @cached_property
+    def scheduled(self) -> set[str]:
+        return set(self.namespace.scheduled)
+
+    @cached_property
+    def policies(self) -> set[str]:
+        return {"baseline", *self.merged.ids("policies")}
+
+    @cached_property
+    def indicators_above(self) -> dict[int, list[str]]:
+        """Per indicator entry (by ``id()``), the indicator ids declared above it."""
+        above: dict[int, list[str]] = {}
+        declared: list[str] = []
+        for item in self.merged.of("indicators"):
+            above[id(item)] = list(declared)
+            if isinstance(item.raw.get("id"), str):
+                declared.append(item.raw["id"])
+        return above
+
+    @cached_property
+    def _complete(self) -> Any:
+        """The scenario made of its complete entries only."""
+        parts = {
+            s.key: [item.value for item in self.merged.of(s.key) if item.complete]
+            for s in sections("scenario", single=False)
+        }
+        return Scenario.model_construct(**parts)
+
+    @cached_property
+    def parameters(self) -> dict[str, ParameterSpec]:
+        """The parameters of the complete entries."""
+        return scenario_parameters(self._complete)
+
+    @cached_property
+    def expression_numbers(self) -> set[str]:
+        """Would-be parameters written as expressions (of the complete entries)."""
+        return expression_numbers(self._complete)
+
+    @cached_property
+    def blurred(self) -> list[str]:
+        """Parameter-name prefixes of the incomplete entries: names under them are not known to
+        be wrong (the entry has problems of its own)."""
+        return [
+            parameter_prefix(s.key, item.raw["id"])
+            for s in sections("scenario", single=False)
+            if s.parameters is not None
+            for item in self.merged.of(s.key)
+            if not item.complete and isinstance(item.raw.get("id"), str)
+        ]
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a referring value stands: its entry, its path in the file and the scope."""
+
+    item: Item
+    loc: Loc
+    scope: Scope
+
+    def written(self) -> Any:
+        """The value at this place as the file writes it."""
+        value = self.item.raw
+        for part in self.loc[len(self.item.loc) :]:
+            value = value[part]
+        return value
+
+
+Check = Callable[[Any, Site], Iterable[str]]
+"""What a referring value must name: the problems with one value at its site (none if fine)."""
+
+
+# --------------------------------------------------------------------------------------------
+# what a field may name
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A name that must be one of those the scenario declares of a kind (an actor, a target…)."""
+
+    noun: str
+    known: Callable[[Scope], Collection[str]]
+    explain: str = ""  # between the name and the suggestion
+    tail: str = ""  # after the suggestion
+    shape: re.Pattern[str] | None = None  # only names of this shape (others are the schema's)
+
+    def __call__(self, value: Any, site: Site) -> Iterator[str]:
+        if not isinstance(value, str) or (self.shape is not None and not self.shape.match(value)):
+            return
+        known = self.known(site.scope)
+        if value not in known:
+            yield f"unknown {self.noun} {value!r}{self.explain}{suggest(value, known)}{self.tail}"
+
+
+actor = OneOf("actor", lambda s: s.actors, shape=ACTOR_PATTERN)
+rule_target = OneOf(
+    "target",
+    lambda s: s.targets,
+    explain=": a rule moves a state variable, position.<actor>.<issue>, "
+    "salience.<actor>.<issue> or issue.<issue>.status_quo",
+)
+effect_target = OneOf(
+    "effect target",
+    lambda s: s.targets,
+    explain=": an effect moves a state variable, position, salience or status quo",
+)
+scheduled_event = OneOf(
+    "scheduled event",
+    lambda s: s.scheduled,
+    tail=" (declare it under [[schedule]], with at = [] if it only happens under policies)",
+)
+recorded = OneOf("indicator", lambda s: s.recorded)
+
+
+def state_actor(parent: Any, site: Site) -> Iterator[str]:
+    """A faction's or public's parent is an actor that is a state."""
+    kinds = site.scope.actor_kinds
+    if parent in kinds and kinds[parent] != "state":
+        yield f"parent {parent!r} must be a state, not a {kinds[parent] or 'faction'}"
+
+
+def state_variable_id(ident: Any, site: Site) -> Iterator[str]:
+    """A state variable's id: its actors are declared, its kind names no other quantity."""
+    kind, *owners = ident.split(".")
+    for owner in owners:
+        yield from actor(owner, site)
+    if kind in RESERVED_KINDS:
+        yield (
+            f"{kind!r} cannot be a state variable's kind: {kind}.… already names another "
+            "quantity (see the names usable in expressions)"
+        )
+    elif kind in site.scope.namespace.indicators:
+        yield f"state kind {kind!r} is also an indicator id"
+
+
+def readable(expression: Any, site: Site) -> Iterator[str]:
+    """Every name an expression reads is one the scenario defines."""
+    if not isinstance(expression, ParsedExpression):
+        return
+    known = site.scope.readable
+    for used in sorted(expression.names):
+        if used not in known:
+            yield _unknown_name(used, expression, known)
+
+
+def readable_above(expression: Any, site: Site) -> Iterator[str]:
+    """As :func:`readable`, but an indicator reads only the indicators defined above it."""
+    if not isinstance(expression, ParsedExpression):
+        return
+    above = site.scope.indicators_above[id(site.item)]
+    later = set(site.scope.namespace.indicators) - set(above)
+    known = site.scope.namespace.readable(indicators=above)
+    for used in sorted(expression.names):
+        if used in later:
+            yield (
+                f"indicator {used!r} is used before it is defined (indicators are computed in "
+                "file order)"
+            )
+        elif used not in known:
+            yield _unknown_name(used, expression, known)
+
+
+def _unknown_name(used: str, expression: ParsedExpression, known: set[str]) -> str:
+    return f"unknown name {used!r} in expression {expression.text!r}{suggest(used, known)}"
+
+
+def indicator_id(ident: Any, site: Site) -> Iterator[str]:
+    """An indicator's id is not a built-in name."""
+    if ident in RESERVED_INDICATORS:
+        yield f"{ident!r} is a built-in name (step, year, decoupled); choose another id"
+
+
+def period(value: Any, site: Site) -> Iterator[str]:
+    """A period within the scenario's steps."""
+    clock = site.scope.clock
+    if clock is None or not isinstance(value, str) or not PERIOD_PATTERN.match(value):
+        return
+    try:
+        clock.check(value)
+    except ValueError as exc:
+        yield str(exc)
+
+
+def step_or_period(at: Any, site: Site) -> Iterator[str]:
+    """``horizon``, a step number in 0..horizon or a period within the scenario."""
+    clock = site.scope.clock
+    if clock is None:
+        return
+    if isinstance(at, int) and not 0 <= at <= clock.horizon:
+        yield f"step {at} lies outside 0..{clock.horizon}"
+    elif isinstance(at, str) and at != "horizon":
+        yield from period(at, site)
+
+
+def _observed_step(clock: Clock, period: str) -> int:
+    t = clock.step_of(period)
+    if not 0 <= t <= clock.horizon:
+        raise ValueError(
+            f"{period} lies outside the scenario ({clock.label(0)} to {clock.label(clock.horizon)})"
+        )
+    return t
+
+
+def observed_period(value: Any, site: Site) -> Iterator[str]:
+    """A period from the initial state (step 0) to the horizon."""
+    if site.scope.clock is None:
+        return
+    try:
+        _observed_step(site.scope.clock, value)
+    except ValueError as exc:
+        yield str(exc)
+
+
+def averaging_start(first: Any, site: Site) -> Iterator[str]:
+    """An observation's averaging starts no later than its date."""
+    clock, last = site.scope.clock, site.item.get("at")
+    if clock is None or last is None:
+        return
+    try:
+        after = _observed_step(clock, first) > _observed_step(clock, last)
+    except ValueError:
+        return  # observed_period reports it
+    if after:
+        raw = site.item.raw
+        yield (f"average_from ({raw.get('average_from')}) must not come after at ({raw.get('at')})")
+
+
+def policies(name: Any, site: Site) -> Iterator[str]:
+    """A policy, or policies combined with ``+``, each declared (or ``baseline``)."""
+    if not isinstance(name, str):
+        return
+    known = site.scope.policies
+    for part in name.split("+"):
+        if part not in known:
+            yield (
+                f"unknown policy {part!r}{suggest(part, known)}; known: " + ", ".join(sorted(known))
+            )
+
+
+def other_policy(against: Any, site: Site) -> Iterator[str]:
+    """A claim compares two different policies."""
+    policy = site.item.raw["compare"].get("policy")
+    if isinstance(policy, str) and policy == against:
+        yield "a claim compares two different policies; policy and against are the same"
+
+
+def parameter_setting(name: Any, site: Site) -> Iterator[str]:
+    """A parameter of the scenario that a policy may set, to a value in its range."""
+    scope = site.scope
+    spec = scope.parameters.get(name)
+    if spec is None:
+        if any(name.startswith(prefix) or name == prefix for prefix in scope.blurred):
+            return  # its entry has problems of its own
+        if name in scope.expression_numbers:
+            yield (
+                f"{name} is an expression, not a number; a policy cannot set it "
+                "(read a lever, policy.<id>, in the expression instead)"
+            )
+            return
+        yield (
+            f"unknown parameter {name!r}{suggest(name, scope.parameters)}; a policy sets "
+            "policy.<lever>, param.<id>, rules.<id>.weight, actions.<id>.probability, …"
+        )
+        return
+    try:
+        message = spec.problem(parse_uncertain(site.written()))
+    except ValueError:
+        return  # the schema reports it
+    if message:
+        yield message
+
+
+def entry_field(name: Any, site: Site) -> Iterator[str]:
+    """A key of ``sources`` is a field of the entry."""
+    fields = [f for f in site.item.section.model.model_fields if f not in ("source", "sources")]
+    if name not in fields:
+        yield f"sources names a field of this entry; {name!r} is not one" + (
+            suggest(name, fields) or f" (fields: {', '.join(fields)})"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# the table
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The ``field`` of each entry of ``section`` must name what ``names`` accepts."""
+
+    section: str
+    field: str
+    names: Check
+    as_written: bool = False
+
+
+REFERENCES: tuple[Reference, ...] = (
+    *(
+        Reference(s.key, "sources.<key>", entry_field, as_written=True)
+        for s in sections("scenario", single=False)
+    ),
+    Reference("actors", "parent", actor),
+    Reference("actors", "parent", state_actor),
+    Reference("issues", "positions.<key>", actor, as_written=True),
+    Reference("state", "id", state_variable_id),
+    Reference("rules", "target", rule_target),
+    Reference("rules", "driver", readable),
+    Reference("rules", "gate", readable),
+    Reference("events", "actor", actor),
+    Reference("events", "target", actor),
+    Reference("events", "rate", readable),
+    Reference("schedule", "at[]", period),
+    Reference("actions", "actor", actor),
+    Reference("actions", "target", actor),
+    Reference("actions", "when", readable),
+    Reference("actions", "consulted", readable),
+    Reference("actions", "effects.<key>", effect_target, as_written=True),
+    Reference("indicators", "id", indicator_id),
+    Reference("indicators", "expr", readable_above),
+    Reference("policies", "set.<key>", parameter_setting, as_written=True),
+    Reference("policies", "schedule[].event", scheduled_event, as_written=True),
+    Reference("policies", "schedule[].at", period, as_written=True),
+    Reference("scenario", "key_indicators[]", recorded, as_written=True),
+    Reference("claims", "compare.policy", policies, as_written=True),
+    Reference("claims", "compare.against", policies, as_written=True),
+    Reference("claims", "compare.against", other_policy, as_written=True),
+    Reference("claims", "compare.indicator", recorded, as_written=True),
+    Reference("claims", "compare.at", step_or_period),
+    Reference("observations", "indicator", recorded),
+    Reference("observations", "average_from", observed_period),
+    Reference("observations", "at", observed_period),
+    Reference("observations", "average_from", averaging_start),
+    Reference("decoupling", "when", readable),
+)
+"""Every reference between entries: which field of which section names what."""
+
+
+# --------------------------------------------------------------------------------------------
+# the checker
+
+
+def check_references(merged: Merged, clock: Clock | None, problems: Problems) -> None:
+    """Every name that a field of :data:`REFERENCES` gives and the scenario does not declare."""
+    scope = Scope(merged, clock)
+    for reference in REFERENCES:
+        steps = _steps(reference.field)
+        for item in merged.of(reference.section):
+            start = item.raw if reference.as_written else item.partial
+            for loc, value in _walk(start, steps, item.loc):
+                for message in reference.names(value, Site(item, loc, scope)):
+                    problems.add(item.file, loc, message)
+
+
+@cache
+def _steps(field: str) -> tuple[str, ...]:
+    """A field path as steps: a field name, ``[]`` (each element) or ``<key>`` (each key)."""
+    steps: list[str] = []
+    for part in field.split("."):
+        name, each = (part[:-2], True) if part.endswith("[]") else (part, False)
+        steps.append(name)
+        if each:
+            steps.append("[]")
+    return tuple(steps)
+
+
+def _walk(value: Any, steps: tuple[str, ...], loc: Loc) -> Iterator[tuple[Loc, Any]]:
+    """The values at the end of ``steps`` from ``value`` (at ``loc``), with their paths."""
+    if not steps:
+        yield loc, value
+        return
+    step, rest = steps[0], steps[1:]
+    if step == "[]":
+        for k, element in enumerate(value) if isinstance(value, list) else ():
+            yield from _walk(element, rest, (*loc, k))
+    elif step == "<key>":
+        for key in value if isinstance(value, dict) else ():
+            yield (*loc, key), key
+    elif isinstance(value, dict | BaseModel):
+        child = value.get(step) if isinstance(value, dict) else getattr(value, step, None)
+        if child is not None:
+            yield from _walk(child, rest, (*loc, step))
