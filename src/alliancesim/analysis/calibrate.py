@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import fnmatch
 import math
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,10 +53,13 @@ from alliancesim.analysis.backtest import (
 from alliancesim.engine import parameter_values, simulate
 from alliancesim.errors import InputError
 from alliancesim.model import Model, compile_model
+from alliancesim.scenario import toml_writer as toml
+from alliancesim.scenario.loader import load_module
 from alliancesim.scenario.overrides import apply_overrides
+from alliancesim.scenario.parameters import module_parameters as parameters_of_module
 from alliancesim.scenario.parameters import scenario_parameters
 from alliancesim.scenario.schema import Observation, Override, Scenario
-from alliancesim.scenario.uncertain import Fixed, Normal, Triangular, Uncertain, Uniform
+from alliancesim.scenario.uncertain import Fixed, Normal, Uncertain, Uniform
 
 __all__ = [
     "CUTOFF",
@@ -495,53 +497,9 @@ def implausibility(
 # writing the calibrated ranges as an includable module
 
 
-def _toml_number(x: float) -> str:
-    return repr(float(f"{x:.6g}"))
-
-
-def _toml_value(value: Uncertain) -> str:
-    if isinstance(value, Fixed):
-        return _toml_number(value.value)
-    if isinstance(value, Uniform):
-        return f"{{ low = {_toml_number(value.low)}, high = {_toml_number(value.high)} }}"
-    if isinstance(value, Normal):
-        return (
-            f'{{ dist = "normal", mean = {_toml_number(value.mean_)}, sd = {_toml_number(value.sd)}, '
-            f"low = {_toml_number(value.low)}, high = {_toml_number(value.high)} }}"
-        )
-    assert isinstance(value, Triangular)
-    return (
-        f'{{ dist = "triangular", low = {_toml_number(value.low)}, mode = '
-        f"{_toml_number(value.mode)}, high = {_toml_number(value.high)} }}"
-    )
-
-
-def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def module_parameters(reference: str) -> set[str]:
     """Names of the parameters a rule module declares (``rules.<id>.weight``, ``param.<id>``)."""
-    from alliancesim.scenario.loader import resolve
-
-    path = resolve(reference)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError.single(
-            "--module", f"cannot read module {reference!r} ({exc.__class__.__name__})"
-        ) from None
-    if "module" not in raw:
-        raise InputError.single(
-            "--module", f"{reference!r} is not a rule module (it has no module table)"
-        )
-    names = {
-        f"rules.{r['id']}.weight" for r in raw.get("rules", []) if isinstance(r, dict) and "id" in r
-    }
-    names |= {
-        f"param.{p['id']}" for p in raw.get("parameters", []) if isinstance(p, dict) and "id" in p
-    }
-    return names
+    return set(parameters_of_module(load_module(reference)))
 
 
 def shared_ranges(
@@ -591,32 +549,33 @@ def calibration_module(
         f"{calibration.waves[0].points if calibration.waves else 0} points x "
         f"{calibration.replicates} replicates, seed {calibration.seed}"
     )
-    lines = [
-        f"# Calibrated ranges for {target.id}, written by `alliancesim calibrate` on {date}.",
-        f"# Episodes: {episodes}. Method: {method}.",
-        '# Include it after the module it calibrates, e.g. include = ["dilemma", "<this file>"].',
-        "# narrowing = 1 - calibrated width / prior width.",
-        "",
-        "[module]",
-        f"id = {_quoted(module_id)}",
-        f"title = {_quoted(f'Ranges calibrated on {episodes}')}",
-        f"description = {_quoted(f'Parameter ranges of {target.id} narrowed by {method}.')}",
-    ]
-    for r in shared_ranges(calibration, target, only=only):
-        value = r.override_value()
-        assert value is not None
-        lo, hi = r.dimension.prior_range
-        lines += [
-            "",
-            "[[overrides]]",
-            f"# prior {r.dimension.prior.describe()} [{lo:.4g}, {hi:.4g}], narrowed by "
-            f"{100 * (r.narrowing or 0.0):.0f} %",
-            f"parameter = {_quoted(r.dimension.name)}",
-            f"value = {_toml_value(value)}",
-            "source = "
-            + _quoted(f"public: calibrated by alliancesim calibrate on {episodes}, {date}"),
+    head = toml.comments(
+        [
+            f"Calibrated ranges for {target.id}, written by `alliancesim calibrate` on {date}.",
+            f"Episodes: {episodes}. Method: {method}.",
+            'Include it after the module it calibrates, e.g. include = ["dilemma", "<this file>"].',
+            "narrowing = 1 - calibrated width / prior width.",
         ]
-    return "\n".join(lines) + "\n"
+    )
+    module = {
+        "id": module_id,
+        "title": f"Ranges calibrated on {episodes}",
+        "description": f"Parameter ranges of {target.id} narrowed by {method}.",
+    }
+    overrides = []
+    for r in shared_ranges(calibration, target, only=only):
+        lo, hi = r.dimension.prior_range
+        note = (
+            f"prior {r.dimension.prior.describe()} [{lo:.4g}, {hi:.4g}], narrowed by "
+            f"{100 * (r.narrowing or 0.0):.0f} %"
+        )
+        fields = {
+            "parameter": r.dimension.name,
+            "value": r.override_value(),
+            "source": f"public: calibrated by alliancesim calibrate on {episodes}, {date}",
+        }
+        overrides.append(toml.table("overrides", fields, array=True, comment=note, significant=6))
+    return toml.document(head, toml.table("module", module), *overrides)
 
 
 # --------------------------------------------------------------------------------------------

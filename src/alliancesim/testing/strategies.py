@@ -20,7 +20,6 @@ Products of divisions by tiny numbers can still overflow to ±inf, rarely.
 
 from __future__ import annotations
 
-import math
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from alliancesim.scenario import toml_writer as toml
 from alliancesim.scenario.clock import Clock
 from alliancesim.scenario.loader import load_scenario
 from alliancesim.scenario.schema import Scenario
@@ -45,37 +45,14 @@ Draw = Any  # hypothesis' draw function
 # TOML
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"cannot write {value!r} to a scenario")
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = ", ".join(f"{_toml_value(str(k))} = {_toml_value(v)}" for k, v in value.items())
-        return "{ " + items + " }"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
 def to_toml(document: dict[str, Any]) -> str:
     """A scenario document (tables and arrays of tables of plain values) as TOML text."""
-    lines: list[str] = []
-    for section, body in document.items():
-        entries = body if isinstance(body, list) else [body]
-        for entry in entries:
-            lines.append(f"[[{section}]]" if isinstance(body, list) else f"[{section}]")
-            lines.extend(f"{key} = {_toml_value(value)}" for key, value in entry.items())
-            lines.append("")
-    return "\n".join(lines)
+    blocks = [
+        toml.table(section, entry, array=isinstance(body, list))
+        for section, body in document.items()
+        for entry in (body if isinstance(body, list) else [body])
+    ]
+    return toml.document(*blocks)
 
 
 def load_scenario_text(text: str) -> Scenario:
