@@ -8,6 +8,7 @@ pydantic's error locations: ``("rules", 3, "weight")``.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Sequence
 
@@ -33,6 +34,22 @@ class LineMap:
 
     def __contains__(self, path: object) -> bool:
         return path in self._lines
+
+
+# What the scanner steps over, as the character loops it replaces did: blanks and comments (with
+# or without line breaks); a string from its opening quote to just past its closing one (an
+# escape in a basic string is two characters; a multi-line string takes up to all the quotes that
+# close it); a bare key (isalnum, _ or -: ``\w`` and -); a bare value (up to , ] } a line break or #).
+_BLANK = re.compile(r"(?:[ \t\r]|#[^\n]*)*")
+_BLANK_LINES = re.compile(r"(?:[ \t\r\n]|#[^\n]*)*")
+_STRING_BODIES = {
+    '"': re.compile(r'"(?:[^"\\\n]|\\[\s\S]?)*[\s\S]?'),
+    "'": re.compile(r"'[^'\n]*[\s\S]?"),
+    '"""': re.compile(r'"""(?:\\[\s\S]?|(?!""")[\s\S])*(?:""")?"*'),
+    "'''": re.compile(r"'''(?:(?!''')[\s\S])*(?:''')?'*"),
+}
+_BARE_KEY = re.compile(r"[\w-]*")
+_BARE_VALUE = re.compile(r"[^,\]}\n#]*")
 
 
 class _Scanner:
@@ -62,37 +79,21 @@ class _Scanner:
             self.advance()
         self.last_pos = self.pos
 
+    def jump(self, end: int) -> None:
+        """Move to ``end`` (at most the end of the text), counting the lines passed."""
+        end = min(end, len(self.text))
+        self.line += self.text.count("\n", self.pos, end)
+        self.pos = end
+
     def skip_blank(self, newlines: bool) -> None:
-        while self.pos < len(self.text):
-            c = self.peek()
-            if c in " \t\r" or (newlines and c == "\n"):
-                self.advance()
-            elif c == "#":
-                while self.pos < len(self.text) and self.peek() != "\n":
-                    self.advance()
-            else:
-                return
+        blank = _BLANK_LINES if newlines else _BLANK
+        self.jump(blank.match(self.text, self.pos).end())
 
     def skip_string(self) -> str:
         quote = self.peek()
-        triple = self.text.startswith(quote * 3, self.pos)
         start = self.pos
-        if triple:
-            self.advance(3)
-            while self.pos < len(self.text) and not self.text.startswith(quote * 3, self.pos):
-                if quote == '"' and self.peek() == "\\":
-                    self.advance()
-                self.advance()
-            self.advance(3)
-            while self.peek() == quote:  # up to two extra quotes belong to the string
-                self.advance()
-        else:
-            self.advance()
-            while self.pos < len(self.text) and self.peek() not in (quote, "\n"):
-                if quote == '"' and self.peek() == "\\":
-                    self.advance()
-                self.advance()
-            self.advance()
+        body = _STRING_BODIES[quote * 3 if self.text.startswith(quote * 3, self.pos) else quote]
+        self.jump(body.match(self.text, self.pos).end())
         return self.text[start : self.pos]
 
     def read_key_part(self) -> str:
@@ -106,8 +107,7 @@ class _Scanner:
                     pass
             return raw[1:-1]
         start = self.pos
-        while self.pos < len(self.text) and (self.peek().isalnum() or self.peek() in "_-"):
-            self.advance()
+        self.jump(_BARE_KEY.match(self.text, self.pos).end())
         return self.text[start : self.pos]
 
     def read_dotted_key(self) -> list[str]:
@@ -203,8 +203,7 @@ class _Scanner:
         elif c in "\"'":
             self.skip_string()
         else:
-            while self.pos < len(self.text) and self.peek() not in ",]}\n#":
-                self.advance()
+            self.jump(_BARE_VALUE.match(self.text, self.pos).end())
 
 
 def map_lines(text: str) -> LineMap:
