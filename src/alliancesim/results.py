@@ -10,7 +10,6 @@ the horizon, and paired differences from ``baseline`` (same members, same random
 from __future__ import annotations
 
 import io
-import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from alliancesim.ensemble import summary_names
+from alliancesim.intervals import mean_interval_from_sums, wilson_interval
 from alliancesim.model import Model
 
 __all__ = ["QUANTILES", "PolicySummary", "Results", "Summary", "wilson_interval"]
@@ -29,32 +29,6 @@ __all__ = ["QUANTILES", "PolicySummary", "Results", "Summary", "wilson_interval"
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DUCKDB_MEMORY = "1GB"
 """DuckDB's memory limit for queries over a run (it spills to a temporary directory beyond it)."""
-Z95 = 1.959963984540054
-
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a proportion (95 % by default)."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    denominator = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def _mean_interval(total: float, total_sq: float, n: int) -> tuple[float, tuple[float, float]]:
-    """Mean and t-based 95 % interval from a sum and a sum of squares."""
-    if n == 0:
-        return (math.nan, (math.nan, math.nan))
-    mean = total / n
-    if n == 1:
-        return (mean, (mean, mean))
-    variance = max(0.0, (total_sq - total * total / n) / (n - 1))
-    from scipy import stats
-
-    half = float(stats.t.ppf(0.975, n - 1)) * math.sqrt(variance / n)
-    return (mean, (mean - half, mean + half))
 
 
 @dataclass
@@ -214,7 +188,7 @@ class Results:
             cis = [wilson_interval(int(c), n) for c in counts]
             indicators: dict[str, dict[str, float]] = {}
             for k, name in enumerate(measures[:-1]):
-                mean, ci = _mean_interval(
+                mean, ci = mean_interval_from_sums(
                     float(self.horizon_sum[policy][k]), float(self.horizon_sq[policy][k]), n
                 )
                 entry = {"mean": mean, "mean_ci": list(ci)}
@@ -223,7 +197,7 @@ class Results:
             vs: dict[str, dict[str, Any]] = {}
             if policy in self.diff_sum and policy != "baseline":
                 for k, name in enumerate(measures):
-                    mean, ci = _mean_interval(
+                    mean, ci = mean_interval_from_sums(
                         float(self.diff_sum[policy][k]), float(self.diff_sq[policy][k]), n
                     )
                     vs[name] = {"mean_difference": mean, "ci": list(ci)}
