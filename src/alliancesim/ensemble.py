@@ -11,7 +11,6 @@ over workers: one process, a pool or a Dask cluster give bit-identical results.
 from __future__ import annotations
 
 import hashlib
-import io
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -20,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from alliancesim.engine import parameter_values, simulate
 from alliancesim.model import Model, compile_model
+from alliancesim.runfiles import TrajectoryWriter, parameters_file
 from alliancesim.scenario.schema import Scenario
+from alliancesim.sums import PartialSums
 
 __all__ = [
     "BLOCK_SIZE",
@@ -87,18 +86,14 @@ def draw_block(model: Model, seed: int, index: int, start: int, size: int) -> Bl
 
 @dataclass
 class BlockOutput:
-    """One block's results: a Parquet file of trajectories, one of parameters, and summaries."""
+    """One block's results: its Parquet files (trajectories, parameters) and partial sums."""
 
     index: int
     start: int
     size: int
-    trajectories: bytes  # Parquet: policy, member, step, recorded names…
-    parameters: bytes  # Parquet: member, parameter names… (as drawn, before policy changes)
-    decoupled_by_step: dict[str, np.ndarray]  # policy -> members decoupled at each step
-    horizon_sum: dict[str, np.ndarray]  # policy -> Σ value at the horizon, per recorded measure
-    horizon_sq: dict[str, np.ndarray]  # policy -> Σ value²
-    diff_sum: dict[str, np.ndarray]  # policy -> Σ (value − baseline value)
-    diff_sq: dict[str, np.ndarray]  # policy -> Σ (value − baseline value)²
+    trajectories: bytes
+    parameters: bytes
+    sums: PartialSums
 
 
 def simulate_block(
@@ -132,103 +127,47 @@ def summary_names(model: Model, record: str = "all") -> list[str]:
     return [*names, "decoupled"]
 
 
-def _parquet_options() -> dict[str, Any]:
-    """Fast Parquet: LZ4, a dictionary only for the policy column, statistics only for the
-    columns queries filter on (measured in benchmarks/RESULTS.md: 4× faster than the defaults,
-    whose dictionary attempts on every float column dominate)."""
-    return {
-        "compression": "lz4",
-        "use_dictionary": ["policy"],
-        "write_statistics": ["policy", "member", "step"],
-    }
-
-
-def _trajectory_table(policy: str, members: np.ndarray, rec: np.ndarray, names: Sequence[str]) -> pa.Table:
-    """One policy's record (steps + 1, names, members) as a long table: one row per member-step."""
-    steps, _, size = rec.shape
-    columns: dict[str, Any] = {
-        "policy": pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(steps * size, dtype=np.int32)), pa.array([policy])
-        ),
-        "member": np.tile(members, steps),
-        "step": np.repeat(np.arange(steps, dtype=np.int16), size),
-    }
-    for j, col in enumerate(names):
-        values = rec[:, j, :].reshape(-1)
-        columns[col] = values.astype(bool) if col == "decoupled" else values
-    return pa.table(columns)
-
-
 def _chunk_outputs(
     model: Model, policies: Sequence[str], chunk: Sequence[BlockDraws], record: str
 ) -> list[BlockOutput]:
     """Simulate consecutive blocks as one array (fewer, larger vectorised operations) and
     return each block's own output: its Parquet files and its partial sums."""
     names = recorded_names(model, record)
-    measure_idx = [names.index(n) for n in summary_names(model, record)]
+    measures = summary_names(model, record)
+    measure_rows = [names.index(n) for n in measures]
     H = model.horizon
     unit = np.concatenate([d.unit for d in chunk], axis=1)
     slots = np.concatenate([d.slots for d in chunk], axis=2)
-    offsets = np.cumsum([0] + [d.size for d in chunk])
+    first = chunk[0].start
+    spans = [(d.start - first, d.start - first + d.size) for d in chunk]  # in the chunk
     members = [np.arange(d.start, d.start + d.size, dtype=np.int64) for d in chunk]
-    sinks = [io.BytesIO() for _ in chunk]
-    writers: list[pq.ParquetWriter | None] = [None] * len(chunk)
-    partial: list[dict[str, dict[str, np.ndarray]]] = [
-        {"decoupled": {}, "h_sum": {}, "h_sq": {}, "d_sum": {}, "d_sq": {}} for _ in chunk
-    ]
-    baseline_horizon: list[np.ndarray | None] = [None] * len(chunk)
+    writers = [TrajectoryWriter(m, names) for m in members]
+    sums = [PartialSums(measures) for _ in chunk]
+    baseline: list[np.ndarray | None] = [None] * len(chunk)
     for policy in policies:
         spec = model.policy(policy)
         P = parameter_values(model, spec, unit, chunk[0].unit_rows)
         rec = simulate(model, spec, P, slots, record="all" if record == "all" else names)
-        for b in range(len(chunk)):
-            part = rec[:, :, offsets[b] : offsets[b + 1]]
-            table = _trajectory_table(policy, members[b], part, names)
-            if writers[b] is None:
-                writers[b] = pq.ParquetWriter(sinks[b], table.schema, **_parquet_options())
-            horizon_rows = H * len(members[b])  # the horizon in a row group of its own, which
-            writers[b].write_table(table.slice(0, horizon_rows))  # summaries read alone
-            writers[b].write_table(table.slice(horizon_rows))
-            sums = partial[b]
-            sums["decoupled"][policy] = part[:, -1, :].sum(axis=1).astype(np.int64)
-            horizon = part[H, measure_idx, :]
-            sums["h_sum"][policy] = horizon.sum(axis=1)
-            sums["h_sq"][policy] = np.square(horizon).sum(axis=1)
+        for b, (lo, hi) in enumerate(spans):
+            part = rec[:, :, lo:hi]
+            writers[b].add(policy, part)
+            horizon = part[H, measure_rows, :]
             if policy == "baseline":
-                baseline_horizon[b] = horizon
-            base = baseline_horizon[b]
-            if base is not None:
-                diff = horizon - base
-                sums["d_sum"][policy] = diff.sum(axis=1)
-                sums["d_sq"][policy] = np.square(diff).sum(axis=1)
-        del rec
+                baseline[b] = horizon
+            sums[b].add_members(policy, part[:, -1, :], horizon, baseline[b])
+        del rec, part
+    drawn = parameter_values(model, model.policy("baseline"), unit, chunk[0].unit_rows)
     outputs = []
-    baseline_values = parameter_values(model, model.policy("baseline"), unit, chunk[0].unit_rows)
-    for b, draws in enumerate(chunk):
-        writer = writers[b]
-        assert writer is not None
-        writer.close()
-        param_columns: dict[str, Any] = {"member": members[b]}
-        for row in draws.unit_rows:
-            param_columns[model.parameters[row].name] = baseline_values[row, offsets[b] : offsets[b + 1]]
-        params_sink = io.BytesIO()
-        pq.write_table(  # random draws: nothing to compress, nothing to filter on
-            pa.table(param_columns), params_sink, compression="none", use_dictionary=False,
-            write_statistics=["member"],
-        )
-        sums = partial[b]
+    for b, (draws, (lo, hi)) in enumerate(zip(chunk, spans, strict=True)):
+        values = {model.parameters[row].name: drawn[row, lo:hi] for row in draws.unit_rows}
         outputs.append(
             BlockOutput(
-                index=draws.index,
-                start=draws.start,
-                size=draws.size,
-                trajectories=sinks[b].getvalue(),
-                parameters=params_sink.getvalue(),
-                decoupled_by_step=sums["decoupled"],
-                horizon_sum=sums["h_sum"],
-                horizon_sq=sums["h_sq"],
-                diff_sum=sums["d_sum"],
-                diff_sq=sums["d_sq"],
+                draws.index,
+                draws.start,
+                draws.size,
+                writers[b].close(),
+                parameters_file(members[b], values),
+                sums[b],
             )
         )
     return outputs

@@ -9,12 +9,21 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
-from alliancesim.ensemble import blocks_of, make_executor, recorded_names, run_blocks, scenario_hash
+from alliancesim.ensemble import (
+    blocks_of,
+    make_executor,
+    recorded_names,
+    run_blocks,
+    scenario_hash,
+    summary_names,
+)
 from alliancesim.errors import InputError
 from alliancesim.model import Model, compile_model
 from alliancesim.results import Results
+from alliancesim.runfiles import RunFiles
 from alliancesim.scenario.loader import load_scenario
 from alliancesim.scenario.schema import Scenario
+from alliancesim.sums import PartialSums
 
 __all__ = ["DEFAULT_MEMBERS", "DEFAULT_SCENARIO", "IN_MEMORY_LIMIT", "new_run_id", "run"]
 
@@ -77,16 +86,9 @@ def run(
     keep = size <= IN_MEMORY_LIMIT
     if directory is None and not keep:
         directory = Path(tempfile.mkdtemp(prefix="alliancesim-run-"))
-    results = Results(
-        run_id=run_id or new_run_id(),
-        model=model,
-        policies=names,
-        members=members,
-        seed=seed,
-        record=record,
-        scenario_hash=scenario_hash(scenario),
-        directory=Path(directory) if directory is not None else None,
-    )
+    run_id = run_id or new_run_id()  # named by its start time
+    files = RunFiles(Path(directory) if directory is not None else None)
+    sums = PartialSums(summary_names(model, record))
     own_executor = executor is None
     if executor is None:
         executor = make_executor(workers, scheduler, dask_local)
@@ -97,7 +99,8 @@ def run(
         for done, output in enumerate(
             run_blocks(scenario, names, members, seed, executor, record=record, window=window), 1
         ):
-            results.add_block(output, keep=keep)
+            files.add_block(output.index, output.trajectories, output.parameters, keep=keep)
+            sums.merge(output.sums)
             if on_block is not None:
                 on_block(done, total)
     finally:
@@ -112,5 +115,15 @@ def run(
                 client.close()
                 if cluster is not None:
                     cluster.close()
-    results.elapsed = time.perf_counter() - started
-    return results
+    return Results(
+        run_id=run_id,
+        model=model,
+        policies=names,
+        members=members,
+        seed=seed,
+        record=record,
+        scenario_hash=scenario_hash(scenario),
+        files=files,
+        sums=sums,
+        elapsed=time.perf_counter() - started,
+    )

@@ -223,11 +223,14 @@ def test_a_run_from_an_older_catalogue_is_migrated_and_summed_again(tmp_path, mi
     again = Store(tmp_path).open_run(results.run_id)
     for policy in results.policies:
         np.testing.assert_array_equal(
-            again.decoupled_by_step[policy], results.decoupled_by_step[policy]
+            again.sums.decoupled_by_step[policy], results.sums.decoupled_by_step[policy]
         )
         for sums in ("horizon_sum", "horizon_sq", "diff_sum", "diff_sq"):
             np.testing.assert_allclose(
-                getattr(again, sums)[policy], getattr(results, sums)[policy], rtol=1e-12, atol=1e-9
+                getattr(again.sums, sums)[policy],
+                getattr(results.sums, sums)[policy],
+                rtol=1e-12,
+                atol=1e-9,
             )
     new, old = again.summary(), results.summary()
     for policy in results.policies:
@@ -241,3 +244,4 @@ def test_a_run_from_an_older_catalogue_is_migrated_and_summed_again(tmp_path, mi
     with store.catalogue() as con:
         assert con.execute("SELECT value FROM store_meta").fetchone() == ("2",)
         assert con.execute("SELECT count(measures) FROM summaries").fetchone() == (0,)
+
