@@ -27,8 +27,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from alliancesim.engine import parameter_values, simulate
-from alliancesim.ensemble import BLOCK_SIZE, CHUNK_BLOCKS, draw_block
+from alliancesim.draws import BLOCK_SIZE, Block, Draws
+from alliancesim.engine import simulate
+from alliancesim.ensemble import CHUNK_BLOCKS
 from alliancesim.model import Model, compile_model
 from alliancesim.runner import run
 from alliancesim.scenario import load_scenario
@@ -48,8 +49,8 @@ def compute_rate(model: Model, chunks: int = 3, repeats: int = 3, seed: int = 0)
     size = CHUNK_BLOCKS * BLOCK_SIZE
     prepared = []
     for c in range(chunks):
-        draws = draw_block(model, seed, c, c * size, size)
-        prepared.append((parameter_values(model, spec, draws.unit, draws.unit_rows), draws.slots))
+        draws = Draws.block(model, seed, Block(c, c * size, size))
+        prepared.append((draws.parameters(model, spec), draws.slots))
     simulate(model, spec, *prepared[0])  # warm-up (Numba kernels load from cache)
     best = float("inf")
     for _ in range(repeats):

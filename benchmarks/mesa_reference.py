@@ -22,8 +22,8 @@ from typing import Any
 import mesa
 import numpy as np
 
-from alliancesim.engine import parameter_values, simulate
-from alliancesim.ensemble import draw_block
+from alliancesim.draws import Block, Draws
+from alliancesim.engine import simulate
 from alliancesim.model import Model, compile_model
 from alliancesim.scenario import load_scenario
 from alliancesim.scenario.uncertain import Uncertain
@@ -334,9 +334,9 @@ def run_mesa(
     compiled: Model, policy: str, members: int, seed: int
 ) -> tuple[float, list[list[dict[str, float]]]]:
     """Run ``members`` Mesa models; return (seconds, histories). Draws are the engine's block 0."""
-    draws = draw_block(compiled, seed, 0, 0, members)
+    draws = Draws.block(compiled, seed, Block(0, 0, members))
     spec = compiled.policy(policy)
-    P = parameter_values(compiled, spec, draws.unit, draws.unit_rows)
+    P = draws.parameters(compiled, spec)
     names = compiled.parameter_names
     cls = build_model_class(compiled)
     worlds = []
@@ -353,9 +353,9 @@ def run_mesa(
 def max_difference_from_engine(compiled: Model, policy: str, members: int, seed: int) -> float:
     """Largest absolute difference between the Mesa and the vectorised trajectories."""
     _, histories = run_mesa(compiled, policy, members, seed)
-    draws = draw_block(compiled, seed, 0, 0, members)
+    draws = Draws.block(compiled, seed, Block(0, 0, members))
     spec = compiled.policy(policy)
-    P = parameter_values(compiled, spec, draws.unit, draws.unit_rows)
+    P = draws.parameters(compiled, spec)
     out = simulate(compiled, spec, P, draws.slots)
     worst = 0.0
     for j, name in enumerate(compiled.record_names):

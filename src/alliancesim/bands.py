@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,21 +30,6 @@ def indicator_bands(
     results: Results, names: list[str], quantiles: tuple[float, ...] = BAND_QUANTILES
 ) -> Bands:
     """Per policy and step, the ``quantiles`` of each named quantity over members (DuckDB)."""
-    H = results.model.horizon
-    values: dict[str, dict[str, list[list[float]]]] = {
-        n: {p: [[math.nan] * (H + 1) for _ in quantiles] for p in results.policies} for n in names
-    }
-    if names:
-        q = ", ".join(str(x) for x in quantiles)
-        parts = ", ".join(f'quantile_cont("{n}", [{q}])' for n in names)
-        with results.connect(parameters=False) as con:
-            rows = con.execute(
-                f"SELECT policy::VARCHAR, step, {parts} FROM trajectories GROUP BY ALL"
-            ).fetchall()
-        for policy, step, *per_name in rows:
-            if policy not in results.policies:
-                continue
-            for name, qs in zip(names, per_name, strict=True):
-                for k, v in enumerate(qs):
-                    values[name][policy][k][int(step)] = float(v)
+    steps = results.model.horizon + 1
+    values = results.files.quantiles_by_step(names, quantiles, results.policies, steps)
     return Bands(results.steps, tuple(quantiles), values)

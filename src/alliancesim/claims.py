@@ -44,11 +44,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats
 
 from alliancesim.errors import InputError
+from alliancesim.intervals import mean_interval, wilson_interval
 from alliancesim.jsonable import plain
-from alliancesim.results import Results, wilson_interval
+from alliancesim.results import Results
 from alliancesim.scenario.schema import Claim, SeedQuote
 
 __all__ = [
@@ -228,17 +228,6 @@ def classify(
     return (d > 0) & ~tie, (d < 0) & ~tie, tie, d
 
 
-def _mean_ci(d: np.ndarray) -> tuple[float, tuple[float, float]]:
-    n = len(d)
-    if n == 0:
-        return math.nan, (math.nan, math.nan)
-    mean = float(d.mean())
-    if n == 1:
-        return mean, (mean, mean)
-    half = float(stats.t.ppf(0.975, n - 1)) * float(d.std(ddof=1)) / math.sqrt(n)
-    return mean, (mean - half, mean + half)
-
-
 def _verdict(
     statistic: str,
     share_ci: tuple[float, float],
@@ -273,7 +262,7 @@ def _evaluate(
     share = n_holds / decisive if decisive else math.nan
     share_ci = wilson_interval(n_holds, decisive)
     # d is oriented (positive = the expected way); the report gives policy − against
-    oriented_mean, oriented_ci = _mean_ci(np.where(tie, 0.0, d))
+    oriented_mean, oriented_ci = mean_interval(np.where(tie, 0.0, d))
     verdict = _verdict(compare.statistic, share_ci, decisive, oriented_ci, margin)
     mean, mean_ci = oriented_mean, oriented_ci
     if compare.expect == "less":

@@ -10,29 +10,27 @@ parameter).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
 if TYPE_CHECKING:
-    from alliancesim.results import Results
+    from alliancesim.model import Model
+    from alliancesim.runfiles import RunFiles
 
 __all__ = ["build_dataset"]
 
 
-def build_dataset(results: Results, policies: list[str]) -> xr.Dataset:
-    """The run's trajectories for ``policies`` as an xarray Dataset."""
-    model = results.model
+def build_dataset(
+    model: Model, files: RunFiles, policies: list[str], members: int, attrs: dict[str, Any]
+) -> xr.Dataset:
+    """A run's trajectories under ``policies`` and its sampled parameters as an xarray Dataset
+    (``attrs``: the run's provenance)."""
     H = model.horizon
-    n = results.members
-    with results.connect() as con:
-        frame = con.execute(
-            "SELECT * EXCLUDE (policy), policy::VARCHAR AS policy FROM trajectories "
-            f"WHERE policy::VARCHAR IN ({', '.join(repr(p) for p in policies)}) "
-            "ORDER BY policy, member, step"
-        ).df()
-        params = con.execute("SELECT * FROM parameters ORDER BY member").df()
+    n = members
+    frame = files.trajectory_frame(policies)
+    params = files.parameter_frame()
     order = {p: i for i, p in enumerate(policies)}
     frame = frame.sort_values(
         ["policy", "member", "step"], key=lambda s: s.map(order) if s.name == "policy" else s
@@ -98,11 +96,5 @@ def build_dataset(results: Results, policies: list[str]) -> xr.Dataset:
     return xr.Dataset(
         data,
         coords=coords,
-        attrs={
-            "run_id": results.run_id,
-            "scenario": model.scenario.id,
-            "seed": results.seed,
-            "members": n,
-            "record": results.record,
-        },
+        attrs=attrs,
     )

@@ -1,116 +1,90 @@
-"""Ensembles: seeds, Latin-hypercube draws of the uncertain parameters, blocks, executors.
+"""The ensemble stage: simulate draws under policies, and a run's blocks chunk by chunk.
 
-Members are split into fixed-size *blocks* (``BLOCK_SIZE`` members, by member index only).
-Block ``b`` draws everything it needs from ``SeedSequence(seed, spawn_key=(b,))``: first a
-Latin hypercube over the scenario's uncertain parameters, then the uniform slots of every
-step. Every policy of the run is simulated on the same draws (common random numbers), and a
-block is always simulated as one array, so the results do not depend on how blocks are spread
-over workers: one process, a pool or a Dask cluster give bit-identical results.
+:func:`evaluate` is the one place where members are simulated on their draws
+(:class:`alliancesim.draws.Draws`) under each policy; runs, experiments at chosen points,
+calibration, back-tests and turn mode all come through it, on models compiled once per process
+(:func:`compiled`). A run's members are split into blocks (the unit of randomness, see
+:mod:`alliancesim.draws`); a task simulates ``CHUNK_BLOCKS`` consecutive blocks as one array
+and returns each block's files and partial sums. Every policy of the run is simulated on the
+same draws (common random numbers), and every operation of a step is elementwise over members,
+so results do not depend on how blocks are grouped or spread over workers: one process, a pool
+or a Dask cluster give bit-identical results.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from alliancesim.engine import parameter_values, simulate
+from alliancesim.draws import BLOCK_SIZE, Block, Draws, blocks_of
+from alliancesim.engine import simulate
+from alliancesim.executors import InlineExecutor, in_order
 from alliancesim.model import Model, compile_model
+from alliancesim.runfiles import TrajectoryWriter, parameters_file
 from alliancesim.scenario.schema import Scenario
+from alliancesim.sums import PartialSums
 
 __all__ = [
     "BLOCK_SIZE",
-    "BlockDraws",
+    "CHUNK_BLOCKS",
+    "MEMBERS_PER_TASK",
     "BlockOutput",
-    "InlineExecutor",
     "blocks_of",
     "chunks_of",
-    "draw_block",
-    "make_executor",
+    "compiled",
+    "evaluate",
+    "recorded_names",
     "run_blocks",
     "scenario_hash",
-    "simulate_block",
+    "simulate_members",
+    "summary_names",
 ]
 
-BLOCK_SIZE = 2048
-"""Members per random-number block. Changing it changes every result: it is part of a seed."""
 CHUNK_BLOCKS = 2
 """Blocks simulated together as one array by a task (speed only; results do not depend on it)."""
+MEMBERS_PER_TASK = CHUNK_BLOCKS * BLOCK_SIZE
+"""Members a task simulates as one array (runs, and experiments' points × replicates)."""
+MODELS_KEPT = 8
+"""Compiled models a process keeps (by scenario hash)."""
 
 
-def blocks_of(members: int) -> list[tuple[int, int, int]]:
-    """(block index, first member, size) of each block of an ensemble of ``members``."""
-    return [
-        (b, start, min(BLOCK_SIZE, members - start))
-        for b, start in enumerate(range(0, members, BLOCK_SIZE))
-    ]
+def scenario_hash(scenario: Scenario) -> str:
+    """A content hash of the scenario (its canonical JSON), for caching and the store."""
+    return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class BlockDraws:
-    """The random draws of one block: parameter uniforms (LHS) and per-step event slots."""
-
-    index: int
-    start: int
-    unit: np.ndarray  # (uncertain parameters, members) in [0, 1)
-    unit_rows: list[int]  # parameter rows of the LHS columns
-    slots: np.ndarray  # (steps, slots, members) in [0, 1)
-
-    @property
-    def size(self) -> int:
-        """Members in the block."""
-        return self.slots.shape[2] if self.slots.ndim == 3 else self.unit.shape[1]
+_MODELS: dict[str, Model] = {}
 
 
-def draw_block(model: Model, seed: int, index: int, start: int, size: int) -> BlockDraws:
-    """Draw block ``index``'s parameters (Latin hypercube) and event slots from the run's seed."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))
-    unit_rows = model.uncertain_rows(model.scenario.policy_ids)
-    if unit_rows:
-        from scipy.stats import qmc
-
-        unit = qmc.LatinHypercube(d=len(unit_rows), rng=rng).random(size).T.copy()
-    else:
-        unit = np.empty((0, size))
-    slots = rng.random((model.horizon, model.n_slots, size))
-    return BlockDraws(index, start, unit, unit_rows, slots)
-
-
-@dataclass
-class BlockOutput:
-    """One block's results: a Parquet file of trajectories, one of parameters, and summaries."""
-
-    index: int
-    start: int
-    size: int
-    trajectories: bytes  # Parquet: policy, member, step, recorded names…
-    parameters: bytes  # Parquet: member, parameter names… (as drawn, before policy changes)
-    decoupled_by_step: dict[str, np.ndarray]  # policy -> members decoupled at each step
-    horizon_sum: dict[str, np.ndarray]  # policy -> Σ value at the horizon, per recorded measure
-    horizon_sq: dict[str, np.ndarray]  # policy -> Σ value²
-    diff_sum: dict[str, np.ndarray]  # policy -> Σ (value − baseline value)
-    diff_sq: dict[str, np.ndarray]  # policy -> Σ (value − baseline value)²
+def compiled(scenario: Scenario, key: str | None = None) -> Model:
+    """The scenario's model, compiled once per process (``key``: its :func:`scenario_hash`,
+    when known)."""
+    key = key or scenario_hash(scenario)
+    model = _MODELS.get(key)
+    if model is None:
+        model = compile_model(scenario)
+        if len(_MODELS) >= MODELS_KEPT:
+            _MODELS.clear()
+        _MODELS[key] = model
+    return model
 
 
-def simulate_block(
-    model: Model, policies: Sequence[str], draws: BlockDraws, *, record: str = "all"
-) -> dict[str, np.ndarray]:
-    """Simulate one block under each policy; record arrays (steps + 1, names, members) by policy."""
-    out = {}
+def evaluate(
+    model: Model,
+    policies: Sequence[str],
+    draws: Draws,
+    record: str | Sequence[str] = "all",
+) -> Iterator[tuple[str, np.ndarray]]:
+    """Each policy's simulation of the members on ``draws``, one policy at a time: (policy,
+    record (steps + 1, recorded names, members)); ``record`` as :func:`alliancesim.engine.simulate`."""
     for name in policies:
         spec = model.policy(name)
-        P = parameter_values(model, spec, draws.unit, draws.unit_rows)
-        out[name] = simulate(model, spec, P, draws.slots, record=record)
-    return out
+        yield name, simulate(model, spec, draws.parameters(model, spec), draws.slots, record=record)
 
 
 def recorded_names(model: Model, record: str) -> list[str]:
@@ -132,191 +106,7 @@ def summary_names(model: Model, record: str = "all") -> list[str]:
     return [*names, "decoupled"]
 
 
-def _parquet_options() -> dict[str, Any]:
-    """Fast Parquet: LZ4, a dictionary only for the policy column, statistics only for the
-    columns queries filter on (measured in benchmarks/RESULTS.md: 4× faster than the defaults,
-    whose dictionary attempts on every float column dominate)."""
-    return {
-        "compression": "lz4",
-        "use_dictionary": ["policy"],
-        "write_statistics": ["policy", "member", "step"],
-    }
-
-
-def _trajectory_table(
-    policy: str, members: np.ndarray, rec: np.ndarray, names: Sequence[str]
-) -> pa.Table:
-    """One policy's record (steps + 1, names, members) as a long table: one row per member-step."""
-    steps, _, size = rec.shape
-    columns: dict[str, Any] = {
-        "policy": pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(steps * size, dtype=np.int32)), pa.array([policy])
-        ),
-        "member": np.tile(members, steps),
-        "step": np.repeat(np.arange(steps, dtype=np.int16), size),
-    }
-    for j, col in enumerate(names):
-        values = rec[:, j, :].reshape(-1)
-        columns[col] = values.astype(bool) if col == "decoupled" else values
-    return pa.table(columns)
-
-
-def _chunk_outputs(
-    model: Model, policies: Sequence[str], chunk: Sequence[BlockDraws], record: str
-) -> list[BlockOutput]:
-    """Simulate consecutive blocks as one array (fewer, larger vectorised operations) and
-    return each block's own output: its Parquet files and its partial sums."""
-    names = recorded_names(model, record)
-    measure_idx = [names.index(n) for n in summary_names(model, record)]
-    H = model.horizon
-    unit = np.concatenate([d.unit for d in chunk], axis=1)
-    slots = np.concatenate([d.slots for d in chunk], axis=2)
-    offsets = np.cumsum([0] + [d.size for d in chunk])
-    members = [np.arange(d.start, d.start + d.size, dtype=np.int64) for d in chunk]
-    sinks = [io.BytesIO() for _ in chunk]
-    writers: list[pq.ParquetWriter | None] = [None] * len(chunk)
-    partial: list[dict[str, dict[str, np.ndarray]]] = [
-        {"decoupled": {}, "h_sum": {}, "h_sq": {}, "d_sum": {}, "d_sq": {}} for _ in chunk
-    ]
-    baseline_horizon: list[np.ndarray | None] = [None] * len(chunk)
-    for policy in policies:
-        spec = model.policy(policy)
-        P = parameter_values(model, spec, unit, chunk[0].unit_rows)
-        rec = simulate(model, spec, P, slots, record="all" if record == "all" else names)
-        for b in range(len(chunk)):
-            part = rec[:, :, offsets[b] : offsets[b + 1]]
-            table = _trajectory_table(policy, members[b], part, names)
-            if writers[b] is None:
-                writers[b] = pq.ParquetWriter(sinks[b], table.schema, **_parquet_options())
-            horizon_rows = H * len(members[b])  # the horizon in a row group of its own, which
-            writers[b].write_table(table.slice(0, horizon_rows))  # summaries read alone
-            writers[b].write_table(table.slice(horizon_rows))
-            sums = partial[b]
-            sums["decoupled"][policy] = part[:, -1, :].sum(axis=1).astype(np.int64)
-            horizon = part[H, measure_idx, :]
-            sums["h_sum"][policy] = horizon.sum(axis=1)
-            sums["h_sq"][policy] = np.square(horizon).sum(axis=1)
-            if policy == "baseline":
-                baseline_horizon[b] = horizon
-            base = baseline_horizon[b]
-            if base is not None:
-                diff = horizon - base
-                sums["d_sum"][policy] = diff.sum(axis=1)
-                sums["d_sq"][policy] = np.square(diff).sum(axis=1)
-        del rec
-    outputs = []
-    baseline_values = parameter_values(model, model.policy("baseline"), unit, chunk[0].unit_rows)
-    for b, draws in enumerate(chunk):
-        writer = writers[b]
-        assert writer is not None
-        writer.close()
-        param_columns: dict[str, Any] = {"member": members[b]}
-        for row in draws.unit_rows:
-            param_columns[model.parameters[row].name] = baseline_values[
-                row, offsets[b] : offsets[b + 1]
-            ]
-        params_sink = io.BytesIO()
-        pq.write_table(  # random draws: nothing to compress, nothing to filter on
-            pa.table(param_columns),
-            params_sink,
-            compression="none",
-            use_dictionary=False,
-            write_statistics=["member"],
-        )
-        sums = partial[b]
-        outputs.append(
-            BlockOutput(
-                index=draws.index,
-                start=draws.start,
-                size=draws.size,
-                trajectories=sinks[b].getvalue(),
-                parameters=params_sink.getvalue(),
-                decoupled_by_step=sums["decoupled"],
-                horizon_sum=sums["h_sum"],
-                horizon_sq=sums["h_sq"],
-                diff_sum=sums["d_sum"],
-                diff_sq=sums["d_sq"],
-            )
-        )
-    return outputs
-
-
-# --------------------------------------------------------------------------------------------
-# tasks and executors
-
-_MODEL_CACHE: dict[str, Model] = {}
-
-
-def scenario_hash(scenario: Scenario) -> str:
-    """A content hash of the scenario (its canonical JSON), for caching and the store."""
-    return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
-
-
-def _model_for(scenario: Scenario, key: str) -> Model:
-    model = _MODEL_CACHE.get(key)
-    if model is None:
-        model = compile_model(scenario)
-        _MODEL_CACHE.clear()
-        _MODEL_CACHE[key] = model
-    return model
-
-
-@dataclass(frozen=True)
-class _Task:
-    scenario: Scenario
-    key: str
-    policies: tuple[str, ...]
-    seed: int
-    blocks: tuple[tuple[int, int, int], ...]
-    record: str
-
-
-def _run_task(task: _Task) -> list[BlockOutput]:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    model = _model_for(task.scenario, task.key)
-    chunk = [draw_block(model, task.seed, index, start, size) for index, start, size in task.blocks]
-    return _chunk_outputs(model, task.policies, chunk, task.record)
-
-
-class InlineExecutor(Executor):
-    """Runs each task at once in this process (the in-process executor)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:  # type: ignore[override]
-        """Run ``fn`` now and return a finished future."""
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
-            future.set_exception(exc)
-        return future
-
-
-def make_executor(
-    workers: int = 1, scheduler: str | None = None, dask_local: bool = False
-) -> Executor:
-    """The executor for a run: in-process, a process pool of ``workers``, or Dask."""
-    if scheduler or dask_local:
-        from distributed import Client, LocalCluster
-
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(
-                n_workers=max(1, workers),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
-            client = Client(cluster)
-        executor = client.get_executor()
-        executor._alliancesim_client = client  # type: ignore[attr-defined]
-        return executor
-    if workers <= 1:
-        return InlineExecutor()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_process_context())
-
-
-def chunks_of(members: int) -> list[tuple[tuple[int, int, int], ...]]:
+def chunks_of(members: int) -> list[tuple[Block, ...]]:
     """Consecutive blocks grouped ``CHUNK_BLOCKS`` at a time: the unit of work of a task.
 
     Fixed by member index only, never by the number of workers. Every operation of a step is
@@ -325,6 +115,88 @@ def chunks_of(members: int) -> list[tuple[tuple[int, int, int], ...]]:
     """
     blocks = blocks_of(members)
     return [tuple(blocks[k : k + CHUNK_BLOCKS]) for k in range(0, len(blocks), CHUNK_BLOCKS)]
+
+
+def simulate_members(model: Model, policy: str, members: int, seed: int) -> np.ndarray:
+    """A run's ensemble under one policy, in this process: (steps + 1, names, members). The
+    members draw exactly what ``alliancesim run`` draws for the same seed (same blocks)."""
+
+    def task(chunk: tuple[Block, ...]) -> np.ndarray:
+        draws = Draws.join([Draws.block(model, seed, block) for block in chunk])
+        return next(evaluate(model, [policy], draws))[1]
+
+    parts = list(in_order(InlineExecutor(), task, chunks_of(members), window=1))
+    return np.concatenate(parts, axis=2)
+
+
+# --------------------------------------------------------------------------------------------
+# a run's tasks
+
+
+@dataclass
+class BlockOutput:
+    """One block's results: its Parquet files (trajectories, parameters) and partial sums."""
+
+    index: int
+    start: int
+    size: int
+    trajectories: bytes
+    parameters: bytes
+    sums: PartialSums
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """A task of a run: consecutive blocks simulated as one array under every policy."""
+
+    scenario: Scenario
+    key: str
+    policies: tuple[str, ...]
+    seed: int
+    blocks: tuple[Block, ...]
+    record: str
+
+
+def _simulate_chunk(task: _Chunk) -> list[BlockOutput]:
+    """Simulate the task's blocks as one array and return each block's own output."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    model = compiled(task.scenario, task.key)
+    draws = Draws.join([Draws.block(model, task.seed, block) for block in task.blocks])
+    names = recorded_names(model, task.record)
+    measures = summary_names(model, task.record)
+    measure_rows = [names.index(n) for n in measures]
+    H = model.horizon
+    first = task.blocks[0].start
+    spans = [(b.start - first, b.start - first + b.size) for b in task.blocks]  # in the chunk
+    members = [np.arange(b.start, b.start + b.size, dtype=np.int64) for b in task.blocks]
+    writers = [TrajectoryWriter(m, names) for m in members]
+    sums = [PartialSums(measures) for _ in task.blocks]
+    baseline: list[np.ndarray | None] = [None] * len(task.blocks)
+    record = "all" if task.record == "all" else names
+    for policy, rec in evaluate(model, task.policies, draws, record):
+        for b, (lo, hi) in enumerate(spans):
+            part = rec[:, :, lo:hi]
+            writers[b].add(policy, part)
+            horizon = part[H, measure_rows, :]
+            if policy == "baseline":
+                baseline[b] = horizon
+            sums[b].add_members(policy, part[:, -1, :], horizon, baseline[b])
+        del rec, part
+    drawn = draws.parameters(model, model.policy("baseline"))
+    outputs = []
+    for b, (block, (lo, hi)) in enumerate(zip(task.blocks, spans, strict=True)):
+        values = {model.parameters[row].name: drawn[row, lo:hi] for row in draws.unit_rows}
+        outputs.append(
+            BlockOutput(
+                block.index,
+                block.start,
+                block.size,
+                writers[b].close(),
+                parameters_file(members[b], values),
+                sums[b],
+            )
+        )
+    return outputs
 
 
 def run_blocks(
@@ -340,18 +212,7 @@ def run_blocks(
     """Simulate every block; yield outputs in block order, keeping at most ``window`` tasks in flight."""
     key = scenario_hash(scenario)
     tasks = [
-        _Task(scenario, key, tuple(policies), seed, chunk, record) for chunk in chunks_of(members)
+        _Chunk(scenario, key, tuple(policies), seed, chunk, record) for chunk in chunks_of(members)
     ]
-    pending: dict[int, Future] = {}
-    next_submit = 0
-    for k in range(len(tasks)):
-        while next_submit < len(tasks) and next_submit < k + window:
-            pending[next_submit] = executor.submit(_run_task, tasks[next_submit])
-            next_submit += 1
-        yield from pending.pop(k).result()
-
-
-def _process_context() -> multiprocessing.context.BaseContext:
-    """Fork where the platform has it (fast start, no main-module guard needed), else spawn."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    for outputs in in_order(executor, _simulate_chunk, tasks, window=window):
+        yield from outputs

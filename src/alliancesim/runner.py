@@ -8,13 +8,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
-from alliancesim.ensemble import blocks_of, make_executor, recorded_names, run_blocks, scenario_hash
+from alliancesim.draws import blocks_of
+from alliancesim.ensemble import recorded_names, run_blocks, scenario_hash, summary_names
 from alliancesim.errors import InputError
+from alliancesim.executors import using_executor
 from alliancesim.ids import new_run_id
 from alliancesim.model import Model, compile_model
 from alliancesim.results import Results
+from alliancesim.runfiles import RunFiles
 from alliancesim.scenario.loader import load_scenario
 from alliancesim.scenario.schema import Scenario
+from alliancesim.sums import PartialSums
 
 __all__ = ["DEFAULT_MEMBERS", "DEFAULT_SCENARIO", "IN_MEMORY_LIMIT", "run"]
 
@@ -72,40 +76,28 @@ def run(
     keep = size <= IN_MEMORY_LIMIT
     if directory is None and not keep:
         directory = Path(tempfile.mkdtemp(prefix="alliancesim-run-"))
-    results = Results(
-        run_id=run_id or new_run_id(),
+    run_id = run_id or new_run_id()  # named by its start time
+    files = RunFiles(Path(directory) if directory is not None else None)
+    sums = PartialSums(summary_names(model, record))
+    total = len(blocks_of(members))
+    window = max(2, 2 * max(workers, 1))
+    with using_executor(executor, workers, scheduler, dask_local) as pool:
+        started = time.perf_counter()
+        outputs = run_blocks(scenario, names, members, seed, pool, record=record, window=window)
+        for done, output in enumerate(outputs, 1):
+            files.add_block(output.index, output.trajectories, output.parameters, keep=keep)
+            sums.merge(output.sums)
+            if on_block is not None:
+                on_block(done, total)
+    return Results(
+        run_id=run_id,
         model=model,
         policies=names,
         members=members,
         seed=seed,
         record=record,
         scenario_hash=scenario_hash(scenario),
-        directory=Path(directory) if directory is not None else None,
+        files=files,
+        sums=sums,
+        elapsed=time.perf_counter() - started,
     )
-    own_executor = executor is None
-    if executor is None:
-        executor = make_executor(workers, scheduler, dask_local)
-    total = len(blocks_of(members))
-    started = time.perf_counter()
-    try:
-        window = max(2, 2 * max(workers, 1))
-        for done, output in enumerate(
-            run_blocks(scenario, names, members, seed, executor, record=record, window=window), 1
-        ):
-            results.add_block(output, keep=keep)
-            if on_block is not None:
-                on_block(done, total)
-    finally:
-        if own_executor:
-            try:
-                executor.shutdown(wait=True, cancel_futures=True)
-            except TypeError:  # Dask's ClientExecutor has no cancel_futures
-                executor.shutdown(wait=True)
-            client = getattr(executor, "_alliancesim_client", None)
-            if client is not None:
-                cluster = getattr(client, "cluster", None)
-                client.close()
-                if cluster is not None:
-                    cluster.close()
-    results.elapsed = time.perf_counter() - started
-    return results

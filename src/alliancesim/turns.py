@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from alliancesim.bands import BAND_QUANTILES, Bands
-from alliancesim.engine import ActionChoice, BlockState, advance, parameter_values, start
-from alliancesim.ensemble import BLOCK_SIZE, draw_block
+from alliancesim.draws import BLOCK_SIZE, Block, Draws
+from alliancesim.engine import ActionChoice, BlockState, advance, start
 from alliancesim.errors import InputError
 from alliancesim.model import Model
 from alliancesim.results import wilson_interval
@@ -302,8 +302,8 @@ class TurnSession:
         self.members = members
         self.policy = policy
         spec = model.policy(policy)
-        self.draws = draw_block(model, seed, 0, 0, members)
-        P = parameter_values(model, spec, self.draws.unit, self.draws.unit_rows)
+        self.draws = Draws.block(model, seed, Block(0, 0, members))
+        P = self.draws.parameters(model, spec)
         self.tracks: dict[str, BlockState] = {
             PLAYED: start(model, spec, P.copy()),
             AUTOPILOT: start(model, spec, P.copy()),

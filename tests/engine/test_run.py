@@ -139,7 +139,7 @@ def test_large_runs_stream_to_parquet_with_the_same_summary(toy_path, monkeypatc
 
     monkeypatch.setattr(runner, "IN_MEMORY_LIMIT", 1)
     streamed = run(toy_path, members=600, seed=9)
-    assert streamed.tables == [] and streamed.directory is not None
+    assert streamed.files.tables == [] and streamed.directory is not None
     assert sorted(p.name for p in (streamed.directory / "trajectories").iterdir()) == [
         "block-000000.parquet"
     ]

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alliancesim.analysis.backtest import observed_changes, simulated_values
 from alliancesim.analysis.calibrate import (
     Dimension,
     ParameterRange,
@@ -19,7 +20,9 @@ from alliancesim.analysis.calibrate import (
     shared_ranges,
     synthetic_episode,
 )
+from alliancesim.engine import parameter_values, simulate
 from alliancesim.errors import InputError
+from alliancesim.model import compile_model
 from alliancesim.scenario import load_scenario, scenario_parameters
 from alliancesim.scenario.uncertain import Fixed, Normal, Triangular, Uniform
 
@@ -39,6 +42,41 @@ def test_implausibility_matches_hand_computation(linear_episode_path):
     for w in (0.5, 1.0, 1.3):
         value = implausibility([episode], {"rules.push.weight": w}, replicates=4)
         assert value == pytest.approx(abs(1.0 - w) / SIGMA, rel=1e-12)
+
+
+def test_implausibility_draws_its_worlds_from_one_running_generator(toy_episode_path):
+    """Episodes in order, each drawing from the generator of ``SeedSequence(seed)`` the uniforms
+    of its baseline-uncertain parameters for its R worlds, then their slots; the calibrated
+    parameters are then set to the point's values."""
+    first = load_scenario(toy_episode_path)
+    meta = first.scenario.model_copy(update={"id": "toy-episode-again"})
+    second = first.model_copy(update={"scenario": meta})
+    point = {"rules.fear_from_cut.weight": 0.2, "state.fear_abandonment.ROK.relaxation": 0.3}
+    replicates, seed, discrepancy = 5, 3, 0.1
+    got = implausibility(
+        [first, second], point, replicates=replicates, seed=seed, discrepancy=discrepancy
+    )
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
+    worst = 0.0
+    for episode in (first, second):
+        model = compile_model(episode)
+        spec = model.policy("baseline")
+        rows = model.uncertain_rows(["baseline"])
+        unit = rng.random((len(rows), replicates))
+        slots = rng.random((model.horizon, model.n_slots, replicates))
+        P = parameter_values(model, spec, unit, rows)
+        for name, value in point.items():
+            P[model.parameter_names.index(name)] = value
+        records = simulate(model, spec, P, slots)
+        for change in observed_changes(episode):
+            names = model.record_names
+            after = simulated_values(records, names, change.indicator, change.end_steps)
+            before = simulated_values(records, names, change.indicator, change.start_steps)
+            delta = after - before
+            variance = (change.sd or 0.0) ** 2 + (discrepancy * change.value) ** 2
+            variance += delta.var(ddof=1) * (1 + 1 / replicates)
+            worst = max(worst, abs(change.value - delta.mean()) / math.sqrt(variance))
+    assert got == pytest.approx(worst, rel=1e-12)
 
 
 def test_calibrated_range_is_the_analytic_nroy_interval(linear_episode_path):

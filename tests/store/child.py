@@ -36,15 +36,17 @@ def main() -> None:
     from alliancesim.store import Store, catalogue
 
     if args.pause == "block":
-        from alliancesim.results import Results
+        from alliancesim.runfiles import RunFiles
 
-        add_block = Results.add_block
+        add_block = RunFiles.add_block
 
-        def add_then_pause(self: Results, output: object, *, keep: bool) -> None:
-            add_block(self, output, keep=keep)
+        def add_then_pause(
+            self: RunFiles, index: int, trajectories: bytes, parameters: bytes, *, keep: bool
+        ) -> None:
+            add_block(self, index, trajectories, parameters, keep=keep)
             _pause(args.home, "block")
 
-        Results.add_block = add_then_pause  # type: ignore[method-assign]
+        RunFiles.add_block = add_then_pause  # type: ignore[method-assign]
     elif args.pause == "rename":
         rename = Path.rename
 

@@ -224,11 +224,14 @@ def test_a_run_from_an_older_catalogue_is_migrated_and_summed_again(tmp_path, mi
     again = Store(tmp_path).open_run(results.run_id)
     for policy in results.policies:
         np.testing.assert_array_equal(
-            again.decoupled_by_step[policy], results.decoupled_by_step[policy]
+            again.sums.decoupled_by_step[policy], results.sums.decoupled_by_step[policy]
         )
         for sums in ("horizon_sum", "horizon_sq", "diff_sum", "diff_sq"):
             np.testing.assert_allclose(
-                getattr(again, sums)[policy], getattr(results, sums)[policy], rtol=1e-12, atol=1e-9
+                getattr(again.sums, sums)[policy],
+                getattr(results.sums, sums)[policy],
+                rtol=1e-12,
+                atol=1e-9,
             )
     new, old = again.summary(), results.summary()
     for policy in results.policies:
@@ -242,3 +245,26 @@ def test_a_run_from_an_older_catalogue_is_migrated_and_summed_again(tmp_path, mi
     with store.catalogue() as con:
         assert con.execute("SELECT value FROM store_meta").fetchone() == ("2",)
         assert con.execute("SELECT count(measures) FROM summaries").fetchone() == (0,)
+
+
+def test_a_store_whose_path_holds_quotes_and_glob_characters(tmp_path, mini_path) -> None:
+    """The run's files are listed, not globbed: a decoy the glob would match is never read."""
+    decoy = Store(tmp_path / "it's a decoy store")
+    odd = Store(tmp_path / "it's [a] *store")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_and_store(decoy, mini_path, members=50, seed=5)
+        results = run_and_store(odd, mini_path, members=300, seed=2).results
+    again = odd.open_run(results.run_id)
+    assert again.directory == odd.runs_dir / results.run_id
+    assert again.summary().to_dict() == results.summary().to_dict()
+    assert len(again.parameters()) == 300
+    written = odd.export(results.run_id, "csv", tmp_path / "out [csv?]")
+    trajectories = pd.read_csv(next(p for p in written if p.name == "trajectories.csv"))
+    assert len(trajectories) == 300 * len(results.policies) * (results.model.horizon + 1)
+
+
+def test_a_store_under_a_question_mark_is_refused_clearly(tmp_path) -> None:
+    """DuckDB cannot write its catalogue's log under a '?' (run directories are fine)."""
+    with pytest.raises(InputError, match="holding '\\?'"):
+        Store(tmp_path / "which store?").runs()

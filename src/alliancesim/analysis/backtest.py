@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from alliancesim.ensemble import blocks_of, draw_block, simulate_block
+from alliancesim.ensemble import simulate_members
 from alliancesim.errors import InputError, Problem
 from alliancesim.model import Model, compile_model
 from alliancesim.scenario.clock import Clock
@@ -126,11 +126,7 @@ def simulate_history(model: Model, members: int, seed: int) -> np.ndarray:
 
     Members draw exactly what ``alliancesim run`` draws for the same seed (same blocks).
     """
-    parts = []
-    for index, start, size in blocks_of(members):
-        draws = draw_block(model, seed, index, start, size)
-        parts.append(simulate_block(model, ["baseline"], draws, record="all")["baseline"])
-    return np.concatenate(parts, axis=2)
+    return simulate_members(model, "baseline", members, seed)
 
 
 def simulated_values(

@@ -40,6 +40,7 @@ import fnmatch
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -50,8 +51,10 @@ from alliancesim.analysis.backtest import (
     simulate_history,
     simulated_values,
 )
-from alliancesim.engine import parameter_values, simulate
+from alliancesim.draws import GENERATOR_SLICE, Draws, generator, latin_hypercube, spans
+from alliancesim.ensemble import compiled, evaluate
 from alliancesim.errors import InputError
+from alliancesim.executors import InlineExecutor, in_order
 from alliancesim.model import Model, compile_model
 from alliancesim.scenario import toml_writer as toml
 from alliancesim.scenario.loader import load_module
@@ -80,7 +83,6 @@ CUTOFF = 3.0
 """Implausibility above which a point is ruled out (Pukelsheim's three-sigma rule)."""
 WRITE_NARROWING = 0.05
 """Ranges narrowed by less than this are not written: the episodes did not inform them."""
-MEMBERS_PER_CHUNK = 2048
 _EDGE = 1e-9
 EMPTY_EDGE = 0.01
 """An edge of the box is cut only where finding no NROY point there had chance below this."""
@@ -125,7 +127,7 @@ class _Episode:
 
 
 def _prepare(scenario: Scenario, dims: list[Dimension], discrepancy: float) -> _Episode:
-    model = compile_model(scenario)
+    model = compiled(scenario)
     changes = observed_changes(scenario)
     observed = np.array([c.value for c in changes], dtype=np.float64)
     v_obs = np.array([(c.sd or 0.0) ** 2 for c in changes])
@@ -142,32 +144,35 @@ def _simulate_points(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance over replicates of each simulated change at each point: (points, changes)."""
     model = episode.model
-    spec = model.policy("baseline")
-    points = values.shape[0]
-    per_chunk = max(1, MEMBERS_PER_CHUNK // replicates)
-    means, variances = [], []
+    columns = [d for d, _ in episode.dimension_rows]
+    rows = [row for _, row in episode.dimension_rows]
+    per_chunk = max(1, GENERATOR_SLICE // replicates)
+    draws = (  # drawn one chunk at a time, in order, from the running generator
+        Draws.from_generator(model, rng, rows, values[lo:hi, columns], replicates)
+        for lo, hi in spans(values.shape[0], per_chunk)
+    )
+    task = partial(_simulated_changes, episode, replicates)
+    parts = list(in_order(InlineExecutor(), task, draws, window=1))
+    return np.concatenate([m for m, _ in parts]), np.concatenate([v for _, v in parts])
+
+
+def _simulated_changes(
+    episode: _Episode, replicates: int, draws: Draws
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance over replicates of each simulated change, for points drawn by
+    :meth:`Draws.from_generator`: (points, changes) each."""
+    model = episode.model
     names = model.record_names
-    uncertain = model.uncertain_rows(["baseline"])
-    for first in range(0, points, per_chunk):
-        chunk = values[first : first + per_chunk]
-        members = chunk.shape[0] * replicates
-        unit = rng.random((len(uncertain), members))
-        P = parameter_values(model, spec, unit, uncertain)
-        for d, row in episode.dimension_rows:
-            P[row] = np.repeat(chunk[:, d], replicates)
-        slots = rng.random((model.horizon, model.n_slots, members))
-        records = simulate(model, spec, P, slots, record="all")
-        deltas = np.empty((len(episode.changes), members))
-        for k, change in enumerate(episode.changes):
-            after = simulated_values(records, names, change.indicator, change.end_steps)
-            before = simulated_values(records, names, change.indicator, change.start_steps)
-            deltas[k] = after - before
-        deltas = deltas.reshape(len(episode.changes), chunk.shape[0], replicates)
-        means.append(deltas.mean(axis=2).T)
-        variances.append(
-            (deltas.var(axis=2, ddof=1) if replicates > 1 else np.zeros(deltas.shape[:2])).T
-        )
-    return np.concatenate(means), np.concatenate(variances)
+    _, records = next(evaluate(model, ["baseline"], draws))
+    deltas = np.empty((len(episode.changes), draws.size))
+    for k, change in enumerate(episode.changes):
+        after = simulated_values(records, names, change.indicator, change.end_steps)
+        before = simulated_values(records, names, change.indicator, change.start_steps)
+        deltas[k] = after - before
+    deltas = deltas.reshape(len(episode.changes), draws.size // replicates, replicates)
+    means = deltas.mean(axis=2).T
+    variances = (deltas.var(axis=2, ddof=1) if replicates > 1 else np.zeros(deltas.shape[:2])).T
+    return means, variances
 
 
 def _implausibility(
@@ -408,13 +413,8 @@ def history_match(
     pool = np.empty((0, D))  # NROY points (unit space) of every wave, inside the current box
     best_i, best_x, best_each = math.inf, np.empty(0), np.empty(0)
     for w in range(waves):
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(w,))))
-        if D:
-            from scipy.stats import qmc
-
-            unit = low + (high - low) * qmc.LatinHypercube(d=D, rng=rng).random(points)
-        else:
-            unit = np.empty((points, 0))
+        rng = generator(seed, w)  # the wave's points, then its members' other draws
+        unit = low + (high - low) * latin_hypercube(rng, D, points)
         values = np.column_stack([d.values(unit[:, k]) for k, d in enumerate(dims)]) if D else unit
         largest, each = _implausibility(prepared, values, replicates, rng)
         keep = largest <= cutoff
@@ -488,8 +488,7 @@ def implausibility(
     dims = [d for d in dims if d.name in values]
     prepared = [_prepare(s, dims, discrepancy) for s in episodes]
     point = np.array([[values[d.name] for d in dims]])
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
-    largest, _ = _implausibility(prepared, point, replicates, rng)
+    largest, _ = _implausibility(prepared, point, replicates, generator(seed))
     return float(largest[0])
 
 

@@ -312,7 +312,7 @@ def member_values(
     if con is None:
         with results.connect() as own:
             return member_values(results, name, policy, step, con=own)
-    columns = {row[0] for row in con.execute("DESCRIBE trajectories").fetchall()}
+    columns = results.files.columns(con)
     if name not in columns:
         from alliancesim.scenario.names import suggest
 
@@ -322,12 +322,7 @@ def member_values(
             f"{name!r} is not recorded in this run{hint}"
             + (" (run with record='all')" if results.record != "all" else ""),
         )
-    values = con.execute(
-        f'SELECT "{name}"::DOUBLE AS v FROM trajectories '
-        "WHERE policy::VARCHAR = ? AND step = ? ORDER BY member",
-        [policy, step],
-    ).fetchnumpy()["v"]
-    return np.asarray(values, dtype=np.float64)
+    return results.files.member_values(name, policy, step, con)
 
 
 def outcome_of_interest(

@@ -29,13 +29,15 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
-from alliancesim.engine import parameter_values, simulate
-from alliancesim.ensemble import make_executor, scenario_hash
+from alliancesim.draws import Draws, event_streams, spans
+from alliancesim.ensemble import MEMBERS_PER_TASK, compiled, evaluate, scenario_hash
 from alliancesim.errors import InputError
-from alliancesim.model import Model, compile_model
+from alliancesim.executors import in_order, using_executor
+from alliancesim.model import Model
 from alliancesim.scenario.names import suggest
 from alliancesim.scenario.schema import Scenario
 from alliancesim.scenario.uncertain import Uncertain
@@ -51,7 +53,7 @@ __all__ = [
 
 DEFAULT_REPLICATES = 8
 """Event streams each point is simulated on (shared by all points)."""
-MEMBERS_PER_CHUNK = 4096
+MEMBERS_PER_CHUNK = MEMBERS_PER_TASK
 """Simulated members (points × replicates) per vectorised chunk."""
 _EDGE = 1e-9  # an unbounded normal's quantile 0 or 1 is read at 1e-9 or 1 − 1e-9
 
@@ -161,7 +163,7 @@ class Experiments:
     @property
     def model(self) -> Model:
         """The compiled scenario (compiled once per process)."""
-        return _compiled(self.scenario, self.key)
+        return compiled(self.scenario, self.key)
 
     @property
     def space(self) -> ParameterSpace:
@@ -186,44 +188,24 @@ class Experiments:
     ) -> np.ndarray:
         """The measures (points, measures) at parameter values (points, parameters of ``space``)."""
         values = np.atleast_2d(np.asarray(values, dtype=np.float64))
-        points = values.shape[0]
         per_chunk = max(1, MEMBERS_PER_CHUNK // self.replicates)
-        chunks = [values[i : i + per_chunk] for i in range(0, points, per_chunk)]
-        own = executor is None
-        if executor is None:
-            executor = make_executor(min(workers, len(chunks)) if chunks else 1)
-        try:
-            futures = [executor.submit(_evaluate_chunk, self, chunk) for chunk in chunks]
-            parts = [f.result() for f in futures]
-        finally:
-            if own:
-                executor.shutdown(wait=True, cancel_futures=True)
-        if not parts:
+        chunks = [values[lo:hi] for lo, hi in spans(values.shape[0], per_chunk)]
+        if not chunks:
             return np.empty((0, len(self.measures)))
+        task = partial(_evaluate_chunk, self)
+        with using_executor(executor, min(workers, len(chunks))) as pool:
+            parts = list(in_order(pool, task, chunks, window=2 * max(workers, 1)))
         return np.concatenate(parts, axis=0)
-
-
-def _event_streams(model: Model, replicates: int, seed: int) -> np.ndarray:
-    """The shared event slots (steps, slots, replicates) of the experiments."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
-    return rng.random((model.horizon, model.n_slots, replicates))
 
 
 def _evaluate_chunk(experiments: Experiments, values: np.ndarray) -> np.ndarray:
     """Simulate one chunk of points × replicates and average each measure over replicates."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     model = experiments.model
-    spec = model.policy(experiments.policy)
-    space = experiments.space
     R = experiments.replicates
     K = values.shape[0]
-    members = K * R
-    # fixed parameters (and anything the policy fixes) from the engine; the variables from the points
-    rows = model.uncertain_rows([experiments.policy])
-    P = parameter_values(model, spec, np.full((len(rows), members), 0.5), rows)
-    for k, row in enumerate(space.rows):
-        P[row] = np.repeat(values[:, k], R)
-    slots = np.tile(_event_streams(model, R, experiments.seed), (1, 1, K))
+    streams = event_streams(model, R, experiments.seed)
+    draws = Draws.at_points(model, experiments.policy, experiments.space.rows, values, streams)
     summary = {*model.indicator_names, "decoupled"}
     if set(experiments.measures) <= summary:
         names = [*model.indicator_names, "decoupled"]
@@ -232,21 +214,7 @@ def _evaluate_chunk(experiments: Experiments, values: np.ndarray) -> np.ndarray:
         names = model.record_names
         record = "all"
     step = measure_step(model, experiments.at)
-    out = simulate(model, spec, P, slots, record=record)
+    _, out = next(evaluate(model, [experiments.policy], draws, record))
     index = [names.index(m) for m in experiments.measures]
     at_step = out[step][index]  # (measures, members)
     return at_step.reshape(len(index), K, R).mean(axis=2).T
-
-
-_COMPILED: dict[str, Model] = {}
-
-
-def _compiled(scenario: Scenario, key: str) -> Model:
-    """The scenario's model, compiled once per process (keyed by the scenario's hash)."""
-    model = _COMPILED.get(key)
-    if model is None:
-        model = compile_model(scenario)
-        if len(_COMPILED) > 8:
-            _COMPILED.clear()
-        _COMPILED[key] = model
-    return model

@@ -80,13 +80,7 @@ def key_indicators(results: Results, limit: int = MAX_KEY_INDICATORS) -> list[st
     condition reads, those the claims compare, then the other indicators; only recorded ones,
     at most ``limit``."""
     scenario = results.model.scenario
-    with results.connect(parameters=False) as con:
-        recorded = {row[0] for row in con.execute("DESCRIBE trajectories").fetchall()} - {
-            "policy",
-            "member",
-            "step",
-            "decoupled",
-        }
+    recorded = set(results.files.columns()) - {"policy", "member", "step", "decoupled"}
     wanted: list[str] = list(scenario.scenario.key_indicators)
     wanted += sorted(scenario.decoupling.when.names)
     wanted += [c.compare.indicator for c in scenario.claims]

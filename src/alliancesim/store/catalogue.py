@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from alliancesim.errors import InputError
+
 __all__ = ["SCHEMA_VERSION", "connect"]
 
 SCHEMA_VERSION = 2
@@ -107,6 +109,12 @@ def connect(path: Path, timeout: float = 60.0) -> duckdb.DuckDBPyConnection:
     If a program outside alliancesim (a DuckDB shell, say) holds the file, retry until the
     timeout, then fail with a message naming the file.
     """
+    if "?" in str(path):  # DuckDB names its write-ahead log by putting ".wal" before a "?"
+        raise InputError.single(
+            str(path),
+            "DuckDB cannot keep a catalogue under a path holding '?'; choose another "
+            "$ALLIANCESIM_HOME",
+        )
     deadline = time.monotonic() + timeout
     delay = 0.01
     while True:

@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from alliancesim.errors import InputError
 from alliancesim.ids import new_run_id
 from alliancesim.jsonable import dumps
+from alliancesim.model import Model
 from alliancesim.results import Results
+from alliancesim.runfiles import RunFiles
 from alliancesim.store import catalogue
 from alliancesim.store.locks import DEFAULT_TIMEOUT, catalogue_lock
 from alliancesim.store.records import RunRecord, default_home
@@ -46,6 +47,7 @@ from alliancesim.store.staging import (
     release,
     trash_name,
 )
+from alliancesim.sums import PartialSums
 
 __all__ = ["Store"]
 
@@ -154,7 +156,6 @@ class Store:
         if results.directory != staging.directory:
             raise ValueError("the results were not written into this staging directory")
         summary = results.summary()
-        measures = _summary_measures(results)
         parameters = _parameter_rows(results)
         files, size = fsync_tree(staging.directory)
         scenario = results.model.scenario
@@ -206,13 +207,9 @@ class Store:
                             p.p_decoupling,
                             p.p_decoupling_ci[0],
                             p.p_decoupling_ci[1],
-                            [int(c) for c in results.decoupled_by_step[policy]],
-                            [float(x) for x in results.horizon_sum[policy]],
-                            [float(x) for x in results.horizon_sq[policy]],
-                            _floats(results.diff_sum.get(policy)),
-                            _floats(results.diff_sq.get(policy)),
+                            *results.sums.row(policy),
                             dumps(p.to_dict(), indent=None),
-                            measures,
+                            results.sums.measures,
                         ],
                     )
                 if parameters:
@@ -242,7 +239,7 @@ class Store:
                     con.execute("ROLLBACK")
                 shutil.rmtree(final, ignore_errors=True)
                 raise
-            results.directory = final
+            results.files = results.files.moved_to(final)
             return self._record(con, results.run_id)
 
     # -- reading --------------------------------------------------------------------------------
@@ -359,29 +356,25 @@ class Store:
                 f"run {run_id} was made by alliancesim {record.version}; this version cannot "
                 f"read its scenario any more ({str(exc).splitlines()[0]})",
             ) from None
+        model = compile_model(scenario)
+        files = RunFiles(record.directory)
+        measures = _summary_measures(model, record.record)
+        if all(row[6] == measures for row in partials):
+            sums = PartialSums.from_rows(measures, [row[:6] for row in partials])
+        else:  # made by a version that summarised other measures: sum them again from Parquet
+            sums = PartialSums.from_files(files, record.policies, measures, model.horizon)
         results = Results(
             run_id=run_id,
-            model=compile_model(scenario),
+            model=model,
             policies=list(record.policies),
             members=record.members,
             seed=record.seed,
             record=record.record,
             scenario_hash=record.scenario_hash,
-            directory=record.directory,
+            files=files,
+            sums=sums,
             elapsed=record.elapsed_seconds,
         )
-        current = _summary_measures(results)
-        if all(row[6] == current for row in partials):
-            for policy, decoupled, h_sum, h_sq, d_sum, d_sq, _ in partials:
-                results.decoupled_by_step[policy] = np.asarray(decoupled, dtype=np.int64)
-                results.horizon_sum[policy] = np.asarray(h_sum, dtype=np.float64)
-                results.horizon_sq[policy] = np.asarray(h_sq, dtype=np.float64)
-                if d_sum is not None:
-                    results.diff_sum[policy] = np.asarray(d_sum, dtype=np.float64)
-                    results.diff_sq[policy] = np.asarray(d_sq, dtype=np.float64)
-        else:
-            # made by a version that summarised other measures: sum them again from Parquet
-            _partials_from_parquet(results, current)
         return results
 
     # -- analyses attached later ------------------------------------------------------------------
@@ -452,23 +445,7 @@ class Store:
         claims = self.claim_verdicts(record.run_id)
         parameters = self.parameters(record.run_id)
         out.mkdir(parents=True, exist_ok=True)
-        written: list[Path] = []
-        options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
-        base = record.directory.as_posix().replace("'", "''")
-        with duckdb.connect() as con:
-            con.execute("SET threads TO 2")
-            for table, order in (
-                ("trajectories", "policy, member, step"),
-                ("parameters", "member"),
-            ):
-                target = out / f"{table}.{fmt}"
-                source = f"read_parquet('{base}/{table}/*.parquet')"
-                con.execute(
-                    f"COPY (SELECT * FROM {source} ORDER BY {order}) TO '"
-                    + target.as_posix().replace("'", "''")
-                    + f"' ({options})"
-                )
-                written.append(target)
+        written = RunFiles(record.directory).export(out, fmt)
         for name, data in (
             ("run.json", record.to_dict()),
             ("summary.json", summary),
@@ -541,10 +518,6 @@ def _utc_naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _floats(values: np.ndarray | None) -> list[float] | None:
-    return None if values is None else [float(x) for x in values]
-
-
 def _version() -> str:
     from alliancesim import __version__
 
@@ -554,74 +527,16 @@ def _version() -> str:
 def _parameter_rows(results: Results) -> list[tuple[str, str, float, float, float]]:
     """(name, distribution, min, mean, max drawn) of each sampled parameter of the run."""
     specs = {p.name: p for p in results.model.parameters}
-    with results.connect() as con:
-        columns = [c for c in con.execute("SELECT * FROM parameters LIMIT 0").df().columns]
-        names = [c for c in columns if c != "member"]
-        if not names:
-            return []
-        parts = ", ".join(f'min("{n}"), avg("{n}"), max("{n}")' for n in names)
-        row = con.execute(f"SELECT {parts} FROM parameters").fetchone()
-    assert row is not None
     out = []
-    for k, name in enumerate(names):
+    for name, *drawn in results.files.parameter_ranges():
         spec = specs.get(name)
         distribution = spec.value.describe() if spec is not None else ""
-        out.append((name, distribution, *(float(v) for v in row[3 * k : 3 * k + 3])))
+        out.append((name, distribution, *drawn))
     return out
 
 
-def _summary_measures(results: Results) -> list[str]:
-    """The measures, in order, behind the run's horizon sums (the engine decides them)."""
+def _summary_measures(model: Model, record: str) -> list[str]:
+    """The measures, in order, behind a run's horizon sums (the engine decides them)."""
     from alliancesim.ensemble import summary_names
 
-    try:
-        return summary_names(results.model, results.record)
-    except TypeError:  # an engine whose summary does not depend on the record level
-        return summary_names(results.model)  # type: ignore[call-arg]
-
-
-def _partials_from_parquet(results: Results, measures: list[str]) -> None:
-    """The run's partial sums (decoupled per step, sums and squares at the horizon, paired
-    differences from baseline) computed again from its trajectories with DuckDB; a measure the
-    run did not record is NaN. Equal to the engine's sums up to floating-point rounding."""
-    H = results.model.horizon
-    with results.connect() as con:
-        columns = {r[0] for r in con.execute("DESCRIBE trajectories").fetchall()}
-        present = [m for m in measures if m in columns]
-
-        def value(name: str, alias: str) -> str:
-            return f'{alias}."{name}"::DOUBLE'
-
-        for policy in results.policies:
-            counts = con.execute(
-                "SELECT step, count_if(decoupled) FROM trajectories WHERE policy::VARCHAR = ? "
-                "GROUP BY step ORDER BY step",
-                [policy],
-            ).fetchall()
-            decoupled = np.zeros(H + 1, dtype=np.int64)
-            for step, n in counts:
-                decoupled[int(step)] = int(n)
-            results.decoupled_by_step[policy] = decoupled
-            parts = [f"sum({value(m, 'a')}), sum(({value(m, 'a')})^2)" for m in present]
-            parts += [
-                f"sum({value(m, 'a')} - {value(m, 'b')}), "
-                f"sum(({value(m, 'a')} - {value(m, 'b')})^2)"
-                for m in present
-            ]
-            row = con.execute(
-                f"SELECT {', '.join(parts)} FROM trajectories a JOIN trajectories b "
-                "ON a.member = b.member AND a.step = b.step "
-                f"WHERE a.step = {H} AND a.policy::VARCHAR = ? AND b.policy::VARCHAR = 'baseline'",
-                [policy],
-            ).fetchone()
-            sums = {m: [np.nan] * 4 for m in measures}
-            k = len(present)
-            for j, m in enumerate(present):
-                sums[m] = [row[2 * j], row[2 * j + 1], row[2 * k + 2 * j], row[2 * k + 2 * j + 1]]
-            table = np.array(
-                [[float(v) if v is not None else np.nan for v in sums[m]] for m in measures]
-            )
-            results.horizon_sum[policy] = table[:, 0]
-            results.horizon_sq[policy] = table[:, 1]
-            results.diff_sum[policy] = table[:, 2]
-            results.diff_sq[policy] = table[:, 3]
+    return summary_names(model, record)
