@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -19,11 +19,10 @@ from rich.text import Text
 
 from alliancesim.errors import InputError, Problem
 from alliancesim.expr import ParsedExpression
-from alliancesim.scenario.loader import builtin_scenarios, load_scenario, resolve
-from alliancesim.scenario.loops import Loop, feedback_loops
-from alliancesim.scenario.parameters import scenario_parameters
-from alliancesim.scenario.schema import ENTRY_SECTIONS, Entry, Scenario, SeedQuote, Source
-from alliancesim.scenario.uncertain import Fixed
+
+if TYPE_CHECKING:  # the schema is imported by the commands that load a scenario, not by `scenarios`
+    from alliancesim.scenario.loops import Loop
+    from alliancesim.scenario.schema import Entry, Scenario, Source
 
 __all__ = ["scenarios", "show", "validate"]
 
@@ -57,6 +56,8 @@ def _problem_json(problem: Problem) -> dict[str, Any]:
 
 def _load(reference: str, as_json: bool) -> Scenario:
     """Load a scenario; on bad input, print every problem (as JSON with ``--json``), exit 2."""
+    from alliancesim.scenario.loader import load_scenario
+
     try:
         return load_scenario(reference)
     except InputError as exc:
@@ -89,6 +90,8 @@ def _shorten(text: str, width: int) -> str:
 
 def source_text(source: Source | None, width: int = 90) -> str:
     """A source in one line: ``000: "quote…"``, ``public: …`` or ``assumption: …``."""
+    from alliancesim.scenario.schema import SeedQuote
+
     if source is None:
         return "(no source)"
     if isinstance(source, SeedQuote):
@@ -122,6 +125,9 @@ def _period_span(scenario: Scenario) -> str:
 
 
 def _counts(scenario: Scenario) -> dict[str, int]:
+    from alliancesim.scenario.parameters import scenario_parameters
+    from alliancesim.scenario.uncertain import Fixed
+
     params = scenario_parameters(scenario)
     uncertain = sum(1 for p in params.values() if not isinstance(p.value, Fixed))
     return {
@@ -139,29 +145,9 @@ def _counts(scenario: Scenario) -> dict[str, int]:
 
 def scenarios(as_json: bool = JSON_OPTION) -> None:
     """List the built-in scenarios: id, title, time span and what they contain."""
-    rows = []
-    for ident in builtin_scenarios():
-        row: dict[str, Any] = {"id": ident, "file": str(resolve(ident))}
-        try:
-            scenario = load_scenario(ident)
-        except InputError as exc:
-            row.update(ok=False, problems=len(exc.problems))
-        else:
-            meta = scenario.scenario
-            row.update(
-                ok=True,
-                title=meta.title,
-                kind=meta.kind,
-                seed=meta.seed,
-                start=meta.start,
-                step=meta.step,
-                horizon=meta.horizon,
-                span=_period_span(scenario),
-                policies=len(scenario.policies),
-                claims=len(scenario.claims),
-                **_counts(scenario),
-            )
-        rows.append(row)
+    from alliancesim.scenario.listing import library_rows
+
+    rows = library_rows()
     if as_json:
         _emit_json(rows)
         return
@@ -199,6 +185,8 @@ def validate(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Check a scenario file: every problem with its file, line and field, or a one-line summary."""
+    from alliancesim.scenario.library import resolve
+
     scenario = _load(file, as_json)
     counts = _counts(scenario)
     if as_json:
@@ -238,6 +226,10 @@ def _loop_json(loop: Loop) -> dict[str, Any]:
 def scenario_json(scenario: Scenario, loops: list[Loop]) -> dict[str, Any]:
     """The whole scenario as JSON-ready data, each entry with its origin, plus loops and
     parameters."""
+    from alliancesim.scenario.parameters import scenario_parameters
+    from alliancesim.scenario.schema import ENTRY_SECTIONS
+    from alliancesim.scenario.uncertain import Fixed
+
     sections = ENTRY_SECTIONS
     out: dict[str, Any] = {
         "id": scenario.id,
@@ -271,6 +263,8 @@ def show(
 ) -> None:
     """Show a scenario: actors, issues, perceptions, rules, events, policies and claims, each
     with its source, and the feedback loops of its rule graph."""
+    from alliancesim.scenario.loops import feedback_loops
+
     scenario = _load(reference, as_json)
     loops = feedback_loops(scenario)
     if as_json:
