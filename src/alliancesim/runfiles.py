@@ -42,6 +42,8 @@ __all__ = [
 
 TRAJECTORIES = "trajectories"
 PARAMETERS = "parameters"
+QUANTILE_BATCH = 16
+"""Measures whose quantiles one query computes (one query each was most of a summary's time)."""
 DUCKDB_MEMORY = "1GB"
 """DuckDB's memory limit for queries over a run (it spills to a temporary directory beyond it)."""
 
@@ -200,20 +202,26 @@ class RunFiles:
         self, step: int, names: Sequence[str], levels: Sequence[float]
     ) -> dict[tuple[str, str], list[float]]:
         """Per (policy, name), the ``levels`` quantiles over members at ``step`` (DuckDB's exact
-        ``quantile_cont``); names the run did not record are left out. One measure at a time,
-        so memory holds one column, not all."""
+        ``quantile_cont``); names the run did not record are left out. ``QUANTILE_BATCH``
+        measures per query, so memory holds a few columns of the step, not all."""
         out: dict[tuple[str, str], list[float]] = {}
         if not names:
             return out
         with self.connect(parameters=False) as con:
             present = self.columns(con)
-            for name in [n for n in names if n in present]:
+            wanted = [n for n in names if n in present]
+            for start in range(0, len(wanted), QUANTILE_BATCH):
+                batch = wanted[start : start + QUANTILE_BATCH]
+                parts = ", ".join(
+                    f"quantile_cont({_column(name)}, {_levels(levels)})" for name in batch
+                )
                 rows = con.execute(
-                    f"SELECT policy::VARCHAR, quantile_cont({_column(name)}, {_levels(levels)}) "
+                    f"SELECT policy::VARCHAR, {parts} "
                     f"FROM {TRAJECTORIES} WHERE step = {int(step)} GROUP BY 1"
                 ).fetchall()
-                for policy, values in rows:
-                    out[(policy, name)] = [float(v) for v in values]
+                for policy, *per_name in rows:
+                    for name, values in zip(batch, per_name, strict=True):
+                        out[(policy, name)] = [float(v) for v in values]
         return out
 
     def quantiles_by_step(

@@ -9,8 +9,10 @@ report:
 - :func:`run_and_store` — simulate, check the claims, commit the run to the store;
 - :func:`stored_claims`, :func:`search_failure_regions` — a stored run's claim verdicts, and
   where its claims fail (PRIM, on request, kept in the store);
-- :func:`view_of_run`, :func:`view_of_stored_run` — what a run says, as typed rows;
-- :func:`report_of_run`, :func:`report_of_stored_run` — the self-contained HTML report.
+- :func:`view_of_run`, :func:`view_of_stored_run`, :func:`view_of_new_stored_run` — what a run
+  says, as typed rows;
+- :func:`report_of_run`, :func:`report_of_stored_run`, :func:`report_of_new_stored_run` — the
+  self-contained HTML report.
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ __all__ = [
     "FAILURE_REGIONS",
     "StoredRun",
     "default_policies",
+    "report_of_new_stored_run",
     "report_of_run",
     "report_of_stored_run",
     "run_and_store",
     "search_failure_regions",
     "stored_claims",
     "stored_sensitivity",
+    "view_of_new_stored_run",
     "view_of_run",
     "view_of_stored_run",
 ]
@@ -113,7 +117,11 @@ def stored_claims(store: Store, record: RunRecord) -> ClaimsOutcome:
     if searched:
         payload = searched[0]["payload"]
         return ClaimsOutcome(payload["verdicts"], payload.get("note", ""), searched=True)
-    verdicts = store.claim_verdicts(record.run_id)
+    return _as_stored(store.claim_verdicts(record.run_id))
+
+
+def _as_stored(verdicts: list[dict[str, Any]] | None) -> ClaimsOutcome:
+    """Claim verdicts as the store gives them back when no failure regions were searched."""
     if verdicts is None:
         return ClaimsOutcome(None, "claims were not evaluated when this run was stored")
     note = "" if verdicts else "the scenario makes no claims"
@@ -162,6 +170,17 @@ def view_of_run(results: Results, claims: ClaimsOutcome | None) -> RunView:
     return present_run(results, claims, run_facts(results))
 
 
+def view_of_new_stored_run(stored: StoredRun, shown: RunView | None = None) -> RunView:
+    """What a run just stored says, as :func:`view_of_stored_run` gives it, from what is in
+    hand: no catalogue query, and the rows of ``shown`` (the same run's view shown before its
+    claims were checked) are reused rather than computed again."""
+    claims = _as_stored(stored.claims.verdicts)
+    facts = run_facts(stored.results, stored.record)
+    if shown is None:
+        return present_run(stored.results, claims, facts)
+    return shown.with_claims(claims, facts)
+
+
 def view_of_stored_run(
     store: Store, run_id: str, *, results: Results | None = None
 ) -> tuple[RunView, Results]:
@@ -183,6 +202,12 @@ def _report(view: RunView, results: Results, sensitivity: list[Mapping[str, Any]
 def report_of_run(results: Results, claims: ClaimsOutcome | None) -> str:
     """The self-contained HTML report of a run just made (not stored)."""
     return _report(view_of_run(results, claims), results, [])
+
+
+def report_of_new_stored_run(store: Store, stored: StoredRun, view: RunView) -> str:
+    """The report of a run just stored, from its view (:func:`view_of_new_stored_run`): what
+    :func:`report_of_stored_run` writes, without reading back what is in hand."""
+    return _report(view, stored.results, stored_sensitivity(store, stored.record))
 
 
 def report_of_stored_run(

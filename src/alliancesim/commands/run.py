@@ -24,11 +24,11 @@ from alliancesim.scenario.loader import load_scenario
 from alliancesim.store import Store
 from alliancesim.workflows import (
     default_policies,
+    report_of_new_stored_run,
     report_of_run,
-    report_of_stored_run,
     run_and_store,
+    view_of_new_stored_run,
     view_of_run,
-    view_of_stored_run,
 )
 
 __all__ = ["run", "run_payload", "summary_table"]
@@ -164,14 +164,15 @@ def run(
             "record": record,
             "on_block": on_block,
         }
-        shown = False
+        shown: RunView | None = None
+        experiments: Store | None = None
 
         def show(results: Results) -> None:  # the answer first; claims and storing follow
             nonlocal shown
+            shown = view_of_run(results, None)
             if not as_json:
                 progress.stop()
-                _print_summary(view_of_run(results, None), results)
-                shown = True
+                _print_summary(shown, results)
 
         if store:
             with _open_store(console) as experiments:
@@ -182,7 +183,7 @@ def run(
                 ):
                     stored = run_and_store(experiments, loaded, on_simulated=show, **options)
                 results = stored.results
-                view, _ = view_of_stored_run(experiments, stored.record.run_id, results=results)
+                view = view_of_new_stored_run(stored, shown)
         else:
             stored = None
             results = run_ensemble(loaded, directory=out, **options)
@@ -193,8 +194,8 @@ def run(
     report_path = None
     if report is not None:
         with console.status("writing the report", spinner="dots") if not as_json else nullcontext():
-            if stored is not None:
-                document = report_of_stored_run(Store(), stored.record.run_id, results=results)
+            if stored is not None and experiments is not None:
+                document = report_of_new_stored_run(experiments, stored, view)
             else:
                 document = report_of_run(results, None)
             report_path = write_text_file(report, document, what="report", force=force)
@@ -206,7 +207,7 @@ def run(
         typer.echo(dumps(payload))
         return
     stdout = Console(width=None if Console().is_terminal else 200)
-    if not shown:
+    if shown is None:
         _print_summary(view, results)
     if stored is not None:
         stdout.print(f"stored in {stored.record.directory}", highlight=False, markup=False)

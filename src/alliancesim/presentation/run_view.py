@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,7 @@ __all__ = [
     "PolicyRow",
     "RunFacts",
     "RunView",
+    "claims_view",
     "key_indicators",
     "policy_label",
     "present_run",
@@ -508,6 +509,11 @@ class RunView:
         """The row of one policy."""
         return next(r for r in self.ranking if r.policy == policy)
 
+    def with_claims(self, claims: ClaimsOutcome | None, facts: RunFacts) -> RunView:
+        """The same run's view with its claims and how it was made replaced (what the run says
+        about its policies does not depend on either, so it is not computed again)."""
+        return replace(self, claims=claims_view(claims), facts=facts)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape every ``--json`` output embeds for a run (docs/json.md)."""
         return {
@@ -542,6 +548,18 @@ def _cells(summary_policy: Any, names: Sequence[str], baseline: bool) -> tuple[I
             )
         )
     return tuple(out)
+
+
+def claims_view(claims: ClaimsOutcome | None) -> ClaimsView:
+    """A run's claims as rows (``claims`` None: not evaluated)."""
+    verdicts = claims.verdicts if claims is not None else None
+    return ClaimsView(
+        rows=tuple(ClaimRow.of(v) for v in verdicts) if verdicts is not None else None,
+        note=(claims.note if claims is not None else "claims were not evaluated for this run"),
+        rules=_rules(verdicts or []),
+        searched=bool(claims is not None and claims.searched),
+        verdicts=tuple(verdicts or ()),
+    )
 
 
 def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts) -> RunView:
@@ -579,14 +597,6 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
         if r.kind == "recommendation" and r.effect is not None and math.isfinite(r.effect.change)
     ]
     best = min(candidates, key=lambda r: r.effect.change) if candidates else None  # type: ignore[union-attr]
-    verdicts = claims.verdicts if claims is not None else None
-    claims_view = ClaimsView(
-        rows=tuple(ClaimRow.of(v) for v in verdicts) if verdicts is not None else None,
-        note=(claims.note if claims is not None else "claims were not evaluated for this run"),
-        rules=_rules(verdicts or []),
-        searched=bool(claims is not None and claims.searched),
-        verdicts=tuple(verdicts or ()),
-    )
     curves = tuple(
         DecouplingCurve(
             policy=name,
@@ -602,7 +612,7 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
         title=scenario.scenario.title,
         headline=Headline(scenario.id, scenario.scenario.title, summary.horizon, baseline, best),
         ranking=tuple(rows),
-        claims=claims_view,
+        claims=claims_view(claims),
         key_indicators=tuple(keys),
         quantity_labels=quantity_labels(scenario),
         curves=curves,
