@@ -19,6 +19,7 @@ from string import Template
 from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from alliancesim.bands import Bands
@@ -44,9 +45,13 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _chart(fig: go.Figure, div_id: str) -> str:
-    height = fig.layout.height or 450
-    body = fig.to_html(
+def _chart(fig: go.Figure | dict[str, Any], div_id: str) -> str:
+    """A chart's div and script (a figure dict as Plotly makes it is written as it is)."""
+    figure = fig if isinstance(fig, dict) else fig.to_dict()
+    height = figure.get("layout", {}).get("height") or 450
+    body = pio.to_html(
+        figure,
+        validate=False,
         full_html=False,
         include_plotlyjs=False,
         config=PLOTLY_CONFIG,
@@ -113,7 +118,7 @@ def _headline(view: RunView) -> str:
 
 
 def _outlook(view: RunView) -> str:
-    fig = figures.decoupling_chart(view.decoupling_data(), labels=view.policy_labels)
+    fig = figures.decoupling_figure(view.decoupling_data(), labels=view.policy_labels)
     intro = (
         f"Share of members in which the alliance has decoupled by each quarter, per policy, with "
         f"95 % Wilson bands. Decoupling here means <code>{_e(view.decoupling)}</code>; once "
@@ -247,7 +252,7 @@ def _indicators(view: RunView, bands: Bands) -> str:
     for k, name in enumerate(names):
         label = view.quantity_labels.get(name)
         heading = f"<code>{_e(name)}</code>" + (f" — {_e(label)}" if label else "")
-        fig = figures.fan_chart(bands, name, labels=view.policy_labels, title="")
+        fig = figures.fan_figure(bands, name, labels=view.policy_labels, title="")
         charts.append(f"<h3>{heading}</h3>" + _chart(fig, f"chart-fan-{k}"))
     intro = (
         "How the key quantities move under each policy: the median member (line), the middle "
@@ -261,7 +266,7 @@ def _indicators(view: RunView, bands: Bands) -> str:
 def _mechanisms(graph: CausalGraph) -> str:
     if not graph.nodes:
         return ""
-    fig = figures.causal_loop_diagram(graph)
+    fig = figures.causal_loop_figure(graph)
     items = []
     for k, loop in enumerate(graph.loops):
         quotes = "".join(_source(q) for q in loop.quotes[:1])
