@@ -12,16 +12,23 @@ report:
 - :func:`view_of_run`, :func:`view_of_stored_run`, :func:`view_of_new_stored_run` — what a run
   says, as typed rows;
 - :func:`report_of_run`, :func:`report_of_stored_run`, :func:`report_of_new_stored_run` — the
-  self-contained HTML report.
+  self-contained HTML report;
+- analyses of what is stored, computed from a run's Parquet without simulating:
+  :func:`compare_stored_run`, :func:`claims_of_stored_run`, :func:`discover_in_stored_run`,
+  :func:`sensitivity_of_stored_run` (PAWN, delta), :func:`export_stored_run` (Parquet, CSV,
+  EMA Workbench). Each says what is missing (a policy not run, a quantity not recorded) and
+  what to run instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alliancesim.claims import ClaimsOutcome, claims_outcome
+from alliancesim.errors import InputError
 from alliancesim.presentation import RunView, present_run, run_facts
 from alliancesim.results import Results
 from alliancesim.runner import run
@@ -32,13 +39,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAILURE_REGIONS",
+    "MOMENT_INDEPENDENT",
     "StoredRun",
+    "claims_of_stored_run",
+    "compare_stored_run",
     "default_policies",
+    "discover_in_stored_run",
+    "export_stored_run",
+    "open_stored_run",
     "report_of_new_stored_run",
     "report_of_run",
     "report_of_stored_run",
     "run_and_store",
     "search_failure_regions",
+    "sensitivity_of_stored_run",
     "stored_claims",
     "stored_sensitivity",
     "view_of_new_stored_run",
@@ -224,3 +238,170 @@ def report_of_stored_run(
         search_failure_regions(store, record, results=results)
     view, results = view_of_stored_run(store, record.run_id, results=results)
     return _report(view, results, stored_sensitivity(store, record))
+
+
+# --------------------------------------------------------------------------------------------
+# analyses of what is stored (nothing is simulated)
+
+MOMENT_INDEPENDENT = ("pawn", "delta")
+"""Sensitivity methods that work on any sample, such as a stored run's own draws (SALib)."""
+
+
+def _missing(record: RunRecord, what: str, advice: str) -> InputError:
+    return InputError.single(
+        "--run", f"run {record.run_id} ({record.scenario_id}) {what}: {advice}"
+    )
+
+
+def _rerun(results: Results, extra: str) -> str:
+    """The command that makes the same run with ``extra`` options."""
+    from alliancesim.presentation.run_view import scenario_reference
+
+    return (
+        f"run `alliancesim run {scenario_reference(results.model.scenario)} --members "
+        f"{results.members} --seed {results.seed} {extra}` and analyse that run, or leave out "
+        "--run to simulate"
+    )
+
+
+def _require_policies(record: RunRecord, results: Results, policies: Sequence[str]) -> None:
+    """Raise, saying what to run instead, unless the run simulated every one of ``policies``."""
+    absent = [p for p in policies if p not in record.policies]
+    if absent:
+        raise _missing(
+            record,
+            f"did not simulate {', '.join(repr(p) for p in absent)} (it ran "
+            f"{', '.join(record.policies)})",
+            _rerun(results, " ".join(f"--policy {p}" for p in [*record.policies, *absent][1:])),
+        )
+
+
+def _require_recorded(record: RunRecord, results: Results, names: Sequence[str]) -> None:
+    """Raise, saying what to run instead, unless the run recorded every one of ``names``."""
+    recorded = results.files.columns()
+    absent = [n for n in names if n not in recorded]
+    if absent:
+        raise _missing(
+            record,
+            f"did not record {', '.join(repr(n) for n in absent)} (recorded: {record.record})",
+            _rerun(results, "--record all"),
+        )
+
+
+def open_stored_run(store: Store, reference: str) -> tuple[RunRecord, Results]:
+    """A stored run's catalogue record and its results (id, unique prefix or ``latest``)."""
+    record = store.get(reference)
+    return record, store.open_run(record.run_id)
+
+
+def compare_stored_run(
+    store: Store, reference: str, policies: Sequence[str] | None = None
+) -> tuple[RunRecord, Results, list[dict[str, Any]]]:
+    """The policy ranking of a stored run (:func:`alliancesim.analysis.compare.rank_policies`),
+    from its kept sums and horizon quantiles, of ``policies`` (default: the scenario's own, as
+    ``compare`` simulates them) and baseline, ranked among themselves as a run of only them
+    would rank them."""
+    from alliancesim.analysis.compare import rank_policies
+    from alliancesim.ensemble import summary_names
+
+    record, results = open_stored_run(store, reference)
+    policies = list(policies or results.model.scenario.policy_ids)
+    _require_policies(record, results, policies)
+    ranking = rank_policies(results, policies=policies)
+    # what a comparison reports, however much the run recorded: its indicators (and key
+    # indicators), as a comparison that simulates records them
+    compared = set(summary_names(results.model, "indicators"))
+    for row in ranking:
+        row["indicators"] = {k: v for k, v in row["indicators"].items() if k in compared}
+    return record, results, ranking
+
+
+def claims_of_stored_run(
+    store: Store,
+    reference: str,
+    *,
+    discover: bool = True,
+    margin: float | None = None,
+) -> tuple[RunRecord, Results, list[dict[str, Any]]]:
+    """A stored run's claim verdicts (``to_dict()`` form), checked on its own members; with
+    ``discover``, where each fails (PRIM over its own draws). At the default margin the search
+    is kept in the store (:func:`search_failure_regions`), so it is done once per run."""
+    from alliancesim.claims import DEFAULT_MARGIN, check_claims, claim_policies
+
+    record, results = open_stored_run(store, reference)
+    claims = results.model.scenario.claims
+    _require_policies(record, results, claim_policies(list(claims)))
+    _require_recorded(record, results, sorted({c.compare.indicator for c in claims}))
+    if margin is None or margin == DEFAULT_MARGIN:
+        if discover:
+            outcome = search_failure_regions(store, record, results=results)
+            if outcome.verdicts is not None:
+                return record, results, list(outcome.verdicts)
+        elif (verdicts := store.claim_verdicts(record.run_id)) is not None:
+            return record, results, verdicts
+    from alliancesim.jsonable import plain
+
+    verdicts = check_claims(results, discover=discover, margin=margin or DEFAULT_MARGIN)
+    return record, results, [plain(v.to_dict()) for v in verdicts]
+
+
+def discover_in_stored_run(
+    store: Store, reference: str, outcome: str = "decoupled", **options: Any
+) -> tuple[RunRecord, Results, Any]:
+    """Scenario discovery (PRIM boxes) over a stored run's own draws: ``options`` are those of
+    :func:`alliancesim.analysis.discovery.discover` (policy, at, threshold, below, boxes)."""
+    from alliancesim.analysis.discovery import discover
+
+    record, results = open_stored_run(store, reference)
+    _require_policies(record, results, [options.get("policy", "baseline")])
+    _require_recorded(record, results, [outcome])
+    return record, results, discover(results, outcome, **options)
+
+
+def sensitivity_of_stored_run(
+    store: Store,
+    reference: str,
+    method: str,
+    measure: str = "decoupled",
+    *,
+    policy: str = "baseline",
+    at: str | int = "horizon",
+    keep: bool = True,
+) -> tuple[RunRecord, Any]:
+    """What drives ``measure`` in a stored run, from its own parameter draws and outcomes:
+    SALib's moment-independent PAWN or delta indices (no new design, nothing simulated); kept
+    in the store with the run (kind ``sensitivity``) unless ``keep`` is False."""
+    from alliancesim.analysis.sensitivity import moment_independent
+
+    if method not in MOMENT_INDEPENDENT:
+        raise InputError.single(
+            "--method",
+            f"a stored run's own sample supports {' or '.join(MOMENT_INDEPENDENT)}, not "
+            f"{method!r}: Sobol and Morris need their own design of points (leave out --run)",
+        )
+    record, results = open_stored_run(store, reference)
+    _require_policies(record, results, [policy])
+    _require_recorded(record, results, [measure])
+    result = moment_independent(results, measure, method=method, policy=policy, at=at)
+    if keep:
+        store.attach_analysis(
+            SENSITIVITY, result.to_dict(), scenario_hash=record.scenario_hash, run_id=record.run_id
+        )
+    return record, result
+
+
+def export_stored_run(store: Store, reference: str, fmt: str, out: Path) -> list[Path]:
+    """Copy a stored run out of the store: ``parquet`` or ``csv`` (trajectories, parameters,
+    summary, claims, description), or ``ema``: an EMA Workbench archive
+    ``<out>/<run id>.tar.gz`` that ``ema_workbench.load_results`` reads as
+    ``(experiments, outcomes)``, outcomes as time series."""
+    if fmt != "ema":
+        return store.export(reference, fmt, out)
+    from alliancesim.ema import save_ema_results
+
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError.single(str(out), "output directory exists and is not empty")
+    record = store.get(reference)
+    results = store.open_run(record.run_id)
+    out.mkdir(parents=True, exist_ok=True)
+    return [save_ema_results(results, out / f"{record.run_id}.tar.gz")]

@@ -1,7 +1,8 @@
 """The experiment store on the command line: `runs`, `show-run`, `export`, `delete`, `report`.
 
-Every command finds the store at ``$ALLIANCESIM_HOME`` (default ``~/.local/share/alliancesim``)
-and names a run by its id, a unique prefix of it, or ``latest``.
+Every command finds the store at ``$ALLIANCESIM_HOME`` (default: the platform's user data
+directory, ``~/.local/share/alliancesim`` on Linux) and names a run by its id, a unique prefix
+of it, or ``latest``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from alliancesim.commands.progress import stage_progress
+from alliancesim.errors import InputError
 from alliancesim.jsonable import dumps
 from alliancesim.outputs import check_writable, write_text_file
 from alliancesim.presentation import (
@@ -70,7 +73,13 @@ def runs(
         records = store.runs(scenario)
         home = store.home
     if as_json:
-        _echo({"store": str(home), "runs": [r.to_dict() for r in records]})
+        _echo(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "store": str(home),
+                "runs": [r.to_dict() for r in records],
+            }
+        )
         return
     console = Console()
     if not records:
@@ -174,16 +183,25 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="Directory to write into (new or empty).")],
     fmt: Annotated[
         str,
-        typer.Option("--format", help="'parquet' or 'csv' for the trajectories and parameters."),
+        typer.Option(
+            "--format",
+            help="'parquet' or 'csv' for the trajectories and parameters, or 'ema': an EMA "
+            "Workbench archive that ema_workbench.load_results reads (outcomes as time series).",
+        ),
     ] = "parquet",
     as_json: JsonOption = False,
 ) -> None:
     """Copy a stored run out of the store: trajectories and parameters (Parquet or CSV), the
     summary, claim verdicts and run description (JSON)."""
-    with _store() as store:
-        files = store.export(run_id, fmt, out)
+    from alliancesim.workflows import export_stored_run
+
+    if fmt not in ("parquet", "csv", "ema"):
+        raise InputError.single("--format", f"expected parquet, csv or ema, got {fmt!r}")
+    with _store() as store, stage_progress(Console(stderr=True), quiet=as_json) as stage:
+        stage(f"writing {fmt}")
+        files = export_stored_run(store, run_id, fmt, out)
     if as_json:
-        _echo({"out": str(out), "files": [str(f) for f in files]})
+        _echo({"schema_version": SCHEMA_VERSION, "out": str(out), "files": [str(f) for f in files]})
         return
     for f in files:
         typer.echo(str(f))
@@ -194,7 +212,13 @@ def delete(run_id: RunArgument, as_json: JsonOption = False) -> None:
     with _store() as store:
         record = store.delete(run_id)
     if as_json:
-        _echo({"deleted": record.run_id, "directory": str(record.directory)})
+        _echo(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "deleted": record.run_id,
+                "directory": str(record.directory),
+            }
+        )
         return
     typer.echo(f"deleted run {record.run_id} ({record.scenario_id}, {record.members:,} members)")
 
@@ -221,13 +245,18 @@ def report(
     """Write the self-contained HTML report of a stored run (opens offline in any browser)."""
     if out is not None:
         check_writable(out, what="report", force=force)
-    with _store() as store:
+    with _store() as store, stage_progress(Console(stderr=True), quiet=as_json) as stage:
         resolved = store.resolve(run_id)
         path = out or Path(f"report-{resolved}.html")
         check_writable(path, what="report", force=force)
+        stage(
+            "searching where the claims fail, then writing the report"
+            if failure_regions
+            else "writing the report"
+        )
         document = report_of_stored_run(store, resolved, failure_regions=failure_regions)
         path = write_text_file(path, document, what="report", force=force)
     if as_json:
-        _echo({"run_id": resolved, "report": str(path.resolve())})
+        _echo({"schema_version": SCHEMA_VERSION, "run_id": resolved, "report": str(path.resolve())})
         return
     typer.echo(str(path.resolve()))

@@ -47,6 +47,7 @@ __all__ = [
     "present_run",
     "quantity_labels",
     "run_facts",
+    "scenario_reference",
 ]
 
 SCHEMA_VERSION = 1
@@ -419,7 +420,7 @@ class RunFacts:
     stored_at: str | None = None  # the run's directory in the store, if stored
 
 
-def _scenario_reference(scenario: Scenario) -> str:
+def scenario_reference(scenario: Scenario) -> str:
     """How to name the scenario on the command line: its id if built in, else its file."""
     from alliancesim.scenario import builtin_scenarios
 
@@ -435,7 +436,7 @@ def run_facts(results: Results, record: RunRecord | None = None) -> RunFacts:
 
     scenario = results.model.scenario
     command = (
-        f"alliancesim run {_scenario_reference(scenario)} --members {results.members} "
+        f"alliancesim run {scenario_reference(scenario)} --members {results.members} "
         f"--seed {results.seed}"
     )
     command += "".join(f" --policy {p}" for p in results.policies if p != "baseline")

@@ -529,6 +529,25 @@ def sensitivity_chart(result: Mapping[str, Any], *, top: int = 15) -> go.Figure:
             )
         fig.update_layout(barmode="group")
         axis = "share of the outcome's variance"
+    elif method in ("pawn", "delta"):
+        key, conf = ("median", None) if method == "pawn" else ("delta", "delta_conf")
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=[f.get(key) for f in factors],
+                error_x=(
+                    {"type": "data", "array": [f.get(conf) or 0 for f in factors]} if conf else None
+                ),
+                orientation="h",
+                name=method,
+                marker={"color": "#0072B2"},
+            )
+        )
+        axis = (
+            "PAWN: median KS distance of the outcome's distribution in a slice from the whole"
+            if method == "pawn"
+            else "δ: expected shift of the outcome's density when the parameter is known"
+        )
     else:
         fig.add_trace(
             go.Bar(

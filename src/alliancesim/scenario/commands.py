@@ -40,7 +40,11 @@ def _console() -> Console:
     return Console(highlight=False, width=width)
 
 
-def _emit_json(data: Any) -> None:
+def _emit_json(data: dict[str, Any]) -> None:
+    """One JSON object on stdout, its first field the version of the shape (docs/json.md)."""
+    from alliancesim.presentation.run_view import SCHEMA_VERSION
+
+    data = {"schema_version": SCHEMA_VERSION, **data}
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
@@ -149,7 +153,7 @@ def scenarios(as_json: bool = JSON_OPTION) -> None:
 
     rows = library_rows()
     if as_json:
-        _emit_json(rows)
+        _emit_json({"scenarios": rows})
         return
     console = _console()
     if not rows:
