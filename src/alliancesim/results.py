@@ -61,6 +61,18 @@ class Summary:
     steps: list[str]
     policies: dict[str, PolicySummary]
 
+    def to_frame(self) -> Any:
+        """The summary as a tidy pandas DataFrame: one row per policy × measure × statistic
+        (× period for P(decoupling)); see :func:`alliancesim.notebook.summary_frame`."""
+        from alliancesim.notebook import summary_frame
+
+        return summary_frame(self)
+
+    def _repr_html_(self) -> str:
+        from alliancesim.notebook import summary_html
+
+        return summary_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
         return {
@@ -110,17 +122,33 @@ class Results:
         return self.files.parameter_frame().set_index("member")
 
     def dataset(self, policies: list[str] | None = None) -> Any:
-        """The trajectories as an xarray Dataset (policy, member, step[, actor, issue])."""
-        from alliancesim.dataset import build_dataset
+        """The trajectories as an xarray Dataset (policy, member, step[, actor, issue]), read
+        from the run's files only when values are asked for, with CF-style attributes and a
+        ``time`` coordinate (:mod:`alliancesim.lazydata`)."""
+        from alliancesim.lazydata import run_dataset
 
-        attrs = {
-            "run_id": self.run_id,
-            "scenario": self.model.scenario.id,
-            "seed": self.seed,
-            "members": self.members,
-            "record": self.record,
-        }
-        return build_dataset(self.model, self.files, policies or self.policies, self.members, attrs)
+        return run_dataset(self, policies)
+
+    @property
+    def plot(self) -> Any:
+        """The run's figures, as its report draws them: ``decoupling()``, ``fan(name)``,
+        ``ranking()`` (:class:`alliancesim.plotting.RunPlots`)."""
+        from alliancesim.plotting import RunPlots
+
+        return RunPlots(self)
+
+    def __repr__(self) -> str:
+        where = str(self.directory) if self.directory is not None else "in memory"
+        return (
+            f"<Results {self.run_id}: {self.model.scenario.id}, {self.members:,} members × "
+            f"{len(self.policies)} policies ({', '.join(self.policies)}), seed {self.seed}, "
+            f"record {self.record}, {where}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from alliancesim.notebook import results_html
+
+        return results_html(self)
 
     def summary(self) -> Summary:
         """P(decoupling) by step with Wilson intervals, indicator quantiles, paired differences."""

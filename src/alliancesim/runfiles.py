@@ -279,6 +279,59 @@ class RunFiles:
         with self.connect() as con:
             return con.execute(f"SELECT * FROM {PARAMETERS} ORDER BY member").df()
 
+    # -- one block at a time (lazy reading) ------------------------------------------------
+    def block_sizes(self) -> list[int]:
+        """Members of each block, in block order (read from the Parquet metadata only)."""
+        if self.tables:
+            return [t.num_rows for t in self._parameter_tables()]
+        return [pq.ParquetFile(p).metadata.num_rows for p in self.paths(PARAMETERS)]
+
+    def block_values(
+        self, block: int, names: Sequence[str], policy: str, steps: int
+    ) -> dict[str, np.ndarray]:
+        """Block ``block``'s values of ``names`` under ``policy``: per name an array (members
+        of the block in member order, ``steps`` steps). Reads only those columns of that
+        block's file."""
+        columns = ["policy", "member", "step", *names]
+        if self.tables:
+            table = self.tables[block].select(columns)
+        else:
+            table = pq.read_table(self.paths(TRAJECTORIES)[block], columns=columns)
+        policy_column = table.column("policy").cast(pa.string()).to_numpy(zero_copy_only=False)
+        chosen = np.flatnonzero(policy_column == policy)
+        member = table.column("member").to_numpy()[chosen]
+        step = table.column("step").to_numpy()[chosen]
+        order = chosen[np.lexsort((step, member))]
+        size = len(order) // steps
+        return {
+            name: table.column(name).to_numpy(zero_copy_only=False)[order].reshape(size, steps)
+            for name in names
+        }
+
+    def block_parameters(self, block: int, names: Sequence[str]) -> np.ndarray:
+        """Block ``block``'s drawn values of the parameters ``names``: (members, parameters)."""
+        if self.tables:
+            table = self._parameter_tables()[block]
+        else:
+            table = pq.read_table(self.paths(PARAMETERS)[block], columns=["member", *names])
+        order = np.argsort(table.column("member").to_numpy(), kind="stable")
+        if not names:
+            return np.zeros((len(order), 0))
+        return np.column_stack(
+            [table.column(n).to_numpy(zero_copy_only=False)[order] for n in names]
+        ).astype(np.float64)
+
+    def parameter_names(self) -> list[str]:
+        """The sampled parameters' names, as the parameter files hold them."""
+        if self.tables:
+            schema = pq.read_schema(io.BytesIO(self.parameter_blobs[0]))
+        else:
+            schema = pq.read_schema(self.paths(PARAMETERS)[0])
+        return [n for n in schema.names if n != "member"]
+
+    def _parameter_tables(self) -> list[pa.Table]:
+        return [pq.read_table(io.BytesIO(data)) for data in self.parameter_blobs]
+
     def parameter_ranges(self) -> list[tuple[str, float, float, float]]:
         """(name, smallest, mean, largest value drawn) of each sampled parameter."""
         with self.connect() as con:
