@@ -17,7 +17,6 @@ any process opens the store.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -41,6 +40,7 @@ from alliancesim.store.staging import (
     RUN_ID,
     Leftovers,
     Staging,
+    drop_owner,
     fsync_tree,
     leftovers,
     new_staging,
@@ -164,7 +164,7 @@ class Store:
         final = staging.final
         n = results.members
         with self.catalogue() as con:
-            os.unlink(staging.directory / ".owner")
+            drop_owner(staging)
             staging.directory.rename(final)
             try:
                 con.execute("BEGIN TRANSACTION")

@@ -14,11 +14,16 @@ HOME_VARIABLE = "ALLIANCESIM_HOME"
 
 
 def default_home() -> Path:
-    """Where the store lives: ``$ALLIANCESIM_HOME``, else ``~/.local/share/alliancesim``."""
+    """Where the store lives: ``$ALLIANCESIM_HOME``, else the platform's user data directory
+    (platformdirs): ``~/.local/share/alliancesim`` on Linux (``$XDG_DATA_HOME/alliancesim``
+    when that is set), ``~/Library/Application Support/alliancesim`` on macOS,
+    ``%LOCALAPPDATA%\\alliancesim`` on Windows."""
     value = os.environ.get(HOME_VARIABLE)
     if value:
         return Path(value).expanduser()
-    return Path.home() / ".local" / "share" / "alliancesim"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("alliancesim", appauthor=False))
 
 
 @dataclass(frozen=True)
