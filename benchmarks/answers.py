@@ -25,7 +25,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-c", "import sys; from alliancesim.cli import program; program()"]
+CLI = [
+    sys.executable,
+    "-c",
+    "import sys; from alliancesim import cli; (getattr(cli, 'program', None) or cli.main)()",
+]  # `program` is the console script (older versions: `main`)
 
 PHASES = r"""
 import time
@@ -51,7 +55,11 @@ with store.staging() as staging:
     outcome = claims_outcome(results, discover=False); mark("check the claims")
     record = store.commit(results, staging, outcome.verdicts); mark("commit to the store")
 stored = workflows.StoredRun(results, record, outcome)
-view = workflows.view_of_new_stored_run(stored, shown); mark("the stored run's rows")
+if hasattr(workflows, "view_of_new_stored_run"):
+    view = workflows.view_of_new_stored_run(stored, shown)
+else:  # before answers-in-seconds: read back from the store
+    view, _ = workflows.view_of_stored_run(store, record.run_id, results=results)
+mark("the stored run's rows")
 from alliancesim.report.html import render_report
 mark("import the report")
 bands = indicator_bands(results, list(view.key_indicators)); mark("indicator bands")

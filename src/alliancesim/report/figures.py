@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -122,10 +122,10 @@ def _styled_layout(
     layout: dict[str, Any], *, height: int, title: str | None = None
 ) -> dict[str, Any]:
     """What :func:`_style` does to a one-panel figure, on its layout as a dict."""
+    layout["template"] = copy.deepcopy(NONE_TEMPLATE)  # replaced whole, as Plotly does
     _merge(
         layout,
         {
-            "template": NONE_TEMPLATE,
             "paper_bgcolor": "white",
             "plot_bgcolor": "white",
             "colorway": list(PALETTE),
@@ -136,8 +136,11 @@ def _styled_layout(
             "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         },
     )
+    axes = [k for k in layout if k.startswith(("xaxis", "yaxis"))] or ["xaxis", "yaxis"]
     for axis in ("xaxis", "yaxis"):
-        _merge(layout.setdefault(axis, {}), _AXIS_STYLE)
+        layout.setdefault(axis, {})
+    for axis in axes:
+        _merge(layout[axis], _AXIS_STYLE)
     if title:
         _merge(layout, {"title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}}})
     return layout
@@ -158,11 +161,7 @@ def fan_chart(
 ) -> go.Figure:
     """Fan chart of one quantity: per policy (one panel each), the median over members with
     its 25–75 % and 5–95 % bands at every step; other panels show the baseline median dashed.
-
-    The figure's panels, axes and styles depend only on the policies, the steps and the labels,
-    which a report's fan charts share: they are laid out by Plotly once (:func:`_fan_layout`)
-    and each chart only fills in its own values, which makes a report's fans several times
-    faster to build. The figure is the one Plotly would build trace by trace."""
+    (Built by :func:`fan_figure`: the figure Plotly would build trace by trace, written out.)"""
     return _unvalidated(
         fan_figure(bands, name, policies=policies, labels=labels, columns=columns, title=title)
     )
@@ -177,28 +176,99 @@ def fan_figure(
     columns: int = 4,
     title: str | None = None,
 ) -> dict[str, Any]:
-    """:func:`fan_chart` as the plain figure dict Plotly makes of it."""
+    """:func:`fan_chart` as the plain figure dict Plotly makes of it: the panels' grid is
+    Plotly's own (``make_subplots``, laid out once per grid), the traces and styles are
+    written out."""
     data = bands.values[name]
-    chosen = tuple(policies or data)
+    chosen = list(policies or data)
     title = name if title is None else title
-    layout, slots = _fan_layout(
-        chosen,
-        tuple(bands.steps),
-        tuple(bands.quantiles),
-        "baseline" in data,
-        tuple((labels or {}).items()),
-        columns,
-        title,
+    labels = labels or {}
+    colours = policy_colours(chosen)
+    n = len(chosen)
+    cols = min(columns, n)
+    rows = math.ceil(n / cols)
+    grid = _grid(rows, cols, tuple(_short(p) for p in chosen), 0.16 if rows > 1 else 0.1)
+    layout = copy.deepcopy(grid)
+    x = list(bands.steps)
+    q = {round(v, 4): k for k, v in enumerate(bands.quantiles)}
+    lo90, lo50, mid, hi50, hi90 = (q.get(v) for v in (0.05, 0.25, 0.5, 0.75, 0.95))
+    base = data.get("baseline")
+    traces: list[dict[str, Any]] = []
+    for k, policy in enumerate(chosen):
+        axes = {"xaxis": f"x{k + 1 if k else ''}", "yaxis": f"y{k + 1 if k else ''}"}
+        values = data[policy]
+        colour = colours[policy]
+        first = k == 0
+        for low, high, alpha, band in ((lo90, hi90, 0.16, "5–95 %"), (lo50, hi50, 0.32, "25–75 %")):
+            if low is None or high is None:
+                continue
+            traces.append(
+                {
+                    "hoverinfo": "skip", "legendgroup": band, "line": {"width": 0},
+                    "mode": "lines", "showlegend": False, "x": list(x), "y": list(values[high]),
+                    "type": "scatter", **axes,
+                }
+            )  # fmt: skip
+            traces.append(
+                {
+                    "fill": "tonexty", "fillcolor": _rgba(colour, alpha), "hoverinfo": "skip",
+                    "legendgroup": band, "line": {"width": 0}, "mode": "lines",
+                    "name": f"{band} of members", "showlegend": first, "x": list(x),
+                    "y": list(values[low]), "type": "scatter", **axes,
+                }
+            )  # fmt: skip
+        if base is not None and policy != "baseline" and mid is not None:
+            traces.append(
+                {
+                    "hovertemplate": "baseline median %{y:.3f}<extra></extra>",
+                    "legendgroup": "baseline median",
+                    "line": {"color": BASELINE, "dash": "dash", "width": 1.3},
+                    "mode": "lines", "name": "baseline median", "showlegend": k == 1,
+                    "x": list(x), "y": list(base[mid]), "type": "scatter", **axes,
+                }
+            )  # fmt: skip
+        if mid is not None:
+            traces.append(
+                {
+                    "hovertemplate": f"{_short(policy)} %{{x}}: median %{{y:.3f}}<extra></extra>",
+                    "legendgroup": "median", "line": {"color": colour, "width": 2.4},
+                    "mode": "lines", "name": "median", "showlegend": first, "x": list(x),
+                    "y": list(values[mid]), "type": "scatter", **axes,
+                }
+            )  # fmt: skip
+    ticks = _year_ticks(x)
+    x_style: dict[str, Any] = (
+        {"tickvals": ticks[0], "ticktext": ticks[1], "showgrid": True, "tickangle": 0}
+        if ticks
+        else {"nticks": 4, "showgrid": False, "tickangle": 0}
     )
-    figure = copy.deepcopy(layout)
-    for trace, (policy, level) in zip(figure["data"], slots, strict=True):
-        trace["y"] = list(data[policy][level])
-    return figure
+    for key in [k for k in layout if k.startswith("xaxis")]:
+        _merge(layout[key], x_style)
+    for key in [k for k in layout if k.startswith("yaxis")]:
+        _merge(layout[key], {"matches": "y"})  # one scale for every panel, across rows too
+    for annotation in layout.get("annotations", []):
+        _merge(annotation, {"font": {"size": 12.5}})
+    height = 130 + 210 * rows
+    _styled_layout(layout, height=height, title=title or None)
+    top = 96 if title else 64
+    _merge(
+        layout,
+        {
+            "margin": {"t": top, "b": 36},
+            # above the panels' titles: ~34 px over the plotting area, whatever the height
+            "legend": {"y": 1 + 34 / (height - top - 36), "yanchor": "bottom", "x": 0},
+        },
+    )
+    for annotation in layout.get("annotations", []):
+        policy = annotation["text"].replace(" + ", "+")
+        if policy in labels:
+            annotation["hovertext"] = labels[policy]
+    return {"data": traces, "layout": layout}
 
 
 def _unvalidated(figure: dict[str, Any]) -> go.Figure:
-    """A Figure from data in the form Plotly itself gave it (validated when it was laid out),
-    without validating every value again."""
+    """A Figure from data in the form Plotly itself gives it (tests check that validating it
+    changes nothing), without validating every value again."""
     try:
         return go.Figure(figure, _validate=False)
     except TypeError:  # a Plotly without the switch: validate, same figure
@@ -206,117 +276,20 @@ def _unvalidated(figure: dict[str, Any]) -> go.Figure:
 
 
 @functools.lru_cache(maxsize=16)
-def _fan_layout(
-    policies: tuple[str, ...],
-    steps: tuple[str, ...],
-    quantiles: tuple[float, ...],
-    has_baseline: bool,
-    labels: tuple[tuple[str, str], ...],
-    columns: int,
-    title: str,
-) -> tuple[dict[str, Any], tuple[tuple[str, int], ...]]:
-    """A fan chart laid out by Plotly with empty values: the figure as a dict, and for each of
-    its traces the (policy, quantile index) whose values it draws."""
-    slots: list[tuple[str, int]] = []
-
-    def values(policy: str, level: int) -> list[float]:
-        slots.append((policy, level))
-        return []
-
-    fig = _fan_figure(
-        policies, list(steps), quantiles, has_baseline, dict(labels), columns, title, values
-    )
-    return fig.to_dict(), tuple(slots)
-
-
-def _fan_figure(
-    policies: Sequence[str],
-    x: list[str],
-    quantiles: Sequence[float],
-    has_baseline: bool,
-    labels: Mapping[str, str],
-    columns: int,
-    title: str,
-    values: Callable[[str, int], list[float]],
-) -> go.Figure:
-    """The fan chart built trace by trace; ``values(policy, level)`` gives a trace's values."""
-    colours = policy_colours(policies)
-    n = len(policies)
-    cols = min(columns, n)
-    rows = math.ceil(n / cols)
-    fig = make_subplots(
+def _grid(rows: int, cols: int, titles: tuple[str, ...], vertical: float) -> dict[str, Any]:
+    """The layout Plotly's ``make_subplots`` gives a fan chart's panels (kept per grid),
+    without its template (the figure's style replaces it)."""
+    layout = make_subplots(
         rows=rows,
         cols=cols,
         shared_yaxes=True,
         shared_xaxes=True,
-        subplot_titles=[_short(p) for p in policies],
+        subplot_titles=list(titles),
         horizontal_spacing=0.03,
-        vertical_spacing=0.16 if rows > 1 else 0.1,
-    )
-    q = {round(v, 4): k for k, v in enumerate(quantiles)}
-    lo90, lo50, mid, hi50, hi90 = (q.get(v) for v in (0.05, 0.25, 0.5, 0.75, 0.95))
-    for k, policy in enumerate(policies):
-        row, col = divmod(k, cols)
-        row, col = row + 1, col + 1
-        colour = colours[policy]
-        first = k == 0
-        for low, high, alpha, band in ((lo90, hi90, 0.16, "5–95 %"), (lo50, hi50, 0.32, "25–75 %")):
-            if low is None or high is None:
-                continue
-            fig.add_trace(
-                go.Scatter(
-                    x=x, y=values(policy, high), mode="lines", line={"width": 0},
-                    hoverinfo="skip", showlegend=False, legendgroup=band,
-                ),
-                row=row, col=col,
-            )  # fmt: skip
-            fig.add_trace(
-                go.Scatter(
-                    x=x, y=values(policy, low), mode="lines", line={"width": 0}, fill="tonexty",
-                    fillcolor=_rgba(colour, alpha), name=f"{band} of members",
-                    legendgroup=band, showlegend=first, hoverinfo="skip",
-                ),
-                row=row, col=col,
-            )  # fmt: skip
-        if has_baseline and policy != "baseline" and mid is not None:
-            fig.add_trace(
-                go.Scatter(
-                    x=x, y=values("baseline", mid), mode="lines",
-                    line={"color": BASELINE, "width": 1.3, "dash": "dash"},
-                    name="baseline median", legendgroup="baseline median",
-                    showlegend=k == 1, hovertemplate="baseline median %{y:.3f}<extra></extra>",
-                ),
-                row=row, col=col,
-            )  # fmt: skip
-        if mid is not None:
-            fig.add_trace(
-                go.Scatter(
-                    x=x, y=values(policy, mid), mode="lines", line={"color": colour, "width": 2.4},
-                    name="median", legendgroup="median", showlegend=first,
-                    hovertemplate=f"{_short(policy)} %{{x}}: median %{{y:.3f}}<extra></extra>",
-                ),
-                row=row, col=col,
-            )  # fmt: skip
-    ticks = _year_ticks(x)
-    if ticks:
-        fig.update_xaxes(tickvals=ticks[0], ticktext=ticks[1], showgrid=True, tickangle=0)
-    else:
-        fig.update_xaxes(nticks=4, showgrid=False, tickangle=0)
-    fig.update_yaxes(matches="y")  # one scale for every panel, across rows too
-    fig.update_annotations(font={"size": 12.5})
-    height = 130 + 210 * rows
-    _style(fig, height=height, title=title or None)
-    top = 96 if title else 64
-    fig.update_layout(
-        margin={"t": top, "b": 36},
-        # above the panels' titles: ~34 px over the plotting area, whatever the height
-        legend={"y": 1 + 34 / (height - top - 36), "yanchor": "bottom", "x": 0},
-    )
-    for annotation in fig.layout.annotations:
-        policy = annotation.text.replace(" + ", "+")
-        if policy in labels:
-            annotation.hovertext = labels[policy]
-    return fig
+        vertical_spacing=vertical,
+    ).to_dict()["layout"]
+    layout.pop("template", None)
+    return layout
 
 
 def _year_ticks(steps: Sequence[str]) -> tuple[list[str], list[str]] | None:
