@@ -193,7 +193,11 @@ class RunFiles:
 
     def columns(self, con: duckdb.DuckDBPyConnection | None = None) -> set[str]:
         """The columns of the trajectories: policy, member, step and the recorded names."""
-        if con is None:
+        if con is None:  # from the files' schemas, without a DuckDB connection
+            if self.tables:
+                return {name for table in self.tables for name in table.schema.names}
+            if self.directory is not None and (paths := self.paths(TRAJECTORIES)):
+                return set(pq.read_schema(paths[0]).names)
             with self.connect(parameters=False) as own:
                 return self.columns(own)
         return {row[0] for row in con.execute(f"DESCRIBE {TRAJECTORIES}").fetchall()}
@@ -237,7 +241,7 @@ class RunFiles:
         if not names:
             return values
         parts = ", ".join(f"quantile_cont({_column(n)}, {_levels(levels)})" for n in names)
-        with self.connect() as con:
+        with self.connect(parameters=False) as con:
             rows = con.execute(
                 f"SELECT policy::VARCHAR, step, {parts} FROM {TRAJECTORIES} GROUP BY ALL"
             ).fetchall()
