@@ -37,8 +37,8 @@ from alliancesim.bands import BAND_QUANTILES, Bands
 from alliancesim.draws import BLOCK_SIZE, Block, Draws
 from alliancesim.engine import ActionChoice, BlockState, advance, start
 from alliancesim.errors import InputError
+from alliancesim.intervals import wilson_interval
 from alliancesim.model import Model
-from alliancesim.results import wilson_interval
 
 __all__ = [
     "DEFAULT_TURN_MEMBERS",
