@@ -13,13 +13,13 @@ import threading
 import uuid
 from pathlib import Path
 
-import diskcache
-from dash import Dash, DiskcacheManager, Input, Output, dcc, html
+from dash import Dash, Input, Output, dcc, html
 
 from alliancesim.store import Store
 from alliancesim.web import ensemble, past_runs, wargame
 from alliancesim.web.context import Dashboard
 from alliancesim.web.games import GameSetup
+from alliancesim.web.jobs import JobManager, gate
 from alliancesim.web.style import CSS
 from alliancesim.web.upload import MAX_UPLOAD_BYTES
 
@@ -118,7 +118,7 @@ def create_app(
     workdir.mkdir(parents=True, exist_ok=True)
     store = Store(home) if home is not None else Store()
     dashboard = Dashboard.at(workdir, store, upload_limit)
-    manager = DiskcacheManager(diskcache.Cache(str(workdir / "jobs")))
+    manager = JobManager(str(workdir / "jobs"))
     app = Dash(
         __name__,
         title="alliancesim dashboard",
@@ -143,6 +143,7 @@ def create_app(
     ensemble.register(app, dashboard)
     wargame.register(app, dashboard)
     past_runs.register(app, dashboard)
+    gate.install(app.server)  # runs are forked only between requests (web/jobs.py)
     app._alliancesim = dashboard  # type: ignore[attr-defined]  # for tests and the CLI
     if warm:
         threading.Thread(target=warm_up, args=(dashboard,), daemon=True).start()
