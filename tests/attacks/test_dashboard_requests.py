@@ -384,7 +384,7 @@ CASES = [
         _run(**{"seed.value": 2**127}),
         ["run.n_clicks"],
         200,
-        "a whole number from 0 to 170,141,183,460,469,231,731,687,303,715,884,105,727",
+        "a whole number from 0 to 9,223,372,036,854,775,807",
         "simulated, then 'The run failed' when the store could not keep the seed",
         background=True,
     ),

@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 DEFAULT_MEMBERS = 1000
 MAX_MEMBERS = DEFAULT_MAX_MEMBERS
 """The default limit on worlds per run (``create_app(max_members=…)`` sets a server's)."""
-MAX_SEED = 2**127 - 1
-"""Largest seed a stored run can record (the catalogue keeps it as a HUGEINT, 128 bits)."""
+MAX_SEED = 2**63 - 1
+"""Largest seed a run may have: the bound the command line checks too, within what the store's
+catalogue keeps (a seed beyond what it keeps used to be lost after simulating)."""
 
 
 def layout(dashboard: Dashboard) -> html.Div:
