@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from alliancesim.draws import MAX_SEED
 from alliancesim.errors import InputError, Problem
 from alliancesim.web import values
 from alliancesim.web.components import card, field, help_text, problem_list
@@ -35,14 +36,13 @@ from alliancesim.web.results_view import fan_figure, run_view
 from alliancesim.web.sources import DEFAULT_REFERENCE, apply_ranges, range_rows
 from alliancesim.web.upload import accept_upload
 
-__all__ = ["DEFAULT_MEMBERS", "MAX_MEMBERS", "MAX_SEED", "layout", "prepare_run", "register"]
+__all__ = ["DEFAULT_MEMBERS", "MAX_MEMBERS", "layout", "prepare_run", "register"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MEMBERS = 1000
 MAX_MEMBERS = DEFAULT_MAX_MEMBERS
 """The default limit on worlds per run (``create_app(max_members=…)`` sets a server's)."""
-MAX_SEED = 2**63 - 1
 """Largest seed a run may have: the bound the command line checks too, within what the store's
 catalogue keeps (a seed beyond what it keeps used to be lost after simulating)."""
 
