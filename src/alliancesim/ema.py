@@ -43,6 +43,8 @@ __all__ = [
     "ScenarioFunction",
     "ema_model",
     "ema_name",
+    "run_as_ema_results",
+    "save_ema_results",
     "scipy_distribution",
 ]
 

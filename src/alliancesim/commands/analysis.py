@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -169,6 +169,15 @@ def _echo_json(payload: dict[str, Any]) -> None:
 _VERDICT_STYLE = {"supported": "green", "contested": "yellow", "rejected": "red"}
 
 
+def _reading(v: Mapping[str, Any]) -> str:
+    """A claim's verdict (its ``to_dict()`` form) as it must be read, styled: only a
+    contingent claim's is coloured."""
+    if (v.get("class") or "contingent") != "contingent":
+        return f"[dim]{escape(v['verdict'])}[/dim]"
+    style = _VERDICT_STYLE[v["verdict"]]
+    return f"[{style}]{v['verdict']}[/{style}]" + (" (by mean)" if v["statistic"] == "mean" else "")
+
+
 # --------------------------------------------------------------------------------------------
 # claims
 
@@ -270,12 +279,12 @@ def _claims_table(
     table.add_column("ties", justify="right")
     table.add_column("mean difference\n[95 % interval]", justify="right")
     table.add_column("verdict")
+    table.add_column("class")
     for v in verdicts:
-        style = _VERDICT_STYLE[v["verdict"]]
         source = (
-            f"\n[dim]{v['seed']}[/dim]"
+            f"\n[dim]{escape(v['seed'])}[/dim]"
             if v.get("seed")
-            else (f"\n[dim]{v['source']}[/dim]" if v.get("source") else "")
+            else (f"\n[dim]{escape(v['source'])}[/dim]" if v.get("source") else "")
         )
         lo, hi = (x if x is not None else math.nan for x in v["share_ci"])
         share = (
@@ -291,32 +300,41 @@ def _claims_table(
             else "—"
         )
         table.add_row(
-            f"[bold]{v['claim_id']}[/bold]\n{v['statement']}{source}",
-            v["comparison"],
-            share,
+            f"[bold]{escape(v['claim_id'])}[/bold]\n{escape(v['statement'])}{source}",
+            escape(v["comparison"]),
+            escape(share),
             percent(v["tie_share"]),
-            mean,
-            f"[{style}]{v['verdict']}[/{style}]"
-            + (" (by mean)" if v["statistic"] == "mean" else ""),
+            escape(mean),
+            _reading(v),
+            escape(v.get("class") or ""),
         )
     out.print(table)
     for v in verdicts:
+        if v.get("class"):
+            out.print(
+                f"[bold]{escape(v['claim_id'])}[/bold] is {escape(v['class'])}: "
+                f"{escape(v.get('class_reason') or '')}",
+                highlight=False,
+            )
+    for v in verdicts:
         if v.get("failure_box") is None and not v.get("failure_note"):
             continue
-        style = _VERDICT_STYLE[v["verdict"]]
         out.print(
-            f"\n[bold]{v['claim_id']}[/bold] ([{style}]{v['verdict']}[/{style}]) fails in "
+            f"\n[bold]{escape(v['claim_id'])}[/bold] ({_reading(v)}) fails in "
             f"{v['fails']:,} members",
             highlight=False,
         )
         if v.get("quote"):
-            out.print(f"  [dim]“{v['quote']}” ({v['seed']})[/dim]", highlight=False)
+            out.print(
+                f"  [dim]“{escape(v['quote'])}” ({escape(v.get('seed') or '')})[/dim]",
+                highlight=False,
+            )
         box = v.get("failure_box")
         if box is None:
-            out.print(f"  {v['failure_note']}", highlight=False)
+            out.print(f"  {escape(v['failure_note'])}", highlight=False)
             continue
         out.print(
-            f"  fails mostly where: [bold]{box['description']}[/bold]\n"
+            f"  fails mostly where: [bold]{escape(box['description'])}[/bold]\n"
             f"  coverage {box['coverage']:.2f} (share of failures inside), density "
             f"{box['density']:.2f} (share failing inside, {box['lift'] or 0:.1f}× the overall "
             f"rate), mass {box['mass']:.2f}; peeling trajectory of {len(box['trajectory'])} boxes",
@@ -329,7 +347,9 @@ def _claims_table(
         f"\nverdicts (statistic member): supported if {rule['supported']}; rejected if "
         f"{rule['rejected']}; else contested. Ties are {rule['ties']}. "
         "Statistic mean: supported/rejected if the paired mean difference's 95 % interval lies "
-        "entirely on the expected/other side of 0.",
+        "entirely on the expected/other side of 0. Only a contingent claim's verdict is "
+        "evidence; a structural claim holds or fails by construction and a prior-driven one "
+        "restates one parameter's prior (docs/analysis.md).",
         highlight=False,
     )
 

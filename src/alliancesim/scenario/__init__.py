@@ -4,10 +4,8 @@ The names below are imported when first used, so that a module of this package (
 library's listing, say) can be read without building the whole schema.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 _WHERE = {
     "Clock": "alliancesim.scenario.clock",
@@ -33,7 +31,7 @@ __all__ = [
     "scenario_parameters",
 ]
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from alliancesim.scenario.clock import Clock
     from alliancesim.scenario.loader import (
         builtin_modules,
@@ -46,9 +44,9 @@ if TYPE_CHECKING:
     from alliancesim.scenario.schema import Scenario
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
+        value = getattr(_importlib.import_module(_WHERE[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'alliancesim.scenario' has no attribute {name!r}")
