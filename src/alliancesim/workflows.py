@@ -7,6 +7,8 @@ report:
 
 - :func:`default_policies` — which policies a run simulates when none are named;
 - :func:`run_and_store` — simulate, check the claims, commit the run to the store;
+- :func:`claims_of_run` — a run's claims: on its one structure, or on each structure with their
+  weighted combination (:func:`combine_claims`);
 - :func:`stored_claims`, :func:`search_failure_regions` — a stored run's claim verdicts, and
   where its claims fail (PRIM, on request, kept in the store);
 - :func:`view_of_run`, :func:`view_of_stored_run` — what a run says, as typed rows;
@@ -15,9 +17,12 @@ report:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from alliancesim.claims import ClaimsOutcome, claims_outcome
 from alliancesim.presentation import RunView, present_run, run_facts
@@ -31,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = [
     "FAILURE_REGIONS",
     "StoredRun",
+    "claims_of_run",
+    "combine_claims",
     "default_policies",
     "report_of_run",
     "report_of_stored_run",
@@ -38,6 +45,7 @@ __all__ = [
     "search_failure_regions",
     "stored_claims",
     "stored_sensitivity",
+    "structure_outcome",
     "view_of_run",
     "view_of_stored_run",
 ]
@@ -97,9 +105,113 @@ def run_and_store(
             on_simulated(results)
         if on_claims is not None:
             on_claims()
-        outcome = claims_outcome(results, discover=False)
+        outcome = claims_of_run(results, discover=False)
         record = store.commit(results, staging, outcome.verdicts)
     return StoredRun(results, record, outcome)
+
+
+# --------------------------------------------------------------------------------------------
+# claims under several structures
+
+
+def claims_of_run(results: Results, *, discover: bool = False) -> ClaimsOutcome:
+    """The scenario's claims checked on a run (:func:`alliancesim.claims.claims_outcome`): on
+    its one structure, or on each of its structures (each read as a run of its own) and their
+    weighted combination (:func:`combine_claims`)."""
+    if not results.several:
+        return claims_outcome(results, discover=discover)
+    per = {
+        name: claims_outcome(results.structure(name), discover=discover)
+        for name in results.structures
+    }
+    return combine_claims(results, per)
+
+
+def combine_claims(results: Results, per: Mapping[str, ClaimsOutcome]) -> ClaimsOutcome:
+    """Each claim's verdicts under several structures as one verdict per claim.
+
+    The combined verdict is the structures' common verdict, or ``split`` where they disagree;
+    ``verdict_weights`` gives the structures' weight behind each verdict; ``share`` is the
+    weighted mean of the structures' shares (over those where the claim was tested) and
+    ``share_range`` their smallest and largest; the mean difference is each member's weighted
+    mean over the structures of its paired difference, with a t 95 % interval over members.
+    Each structure's own verdict is kept under ``structures``."""
+    from alliancesim.claims import paired_values
+    from alliancesim.intervals import mean_interval
+
+    missing = [name for name, outcome in per.items() if outcome.verdicts is None]
+    if missing:
+        return ClaimsOutcome(None, f"under structure {missing[0]}: {per[missing[0]].note}")
+    weights = results.weights
+    searched = all(outcome.searched for outcome in per.values())
+    verdicts = {name: outcome.verdicts or [] for name, outcome in per.items()}
+    first = next(iter(verdicts.values()))
+    if not first:
+        return ClaimsOutcome([], next(iter(per.values())).note, searched=searched)
+    claims = {c.id: c for c in results.model.scenario.claims}
+    combined = []
+    for k, primary in enumerate(verdicts[results.primary_structure]):
+        rows = {name: verdicts[name][k] for name in verdicts}
+        claim = claims[str(primary["claim_id"])]
+        mass: dict[str, float] = {}
+        for name, row in rows.items():
+            mass[str(row["verdict"])] = mass.get(str(row["verdict"]), 0.0) + weights[name]
+        tested = [(weights[n], r["share"]) for n, r in rows.items() if r.get("share") is not None]
+        share = sum(w * x for w, x in tested) / sum(w for w, _ in tested) if tested else None
+        shares = [x for _, x in tested]
+        differences = None
+        for name in rows:
+            a, b, _ = paired_values(results.structure(name), claim)
+            term = weights[name] * (a - b)
+            differences = term if differences is None else differences + term
+        assert differences is not None
+        mean, ci = mean_interval(differences)
+        boxes = any(r.get("failure_box") for r in rows.values())
+        combined.append(
+            {
+                **primary,
+                "verdict": primary["verdict"] if len(mass) == 1 else "split",
+                "verdict_weights": mass,
+                "share": share,
+                "share_ci": [None, None],
+                "share_range": [min(shares), max(shares)] if shares else None,
+                "share_all": _weighted(rows, weights, "share_all"),
+                "tie_share": _weighted(rows, weights, "tie_share"),
+                "holds": None,
+                "fails": None,
+                "ties": None,
+                "mean_difference": mean if math.isfinite(mean) else None,
+                "mean_difference_ci": [x if math.isfinite(x) else None for x in ci],
+                "failure_box": None,
+                "failure_note": "where the claim fails is searched under each structure"
+                if boxes
+                else "",
+                "weights": dict(weights),
+                "structures": rows,
+            }
+        )
+    return ClaimsOutcome(combined, searched=searched)
+
+
+def _weighted(
+    rows: Mapping[str, Mapping[str, Any]], weights: Mapping[str, float], key: str
+) -> float | None:
+    """The structures' weighted mean of one number of their verdicts (None if any lacks it)."""
+    values = [(weights[name], row.get(key)) for name, row in rows.items()]
+    if any(v is None for _, v in values):
+        return None
+    return float(np.sum([w * float(v) for w, v in values]))
+
+
+def structure_outcome(outcome: ClaimsOutcome, structure: str) -> ClaimsOutcome:
+    """One structure's verdicts from a run's (combined) claims outcome."""
+    if outcome.verdicts is None:
+        return outcome
+    return ClaimsOutcome(
+        [v.get("structures", {}).get(structure, v) for v in outcome.verdicts],
+        outcome.note,
+        outcome.searched,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,7 +242,7 @@ def search_failure_regions(
         return current
     if results is None:
         results = store.open_run(record.run_id)
-    outcome = claims_outcome(results, discover=True)
+    outcome = claims_of_run(results, discover=True)
     if outcome.verdicts is not None:
         store.attach_analysis(
             FAILURE_REGIONS,

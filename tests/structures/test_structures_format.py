@@ -73,7 +73,10 @@ def test_structures_are_named_canonically(toy):
     ("text", "message"),
     [
         ("consult", "expected 'seed', 'all' or mechanism=account pairs"),
-        ("consul=costly", "unknown mechanism 'consul' in 'consul=costly' (did you mean 'consult'?)"),
+        (
+            "consul=costly",
+            "unknown mechanism 'consul' in 'consul=costly' (did you mean 'consult'?)",
+        ),
         ("consult=costy", "mechanism 'consult' has no account 'costy' (did you mean 'costly'?)"),
         ("consult=costly,consult=reassure", "chooses two accounts of mechanism 'consult'"),
     ],
