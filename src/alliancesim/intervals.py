@@ -7,6 +7,7 @@ the members' values.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -54,6 +55,7 @@ def mean_interval(values: np.ndarray) -> tuple[float, tuple[float, float]]:
     return mean, (mean - half, mean + half)
 
 
+@functools.cache
 def _t975(dof: int) -> float:
     """Student's t 97.5 % quantile with ``dof`` degrees of freedom."""
     from scipy import stats

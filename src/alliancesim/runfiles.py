@@ -51,6 +51,8 @@ __all__ = [
 TRAJECTORIES = "trajectories"
 PARAMETERS = "parameters"
 _ALL_STRUCTURES = "trajectories_of_every_structure"
+MIXTURE_VALUES = 20_000_000
+"""Values read at once for the quantiles of a mixture of structures (about 160 MB)."""
 DUCKDB_MEMORY = "1GB"
 """DuckDB's memory limit for queries over a run (it spills to a temporary directory beyond it)."""
 
@@ -359,22 +361,39 @@ class RunFiles:
     ) -> dict[tuple[str, str], list[float]]:
         """Per (policy, name), the ``levels`` quantiles at ``step`` of the mixture of the
         structures' members, each structure's members weighing its weight (see
-        :func:`weighted_quantiles`); names the run did not record are left out."""
+        :func:`weighted_quantiles`); names the run did not record are left out. Read a few
+        measures at a time (at most about ``MIXTURE_VALUES`` values in memory)."""
         out: dict[tuple[str, str], list[float]] = {}
+        structures = list(weights)
+        cases = " ".join(f"WHEN {_text(n)} THEN {float(weights[n])!r}" for n in structures)
         with self.connect(parameters=False) as con:
             present = self.columns(con)
-            for name in [n for n in names if n in present]:
+            shown = [n for n in names if n in present]
+            found = con.execute(
+                f"SELECT policy::VARCHAR, count(*) FROM {TRAJECTORIES} WHERE step = {int(step)} "
+                "AND list_contains(?, structure::VARCHAR) GROUP BY 1 ORDER BY 1",
+                [structures],
+            ).fetchall()
+            policies = [policy for policy, _ in found]
+            rows = sum(count for _, count in found)
+            per_query = max(1, MIXTURE_VALUES // max(rows, 1))
+            for start in range(0, len(shown), per_query):
+                group = shown[start : start + per_query]
+                columns = ", ".join(f"{_column(n)}::DOUBLE" for n in group)
                 table = con.execute(
-                    f"SELECT policy::VARCHAR AS policy, structure::VARCHAR AS structure, "
-                    f"{_column(name)}::DOUBLE AS v FROM {TRAJECTORIES} WHERE step = {int(step)} "
-                    "AND list_contains(?, structure::VARCHAR) ORDER BY policy, structure, member",
-                    [list(weights)],
+                    "SELECT list_position(?, policy::VARCHAR) AS p, "
+                    f"CASE structure::VARCHAR {cases} END AS w, {columns} "
+                    f"FROM {TRAJECTORIES} WHERE step = {int(step)} "
+                    "AND list_contains(?, structure::VARCHAR) ORDER BY p, structure, member",
+                    [policies, structures],
                 ).fetchnumpy()
-                policy, structure = table["policy"], table["structure"]
-                for p in dict.fromkeys(policy.tolist()):
-                    mine = policy == p
-                    w = np.array([weights[x] for x in structure[mine].tolist()])
-                    out[(p, name)] = weighted_quantiles(np.asarray(table["v"])[mine], w, levels)
+                p, w = np.asarray(table["p"]), np.asarray(table["w"])
+                bounds = np.searchsorted(p, np.arange(1, len(policies) + 2))
+                values = [np.asarray(table[k]) for k in list(table)[2:]]
+                for k, policy in enumerate(policies):
+                    lo, hi = bounds[k], bounds[k + 1]
+                    for name, v in zip(group, values, strict=True):
+                        out[(policy, name)] = weighted_quantiles(v[lo:hi], w[lo:hi], levels)
         return out
 
     def weighted_horizon_sums(
@@ -539,10 +558,16 @@ def weighted_quantiles(
     its share of the total weight, linearly interpolated between them (and the smallest or
     largest value beyond the first or last midpoint). With equal weights, the ``levels``
     quantile of n values is read at position n·q − ½ (Hazen's definition)."""
-    if len(values) == 0:
-        return [math.nan] * len(levels)
     order = np.argsort(values, kind="stable")
-    x, w = values[order], weights[order]
+    return _sorted_weighted_quantiles(values[order], weights[order], levels)
+
+
+def _sorted_weighted_quantiles(
+    x: np.ndarray, w: np.ndarray, levels: Sequence[float]
+) -> list[float]:
+    """:func:`weighted_quantiles` of values already in increasing order."""
+    if len(x) == 0:
+        return [math.nan] * len(levels)
     cumulative = np.cumsum(w)
     midpoints = (cumulative - w / 2) / cumulative[-1]
     return [float(np.interp(q, midpoints, x)) for q in levels]
