@@ -45,6 +45,15 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object ins
 PlotOpt = Annotated[
     Path | None, typer.Option("--plot", help="Also write an interactive plot to this HTML file.")
 ]
+StructureOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--structure",
+        "-s",
+        help="Structure to run (repeatable): 'seed', mechanism=account pairs joined by commas "
+        "(e.g. consult=costly_signal), or 'all'. Default: the seed and each rival account alone.",
+    ),
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,8 +82,9 @@ def _simulate(
     *,
     quiet: bool,
     record: str = "all",
+    structures: Sequence[str] | None = None,
 ) -> Results:
-    """Run the ensemble with a progress bar on stderr."""
+    """Run the ensemble with a progress bar on stderr (``structures`` as ``run(structures=…)``)."""
     from alliancesim.runner import run as run_ensemble
 
     with simulation_progress(Console(stderr=True), quiet=quiet) as (_, on_block):
@@ -86,6 +96,7 @@ def _simulate(
             workers=workers,
             record=record,
             on_block=on_block,
+            structures=list(structures) if structures else None,
         )
 
 
@@ -123,10 +134,13 @@ def claims(
     discover: Annotated[
         bool, typer.Option("--discover/--no-discover", help="Search PRIM boxes where claims fail.")
     ] = True,
+    structure: StructureOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Test every claim of a scenario on paired members: share, verdict, and where it fails."""
-    from alliancesim.claims import check_claims, claim_policies, verdict_rule
+    from alliancesim.claims import ClaimsOutcome, check_claims, claim_policies, verdict_rule
+    from alliancesim.jsonable import plain
+    from alliancesim.workflows import combine_claims
 
     _check_common(members, workers)
     if not 0 <= margin < 0.5:
@@ -139,28 +153,68 @@ def claims(
             Console().print(f"{loaded.id} has no claims to test.")
         return
     results = _simulate(
-        loaded, claim_policies(loaded.claims), members, seed, workers, quiet=as_json
+        loaded,
+        claim_policies(loaded.claims),
+        members,
+        seed,
+        workers,
+        quiet=as_json,
+        structures=structure,
     )
-    verdicts = check_claims(results, discover=discover, margin=margin)
+    by_structure = {
+        name: check_claims(results.structure(name), discover=discover, margin=margin)
+        for name in results.structures
+    }
+    combined = None
+    if results.several:
+        outcomes = {
+            name: ClaimsOutcome([plain(v.to_dict()) for v in verdicts], searched=discover)
+            for name, verdicts in by_structure.items()
+        }
+        combined = combine_claims(results, outcomes).verdicts
     if as_json:
-        _echo_json(
-            {
-                "scenario": loaded.id,
-                "run_id": results.run_id,
-                "members": results.members,
-                "seed": results.seed,
-                "policies": results.policies,
-                "thresholds": {
-                    "member": verdict_rule("member", margin),
-                    "mean": verdict_rule("mean", margin),
-                },
-                "claims": [v.to_dict() for v in verdicts],
-            }
-        )
+        payload: dict[str, Any] = {
+            "scenario": loaded.id,
+            "run_id": results.run_id,
+            "members": results.members,
+            "seed": results.seed,
+            "policies": results.policies,
+            "thresholds": {
+                "member": verdict_rule("member", margin),
+                "mean": verdict_rule("mean", margin),
+            },
+        }
+        if combined is not None:  # each claim combined, with its verdict under each structure
+            payload["structures"] = {"names": results.structures, "weights": results.weights}
+            payload["claims"] = combined
+        else:
+            payload["claims"] = [v.to_dict() for v in next(iter(by_structure.values()))]
+        _echo_json(payload)
         return
     out = Console()
+    for name, verdicts in by_structure.items():
+        under = ""
+        if results.structured:
+            under = f", under {name} (weight {percent(results.weights[name])})"
+        _claims_table(out, loaded.id + under, results, verdicts)
+    if combined is not None:
+        _combined_claims_table(out, loaded.id, results, combined)
+    rule = verdict_rule("member", margin)
+    out.print(
+        f"\nverdicts (statistic member): supported if {rule['supported']}; rejected if "
+        f"{rule['rejected']}; else contested. Ties are {rule['ties']}. "
+        "Statistic mean: supported/rejected if the paired mean difference's 95 % interval lies "
+        "entirely on the expected/other side of 0.",
+        highlight=False,
+    )
+
+
+def _claims_table(out: Console, title: str, results: Results, verdicts: list[Any]) -> None:
+    """The claims of one structure: share, ties, mean difference, verdict; then where each fails."""
     table = Table(
-        title=f"{loaded.id}: the seeds' claims, {results.members:,} paired members, seed {seed}",
+        title=escape(
+            f"{title}: the seeds' claims, {results.members:,} paired members, seed {results.seed}"
+        ),
         title_justify="left",
         show_lines=True,
     )
@@ -219,14 +273,46 @@ def claims(
         )
         if box.get("note"):
             out.print(f"  [yellow]{box['note']}[/yellow]", highlight=False)
-    rule = verdict_rule("member", margin)
-    out.print(
-        f"\nverdicts (statistic member): supported if {rule['supported']}; rejected if "
-        f"{rule['rejected']}; else contested. Ties are {rule['ties']}. "
-        "Statistic mean: supported/rejected if the paired mean difference's 95 % interval lies "
-        "entirely on the expected/other side of 0.",
-        highlight=False,
+
+
+def _combined_claims_table(
+    out: Console, scenario: str, results: Results, combined: list[dict[str, Any]]
+) -> None:
+    """Each claim over the structures: its verdict under each, the weight behind each verdict,
+    the weighted share and the weighted paired mean difference."""
+    table = Table(
+        title=escape(
+            f"{scenario}: the claims over {len(results.structures)} structures (weighted)"
+        ),
+        title_justify="left",
+        show_lines=True,
     )
+    table.add_column("claim", overflow="fold", max_width=34)
+    for name in results.structures:
+        table.add_column(f"{escape(name)}\n({percent(results.weights[name], 0)})")
+    table.add_column("weighted share\n(range)", justify="right")
+    table.add_column("weighted mean\ndifference [95 %]", justify="right")
+    table.add_column("over the structures")
+    for claim in combined:
+        verdicts = claim["structures"]
+        cells = [
+            f"[{_VERDICT_STYLE.get(verdicts[n]['verdict'], 'white')}]{verdicts[n]['verdict']}"
+            f"[/{_VERDICT_STYLE.get(verdicts[n]['verdict'], 'white')}]"
+            for n in results.structures
+        ]
+        low_high = claim.get("share_range")
+        share = percent(claim.get("share"))
+        if low_high:
+            share += f"\n({percent(low_high[0], 0)}–{percent(low_high[1], 0)})"
+        md, md_ci = claim.get("mean_difference"), claim.get("mean_difference_ci") or [None, None]
+        mean = f"{signed(md, 4)}\n{signed_interval(md_ci, 4)}" if md is not None else "—"
+        weights = claim["verdict_weights"]
+        if claim["verdict"] == "split":
+            overall = "split: " + ", ".join(f"{v} {percent(w, 0)}" for v, w in weights.items())
+        else:
+            overall = f"{claim['verdict']} under every structure"
+        table.add_row(f"[bold]{claim['claim_id']}[/bold]", *cells, share, mean, overall)
+    out.print(table)
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,6 +339,7 @@ def compare(
             "reads, then those the policies move most, four in all.",
         ),
     ] = None,
+    structure: StructureOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Rank policies by how much they lower P(decoupling), with paired differences from baseline."""
@@ -272,25 +359,55 @@ def compare(
                 "--indicator",
                 f"unknown indicator {name!r}{suggest(name, known)}; known: {', '.join(known)}",
             )
-    results = _simulate(loaded, names, members, seed, workers, quiet=as_json, record="indicators")
+    results = _simulate(
+        loaded,
+        names,
+        members,
+        seed,
+        workers,
+        quiet=as_json,
+        record="indicators",
+        structures=structure,
+    )
     ranking = rank_policies(results)
     horizon = results.model.clock.label(results.model.horizon)
+    rankings = {n: rank_policies(results.structure(n)) for n in results.structures}
     if as_json:
-        _echo_json(
-            {
-                "scenario": loaded.id,
-                "run_id": results.run_id,
-                "members": results.members,
-                "seed": results.seed,
-                "horizon": horizon,
-                "ranking": ranking,
+        payload: dict[str, Any] = {
+            "scenario": loaded.id,
+            "run_id": results.run_id,
+            "members": results.members,
+            "seed": results.seed,
+            "horizon": horizon,
+            "ranking": ranking,
+        }
+        if results.structured:
+            payload["ranking_under"] = "weighted" if results.several else results.structures[0]
+            payload["structures"] = {
+                name: {"weight": results.weights[name], "ranking": rankings[name]}
+                for name in results.structures
             }
-        )
+        _echo_json(payload)
         return
     shown = list(indicator) if indicator else _default_indicators(results, ranking)
+    over = f", weighted over {len(results.structures)} structures" if results.several else ""
+    _ranking_table(
+        f"{loaded.id}: policies ranked by the fall in P(decoupling by {horizon}), "
+        f"{results.members:,} paired members, seed {seed}{over}",
+        ranking,
+        shown,
+    )
+    if results.several:
+        for name in results.structures:
+            _ranking_table(
+                f"under {name} (weight {percent(results.weights[name])})", rankings[name], shown
+            )
+
+
+def _ranking_table(title: str, ranking: list[dict[str, Any]], shown: list[str]) -> None:
+    """A ranking of policies with their paired changes, as a table on standard output."""
     table = Table(
-        title=f"{loaded.id}: policies ranked by the fall in P(decoupling by {horizon}), "
-        f"{results.members:,} paired members, seed {seed}",
+        title=escape(title),
         title_justify="left",
     )
     table.add_column("rank", justify="right")
@@ -502,6 +619,14 @@ def discover(
         str, typer.Option(help="When: 'horizon', a period such as 2027Q4, or a step.")
     ] = "horizon",
     boxes: Annotated[int, typer.Option(help="How many boxes to find, one after the other.")] = 1,
+    structure: Annotated[
+        str,
+        typer.Option(
+            "--structure",
+            "-s",
+            help="The structure whose members are searched ('seed' or mechanism=account,…).",
+        ),
+    ] = "seed",
     members: MembersOpt = DEFAULT_MEMBERS,
     seed: SeedOpt = 0,
     workers: WorkersOpt = 1,
@@ -523,7 +648,16 @@ def discover(
     model = compile_model(loaded)
     model.policy(policy)
     record = "indicators" if outcome in (*model.indicator_names, "decoupled") else "all"
-    results = _simulate(loaded, [policy], members, seed, workers, quiet=as_json, record=record)
+    results = _simulate(
+        loaded,
+        [policy],
+        members,
+        seed,
+        workers,
+        quiet=as_json,
+        record=record,
+        structures=[structure],
+    )
     at_value: str | int = int(at) if at.isdigit() else at
     result = find(
         results, outcome, policy=policy, at=at_value, threshold=threshold, below=below, boxes=boxes

@@ -22,11 +22,13 @@ from alliancesim.presentation.run_view import (
     PolicyRow,
     RunFacts,
     RunView,
+    StructureView,
     key_indicators,
     policy_label,
     present_run,
     quantity_labels,
     run_facts,
+    structure_label,
 )
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "PolicyRow",
     "RunFacts",
     "RunView",
+    "StructureView",
     "key_indicators",
     "percent",
     "percent_interval",
@@ -50,4 +53,5 @@ __all__ = [
     "run_facts",
     "signed",
     "signed_interval",
+    "structure_label",
 ]
