@@ -3,7 +3,9 @@
 It embeds plotly.js once and every chart as inline JSON, uses only system fonts, and declares a
 Content-Security-Policy that forbids any network request, so it opens offline and sends
 nothing anywhere. Sections: the headline (P(decoupling) under baseline and the recommendation
-that lowers it most), P(decoupling) over time, the policy ranking, the claims with verdicts,
+that lowers it most; weighted over the structures when the run has several), P(decoupling) over
+time, the policy ranking, the rival structures (each structure's ranking and where they
+disagree, for a scenario with contested mechanisms), the claims with verdicts,
 fan charts of the key indicators, the causal-loop diagram with its feedback loops, sensitivity
 results when any are attached, the scenario with its sources quoted verbatim, and how the run
 was made.
@@ -22,7 +24,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from alliancesim.bands import Bands
-from alliancesim.presentation import ClaimsView, RunView
+from alliancesim.presentation import ClaimsView, PolicyRow, RunView
 from alliancesim.presentation.formats import percent
 from alliancesim.report import figures
 from alliancesim.report.graph import CausalGraph, causal_graph
@@ -79,8 +81,8 @@ def _headline(view: RunView) -> str:
     headline = view.headline
     base = headline.baseline
     risk = (
-        f'<div class="big">P(decoupling by {_e(headline.horizon)}) under baseline: '
-        f"<strong>{_e(base.p_text)}</strong> "
+        f'<div class="big">P(decoupling by {_e(headline.horizon)}) under baseline'
+        f"{_e(headline.over_text)}: <strong>{_e(base.p_text)}</strong> "
         f'<span class="ci">{_e(base.p_interval_text)}</span></div>'
     )
     best_html = ""
@@ -97,9 +99,17 @@ def _headline(view: RunView) -> str:
                 '<div class="best">No recommendation lowers it by more than chance: the largest '
                 f"estimate is <code>{_e(best.policy)}</code>, {_e(best.effect.text)}.</div>"
             )
+    weighted = (
+        f"Weighted over {len(view.structures)} rival structures of the model (see "
+        "<a href='#structures'>Rival structures</a>): each member's outcome is averaged over the "
+        "structures with their prior weights, and intervals are t intervals over members. "
+        if view.weighted
+        else ""
+    )
     caveat = (
         '<div class="caveat">Shares of ensemble members: each member is one plausible world '
-        "in which the uncertain strengths of the model are drawn from their ranges. Brackets are "
+        "in which the uncertain strengths of the model are drawn from their ranges. "
+        f"{weighted}Brackets are "
         "95 % intervals (Wilson for probabilities, paired t for differences between policies); "
         "a policy's change is policy minus baseline, so a negative change lowers the risk. "
         "An exploratory model: read the numbers as comparisons between policies, not forecasts."
@@ -148,7 +158,14 @@ def _ranking(view: RunView) -> str:
         "<th class='num'>change vs baseline (paired)</th><th></th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+    weighted = (
+        f"Weighted over the run's {len(view.structures)} structures (each structure's own "
+        "ranking is under <a href='#structures'>Rival structures</a>). "
+        if view.weighted
+        else ""
+    )
     intro = (
+        f"{weighted}"
         "Each policy is compared with baseline member by member: the same plausible worlds, the "
         "same random events (common random numbers), so the difference is the policy's effect, "
         "not noise between worlds. Bars: the change in P(decoupling) (policy minus baseline) in "
@@ -162,6 +179,96 @@ def _ranking(view: RunView) -> str:
         "Which recommendation buys the most?",
         intro,
         _chart(fig, "chart-ranking") + table,
+    )
+
+
+def _structures(view: RunView, scenario: Scenario) -> str:
+    """The rival structures: the contested mechanisms and their accounts (priors, sources), the
+    structures run with their weights, each structure's ranking side by side with the weighted
+    one, and where the rankings disagree, in plain words."""
+    if not view.structures:
+        return ""
+    mechanisms = []
+    for m in scenario.mechanisms:
+        accounts = "".join(
+            f"<tr><td><code>{_e(a.id)}</code>{' <span class=small>(seed)</span>' if k == 0 else ''}"
+            f"<div class='small'>{_e(a.label)}</div></td>"
+            f"<td class='num'>{percent(prior, 0)}</td>"
+            f"<td class='small'>{_e(', '.join(a.include) or '—')}</td>"
+            f"<td>{_source(a.source_of('prior') if a.prior is not None else a.source)}</td></tr>"
+            for k, (a, prior) in enumerate(zip(m.accounts, m.priors, strict=True))
+        )
+        mechanisms.append(
+            f"<h3><code>{_e(m.id)}</code> — {_e(m.label)}</h3>"
+            f"<p>{_e(m.question)} {_source(m.source)}</p>"
+            "<table class='accounts'><thead><tr><th>account</th><th class='num'>prior</th>"
+            f"<th>rule modules</th><th>source</th></tr></thead><tbody>{accounts}</tbody></table>"
+        )
+    names = [s.name for s in view.structures]
+    head = "".join(
+        f"<th class='num'><code>{_e(s.name)}</code><div class='small'>weight "
+        f"{_e(s.weight_text)}</div></th>"
+        for s in view.structures
+    )
+    if view.weighted:
+        head += "<th class='num'>weighted</th>"
+    rows = []
+    for row in view.ranking:
+        cells = []
+        for structure in view.structures:
+            mine = structure.row(row.policy)
+            cells.append(_structure_cell(mine))
+        if view.weighted:
+            cells.append(_structure_cell(row))
+        rows.append(
+            f"<tr data-policy='{_e(row.policy)}'><td><code>{_e(row.policy)}</code>"
+            f"<div class='small'>{_e(row.label)}</div></td>{''.join(cells)}</tr>"
+        )
+    table = (
+        "<table id='structures-table'><thead><tr><th>policy</th>"
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    described = "".join(
+        f"<li><code>{_e(s.name)}</code> (weight {_e(s.weight_text)}): {_e(s.label)}</li>"
+        for s in view.structures
+    )
+    if view.disagreements:
+        verdict = (
+            "<div class='disagree'><b>The structures disagree.</b><ul>"
+            + "".join(f"<li>{_e(line)}</li>" for line in view.disagreements)
+            + "</ul>The weighted answer averages over accounts that do not agree: read it with "
+            "each structure's.</div>"
+        )
+    elif view.weighted:
+        verdict = (
+            "<p class='note'>The structures agree: the same recommendation lowers the risk most "
+            "under each, and every policy's effect goes the same way under each.</p>"
+        )
+    else:
+        verdict = ""
+    intro = (
+        "Where the seeds or the literature explain a mechanism in rival ways, the scenario holds "
+        "each account as a rule module and the run simulates the same plausible worlds under "
+        "each structure (one account per mechanism). A structure's weight is the product of its "
+        "accounts' priors, normalised over the structures run"
+        + (f" ({_e(', '.join(names))})." if names else ".")
+        + " Each cell: P(decoupling by the horizon) and the paired change vs baseline."
+    )
+    body = "".join(mechanisms) + f"<h3>Structures run</h3><ul>{described}</ul>" + verdict + table
+    return _section(
+        "structures", "Rival structures: does the answer depend on the account?", intro, body
+    )
+
+
+def _structure_cell(row: PolicyRow) -> str:
+    badge = ""
+    if row.effect is not None:
+        badge = (
+            f"<span class='badge {BADGE_CLASS[row.effect.direction]}'>{_e(row.effect.badge)}</span>"
+        )
+    return (
+        f"<td class='num'>{_e(row.p_text)}<div class='small change'>{_e(row.effect_text)}</div>"
+        f"{badge}</td>"
     )
 
 
@@ -204,12 +311,15 @@ def _claims(claims: ClaimsView) -> str:
             fails = "<span class='small'>not searched</span>"
         else:
             fails = ""
+        structures = (
+            f"<div class='small structures'>{_e(v.structures_text)}</div>" if v.by_structure else ""
+        )
         rows.append(
             f"<tr data-claim='{_e(v.claim_id)}'><td>{_e(v.statement)}<div class='claim-id'>"
             f"{_e(v.claim_id)}</div>{quote}</td>"
             f"<td class='small'>{_e(v.comparison)}</td>"
             f"<td class='num'>{held}<div class='small'>{_e(', '.join(extra))}</div></td>"
-            f"<td><span class='badge {_e(v.verdict)}'>{_e(v.verdict)}</span></td>"
+            f"<td><span class='badge {_e(v.verdict)}'>{_e(v.verdict)}</span>{structures}</td>"
             f"<td class='small'>{fails}</td></tr>"
         )
     rule = (
@@ -249,8 +359,14 @@ def _indicators(view: RunView, bands: Bands) -> str:
         heading = f"<code>{_e(name)}</code>" + (f" — {_e(label)}" if label else "")
         fig = figures.fan_chart(bands, name, labels=view.policy_labels, title="")
         charts.append(f"<h3>{heading}</h3>" + _chart(fig, f"chart-fan-{k}"))
+    under = ""
+    if view.weighted:
+        primary = (
+            "seed" if any(s.name == "seed" for s in view.structures) else view.structures[0].name
+        )
+        under = f"Under the structure <code>{_e(primary)}</code>. "
     intro = (
-        "How the key quantities move under each policy: the median member (line), the middle "
+        f"{under}How the key quantities move under each policy: the median member (line), the middle "
         "half of members (dark band) and 90 % of members (light band) at each quarter; the "
         "dashed line is the baseline median for comparison. Chosen: the quantities the "
         "decoupling condition reads and those the claims compare."
@@ -410,6 +526,11 @@ def _provenance(view: RunView) -> str:
         ("seed", _e(view.seed)),
         ("members", f"{view.members:,} plausible worlds per policy"),
         ("policies", _e(", ".join(facts.policies))),
+        *(
+            [("structures", _e(", ".join(f"{s.name} ({s.weight_text})" for s in view.structures)))]
+            if view.structures
+            else []
+        ),
         ("recorded", _e(facts.record)),
         ("alliancesim version", _e(facts.version)),
         ("elapsed", f"{facts.elapsed:.1f} s of simulation"),
@@ -445,6 +566,7 @@ def render_report(
     facts_items = [
         ("members", f"{view.members:,}"),
         ("policies", str(len(view.ranking))),
+        *([("structures", str(len(view.structures)))] if view.weighted else []),
         ("horizon", view.horizon),
         ("claims supported", view.claims.summary_text),
         ("seed", str(view.seed)),
@@ -467,6 +589,7 @@ def render_report(
     sections = [
         ("outlook", "Decoupling", _outlook(view)),
         ("ranking", "Policy ranking", _ranking(view)),
+        ("structures", "Rival structures", _structures(view, scenario)),
         ("claims", "Claims", _claims(view.claims)),
         ("indicators", "Indicators", _indicators(view, bands)),
         ("mechanisms", "Causal loops", _mechanisms(graph)),
