@@ -27,7 +27,7 @@ from alliancesim.model import Model
 from alliancesim.runfiles import RunFiles
 from alliancesim.sums import PartialSums, WeightedSums
 
-__all__ = ["QUANTILES", "PolicySummary", "Results", "Summary", "wilson_interval"]
+__all__ = ["QUANTILES", "PolicySummary", "Results", "Summary"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 

@@ -130,7 +130,9 @@ def claims_of_run(results: Results, *, discover: bool = False) -> ClaimsOutcome:
 def combine_claims(results: Results, per: Mapping[str, ClaimsOutcome]) -> ClaimsOutcome:
     """Each claim's verdicts under several structures as one verdict per claim.
 
-    The combined verdict is the structures' common verdict, or ``split`` where they disagree;
+    The combined verdict is the structures' common verdict (as each structure's verdict is read:
+    supported, holds by construction…), or ``split`` where they disagree, and a claim split
+    between structures is contingent whatever its class under each;
     ``verdict_weights`` gives the structures' weight behind each verdict; ``share`` is the
     weighted mean of the structures' shares (over those where the claim was tested) and
     ``share_range`` their smallest and largest; the mean difference is each member's weighted
@@ -167,10 +169,21 @@ def combine_claims(results: Results, per: Mapping[str, ClaimsOutcome]) -> Claims
         assert differences is not None
         mean, ci = mean_interval(differences)
         boxes = any(r.get("failure_box") for r in rows.values())
+        agree = len(mass) == 1
+        classes = {r.get("class") for r in rows.values()}
+        kind = {}
+        if not agree and classes - {"contingent", None}:
+            kind = {  # a claim whose verdict differs between structures is not fixed by any one
+                "class": "contingent",
+                "class_reason": "its verdict differs between the structures ("
+                + "; ".join(f"{n}: {r['verdict']}" for n, r in rows.items())
+                + "), so no one structure's rule graph or prior fixes it",
+            }
         combined.append(
             {
                 **primary,
-                "verdict": primary["verdict"] if len(mass) == 1 else "split",
+                **kind,
+                "verdict": primary["verdict"] if agree else "split",
                 "verdict_weights": mass,
                 "share": share,
                 "share_ci": [None, None],

@@ -72,7 +72,7 @@ def test_claim_verdicts_are_stored_with_the_run(stored) -> None:
     verdicts = store.claim_verdicts(results.run_id)
     expected = [json.loads(json.dumps(v.to_dict())) for v in check_claims(results)]
     assert verdicts == expected
-    assert [v["verdict"] for v in verdicts] == ["supported"]
+    assert [v["statistical_verdict"] for v in verdicts] == ["supported"]
 
 
 def test_runs_are_listed_newest_first_and_found_by_prefix(stored, mini_path) -> None:

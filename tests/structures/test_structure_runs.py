@@ -164,13 +164,19 @@ def test_claims_per_structure_and_combined(toy_run):
     outcome = claims_of_run(toy_run)
     (claim,) = outcome.verdicts
     by_structure = {s: v["verdict"] for s, v in claim["structures"].items()}
+    # one path from the lever to trust under each structure, of a fixed sign: the claim is
+    # structural under each, but holds under two and fails under the third
     assert by_structure == {
-        "seed": "supported",
-        "consult=costly": "rejected",
-        "burden=leverage": "supported",
+        "seed": "holds by construction",
+        "consult=costly": "fails by construction",
+        "burden=leverage": "holds by construction",
     }
+    assert {v["class"] for v in claim["structures"].values()} == {"structural"}
     assert claim["verdict"] == "split"
-    assert claim["verdict_weights"] == pytest.approx({"supported": 4 / 7, "rejected": 3 / 7})
+    assert claim["class"] == "contingent"
+    assert claim["verdict_weights"] == pytest.approx(
+        {"holds by construction": 4 / 7, "fails by construction": 3 / 7}
+    )
     assert claim["share"] == pytest.approx(4 / 7)
     # every member's weighted paired difference is 3/7 · 0.2 + 3/7 · (−0.1) + 1/7 · 0.2
     assert claim["mean_difference"] == pytest.approx(0.5 / 7, abs=1e-12)

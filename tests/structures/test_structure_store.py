@@ -79,7 +79,7 @@ def test_claims_are_stored_combined_with_each_structure(stored):
     (claim,) = store.claim_verdicts(made.record.run_id)
     assert claim["verdict"] == "split"
     assert set(claim["structures"]) == set(made.results.structures)
-    assert claim["structures"]["consult=costly"]["verdict"] == "rejected"
+    assert claim["structures"]["consult=costly"]["verdict"] == "fails by construction"
 
 
 def test_an_export_keeps_the_structures(stored, tmp_path):

@@ -118,6 +118,15 @@ def _echo_json(payload: dict[str, Any]) -> None:
 _VERDICT_STYLE = {"supported": "green", "contested": "yellow", "rejected": "red"}
 
 
+def _reading(v: Any) -> str:
+    """A claim's verdict as it must be read, styled: only a contingent claim's is coloured."""
+    kind = v.claim_class.name if v.claim_class else "contingent"
+    if kind != "contingent":
+        return f"[dim]{escape(v.reading)}[/dim]"
+    style = _VERDICT_STYLE[v.verdict]
+    return f"[{style}]{v.verdict}[/{style}]" + (" (by mean)" if v.statistic == "mean" else "")
+
+
 # --------------------------------------------------------------------------------------------
 # claims
 
@@ -204,7 +213,9 @@ def claims(
         f"\nverdicts (statistic member): supported if {rule['supported']}; rejected if "
         f"{rule['rejected']}; else contested. Ties are {rule['ties']}. "
         "Statistic mean: supported/rejected if the paired mean difference's 95 % interval lies "
-        "entirely on the expected/other side of 0.",
+        "entirely on the expected/other side of 0. Only a contingent claim's verdict is "
+        "evidence; a structural claim holds or fails by construction and a prior-driven one "
+        "restates one parameter's prior (docs/analysis.md).",
         highlight=False,
     )
 
@@ -224,10 +235,12 @@ def _claims_table(out: Console, title: str, results: Results, verdicts: list[Any
     table.add_column("ties", justify="right")
     table.add_column("mean difference\n[95 % interval]", justify="right")
     table.add_column("verdict")
+    table.add_column("class")
     for v in verdicts:
-        style = _VERDICT_STYLE[v.verdict]
         source = (
-            f"\n[dim]{v.seed}[/dim]" if v.seed else (f"\n[dim]{v.source}[/dim]" if v.source else "")
+            f"\n[dim]{escape(v.seed)}[/dim]"
+            if v.seed
+            else (f"\n[dim]{escape(v.source)}[/dim]" if v.source else "")
         )
         lo, hi = v.share_ci
         share = (
@@ -242,30 +255,37 @@ def _claims_table(out: Console, title: str, results: Results, verdicts: list[Any
             else "—"
         )
         table.add_row(
-            f"[bold]{v.claim_id}[/bold]\n{v.statement}{source}",
-            v.comparison,
-            share,
+            f"[bold]{escape(v.claim_id)}[/bold]\n{escape(v.statement)}{source}",
+            escape(v.comparison),
+            escape(share),
             percent(v.tie_share),
-            mean,
-            f"[{style}]{v.verdict}[/{style}]" + (" (by mean)" if v.statistic == "mean" else ""),
+            escape(mean),
+            _reading(v),
+            escape(v.claim_class.name if v.claim_class else ""),
         )
     out.print(table)
     for v in verdicts:
+        if v.claim_class is not None:
+            out.print(
+                f"[bold]{escape(v.claim_id)}[/bold] is {escape(v.claim_class.name)}: "
+                f"{escape(v.claim_class.reason)}",
+                highlight=False,
+            )
+    for v in verdicts:
         if v.failure_box is None and not v.failure_note:
             continue
-        style = _VERDICT_STYLE[v.verdict]
         out.print(
-            f"\n[bold]{v.claim_id}[/bold] ([{style}]{v.verdict}[/{style}]) fails in {v.fails:,} members",
+            f"\n[bold]{escape(v.claim_id)}[/bold] ({_reading(v)}) fails in {v.fails:,} members",
             highlight=False,
         )
         if v.quote:
-            out.print(f"  [dim]“{v.quote}” ({v.seed})[/dim]", highlight=False)
+            out.print(f"  [dim]“{escape(v.quote)}” ({escape(v.seed or '')})[/dim]", highlight=False)
         if v.failure_box is None:
-            out.print(f"  {v.failure_note}", highlight=False)
+            out.print(f"  {escape(v.failure_note)}", highlight=False)
             continue
         box = v.failure_box
         out.print(
-            f"  fails mostly where: [bold]{box['description']}[/bold]\n"
+            f"  fails mostly where: [bold]{escape(box['description'])}[/bold]\n"
             f"  coverage {box['coverage']:.2f} (share of failures inside), density "
             f"{box['density']:.2f} (share failing inside, {box['lift'] or 0:.1f}× the overall "
             f"rate), mass {box['mass']:.2f}; peeling trajectory of {len(box['trajectory'])} boxes",

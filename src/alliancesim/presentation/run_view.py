@@ -299,7 +299,10 @@ class ClaimRow:
     source: str | None
     comparison: str
     statistic: str
-    verdict: str
+    verdict: str  # how it must be read: supported / contested / rejected for a contingent claim,
+    # else holds (fails) by construction / restates its prior
+    claim_class: str  # structural, prior-driven, contingent ("" from runs made before classes)
+    class_reason: str
     n: int | None
     share: float | None
     share_ci: tuple[float | None, float | None]
@@ -347,6 +350,8 @@ class ClaimRow:
             comparison=str(verdict.get("comparison", "")),
             statistic=str(verdict.get("statistic", "member")),
             verdict=str(verdict.get("verdict", "")),
+            claim_class=str(verdict.get("class") or ""),
+            class_reason=str(verdict.get("class_reason") or ""),
             n=verdict.get("n"),
             share=verdict.get("share"),
             share_ci=(share_ci[0], share_ci[1]),
@@ -383,14 +388,28 @@ class ClaimsView:
 
     @property
     def summary_text(self) -> str:
-        """``supported 9 of 9`` — or ``not evaluated``."""
+        """What the claims say, counting only contingent claims as evidence: ``contingent 5 of
+        9: supported 3, contested 2; 3 hold by construction; 1 restates its prior`` (``split``:
+        verdicts that differ between the structures of a run of several)."""
         if self.rows is None:
             return "not evaluated"
         if not self.rows:
             return "none"
-        text = f"{self.counts.get('supported', 0)} of {len(self.rows)}"
-        split = self.counts.get("split", 0)
-        return text + (f" ({split} split between structures)" if split else "")
+        contingent = [r for r in self.rows if r.claim_class in ("contingent", "")]
+        parts = [f"contingent {len(contingent)} of {len(self.rows)}"]
+        verdicts = [
+            f"{v} {sum(r.verdict == v for r in contingent)}"
+            for v in ("supported", "contested", "rejected", "split")
+            if any(r.verdict == v for r in contingent)
+        ]
+        text = parts[0] + (": " + ", ".join(verdicts) if verdicts else "")
+        by_construction = sum(r.claim_class == "structural" for r in self.rows)
+        prior = sum(r.claim_class == "prior-driven" for r in self.rows)
+        if by_construction:
+            text += f"; {by_construction} by construction"
+        if prior:
+            text += f"; {prior} restate{'s' if prior == 1 else ''} {'its' if prior == 1 else 'their'} prior"
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form: the verdicts as the claims module gives them."""

@@ -332,16 +332,17 @@ def ranking_chart(
 def claims_table(rows: Sequence[ClaimRow]) -> go.Figure:
     """The claims with their verdicts as a table figure (how often each holds, with its 95 %
     interval, as the report writes it)."""
-    fill = [VERDICT_COLOURS.get(r.verdict, "#ffffff") for r in rows]
+    fill = [VERDICT_COLOURS.get(r.verdict, "#eef1f5") for r in rows]
     fig = go.Figure(
         go.Table(
-            columnwidth=[3.2, 3, 1.3, 1.1],
+            columnwidth=[3.2, 3, 1.3, 1.4, 1.1],
             header={
                 "values": [
                     "<b>claim</b>",
                     "<b>comparison</b>",
                     "<b>holds in</b>",
                     "<b>verdict</b>",
+                    "<b>class</b>",
                 ],
                 "fill_color": "#eef1f5",
                 "align": "left",
@@ -353,8 +354,9 @@ def claims_table(rows: Sequence[ClaimRow]) -> go.Figure:
                     [r.comparison for r in rows],
                     [r.holds_text for r in rows],
                     [r.verdict for r in rows],
+                    [r.claim_class or "—" for r in rows],
                 ],
-                "fill_color": [["#ffffff"] * len(rows)] * 3 + [fill],
+                "fill_color": [["#ffffff"] * len(rows)] * 3 + [fill, ["#ffffff"] * len(rows)],
                 "align": "left",
                 "font": {"family": FONT, "size": 12},
                 "height": 28,

@@ -40,6 +40,8 @@ PLOTLY_CONFIG = {
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
 BADGE_CLASS = {"lowers": "supported", "raises": "rejected", "unclear": "neutral"}
+VERDICT_BADGE = {"structural": "construction", "prior-driven": "prior"}
+"""Badges of non-contingent claims: their verdicts are not evidence, so never coloured as one."""
 
 
 def _e(value: Any) -> str:
@@ -311,6 +313,12 @@ def _claims(claims: ClaimsView) -> str:
             fails = "<span class='small'>not searched</span>"
         else:
             fails = ""
+        badge = VERDICT_BADGE.get(v.claim_class, _e(v.verdict))
+        kind = (
+            f"<div class='small'>{_e(v.claim_class)}: {_e(v.class_reason)}</div>"
+            if v.claim_class
+            else ""
+        )
         structures = (
             f"<div class='small structures'>{_e(v.structures_text)}</div>" if v.by_structure else ""
         )
@@ -319,7 +327,7 @@ def _claims(claims: ClaimsView) -> str:
             f"{_e(v.claim_id)}</div>{quote}</td>"
             f"<td class='small'>{_e(v.comparison)}</td>"
             f"<td class='num'>{held}<div class='small'>{_e(', '.join(extra))}</div></td>"
-            f"<td><span class='badge {_e(v.verdict)}'>{_e(v.verdict)}</span>{structures}</td>"
+            f"<td><span class='badge {badge}'>{_e(v.verdict)}</span>{kind}{structures}</td>"
             f"<td class='small'>{fails}</td></tr>"
         )
     rule = (
@@ -344,7 +352,12 @@ def _claims(claims: ClaimsView) -> str:
     intro = (
         "Each claim is a seed's causal statement made testable: a paired comparison of two "
         "policies on one quantity. <i>Holds</i> is the share of members in which it holds among "
-        "those where the policies differ (or the mean paired difference), with its 95 % interval."
+        "those where the policies differ (or the mean paired difference), with its 95 % interval. "
+        "Only a <b>contingent</b> claim's verdict is evidence: one the model as built could have "
+        "rejected. A <b>structural</b> claim holds (or fails) by construction — nothing in the "
+        "model opposes it, or within the scenario's ranges nothing opposing ever wins — and a "
+        "<b>prior-driven</b> claim merely restates the prior mass of one parameter's sign. "
+        f"Here: {_e(claims.summary_text)}."
     )
     return _section("claims", title, intro, table + rule + searched)
 
@@ -568,7 +581,7 @@ def render_report(
         ("policies", str(len(view.ranking))),
         *([("structures", str(len(view.structures)))] if view.weighted else []),
         ("horizon", view.horizon),
-        ("claims supported", view.claims.summary_text),
+        ("claims", view.claims.summary_text),
         ("seed", str(view.seed)),
         ("run", facts.run_id),
     ]
