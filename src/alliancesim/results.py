@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from alliancesim.intervals import mean_interval_from_sums, wilson_interval
 from alliancesim.model import Model
@@ -43,10 +44,15 @@ class PolicySummary:
     p_decoupling_ci_by_step: list[tuple[float, float]]
     indicators: dict[str, dict[str, float]]  # name -> mean and quantiles at the horizon
     vs_baseline: dict[str, dict[str, Any]]  # name -> mean paired difference and its interval
+    p_signs_by_step: dict[str, list[float]] = field(default_factory=dict)
+    """P(each observable sign by each step), when the scenario defines signs (the combination
+    is ``p_decoupling_by_step``)."""
+    p_index_by_step: list[float] | None = None
+    """P(the cohesion index by each step), when the scenario declares an index."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
-        return {
+        out = {
             "p_decoupling": self.p_decoupling,
             "p_decoupling_ci": list(self.p_decoupling_ci),
             "p_decoupling_by_step": self.p_decoupling_by_step,
@@ -54,6 +60,11 @@ class PolicySummary:
             "indicators": self.indicators,
             "vs_baseline": self.vs_baseline,
         }
+        if self.p_signs_by_step:
+            out["p_signs_by_step"] = self.p_signs_by_step
+        if self.p_index_by_step is not None:
+            out["p_index_by_step"] = self.p_index_by_step
+        return out
 
 
 @dataclass
@@ -261,6 +272,7 @@ def _summarise_run(results: Results) -> Summary:
     mixture = results.files.mixture_quantiles_at(H, measures[:-1], QUANTILES, results.weights)
     assert results.weighted_sums is not None
     policies = _combination(results, results.weighted_sums, mixture)
+    _weighted_observable(results, structures, policies)
     summary = _frame(results, policies)
     summary.structures = structures
     summary.weights = dict(results.weights)
@@ -330,7 +342,45 @@ def _summarise(
             indicators=indicators,
             vs_baseline=vs,
         )
+    _observable(results, out)
     return _frame(results, out)
+
+
+def _observable(results: Results, policies: dict[str, PolicySummary]) -> None:
+    """P(each observable sign by step) and P(the cohesion index by step) of one structure, from
+    the recorded flags, when the model defines them."""
+    from alliancesim.observable import INDEX_FLAG, definition
+
+    found = definition(results.model)
+    if found is None:
+        return
+    counts = results.files.flag_counts_by_step(found.flags, results.model.horizon)
+    n = results.members
+    for policy, summary in policies.items():
+        for sign in found.signs:
+            if policy in counts.get(sign.flag, {}):
+                summary.p_signs_by_step[sign.id] = [int(c) / n for c in counts[sign.flag][policy]]
+        if policy in counts.get(INDEX_FLAG, {}):
+            summary.p_index_by_step = [int(c) / n for c in counts[INDEX_FLAG][policy]]
+
+
+def _weighted_observable(
+    results: Results,
+    structures: dict[str, dict[str, PolicySummary]],
+    policies: dict[str, PolicySummary],
+) -> None:
+    """The structures' weighted P(each sign by step) and P(index by step)."""
+    for policy, summary in policies.items():
+        parts = [(results.weights[s], structures[s][policy]) for s in structures]
+        signs = parts[0][1].p_signs_by_step
+        for sign in signs:
+            summary.p_signs_by_step[sign] = [
+                float(x) for x in sum(w * np.asarray(p.p_signs_by_step[sign]) for w, p in parts)
+            ]
+        if parts[0][1].p_index_by_step is not None:
+            summary.p_index_by_step = [
+                float(x) for x in sum(w * np.asarray(p.p_index_by_step) for w, p in parts)
+            ]
 
 
 def _share_interval(total: float, squares: float, n: int) -> tuple[float, tuple[float, float]]:

@@ -329,6 +329,46 @@ class RunFiles:
                 [list(policies)],
             ).df()
 
+    def flag_counts_by_step(
+        self, names: Sequence[str], horizon: int
+    ) -> dict[str, dict[str, np.ndarray]]:
+        """Per recorded 0/1 flag (``decoupled.<sign>``…) and policy, the members whose flag is
+        set at each step 0..horizon (one structure); flags the run did not record are left out."""
+        self._one_structure("flags by policy")
+        out: dict[str, dict[str, np.ndarray]] = {}
+        with self.connect(parameters=False) as con:
+            present = [n for n in names if n in self.columns(con)]
+            if not present:
+                return out
+            parts = ", ".join(f"count_if({_column(n)}::DOUBLE <> 0)" for n in present)
+            rows = con.execute(
+                f"SELECT policy::VARCHAR, step, {parts} FROM {TRAJECTORIES} GROUP BY 1, 2"
+            ).fetchall()
+        for policy, step, *counts in rows:
+            for name, count in zip(present, counts, strict=True):
+                by_policy = out.setdefault(name, {})
+                if policy not in by_policy:
+                    by_policy[policy] = np.zeros(horizon + 1, dtype=np.int64)
+                by_policy[policy][int(step)] = int(count)
+        return out
+
+    def member_steps(self, names: Sequence[str], policy: str) -> dict[str, np.ndarray]:
+        """Recorded quantities of every member at every step under a policy (one structure):
+        name → (members, steps + 1), members in member order; names not recorded are left out."""
+        self._one_structure("trajectories by policy")
+        with self.connect(parameters=False) as con:
+            present = [n for n in names if n in self.columns(con)]
+            if not present:
+                return {}
+            columns = ", ".join(f"{_column(n)}::DOUBLE AS {_column(n)}" for n in present)
+            table = con.execute(
+                f"SELECT member, step, {columns} FROM {TRAJECTORIES} "
+                "WHERE policy::VARCHAR = ? ORDER BY member, step",
+                [policy],
+            ).fetchnumpy()
+        steps = int(np.max(table["step"])) + 1 if len(table["step"]) else 0
+        return {n: np.asarray(table[n], dtype=np.float64).reshape(-1, steps) for n in present}
+
     def _one_structure(self, what: str) -> None:
         if self.several:
             raise ValueError(

@@ -16,7 +16,7 @@ from rich.table import Table
 from alliancesim.commands.progress import simulation_progress
 from alliancesim.jsonable import dumps
 from alliancesim.outputs import check_writable, write_text_file
-from alliancesim.presentation import SCHEMA_VERSION, RunView
+from alliancesim.presentation import SCHEMA_VERSION, RunView, percent
 from alliancesim.results import Results
 from alliancesim.runner import DEFAULT_MEMBERS, DEFAULT_SCENARIO
 from alliancesim.runner import run as run_ensemble
@@ -36,6 +36,7 @@ __all__ = [
     "print_structures",
     "run",
     "run_payload",
+    "signs_table",
     "structure_tables",
     "structures_block",
     "summary_table",
@@ -172,6 +173,38 @@ def structure_tables(view: RunView) -> list[Table]:
             )
         out.append(table)
     return out
+
+
+def signs_table(view: RunView) -> Table | None:
+    """Decoupling's observable signs: P(each seen by the horizon) per policy, their combination
+    and the cohesion index (with its threshold's sensitivity in ``--json`` and the report)."""
+    observable = view.observable
+    if observable is None:
+        return None
+    policies = sorted((r.policy for r in view.ranking), key=lambda p: p != "baseline")
+    over = ", weighted over the structures" if observable.weighted else ""
+    table = Table(
+        title=escape(f"What counts as decoupling: P(each sign seen by {view.horizon}){over}"),
+        title_justify="left",
+    )
+    table.add_column("sign")
+    for policy in policies:
+        table.add_column(escape(policy), justify="right", no_wrap=True)
+    for sign in observable.signs:
+        table.add_row(
+            escape(f"{sign.label} ({sign.condition})"),
+            *(percent(sign.p_by_policy.get(p)) for p in policies),
+        )
+    table.add_row(
+        escape(f"decoupled: {observable.combination}"),
+        *(percent(observable.combined.get(p)) for p in policies),
+    )
+    if observable.index is not None:
+        table.add_row(
+            escape(f"cohesion index, not part of the definition ({observable.index.condition})"),
+            *(percent(observable.index.p_by_policy.get(p)) for p in policies),
+        )
+    return table
 
 
 def print_structures(console: Console, view: RunView) -> None:
@@ -329,6 +362,9 @@ def run(
 def _print_summary(view: RunView, results: Results) -> None:
     """The run's table and one line on how it was made, on standard output."""
     stdout = Console(width=None if Console().is_terminal else 200)
+    signs = signs_table(view)
+    if signs is not None:
+        stdout.print(signs)
     stdout.print(summary_table(view))
     print_structures(stdout, view)
     structures = f"{len(results.structures)} structures × " if results.several else ""

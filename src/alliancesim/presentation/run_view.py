@@ -41,10 +41,13 @@ __all__ = [
     "Effect",
     "Headline",
     "IndicatorCell",
+    "ObservableView",
     "PolicyRow",
     "RunFacts",
     "RunView",
+    "SignRow",
     "StructureView",
+    "decoupling_text",
     "key_indicators",
     "policy_label",
     "present_run",
@@ -87,7 +90,7 @@ def key_indicators(results: Results, limit: int = MAX_KEY_INDICATORS) -> list[st
     scenario = results.model.scenario
     recorded = set(results.files.columns()) - {"policy", "member", "step", "decoupled"}
     wanted: list[str] = list(scenario.scenario.key_indicators)
-    wanted += sorted(scenario.decoupling.when.names)
+    wanted += sorted(_decoupling_names(scenario.decoupling))
     wanted += [c.compare.indicator for c in scenario.claims]
     wanted += [i for i in results.model.indicator_names if not i.startswith("signal_")]
     wanted += results.model.indicator_names
@@ -96,6 +99,25 @@ def key_indicators(results: Results, limit: int = MAX_KEY_INDICATORS) -> list[st
         if name in recorded and name not in out:
             out.append(name)
     return out[:limit]
+
+
+def _decoupling_names(decoupling: Any) -> frozenset[str]:
+    """The names the definition of decoupling reads (its signs' and index's, or its one
+    condition's)."""
+    names = getattr(decoupling, "names", None)
+    if isinstance(names, frozenset | set):
+        return frozenset(names)
+    return frozenset(decoupling.when.names) if decoupling.when is not None else frozenset()
+
+
+def decoupling_text(scenario: Scenario, observable: ObservableView | None = None) -> str:
+    """The definition of decoupling in one line."""
+    definition = scenario.decoupling
+    if observable is not None and observable.signs:
+        return f"{observable.combination} of: " + "; ".join(
+            f"{s.label} ({s.condition})" for s in observable.signs
+        )
+    return f"{definition.when.text} for {definition.for_steps} consecutive step(s)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -452,6 +474,115 @@ class DecouplingCurve:
 
 
 @dataclass(frozen=True)
+class SignRow:
+    """One observable sign of decoupling: what it is, where it comes from, and P(it has been
+    seen by the horizon) and by each step, per policy."""
+
+    id: str
+    label: str
+    condition: str
+    for_steps: int
+    source: Any
+    p_by_policy: Mapping[str, float]
+    p_by_step: Mapping[str, tuple[float, ...]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        source = self.source
+        return {
+            "id": self.id,
+            "label": self.label,
+            "condition": self.condition,
+            "for_steps": self.for_steps,
+            "source": source.model_dump() if hasattr(source, "model_dump") else source,
+            "p_by_horizon": dict(self.p_by_policy),
+            "p_by_step": {k: list(v) for k, v in self.p_by_step.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ObservableView:
+    """Decoupling as a historian could code it: each sign with its source and its probability,
+    their combination, and the cohesion index beside them (not part of the definition) with its
+    threshold's sensitivity."""
+
+    signs: tuple[SignRow, ...]
+    combination: str  # "any one sign", "at least 2 of the 4 signs"
+    combined: Mapping[str, float]  # P(the combination by the horizon), per policy
+    index: SignRow | None
+    threshold: str | None
+    sensitivity: Any | None  # alliancesim.observable.Sensitivity
+    weighted: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "signs": [s.to_dict() for s in self.signs],
+            "combination": self.combination,
+            "p_combination_by_horizon": dict(self.combined),
+            "index": self.index.to_dict() if self.index else None,
+            "threshold": self.threshold,
+            "threshold_sensitivity": self.sensitivity.to_dict() if self.sensitivity else None,
+            "weighted_over_structures": self.weighted,
+        }
+
+
+def _observable_view(results: Results) -> ObservableView | None:
+    """The observable definition of decoupling with P(each sign), when the model defines it."""
+    from alliancesim.observable import definition, index_sensitivity
+
+    found = definition(results.model)
+    if found is None:
+        return None
+    summary = results.summary()
+    policies = summary.policies
+    signs = tuple(
+        SignRow(
+            id=sign.id,
+            label=sign.label,
+            condition=sign.condition,
+            for_steps=sign.for_steps,
+            source=sign.source,
+            p_by_policy={
+                p: v.p_signs_by_step[sign.id][-1]
+                for p, v in policies.items()
+                if sign.id in v.p_signs_by_step
+            },
+            p_by_step={
+                p: tuple(v.p_signs_by_step[sign.id])
+                for p, v in policies.items()
+                if sign.id in v.p_signs_by_step
+            },
+        )
+        for sign in found.signs
+    )
+    index = None
+    if found.index is not None:
+        index = SignRow(
+            id="index",
+            label=found.index.label,
+            condition=getattr(found.index.condition, "text", str(found.index.condition)),
+            for_steps=found.index.for_steps,
+            source=found.index.source,
+            p_by_policy={
+                p: v.p_index_by_step[-1] for p, v in policies.items() if v.p_index_by_step
+            },
+            p_by_step={
+                p: tuple(v.p_index_by_step) for p, v in policies.items() if v.p_index_by_step
+            },
+        )
+    return ObservableView(
+        signs=signs,
+        combination=found.combination_text,
+        combined={p: v.p_decoupling for p, v in policies.items()},
+        index=index,
+        threshold=found.index.threshold if found.index is not None else None,
+        sensitivity=index_sensitivity(results) if found.index is not None else None,
+        weighted=results.several,
+    )
+
+
+@dataclass(frozen=True)
 class RunFacts:
     """How a run was made, as reports state it, with the command that reproduces it."""
 
@@ -601,6 +732,8 @@ class RunView:
     """Each structure of the run (empty for a scenario without contested mechanisms)."""
     disagreements: tuple[str, ...] = ()
     """Where the structures' rankings disagree, in words."""
+    observable: ObservableView | None = None
+    """Decoupling's observable signs with P(each), when the scenario defines them."""
 
     @property
     def weighted(self) -> bool:
@@ -651,6 +784,8 @@ class RunView:
             "claims": self.claims.to_dict(),
             "key_indicators": list(self.key_indicators),
         }
+        if self.observable is not None:
+            out["observable"] = self.observable.to_dict()
         if self.structures:
             out["ranking_under"] = "weighted" if self.weighted else self.structures[0].name
             out["structures"] = [s.to_dict() for s in self.structures]
@@ -802,7 +937,7 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
         )
         for name, p in summary.policies.items()
     )
-    definition = scenario.decoupling
+    observable = _observable_view(results)
     return RunView(
         scenario_id=scenario.id,
         title=scenario.scenario.title,
@@ -820,10 +955,11 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
         quantity_labels=quantity_labels(scenario),
         curves=curves,
         steps=tuple(summary.steps),
-        decoupling=f"{definition.when.text} for {definition.for_steps} consecutive step(s)",
+        decoupling=decoupling_text(scenario, observable),
         members=results.members,
         seed=results.seed,
         facts=facts,
         structures=structures,
         disagreements=disagreements(structures),
+        observable=observable,
     )

@@ -124,11 +124,103 @@ def _headline(view: RunView) -> str:
 # sections
 
 
+def _observable(view: RunView) -> str:
+    """Decoupling as a historian could code it, first: each sign with its source and P(it has
+    been seen by the horizon) per policy, their combination, then the cohesion index (not part
+    of the definition) with its threshold's sensitivity."""
+    observable = view.observable
+    if observable is None:
+        return ""
+    policies = sorted((r.policy for r in view.ranking), key=lambda p: p != "baseline")
+    labels = view.policy_labels
+    head = "".join(
+        f"<th class='num' title='{_e(labels.get(p, p))}'><code>{_e(p)}</code></th>"
+        for p in policies
+    )
+    weighted = " (weighted over the structures)" if observable.weighted else ""
+
+    def row(sign: Any, extra: str = "") -> str:
+        steps = f" for {sign.for_steps} consecutive steps" if sign.for_steps > 1 else ""
+        cells = "".join(
+            f"<td class='num'>{_e(percent(sign.p_by_policy.get(p)))}</td>" for p in policies
+        )
+        return (
+            f"<tr data-sign='{_e(sign.id)}'><td><b>{_e(sign.label)}</b>{extra}"
+            f"<div class='small'><code>{_e(sign.condition)}</code>{_e(steps)}</div>"
+            f"{_source(sign.source)}</td>{cells}</tr>"
+        )
+
+    signs = "".join(row(s) for s in observable.signs)
+    combined = "".join(
+        f"<td class='num'><b>{_e(percent(observable.combined.get(p)))}</b></td>" for p in policies
+    )
+    table = (
+        "<table id='signs-table'><thead><tr><th>sign (a dated event a historian could code)"
+        f"</th>{head}</tr></thead><tbody>{signs}"
+        f"<tr class='combined'><td><b>Decoupled: {_e(observable.combination)}</b></td>"
+        f"{combined}</tr></tbody></table>"
+    )
+    intro = (
+        "Decoupling is defined by observable signs, each a dated event a historian could code "
+        f"from the news, with its source. Each cell: the share of plausible worlds in which the "
+        f"sign has been seen by {_e(view.horizon)}{weighted}; the alliance counts as decoupled "
+        f"once {_e(observable.combination)} has been seen."
+    )
+    index = ""
+    if observable.index is not None:
+        index_table = (
+            "<table id='index-table'><thead><tr><th>cohesion index</th>"
+            f"{head}</tr></thead><tbody>{row(observable.index)}</tbody></table>"
+        )
+        sensitivity = observable.sensitivity
+        grid = ""
+        if sensitivity is not None and sensitivity.p:
+            lines = "".join(
+                f"<tr{' class=combined' if k == len(sensitivity.thresholds) // 2 else ''}>"
+                f"<td class='num'><code>{_e(sensitivity.threshold)}</code> = {value:.4g}</td>"
+                + "".join(
+                    f"<td class='num'>{_e(percent(sensitivity.p[p][k]))}</td>"
+                    for p in policies
+                    if p in sensitivity.p
+                )
+                + "</tr>"
+                for k, value in enumerate(sensitivity.thresholds)
+            )
+            drawn = (
+                " The run draws the threshold from its range; the middle row holds it at its "
+                "mean, the others move it by 5 and 10 %."
+                if sensitivity.uncertain
+                else " The middle row is the scenario's threshold; the others move it by 5 and "
+                "10 %."
+            )
+            grid = (
+                f"<p class='note'>How P(the index by {_e(view.horizon)}) depends on its threshold, "
+                f"from the recorded trajectories.{drawn}</p>"
+                "<table id='threshold-table'><thead><tr><th class='num'>threshold</th>"
+                f"{head}</tr></thead><tbody>{lines}</tbody></table>"
+            )
+        elif sensitivity is not None:
+            grid = (
+                f"<p class='note'>Threshold sensitivity not available: {_e(sensitivity.note)}</p>"
+            )
+        index = (
+            "<h3>The cohesion index (not part of the definition)</h3>"
+            "<p class='note'>An equal-weight index of the model's perceptions below an assumed "
+            "threshold: secondary, reported with its threshold's sensitivity.</p>"
+            + index_table
+            + grid
+        )
+    return _section(
+        "observable", "What counts as decoupling, and how likely each sign is", intro, table + index
+    )
+
+
 def _outlook(view: RunView) -> str:
     fig = figures.decoupling_chart(view.decoupling_data(), labels=view.policy_labels)
     intro = (
         f"Share of members in which the alliance has decoupled by each quarter, per policy, with "
-        f"95 % Wilson bands. Decoupling here means <code>{_e(view.decoupling)}</code>; once "
+        f"95 % {'t bands over members, weighted over the structures' if view.weighted else 'Wilson bands'}. "
+        f"Decoupling here means <code>{_e(view.decoupling)}</code>; once "
         "decoupled, an alliance stays so."
     )
     return _section("outlook", "How likely is decoupling?", intro, _chart(fig, "chart-decoupling"))
@@ -521,8 +613,14 @@ def _scenario(scenario: Scenario, policies: list[str]) -> str:
             if scenario.policies
             else ""
         )
-        + f"<h3>What counts as decoupling</h3><p><code>{_e(decoupling.when.text)}</code> for "
-        f"{decoupling.for_steps} consecutive step(s). {_source(decoupling.source)}</p>"
+        + (
+            "<h3>What counts as decoupling</h3><p>The observable signs of "
+            "<a href='#observable'>the first section</a>. "
+            f"{_source(decoupling.source)}</p>"
+            if decoupling.when is None
+            else f"<h3>What counts as decoupling</h3><p><code>{_e(decoupling.when.text)}</code> "
+            f"for {decoupling.for_steps} consecutive step(s). {_source(decoupling.source)}</p>"
+        )
         + "<h3>Sources</h3>"
         + sources
     )
@@ -600,6 +698,7 @@ def render_report(
         + "</ul>"
     )
     sections = [
+        ("observable", "What counts as decoupling", _observable(view)),
         ("outlook", "Decoupling", _outlook(view)),
         ("ranking", "Policy ranking", _ranking(view)),
         ("structures", "Rival structures", _structures(view, scenario)),

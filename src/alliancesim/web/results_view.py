@@ -13,7 +13,7 @@ from typing import Any
 from dash import dcc, html
 
 from alliancesim.bands import indicator_bands
-from alliancesim.presentation import ClaimsView, RunView, policy_label
+from alliancesim.presentation import ClaimsView, RunView, percent, policy_label
 from alliancesim.report import figures
 from alliancesim.results import Results
 from alliancesim.web.context import Dashboard
@@ -109,6 +109,45 @@ def _ranking_table(view: RunView) -> html.Table:
             )
         )
     return html.Table([html.Thead(head), html.Tbody(body)], className="table", id="ranking-table")
+
+
+def _observable_card(view: RunView) -> html.Div | None:
+    """Decoupling as a historian could code it: each sign with P(seen by the horizon) per
+    policy, their combination, and the cohesion index beside them."""
+    observable = view.observable
+    if observable is None:
+        return None
+    policies = sorted((r.policy for r in view.ranking), key=lambda p: p != "baseline")
+    head = html.Tr([html.Th("sign"), *(html.Th(html.Code(p), className="num") for p in policies)])
+
+    def row(label: str, condition: str, values: Any, strong: bool = False) -> html.Tr:
+        cells = [html.Td(percent(values.get(p)), className="num") for p in policies]
+        name: Any = html.Strong(label) if strong else label
+        return html.Tr([html.Td([name, html.Div(html.Code(condition), className="small")]), *cells])
+
+    rows = [row(s.label, s.condition, s.p_by_policy) for s in observable.signs]
+    rows.append(row(f"Decoupled: {observable.combination}", "", observable.combined, True))
+    if observable.index is not None:
+        rows.append(
+            row(
+                f"{observable.index.label} (not part of the definition)",
+                observable.index.condition,
+                observable.index.p_by_policy,
+            )
+        )
+    return html.Div(
+        [
+            html.H3("What counts as decoupling"),
+            html.P(
+                "Observable signs a historian could code from the news: the share of plausible "
+                f"worlds in which each has been seen by {view.horizon}"
+                + (", weighted over the structures." if observable.weighted else "."),
+                className="help",
+            ),
+            html.Table([html.Thead(head), html.Tbody(rows)], className="table", id="signs-table"),
+        ],
+        className="card",
+    )
 
 
 def _structures_card(view: RunView) -> html.Div | None:
@@ -237,6 +276,7 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
     keys = list(view.key_indicators)
     names = view.quantity_labels
     started = record.started.strftime("%Y-%m-%d %H:%M UTC")
+    observable = _observable_card(view)
     return [
         html.Div(
             [
@@ -273,6 +313,7 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
             ],
             className="card",
         ),
+        *([observable] if observable is not None else []),
         html.Div(
             [
                 html.H3("How likely is decoupling?"),
