@@ -45,7 +45,6 @@ __all__ = [
     "search_failure_regions",
     "stored_claims",
     "stored_sensitivity",
-    "structure_outcome",
     "view_of_run",
     "view_of_stored_run",
 ]
@@ -214,17 +213,6 @@ def _weighted(
     if any(v is None for _, v in values):
         return None
     return float(np.sum([w * float(v) for w, v in values]))
-
-
-def structure_outcome(outcome: ClaimsOutcome, structure: str) -> ClaimsOutcome:
-    """One structure's verdicts from a run's (combined) claims outcome."""
-    if outcome.verdicts is None:
-        return outcome
-    return ClaimsOutcome(
-        [v.get("structures", {}).get(structure, v) for v in outcome.verdicts],
-        outcome.note,
-        outcome.searched,
-    )
 
 
 # --------------------------------------------------------------------------------------------
