@@ -37,9 +37,10 @@ CONVENTIONS = "CF-1.10"
 def run_dataset(results: Results, policies: list[str] | None = None) -> xr.Dataset:
     """The run's Dataset under ``policies`` (default: all), with its CF attributes and time
     coordinate: read lazily from a run's files (where Dask is installed), built at once for a
-    run small enough to be kept in memory (faster whole, and already in memory)."""
+    run small enough to be kept in memory (faster whole, and already in memory) and for a run
+    of several structures (a leading ``structure`` dimension)."""
     chosen = list(policies or results.policies)
-    lazy = not results.files.tables
+    lazy = not results.files.tables and not results.several
     if lazy:
         try:
             import dask.array  # noqa: F401
@@ -50,7 +51,10 @@ def run_dataset(results: Results, policies: list[str] | None = None) -> xr.Datas
     else:
         from alliancesim.dataset import build_dataset
 
-        data = build_dataset(results.model, results.files, chosen, results.members, {})
+        structures = results.structures if results.several else None
+        data = build_dataset(
+            results.model, results.files, chosen, results.members, {}, structures=structures
+        )
     return describe(data, results)
 
 
@@ -221,4 +225,6 @@ def describe(data: xr.Dataset, results: Results) -> xr.Dataset:
         members=results.members,
         record=results.record,
     )
+    if results.structured:
+        data.attrs["structures"] = ", ".join(results.structures)
     return data

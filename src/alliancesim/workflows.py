@@ -7,6 +7,8 @@ report:
 
 - :func:`default_policies` — which policies a run simulates when none are named;
 - :func:`run_and_store` — simulate, check the claims, commit the run to the store;
+- :func:`claims_of_run` — a run's claims: on its one structure, or on each structure with their
+  weighted combination (:func:`combine_claims`);
 - :func:`stored_claims`, :func:`search_failure_regions` — a stored run's claim verdicts, and
   where its claims fail (PRIM, on request, kept in the store);
 - :func:`view_of_run`, :func:`view_of_stored_run`, :func:`view_of_new_stored_run` — what a run
@@ -22,10 +24,13 @@ report:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from alliancesim.claims import ClaimsOutcome, claims_outcome
 from alliancesim.errors import InputError
@@ -41,7 +46,10 @@ __all__ = [
     "FAILURE_REGIONS",
     "MOMENT_INDEPENDENT",
     "StoredRun",
+    "claims_by_structure",
+    "claims_of_run",
     "claims_of_stored_run",
+    "combine_claims",
     "compare_stored_run",
     "default_policies",
     "discover_in_stored_run",
@@ -115,9 +123,131 @@ def run_and_store(
             on_simulated(results)
         if on_claims is not None:
             on_claims()
-        outcome = claims_outcome(results, discover=False)
+        outcome = claims_of_run(results, discover=False)
         record = store.commit(results, staging, outcome.verdicts)
     return StoredRun(results, record, outcome)
+
+
+# --------------------------------------------------------------------------------------------
+# claims under several structures
+
+
+def claims_of_run(
+    results: Results, *, discover: bool = False, margin: float | None = None
+) -> ClaimsOutcome:
+    """The scenario's claims checked on a run (:func:`alliancesim.claims.claims_outcome`): on
+    its one structure, or on each of its structures (each read as a run of its own) and their
+    weighted combination (:func:`combine_claims`); ``margin`` None: the default verdict
+    margin."""
+    from alliancesim.claims import DEFAULT_MARGIN
+
+    chosen = DEFAULT_MARGIN if margin is None else margin
+    if not results.several:
+        return claims_outcome(results, discover=discover, margin=chosen)
+    per = {
+        name: claims_outcome(results.structure(name), discover=discover, margin=chosen)
+        for name in results.structures
+    }
+    return combine_claims(results, per)
+
+
+def claims_by_structure(
+    verdicts: Sequence[Mapping[str, Any]], results: Results
+) -> dict[str, list[Any]]:
+    """Each structure's own claim verdicts, from a run's claims (combined over its structures,
+    each row keeping its structures' rows, or of its one structure)."""
+    if not results.several:
+        return {results.structures[0] if results.structured else "seed": list(verdicts)}
+    return {name: [v["structures"][name] for v in verdicts] for name in results.structures}
+
+
+def combine_claims(results: Results, per: Mapping[str, ClaimsOutcome]) -> ClaimsOutcome:
+    """Each claim's verdicts under several structures as one verdict per claim.
+
+    The combined verdict is the structures' common verdict (as each structure's verdict is read:
+    supported, holds by construction…), or ``split`` where they disagree, and a claim split
+    between structures is contingent whatever its class under each;
+    ``verdict_weights`` gives the structures' weight behind each verdict; ``share`` is the
+    weighted mean of the structures' shares (over those where the claim was tested) and
+    ``share_range`` their smallest and largest; the mean difference is each member's weighted
+    mean over the structures of its paired difference, with a t 95 % interval over members.
+    Each structure's own verdict is kept under ``structures``."""
+    from alliancesim.claims import paired_values
+    from alliancesim.intervals import mean_interval
+
+    missing = [name for name, outcome in per.items() if outcome.verdicts is None]
+    if missing:
+        return ClaimsOutcome(None, f"under structure {missing[0]}: {per[missing[0]].note}")
+    weights = results.weights
+    searched = all(outcome.searched for outcome in per.values())
+    verdicts = {name: outcome.verdicts or [] for name, outcome in per.items()}
+    first = next(iter(verdicts.values()))
+    if not first:
+        return ClaimsOutcome([], next(iter(per.values())).note, searched=searched)
+    claims = {c.id: c for c in results.model.scenario.claims}
+    combined = []
+    for k, primary in enumerate(verdicts[results.primary_structure]):
+        rows = {name: verdicts[name][k] for name in verdicts}
+        claim = claims[str(primary["claim_id"])]
+        mass: dict[str, float] = {}
+        for name, row in rows.items():
+            mass[str(row["verdict"])] = mass.get(str(row["verdict"]), 0.0) + weights[name]
+        tested = [(weights[n], r["share"]) for n, r in rows.items() if r.get("share") is not None]
+        share = sum(w * x for w, x in tested) / sum(w for w, _ in tested) if tested else None
+        shares = [x for _, x in tested]
+        differences = None
+        for name in rows:
+            a, b, _ = paired_values(results.structure(name), claim)
+            term = weights[name] * (a - b)
+            differences = term if differences is None else differences + term
+        assert differences is not None
+        mean, ci = mean_interval(differences)
+        boxes = any(r.get("failure_box") for r in rows.values())
+        agree = len(mass) == 1
+        classes = {r.get("class") for r in rows.values()}
+        kind = {}
+        if not agree and classes - {"contingent", None}:
+            kind = {  # a claim whose verdict differs between structures is not fixed by any one
+                "class": "contingent",
+                "class_reason": "its verdict differs between the structures ("
+                + "; ".join(f"{n}: {r['verdict']}" for n, r in rows.items())
+                + "), so no one structure's rule graph or prior fixes it",
+            }
+        combined.append(
+            {
+                **primary,
+                **kind,
+                "verdict": primary["verdict"] if agree else "split",
+                "verdict_weights": mass,
+                "share": share,
+                "share_ci": [None, None],
+                "share_range": [min(shares), max(shares)] if shares else None,
+                "share_all": _weighted(rows, weights, "share_all"),
+                "tie_share": _weighted(rows, weights, "tie_share"),
+                "holds": None,
+                "fails": None,
+                "ties": None,
+                "mean_difference": mean if math.isfinite(mean) else None,
+                "mean_difference_ci": [x if math.isfinite(x) else None for x in ci],
+                "failure_box": None,
+                "failure_note": "where the claim fails is searched under each structure"
+                if boxes
+                else "",
+                "weights": dict(weights),
+                "structures": rows,
+            }
+        )
+    return ClaimsOutcome(combined, searched=searched)
+
+
+def _weighted(
+    rows: Mapping[str, Mapping[str, Any]], weights: Mapping[str, float], key: str
+) -> float | None:
+    """The structures' weighted mean of one number of their verdicts (None if any lacks it)."""
+    values = [(weights[name], row.get(key)) for name, row in rows.items()]
+    if any(v is None for _, v in values):
+        return None
+    return float(np.sum([w * float(v) for w, v in values]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,7 +282,7 @@ def search_failure_regions(
         return current
     if results is None:
         results = store.open_run(record.run_id)
-    outcome = claims_outcome(results, discover=True)
+    outcome = claims_of_run(results, discover=True)
     if outcome.verdicts is not None:
         store.attach_analysis(
             FAILURE_REGIONS,
@@ -326,7 +456,7 @@ def claims_of_stored_run(
     """A stored run's claim verdicts (``to_dict()`` form), checked on its own members; with
     ``discover``, where each fails (PRIM over its own draws). At the default margin the search
     is kept in the store (:func:`search_failure_regions`), so it is done once per run."""
-    from alliancesim.claims import DEFAULT_MARGIN, check_claims, claim_policies
+    from alliancesim.claims import DEFAULT_MARGIN, claim_policies
 
     record, results = open_stored_run(store, reference)
     claims = results.model.scenario.claims
@@ -339,20 +469,30 @@ def claims_of_stored_run(
                 return record, results, list(outcome.verdicts)
         elif (verdicts := store.claim_verdicts(record.run_id)) is not None:
             return record, results, verdicts
-    from alliancesim.jsonable import plain
-
-    verdicts = check_claims(results, discover=discover, margin=margin or DEFAULT_MARGIN)
-    return record, results, [plain(v.to_dict()) for v in verdicts]
+    outcome = claims_of_run(results, discover=discover, margin=margin)
+    if outcome.verdicts is None:
+        raise _missing(record, "cannot check its claims", outcome.note)
+    return record, results, list(outcome.verdicts)
 
 
 def discover_in_stored_run(
-    store: Store, reference: str, outcome: str = "decoupled", **options: Any
+    store: Store,
+    reference: str,
+    outcome: str = "decoupled",
+    *,
+    structure: str | None = None,
+    **options: Any,
 ) -> tuple[RunRecord, Results, Any]:
-    """Scenario discovery (PRIM boxes) over a stored run's own draws: ``options`` are those of
+    """Scenario discovery (PRIM boxes) over a stored run's own draws under one of its structures
+    (``structure`` None: the seed's, or the first it ran): ``options`` are those of
     :func:`alliancesim.analysis.discovery.discover` (policy, at, threshold, below, boxes)."""
     from alliancesim.analysis.discovery import discover
 
     record, results = open_stored_run(store, reference)
+    if results.structured and (structure is not None or results.several):
+        results = results.structure(structure or results.primary_structure)
+    elif structure not in (None, "seed"):
+        raise _missing(record, f"has no structure {structure!r}", "it ran the seed's only")
     _require_policies(record, results, [options.get("policy", "baseline")])
     _require_recorded(record, results, [outcome])
     return record, results, discover(results, outcome, **options)

@@ -28,7 +28,7 @@ from rich.table import Table
 
 from alliancesim.commands.progress import simulation_progress, stage_progress, task_progress
 from alliancesim.errors import InputError
-from alliancesim.jsonable import dumps, plain
+from alliancesim.jsonable import dumps
 from alliancesim.presentation import (
     SCHEMA_VERSION,
     percent,
@@ -76,6 +76,15 @@ WorkersOpt = Annotated[int, typer.Option(help="Worker processes on this machine.
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 PlotOpt = Annotated[
     Path | None, typer.Option("--plot", help="Also write an interactive plot to this HTML file.")
+]
+StructureOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--structure",
+        "-s",
+        help="Structure to run (repeatable): 'seed', mechanism=account pairs joined by commas "
+        "(e.g. consult=costly_signal), or 'all'. Default: the seed and each rival account alone.",
+    ),
 ]
 
 
@@ -135,8 +144,9 @@ def _simulate(
     *,
     quiet: bool,
     record: str = "all",
+    structures: Sequence[str] | None = None,
 ) -> Results:
-    """Run the ensemble with a progress bar on stderr."""
+    """Run the ensemble with a progress bar on stderr (``structures`` as ``run(structures=…)``)."""
     from alliancesim.runner import run as run_ensemble
 
     with simulation_progress(Console(stderr=True), quiet=quiet) as (_, on_block):
@@ -148,6 +158,7 @@ def _simulate(
             workers=workers,
             record=record,
             on_block=on_block,
+            structures=list(structures) if structures else None,
         )
 
 
@@ -195,20 +206,23 @@ def claims(
         bool, typer.Option("--discover/--no-discover", help="Search PRIM boxes where claims fail.")
     ] = True,
     run: RunOpt = None,
+    structure: StructureOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Test every claim of a scenario on paired members: share, verdict, and where it fails."""
-    from alliancesim.claims import check_claims, claim_policies, verdict_rule
+    from alliancesim.claims import claim_policies, verdict_rule
+    from alliancesim.workflows import claims_by_structure, claims_of_run
 
     _check_common(members, workers)
     if not 0 <= margin < 0.5:
         raise InputError.single("--margin", f"margin must lie in [0, 0.5), got {margin}")
     err = Console(stderr=True)
-    if _stored(run, scenario, members=members, seed=seed):
+    stage_name = "searching where the claims fail" if discover else "checking the claims"
+    if _stored(run, scenario, members=members, seed=seed, structure=structure):
         from alliancesim.workflows import claims_of_stored_run
 
         with _store() as store, stage_progress(err, quiet=as_json) as stage:
-            stage("searching where the claims fail" if discover else "checking the claims")
+            stage(stage_name)
             _, results, verdicts = claims_of_stored_run(
                 store, str(run), discover=discover, margin=margin
             )
@@ -225,51 +239,70 @@ def claims(
                 seed or 0,
                 workers,
                 quiet=as_json,
+                structures=structure,
             )
             with stage_progress(err, quiet=as_json) as stage:
-                stage("searching where the claims fail" if discover else "checking the claims")
-                verdicts = [
-                    plain(v.to_dict())
-                    for v in check_claims(results, discover=discover, margin=margin)
-                ]
+                stage(stage_name)
+                outcome = claims_of_run(results, discover=discover, margin=margin)
+            if outcome.verdicts is None:
+                raise InputError.single("SCENARIO", outcome.note)
+            verdicts = list(outcome.verdicts)
     if results is None or not loaded.claims:
         if as_json:
             _echo_json({"schema_version": SCHEMA_VERSION, "scenario": loaded.id, "claims": []})
         else:
-            Console().print(f"{loaded.id} has no claims to test.")
+            Console().print(f"{escape(loaded.id)} has no claims to test.")
         return
     if as_json:
-        _echo_json(
-            {
-                "schema_version": SCHEMA_VERSION,
-                "scenario": loaded.id,
-                "run_id": results.run_id,
-                "stored": run is not None,
-                "members": results.members,
-                "seed": results.seed,
-                "policies": results.policies,
-                "thresholds": {
-                    "member": verdict_rule("member", margin),
-                    "mean": verdict_rule("mean", margin),
-                },
-                "claims": verdicts,
-            }
-        )
+        payload: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": loaded.id,
+            "run_id": results.run_id,
+            "stored": run is not None,
+            "members": results.members,
+            "seed": results.seed,
+            "policies": results.policies,
+            "thresholds": {
+                "member": verdict_rule("member", margin),
+                "mean": verdict_rule("mean", margin),
+            },
+            "claims": verdicts,
+        }
+        if results.several:  # each claim combined, with its verdict under each structure
+            payload["structures"] = {"names": results.structures, "weights": results.weights}
+        _echo_json(payload)
         return
-    _claims_table(loaded.id, results, verdicts, margin)
+    out = Console()
+    for name, rows in claims_by_structure(verdicts, results).items():
+        under = ""
+        if results.structured:
+            under = f", under {name} (weight {percent(results.weights[name])})"
+        _claims_table(out, loaded.id + under, results, rows)
+    if results.several:
+        _combined_claims_table(out, loaded.id, results, verdicts)
+    rule = verdict_rule("member", margin)
+    out.print(
+        f"\nverdicts (statistic member): supported if {rule['supported']}; rejected if "
+        f"{rule['rejected']}; else contested. Ties are {rule['ties']}. "
+        "Statistic mean: supported/rejected if the paired mean difference's 95 % interval lies "
+        "entirely on the expected/other side of 0. Only a contingent claim's verdict is "
+        "evidence; a structural claim holds or fails by construction and a prior-driven one "
+        "restates one parameter's prior (docs/analysis.md).",
+        highlight=False,
+    )
 
 
 def _claims_table(
-    scenario_id: str, results: Results, verdicts: list[dict[str, Any]], margin: float
+    out: Console, title: str, results: Results, verdicts: Sequence[Mapping[str, Any]]
 ) -> None:
-    """The claims' verdicts as a Rich table, then where each fails."""
-    from alliancesim.claims import verdict_rule
-
-    out = Console()
+    """The claims of one structure (their ``to_dict()`` form): share, ties, mean difference,
+    verdict and class; then where each fails."""
     source_of = "stored run " + results.run_id + ", " if results.directory else ""
     table = Table(
-        title=f"{scenario_id}: the seeds' claims, {source_of}{results.members:,} paired members, "
-        f"seed {results.seed}",
+        title=escape(
+            f"{title}: the seeds' claims, {source_of}{results.members:,} paired members, "
+            f"seed {results.seed}"
+        ),
         title_justify="left",
         show_lines=True,
     )
@@ -342,16 +375,46 @@ def _claims_table(
         )
         if box.get("note"):
             out.print(f"  [yellow]{box['note']}[/yellow]", highlight=False)
-    rule = verdict_rule("member", margin)
-    out.print(
-        f"\nverdicts (statistic member): supported if {rule['supported']}; rejected if "
-        f"{rule['rejected']}; else contested. Ties are {rule['ties']}. "
-        "Statistic mean: supported/rejected if the paired mean difference's 95 % interval lies "
-        "entirely on the expected/other side of 0. Only a contingent claim's verdict is "
-        "evidence; a structural claim holds or fails by construction and a prior-driven one "
-        "restates one parameter's prior (docs/analysis.md).",
-        highlight=False,
+
+
+def _combined_claims_table(
+    out: Console, scenario: str, results: Results, combined: list[dict[str, Any]]
+) -> None:
+    """Each claim over the structures: its verdict under each, the weight behind each verdict,
+    the weighted share and the weighted paired mean difference."""
+    table = Table(
+        title=escape(
+            f"{scenario}: the claims over {len(results.structures)} structures (weighted)"
+        ),
+        title_justify="left",
+        show_lines=True,
     )
+    table.add_column("claim", overflow="fold", max_width=34)
+    for name in results.structures:
+        table.add_column(f"{escape(name)}\n({percent(results.weights[name], 0)})")
+    table.add_column("weighted share\n(range)", justify="right")
+    table.add_column("weighted mean\ndifference [95 %]", justify="right")
+    table.add_column("over the structures")
+    for claim in combined:
+        verdicts = claim["structures"]
+        cells = [
+            f"[{_VERDICT_STYLE.get(verdicts[n]['verdict'], 'white')}]{verdicts[n]['verdict']}"
+            f"[/{_VERDICT_STYLE.get(verdicts[n]['verdict'], 'white')}]"
+            for n in results.structures
+        ]
+        low_high = claim.get("share_range")
+        share = percent(claim.get("share"))
+        if low_high:
+            share += f"\n({percent(low_high[0], 0)}–{percent(low_high[1], 0)})"
+        md, md_ci = claim.get("mean_difference"), claim.get("mean_difference_ci") or [None, None]
+        mean = f"{signed(md, 4)}\n{signed_interval(md_ci, 4)}" if md is not None else "—"
+        weights = claim["verdict_weights"]
+        if claim["verdict"] == "split":
+            overall = "split: " + ", ".join(f"{v} {percent(w, 0)}" for v, w in weights.items())
+        else:
+            overall = f"{claim['verdict']} under every structure"
+        table.add_row(f"[bold]{claim['claim_id']}[/bold]", *cells, share, mean, overall)
+    out.print(table)
 
 
 # --------------------------------------------------------------------------------------------
@@ -379,13 +442,14 @@ def compare(
         ),
     ] = None,
     run: RunOpt = None,
+    structure: StructureOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Rank policies by how much they lower P(decoupling), with paired differences from baseline."""
     from alliancesim.analysis.compare import rank_policies
 
     _check_common(members, workers)
-    stored = _stored(run, scenario, members=members, seed=seed)
+    stored = _stored(run, scenario, members=members, seed=seed, structure=structure)
     if stored:
         from alliancesim.workflows import compare_stored_run
 
@@ -415,28 +479,51 @@ def compare(
             workers,
             quiet=as_json,
             record="indicators",
+            structures=structure,
         )
         ranking = rank_policies(results)
     horizon = results.model.clock.label(results.model.horizon)
+    compared = [p for p in names if p != "baseline"] if stored else None
+    rankings = {n: rank_policies(results.structure(n), compared) for n in results.structures}
     if as_json:
-        _echo_json(
-            {
-                "schema_version": SCHEMA_VERSION,
-                "scenario": loaded.id,
-                "run_id": results.run_id,
-                "stored": stored,
-                "members": results.members,
-                "seed": results.seed,
-                "horizon": horizon,
-                "ranking": ranking,
+        payload: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": loaded.id,
+            "run_id": results.run_id,
+            "stored": stored,
+            "members": results.members,
+            "seed": results.seed,
+            "horizon": horizon,
+            "ranking": ranking,
+        }
+        if results.structured:
+            payload["ranking_under"] = "weighted" if results.several else results.structures[0]
+            payload["structures"] = {
+                name: {"weight": results.weights[name], "ranking": rankings[name]}
+                for name in results.structures
             }
-        )
+        _echo_json(payload)
         return
     shown = list(indicator) if indicator else _default_indicators(results, ranking)
-    table = Table(
-        title=f"{loaded.id}: policies ranked by the fall in P(decoupling by {horizon}), "
+    over = f", weighted over {len(results.structures)} structures" if results.several else ""
+    _ranking_table(
+        f"{loaded.id}: policies ranked by the fall in P(decoupling by {horizon}), "
         f"{'stored run ' + results.run_id + ', ' if stored else ''}{results.members:,} paired "
-        f"members, seed {results.seed}",
+        f"members, seed {results.seed}{over}",
+        ranking,
+        shown,
+    )
+    if results.several:
+        for name in results.structures:
+            _ranking_table(
+                f"under {name} (weight {percent(results.weights[name])})", rankings[name], shown
+            )
+
+
+def _ranking_table(title: str, ranking: list[dict[str, Any]], shown: list[str]) -> None:
+    """A ranking of policies with their paired changes, as a table on standard output."""
+    table = Table(
+        title=escape(title),
         title_justify="left",
     )
     table.add_column("rank", justify="right")
@@ -686,6 +773,16 @@ def discover(
         str, typer.Option(help="When: 'horizon', a period such as 2027Q4, or a step.")
     ] = "horizon",
     boxes: Annotated[int, typer.Option(help="How many boxes to find, one after the other.")] = 1,
+    structure: Annotated[
+        str | None,
+        typer.Option(
+            "--structure",
+            "-s",
+            help="The structure whose members are searched ('seed' or mechanism=account,…; "
+            "default: the seed's, or a stored run's first).",
+            show_default=False,
+        ),
+    ] = None,
     members: MembersOpt = None,
     seed: SeedOpt = None,
     workers: WorkersOpt = 1,
@@ -711,7 +808,7 @@ def discover(
         with _store() as store, stage_progress(err, quiet=as_json) as stage:
             stage("searching the run's draws (PRIM)")
             _, results, result = discover_in_stored_run(
-                store, str(run), outcome, boxes=boxes, **options
+                store, str(run), outcome, boxes=boxes, structure=structure, **options
             )
         loaded = results.model.scenario
     else:
@@ -729,6 +826,7 @@ def discover(
             workers,
             quiet=as_json,
             record=record,
+            structures=[structure or "seed"],
         )
         with stage_progress(err, quiet=as_json) as stage:
             stage("searching the members' draws (PRIM)")

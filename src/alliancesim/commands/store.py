@@ -114,6 +114,9 @@ def show_run(run_id: RunArgument, as_json: JsonOption = False) -> None:
     with _store() as store:
         record = store.get(run_id)
         summary = store.summary(record.run_id)
+        structures = (
+            store.structure_summaries(record.run_id) if record.structures != ("seed",) else {}
+        )
         claims = stored_claims(store, record)
         parameters = store.parameters(record.run_id)
         analyses = store.analyses(scenario_hash=record.scenario_hash)
@@ -123,6 +126,7 @@ def show_run(run_id: RunArgument, as_json: JsonOption = False) -> None:
                 "schema_version": SCHEMA_VERSION,
                 **record.to_dict(),
                 "summary": summary,
+                **({"structure_summaries": structures} if structures else {}),
                 "claims": claims.verdicts,
                 "parameters": parameters,
                 "analyses": [
@@ -134,7 +138,27 @@ def show_run(run_id: RunArgument, as_json: JsonOption = False) -> None:
         return
     console = Console()
     _describe(console, record, len(parameters), len(analyses))
-    table = Table(title=escape(f"P(decoupling by {record.horizon})"), title_justify="left")
+    several = len(record.structures) > 1
+    over = f", weighted over {len(record.structures)} structures" if several else ""
+    _summary_table(console, f"P(decoupling by {record.horizon}){over}", summary)
+    if several:
+        for name in record.structures:
+            _summary_table(console, f"under {name}", structures.get(name, {}))
+    if claims.verdicts is None:
+        console.print(f"claims: {claims.note}", markup=False, highlight=False)
+    elif claims.verdicts:
+        verdicts = Table(title="claims", title_justify="left")
+        verdicts.add_column("claim")
+        verdicts.add_column("holds", justify="right")
+        verdicts.add_column("verdict")
+        for row in (ClaimRow.of(v) for v in claims.verdicts):
+            verdicts.add_row(escape(row.claim_id), row.holds_text, escape(row.verdict))
+        console.print(verdicts)
+
+
+def _summary_table(console: Console, title: str, summary: dict[str, Any]) -> None:
+    """P(decoupling) per policy with its interval and paired change vs baseline."""
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("policy")
     table.add_column("P(decoupling)", justify="right")
     table.add_column("95 % interval", justify="right")
@@ -149,16 +173,6 @@ def show_run(run_id: RunArgument, as_json: JsonOption = False) -> None:
             change,
         )
     console.print(table)
-    if claims.verdicts is None:
-        console.print(f"claims: {claims.note}", markup=False, highlight=False)
-    elif claims.verdicts:
-        verdicts = Table(title="claims", title_justify="left")
-        verdicts.add_column("claim")
-        verdicts.add_column("holds", justify="right")
-        verdicts.add_column("verdict")
-        for row in (ClaimRow.of(v) for v in claims.verdicts):
-            verdicts.add_row(escape(row.claim_id), row.holds_text, escape(row.verdict))
-        console.print(verdicts)
 
 
 def _describe(console: Console, r: RunRecord, n_parameters: int, n_analyses: int) -> None:
@@ -167,6 +181,11 @@ def _describe(console: Console, r: RunRecord, n_parameters: int, n_analyses: int
         f"{escape(r.scenario_title)}",
         f"  {r.members:,} members × {len(r.policies)} policies "
         f"({escape(', '.join(r.policies))}), seed {r.seed}",
+        *(
+            [f"  structures: {escape(', '.join(r.structures))}"]
+            if r.structures != ("seed",)
+            else []
+        ),
         f"  started {r.started:%Y-%m-%d %H:%M:%S} UTC, {r.elapsed_seconds:.1f} s of simulation, "
         f"alliancesim {r.version}",
         f"  scenario hash {r.scenario_hash}",

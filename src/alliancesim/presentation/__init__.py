@@ -19,15 +19,19 @@ from alliancesim.presentation.run_view import (
     Effect,
     Headline,
     IndicatorCell,
+    ObservableView,
     PolicyRow,
     RunFacts,
     RunView,
+    SignRow,
+    StructureView,
     claims_view,
     key_indicators,
     policy_label,
     present_run,
     quantity_labels,
     run_facts,
+    structure_label,
 )
 
 __all__ = [
@@ -38,9 +42,12 @@ __all__ = [
     "Effect",
     "Headline",
     "IndicatorCell",
+    "ObservableView",
     "PolicyRow",
     "RunFacts",
     "RunView",
+    "SignRow",
+    "StructureView",
     "claims_view",
     "key_indicators",
     "percent",
@@ -52,4 +59,5 @@ __all__ = [
     "run_facts",
     "signed",
     "signed_interval",
+    "structure_label",
 ]

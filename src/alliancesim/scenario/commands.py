@@ -242,6 +242,8 @@ def scenario_json(scenario: Scenario, loops: list[Loop]) -> dict[str, Any]:
     for section in sections:
         out[section] = [_entry_json(e) for e in getattr(scenario, section)]
     out["decoupling"] = _entry_json(scenario.decoupling)
+    if scenario.mechanisms:
+        out["structures"] = _structures_json(scenario)
     out["loops"] = [_loop_json(loop) for loop in loops]
     out["parameter_values"] = [
         {
@@ -254,11 +256,66 @@ def scenario_json(scenario: Scenario, loops: list[Loop]) -> dict[str, Any]:
     return out
 
 
+def _structures_json(scenario: Scenario) -> dict[str, Any]:
+    """The structures a run of the scenario simulates by default, how many ``all`` is, and
+    each account's prior within its mechanism and the rules it brings."""
+    import math
+
+    from alliancesim.structures import default_structures
+
+    return {
+        "default": [s.name for s in default_structures(scenario)],
+        "all": math.prod(len(m.accounts) for m in scenario.mechanisms),
+        "accounts": {
+            f"{m.id}.{a.id}": {
+                "prior": prior,
+                "rules": [r.id for r in scenario.rules if r.account == f"{m.id}.{a.id}"],
+            }
+            for m in scenario.mechanisms
+            for a, prior in zip(m.accounts, m.priors, strict=True)
+        },
+    }
+
+
 def _table(title: str, *columns: str) -> Table:
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
+
+
+def _show_mechanisms(console: Console, scenario: Scenario) -> None:
+    """The contested mechanisms: each account with its prior, its modules and rules, its
+    source; then the structures a run simulates by default."""
+    import math
+
+    from alliancesim.structures import default_structures
+
+    table = _table(
+        "Contested mechanisms: rival accounts (the first is the seed's own)",
+        "mechanism",
+        "account",
+        "prior",
+        "modules → rules",
+        "source",
+    )
+    for m in scenario.mechanisms:
+        for k, (a, prior) in enumerate(zip(m.accounts, m.priors, strict=True)):
+            rules = [r.id for r in scenario.rules if r.account == f"{m.id}.{a.id}"]
+            table.add_row(
+                f"{m.id}\n{_shorten(m.question, 80)}" if k == 0 else "",
+                f"{a.id}{' (seed)' if k == 0 else ''}\n{a.label}",
+                f"{100 * prior:.0f} %",
+                f"{', '.join(a.include) or '(none)'} → {', '.join(rules) or 'no rules'}",
+                source_text(a.source_of("prior") if a.prior is not None else a.source),
+            )
+    console.print(table)
+    names = [s.name for s in default_structures(scenario)]
+    total = math.prod(len(m.accounts) for m in scenario.mechanisms)
+    console.print(
+        f"Structures run by default ({len(names)}): {', '.join(names)}; every combination "
+        f"(--structure all): {total}"
+    )
 
 
 def show(
@@ -341,6 +398,8 @@ def show(
             gate = f" × ({r.gate.text})" if r.gate is not None else ""
             where = _origin(r, main_file)
             ident = r.id if where.startswith("line") or not where else f"{r.id}\n({where})"
+            if r.account is not None:
+                ident += f"\nonly under {r.account}"
             table.add_row(
                 ident,
                 f"{r.target} ← ({r.driver.text}){gate}",
@@ -349,6 +408,9 @@ def show(
                 source_text(r.source),
             )
         console.print(table)
+
+    if scenario.mechanisms:
+        _show_mechanisms(console, scenario)
 
     if scenario.events or scenario.schedule or scenario.actions:
         table = _table("Events and actions", "id", "kind", "who", "when / rate", "size", "source")

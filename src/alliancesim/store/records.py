@@ -48,8 +48,9 @@ class RunRecord:
     files: int
     bytes: int
     claims_evaluated: bool
-    p_decoupling: float | None  # under baseline, at the horizon
+    p_decoupling: float | None  # under baseline, at the horizon (weighted over structures)
     p_decoupling_ci: tuple[float, float] | None
+    structures: tuple[str, ...] = ("seed",)  # the structures run, in order
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
@@ -74,4 +75,5 @@ class RunRecord:
             "claims_evaluated": self.claims_evaluated,
             "p_decoupling": self.p_decoupling,
             "p_decoupling_ci": list(self.p_decoupling_ci) if self.p_decoupling_ci else None,
+            "structures": list(self.structures),
         }
