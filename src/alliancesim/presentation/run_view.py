@@ -39,6 +39,7 @@ __all__ = [
     "ClaimsView",
     "DecouplingCurve",
     "Effect",
+    "HarmCell",
     "Headline",
     "IndicatorCell",
     "ObservableView",
@@ -206,6 +207,74 @@ class IndicatorCell:
 
 
 @dataclass(frozen=True)
+class HarmCell:
+    """The share of worlds in which a policy harms the alliance against baseline (decouples an
+    alliance that baseline keeps or leaves cohesion lower, paired;
+    :mod:`alliancesim.analysis.harm`), with its 95 % interval, each structure's share and the
+    parameters harm comes with."""
+
+    share: float
+    low: float
+    high: float
+    by_structure: tuple[tuple[str, float], ...] = ()
+    where: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """``12.3 %``."""
+        return percent(self.share)
+
+    @property
+    def interval_text(self) -> str:
+        """``[10.9–13.8 %]``."""
+        return percent_interval((self.low, self.high))
+
+    @property
+    def worst_structures(self) -> tuple[tuple[str, float], ...]:
+        """The structures in which it harms most, most first (those where it harms at all)."""
+        harmful = [(name, share) for name, share in self.by_structure if share > 0]
+        return tuple(sorted(harmful, key=lambda x: (-x[1], x[0])))
+
+    @property
+    def where_text(self) -> str:
+        """Where it harms, in words: the structures where it harms most and the parameters harm
+        comes with (``""`` when it harms nowhere)."""
+        if self.share <= 0:
+            return "harms in no world"
+        parts = []
+        worst = self.worst_structures[:3]
+        if worst:
+            parts.append(
+                "most under " + ", ".join(f"{name} ({percent(share)})" for name, share in worst)
+            )
+        if self.where:
+            parts.append("with " + "; ".join(self.where))
+        return "; ".join(parts)
+
+    @classmethod
+    def of(cls, harm: Mapping[str, Any]) -> HarmCell:
+        """From a ranking row's ``harm`` dict (:meth:`alliancesim.analysis.harm.Harm.to_dict`)."""
+        return cls(
+            share=float(harm["share"]),
+            low=float(harm["ci"][0]),
+            high=float(harm["ci"][1]),
+            by_structure=tuple((str(k), float(v)) for k, v in harm["by_structure"].items()),
+            where=tuple(str(w["text"]) for w in harm.get("where", [])),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "share": self.share,
+            "ci": [self.low, self.high],
+            "text": self.text,
+            "by_structure": dict(self.by_structure),
+            "where": list(self.where),
+            "where_text": self.where_text,
+        }
+
+
+@dataclass(frozen=True)
 class PolicyRow:
     """One policy of a run: its rank, P(decoupling) and its effect against baseline."""
 
@@ -217,6 +286,12 @@ class PolicyRow:
     p_decoupling_ci: tuple[float, float]
     effect: Effect | None  # None for baseline
     indicators: tuple[IndicatorCell, ...] = ()
+    harm: HarmCell | None = None  # None for baseline
+
+    @property
+    def harm_text(self) -> str:
+        """The share of worlds it harms (``—`` for baseline)."""
+        return self.harm.text if self.harm is not None else "—"
 
     @property
     def p_text(self) -> str:
@@ -247,6 +322,7 @@ class PolicyRow:
             "p_decoupling": self.p_decoupling,
             "p_decoupling_ci": list(self.p_decoupling_ci),
             "effect": self.effect.to_dict() if self.effect is not None else None,
+            "harm": self.harm.to_dict() if self.harm is not None else None,
             "indicators": {c.name: c.to_dict() for c in self.indicators},
         }
 
@@ -846,14 +922,15 @@ def _best(rows: Sequence[PolicyRow]) -> PolicyRow | None:
     return min(candidates, key=lambda r: r.effect.change) if candidates else None  # type: ignore[union-attr]
 
 
-def _policy_rows(results: Results, shown: Sequence[str]) -> list[PolicyRow]:
-    """The ranked rows of a run's policies (of its one structure or their combination)."""
+def _policy_rows(results: Results, shown: Sequence[str], *, where: bool = False) -> list[PolicyRow]:
+    """The ranked rows of a run's policies (of its one structure or their combination);
+    ``where``: name the parameters each policy's harm comes with."""
     from alliancesim.analysis.compare import rank_policies
 
     scenario = results.model.scenario
     summary = results.summary()
     rows = []
-    for r in rank_policies(results):
+    for r in rank_policies(results, where=where):
         name = r["policy"]
         effect = None
         if name != "baseline":
@@ -869,6 +946,7 @@ def _policy_rows(results: Results, shown: Sequence[str]) -> list[PolicyRow]:
                 p_decoupling_ci=(float(r["p_decoupling_ci"][0]), float(r["p_decoupling_ci"][1])),
                 effect=effect,
                 indicators=_cells(summary.policies[name], shown, name == "baseline"),
+                harm=HarmCell.of(r["harm"]) if r.get("harm") else None,
             )
         )
     return rows
@@ -935,7 +1013,7 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
     summary = results.summary()
     keys = key_indicators(results)
     shown = [k for k in keys if k in next(iter(summary.policies.values())).indicators]
-    rows = _policy_rows(results, shown)
+    rows = _policy_rows(results, shown, where=True)
     baseline = next(r for r in rows if r.policy == "baseline")
     best = _best(rows)
     structures = _structure_views(results, shown)
