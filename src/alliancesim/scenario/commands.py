@@ -32,12 +32,13 @@ JSON_OPTION = typer.Option(False, "--json", help="Machine-readable output (JSON 
 
 
 def _console() -> Console:
-    """Rich output on stdout; when not a terminal (pipes, files): $COLUMNS or 140 columns."""
+    """Rich output on stdout, without markup (scenario text is printed as written); when not a
+    terminal (pipes, files): $COLUMNS or 140 columns."""
     width = None
     if not sys.stdout.isatty():
         columns = os.environ.get("COLUMNS", "")
         width = int(columns) if columns.isdigit() and int(columns) >= 40 else 140
-    return Console(highlight=False, width=width)
+    return Console(highlight=False, markup=False, width=width)
 
 
 def _emit_json(data: dict[str, Any]) -> None:
@@ -164,7 +165,7 @@ def scenarios(as_json: bool = JSON_OPTION) -> None:
         table.add_column(column)
     for row in rows:
         if not row["ok"]:
-            table.add_row(row["id"], f"[red]invalid: {row['problems']} problems[/red]")
+            table.add_row(row["id"], Text(f"invalid: {row['problems']} problems", style="red"))
             continue
         table.add_row(
             row["id"],
