@@ -113,7 +113,7 @@ def test_every_command_reading_a_damaged_run_exits_2(
 ) -> None:
     _, record = stored
     _flip_a_byte(_block(record))
-    code, out, err = cli(monkeypatch, capsys, *[a.format(tmp=tmp_path) for a in args])
+    code, _out, err = cli(monkeypatch, capsys, *[a.format(tmp=tmp_path) for a in args])
     assert code == 2, err
     assert "does not match the checksum" in " ".join(err.split()) and "Traceback" not in err
     assert not (tmp_path / "r.html").exists() and not (tmp_path / "x").exists()
