@@ -6,28 +6,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from alliancesim.cli import main
 from alliancesim.errors import InputError
 from alliancesim.store import Store
 from alliancesim.store.checksums import MANIFEST
 from alliancesim.workflows import run_and_store
-
-
-def cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -108,12 +94,10 @@ def test_a_missing_file_is_an_error_naming_it(stored) -> None:
      ["compare", "--run", "latest"], ["claims", "--run", "latest", "--no-discover"]],
     ids=["report", "export", "compare", "claims"],
 )  # fmt: skip
-def test_every_command_reading_a_damaged_run_exits_2(
-    stored, tmp_path, monkeypatch, capsys, args
-) -> None:
+def test_every_command_reading_a_damaged_run_exits_2(stored, tmp_path, cli, args) -> None:
     _, record = stored
     _flip_a_byte(_block(record))
-    code, _out, err = cli(monkeypatch, capsys, *[a.format(tmp=tmp_path) for a in args])
+    code, _out, err = cli(*[a.format(tmp=tmp_path) for a in args])
     assert code == 2, err
     assert "does not match the checksum" in " ".join(err.split()) and "Traceback" not in err
     assert not (tmp_path / "r.html").exists() and not (tmp_path / "x").exists()
@@ -133,19 +117,17 @@ def test_a_run_stored_before_checksums_is_read_as_before(stored) -> None:
     ],
     ids=["a-file", "a-full-directory"],
 )
-def test_export_never_writes_over_what_is_there(
-    stored, tmp_path, monkeypatch, capsys, make, message
-) -> None:
+def test_export_never_writes_over_what_is_there(stored, tmp_path, cli, make, message) -> None:
     target = tmp_path / "target"
     make(target)
     before = sorted(p.name for p in tmp_path.iterdir())
-    code, _, err = cli(monkeypatch, capsys, "export", "latest", "--out", str(target))
+    code, _, err = cli("export", "latest", "--out", str(target))
     assert code == 2 and message in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
-def test_export_where_nothing_can_be_written_exits_2(stored, monkeypatch, capsys) -> None:
-    code, _, err = cli(monkeypatch, capsys, "export", "latest", "--out", "/proc/alliancesim/x")
+def test_export_where_nothing_can_be_written_exits_2(stored, cli) -> None:
+    code, _, err = cli("export", "latest", "--out", "/proc/alliancesim/x")
     assert code == 2 and "cannot create the output directory here" in err
 
 

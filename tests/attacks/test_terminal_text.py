@@ -6,29 +6,15 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from alliancesim.cli import main
 from alliancesim.errors import InputError
 from alliancesim.scenario.loader import load_scenario
 
 TOY = Path(__file__).parents[1] / "structures" / "data" / "toy.toml"
 MARKUP = "[/] [link=http://evil.example]click[/link] [bold red]loud"
-
-
-def cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
-    monkeypatch.setenv("COLUMNS", "400")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def toy_copy(tmp_path: Path, replace: dict[str, str]) -> Path:
@@ -56,17 +42,15 @@ def test_a_control_character_is_refused_where_it_is_written(tmp_path, char) -> N
     with pytest.raises(InputError) as caught:
         load_scenario(path)
     [problem] = caught.value.problems
-    line = path.read_text().splitlines().index(
-        f'label = "Consultation {char}[31mreassures"'
-    )
+    line = path.read_text().splitlines().index(f'label = "Consultation {char}[31mreassures"')
     assert problem.line == line + 1
     assert problem.field == "mechanisms[0].accounts[0].label"
     assert "control characters" in problem.message and "at character 14;" in problem.message
 
 
-def test_validate_exits_2_on_a_control_character(tmp_path, monkeypatch, capsys) -> None:
+def test_validate_exits_2_on_a_control_character(tmp_path, cli) -> None:
     path = toy_copy(tmp_path, {'title = "Two': 'title = "\\u001b]8;;http://x\\u0007Two'})
-    code, out, err = cli(monkeypatch, capsys, "validate", str(path))
+    code, out, err = cli("validate", str(path))
     assert code == 2
     assert "toy.toml:5: scenario.title: text may not contain control characters" in err
     assert "\x1b" not in out + err and "Traceback" not in err
@@ -77,7 +61,7 @@ def test_tabs_and_line_breaks_are_plain_text(tmp_path) -> None:
     assert load_scenario(path).scenario.title.startswith("\tTwo\nlines")
 
 
-def test_markup_is_printed_as_written_by_every_command(tmp_path, monkeypatch, capsys) -> None:
+def test_markup_is_printed_as_written_by_every_command(tmp_path, monkeypatch, cli) -> None:
     """A title and labels full of Rich markup: show, run, runs, show-run, claims, compare
     and report all succeed and print the text literally (no link, no style, no crash)."""
     monkeypatch.setenv("ALLIANCESIM_HOME", str(tmp_path / "home"))
@@ -99,7 +83,7 @@ def test_markup_is_printed_as_written_by_every_command(tmp_path, monkeypatch, ca
         ["report", "latest", "--out", str(tmp_path / "r.html")],
     ]
     for args in commands:
-        code, out, err = cli(monkeypatch, capsys, *args)
+        code, out, err = cli(*args)
         assert code == 0, (args, err)
         assert "Traceback" not in err
         assert "\x1b]8;" not in out  # no terminal hyperlink was opened
