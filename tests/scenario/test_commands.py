@@ -40,7 +40,7 @@ def test_validate_a_good_file_prints_one_summary_line(monkeypatch, capsys):
     code, out, err = run_cli(monkeypatch, capsys, "validate", str(EXAMPLE))
     assert code == 0
     assert out == (
-        "ok: my-first-scenario (4 actors, 1 issue, 5 rules, 28 parameters of which 12 uncertain)\n"
+        "ok: my-first-scenario (4 actors, 1 issue, 5 rules, 28 parameters of which 13 uncertain)\n"
     )
     assert err == ""
 
@@ -57,7 +57,7 @@ def test_validate_json_counts(monkeypatch, capsys):
         "issues": 1,
         "rules": 5,
         "parameters": 28,
-        "uncertain": 12,
+        "uncertain": 13,
     }
 
 
