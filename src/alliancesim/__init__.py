@@ -12,10 +12,8 @@ The names below are imported when first used, so ``import alliancesim`` (and the
 start-up) does not pay for NumPy, DuckDB and the engine until they are needed.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 __version__ = "0.1.0"
 
@@ -46,7 +44,7 @@ __all__ = [
     "run",
 ]
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from alliancesim.errors import InputError, Problem
     from alliancesim.model import Model, compile_model
     from alliancesim.results import Results, Summary
@@ -54,9 +52,9 @@ if TYPE_CHECKING:
     from alliancesim.scenario import Scenario, builtin_scenarios, load_scenario
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
+        value = getattr(_importlib.import_module(_WHERE[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'alliancesim' has no attribute {name!r}")

@@ -45,6 +45,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from alliancesim.claim_classes import ClaimClass, classify_claim
 from alliancesim.errors import InputError
 from alliancesim.intervals import mean_interval, wilson_interval
 from alliancesim.jsonable import plain
@@ -126,6 +127,16 @@ class ClaimVerdict:
     thresholds: dict[str, Any]
     failure_box: dict[str, Any] | None = None
     failure_note: str = ""
+    claim_class: ClaimClass | None = None
+
+    @property
+    def reading(self) -> str:
+        """How the verdict must be read: a contingent claim's verdict (supported, contested,
+        rejected), else what its class says (holds or fails by construction, restates its
+        prior) — never "supported" for a claim the model could not have rejected."""
+        if self.claim_class is None or self.claim_class.name == "contingent":
+            return self.verdict
+        return self.claim_class.reading
 
     @property
     def comparison(self) -> str:
@@ -170,7 +181,11 @@ class ClaimVerdict:
             "share_all": self.share_all,
             "mean_difference": _json(self.mean_difference),
             "mean_difference_ci": [_json(v) for v in self.mean_difference_ci],
-            "verdict": self.verdict,
+            "verdict": self.reading,
+            "statistical_verdict": self.verdict,
+            "class": self.claim_class.name if self.claim_class else None,
+            "class_reason": self.claim_class.reason if self.claim_class else "",
+            "class_details": self.claim_class.details if self.claim_class else {},
             "thresholds": self.thresholds,
             "failure_box": self.failure_box,
             "failure_note": self.failure_note,
@@ -277,6 +292,9 @@ def _evaluate(
     note = ""
     if discover and (verdict != "supported" or n_fails >= MIN_FAILURES):
         box, note = _failure_box(parameters, holds, fails)
+    kind = classify_claim(
+        results.model, claim, parameters=parameters, holds=holds, fails=fails, share=share
+    )
     return ClaimVerdict(
         claim_id=claim.id,
         statement=claim.statement,
@@ -302,6 +320,7 @@ def _evaluate(
         thresholds=verdict_rule(compare.statistic, margin),
         failure_box=box,
         failure_note=note,
+        claim_class=kind,
     )
 
 
@@ -346,7 +365,7 @@ def check_claims(
     claims = list(results.model.scenario.claims if claims is None else claims)
     if not claims:
         return []
-    parameters = results.parameters() if discover else None
+    parameters = results.parameters()  # the classes read them; the failure boxes too
     with results.connect() as con:
         return [_evaluate(results, claim, margin, discover, parameters, con) for claim in claims]
 
@@ -364,7 +383,9 @@ class ClaimsOutcome:
     searched: bool = False
 
 
-def claims_outcome(results: Results, *, discover: bool = False) -> ClaimsOutcome:
+def claims_outcome(
+    results: Results, *, discover: bool = False, margin: float = DEFAULT_MARGIN
+) -> ClaimsOutcome:
     """The scenario's claims checked on a run, or why they could not be.
 
     A run that cannot answer its claims (a policy a claim compares was not run) gets the reason;
@@ -374,7 +395,7 @@ def claims_outcome(results: Results, *, discover: bool = False) -> ClaimsOutcome
     if not results.model.scenario.claims:
         return ClaimsOutcome([], "the scenario makes no claims", searched=discover)
     try:
-        verdicts = check_claims(results, discover=discover)
+        verdicts = check_claims(results, discover=discover, margin=margin)
     except InputError as exc:
         return ClaimsOutcome(None, f"claims not evaluated: {exc}")
     except Exception as exc:  # a bug in the claims must not lose the run

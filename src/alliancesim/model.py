@@ -24,7 +24,7 @@ from alliancesim.scenario.clock import Clock
 from alliancesim.scenario.names import DECOUPLED, Namespace, decoupling_names
 from alliancesim.scenario.parameters import ParameterSpec, scenario_parameters
 from alliancesim.scenario.schema import Scenario
-from alliancesim.scenario.uncertain import Uncertain
+from alliancesim.scenario.uncertain import Fixed, Uncertain
 
 __all__ = [
     "ActionSpec",
@@ -247,6 +247,8 @@ class Model:
     index: SignSpec | None
     index_threshold: str | None  # the index's threshold parameter (param.<id>)
     policies: dict[str, PolicySpec] = field(default_factory=dict)
+    structure_rows: dict[str, int] = field(default_factory=dict)  # structure.<m>.<a> -> row of P
+    _under: dict[tuple[str, str], PolicySpec] = field(default_factory=dict, repr=False)
 
     @property
     def horizon(self) -> int:
@@ -409,6 +411,25 @@ class Model:
         self.policies[name] = combined
         return combined
 
+    def under(self, policy: str, structure: str = "seed") -> PolicySpec:
+        """A policy under a structure (``seed``, ``consult=costly_signal``…): the policy's
+        replacements plus the structure's ``structure.*`` values (the seed's are the defaults,
+        so a policy under ``seed`` is the policy itself). InputError for an unknown one."""
+        spec = self.policy(policy)
+        if structure == "seed":
+            return spec
+        cached = self._under.get((policy, structure))
+        if cached is not None:
+            return cached
+        from alliancesim.structures import parse_structure
+
+        flags = parse_structure(self.scenario, structure).flags(self.scenario.mechanisms)
+        overrides = {**spec.overrides}
+        overrides.update({self.structure_rows[n]: Fixed(v) for n, v in flags.items()})
+        combined = PolicySpec(spec.id, overrides, spec.added)
+        self._under[(policy, structure)] = combined
+        return combined
+
 
 def namespace_of(scenario: Scenario) -> Namespace:
     """The names a (checked) scenario declares."""
@@ -426,6 +447,7 @@ def namespace_of(scenario: Scenario) -> Namespace:
         election_outcomes=[o.id for e in scenario.elections for o in e.outcomes],
         signs=[sign.id for sign in decoupling.signs],
         index=decoupling.index is not None,
+        accounts=[f"{m.id}.{a.id}" for m in scenario.mechanisms for a in m.accounts],
     )
 
 
@@ -439,7 +461,10 @@ class _Compiler:
         self.clock = Clock(
             scenario.scenario.start, scenario.scenario.step, scenario.scenario.horizon
         )
-        self.parameters = list(scenario_parameters(scenario).values())
+        self.parameters = [
+            *scenario_parameters(scenario).values(),
+            *_structure_parameters(scenario),
+        ]
         self.prow = {p.name: i for i, p in enumerate(self.parameters)}
         self.quantities = self.ns.targets()
         self.qrow = {q: i for i, q in enumerate(self.quantities)}
@@ -474,7 +499,7 @@ class _Compiler:
         if head == "consulted" and rest in self.arow:
             r = self.arow[rest]
             return lambda c: c.consulted[r]
-        if head in ("policy", "param") and name in self.prow:
+        if head in ("policy", "param", "structure") and name in self.prow:
             r = self.prow[name]
             return lambda c: c.P[r]
         if head == "capability" and f"actors.{rest}.capability" in self.prow:
@@ -720,6 +745,7 @@ def compile_model(scenario: Scenario) -> Model:
     )
     drivers = [c.expression(r.driver, r, "driver") for r in rules]
     gates = [c.expression(r.gate, r, "gate") if r.gate is not None else None for r in rules]
+    _gate_by_account(scenario, drivers, gates, c.prow)
     groups: dict[int, list[int]] = {}
     for r, target in enumerate(rule_targets.tolist()):
         groups.setdefault(target, []).append(r)
@@ -767,4 +793,50 @@ def compile_model(scenario: Scenario) -> Model:
         index=index,
         index_threshold=None if index is None else scenario.decoupling.index.threshold,
         policies=_policies(c),
+        structure_rows={
+            p.name: c.prow[p.name] for p in c.parameters if p.name.startswith("structure.")
+        },
     )
+
+
+# --------------------------------------------------------------------------------------------
+# rival structures (alliancesim.structures): the structure.* rows and the rules they gate
+
+
+def _structure_parameters(scenario: Scenario) -> list[ParameterSpec]:
+    """One fixed row per account, ``structure.<mechanism>.<account>``: 1 for each mechanism's
+    first account (the seed's structure), 0 for the others. A structure replaces them (like a
+    policy replaces parameters); they are never drawn, so every structure sees the same draws."""
+    return [
+        ParameterSpec(f"structure.{m.id}.{a.id}", Fixed(1.0 if k == 0 else 0.0), a, "include")
+        for m in scenario.mechanisms
+        for k, a in enumerate(m.accounts)
+    ]
+
+
+def _gate_by_account(
+    scenario: Scenario,
+    drivers: list[CompiledExpression],
+    gates: list[CompiledExpression | None],
+    prow: dict[str, int],
+) -> None:
+    """Make each rule that belongs to an account contribute nothing where its account's row is
+    0: its driver (and gate) read 0 there, so weight · driver · gate is 0 whatever the driver."""
+    for r, rule in enumerate(scenario.rules):
+        if rule.account is None:
+            continue
+        row = prow[f"structure.{rule.account}"]
+        drivers[r] = _where_chosen(drivers[r], row)
+        gate = gates[r]
+        if gate is not None:
+            gates[r] = _where_chosen(gate, row)
+
+
+def _where_chosen(expression: CompiledExpression, row: int) -> CompiledExpression:
+    """The expression where the account of row ``row`` is chosen, 0 elsewhere."""
+    function = expression.function
+
+    def gated(c: Context) -> Any:
+        return np.where(c.P[row] != 0.0, function(c), 0.0)
+
+    return CompiledExpression(expression.parsed, gated)

@@ -22,9 +22,14 @@ def _json(args: list[str]) -> dict:
 
 def test_claims_json(claims_path):
     out = _json(["claims", str(claims_path), "--members", "400", "--seed", "2", "--json"])
-    verdicts = {c["claim_id"]: c["verdict"] for c in out["claims"]}
+    verdicts = {c["claim_id"]: c["statistical_verdict"] for c in out["claims"]}
     assert verdicts["always"] == "supported" and verdicts["never"] == "rejected"
     assert verdicts["idle_ties"] == "contested"
+    # the always-true and never-true claims have one path each: their verdicts are not evidence
+    read = {c["claim_id"]: (c["class"], c["verdict"]) for c in out["claims"]}
+    assert read["always"] == ("structural", "holds by construction")
+    assert read["never"] == ("structural", "fails by construction")
+    assert read["idle_ties"][0] == "structural"  # idle changes nothing the claim reads
     box = next(c for c in out["claims"] if c["claim_id"] == "above_05")["failure_box"]
     assert box["restrictions"][0]["parameter"] == "param.theta"
     assert out["thresholds"]["member"]["supported_if_lower_bound_above"] == pytest.approx(0.6)

@@ -17,7 +17,7 @@ from alliancesim.claims import (
     verdict_rule,
 )
 from alliancesim.errors import InputError
-from alliancesim.results import wilson_interval
+from alliancesim.intervals import wilson_interval
 from alliancesim.runner import run
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from alliancesim.ensemble import BLOCK_SIZE
 from alliancesim.errors import InputError
-from alliancesim.results import wilson_interval
+from alliancesim.intervals import wilson_interval
 from alliancesim.runner import run
 
 

@@ -20,6 +20,7 @@ from oracle_support import (
     draw_members,
     n_slots,
     policies_to_check,
+    structures_to_check,
 )
 
 from alliancesim.model import compile_model
@@ -54,14 +55,16 @@ MEMBERS = 3
     edge_share=st.sampled_from([0.0, 0.0, 0.1, 0.4]),
 )
 def test_engine_equals_oracle(text: str, seed: int, edge_share: float) -> None:
-    """Every recorded name, step, member and policy (and one combination) agree to 1e-12."""
+    """Every recorded name, step, member, policy (and one combination) and structure agree to
+    1e-12."""
     scenario = load_scenario_text(text)
     for construct in constructs_used(scenario):
         event(construct)
     model = compile_model(scenario)
     draws = draw_members(model, seed, MEMBERS, edge_share)
-    for policy in policies_to_check(scenario):
-        assert_matches_oracle(model, policy, draws, text)
+    for structure in structures_to_check(scenario):
+        for policy in policies_to_check(scenario):
+            assert_matches_oracle(model, policy, draws, text, structure)
 
 
 @settings(
@@ -84,13 +87,14 @@ def test_engine_equals_oracle_with_other_bargaining_models(
         event(construct)
     model = compile_model(scenario)
     draws = draw_members(model, seed, MEMBERS, edge_share)
-    for policy in policies_to_check(scenario):
-        assert_matches_oracle(model, policy, draws, text)
+    for structure in structures_to_check(scenario)[:2]:
+        for policy in policies_to_check(scenario):
+            assert_matches_oracle(model, policy, draws, text, structure)
 
 
 def constructs_used(scenario: Scenario) -> list[str]:
-    """The constructs of issue 13 a scenario uses (for hypothesis' statistics and the check
-    that the strategies generate each of them)."""
+    """The constructs of issue 13 a scenario uses, its rival accounts included (for
+    hypothesis' statistics and the check that the strategies generate each of them)."""
     d = scenario.decoupling
     used = {
         "saturating state": any(s.response == "saturating" for s in scenario.state),
@@ -118,6 +122,10 @@ def constructs_used(scenario: Scenario) -> list[str]:
         "decoupling signs": bool(d.signs),
         "at_least": d.at_least > 1,
         "cohesion index": d.index is not None,
+        "rival accounts": bool(scenario.mechanisms),
+        "fading rule of an account": any(
+            r.fades is not None and r.account is not None for r in scenario.rules
+        ),
     }
     return [name for name, present in used.items() if present]
 
@@ -155,6 +163,8 @@ def test_the_strategies_generate_every_construct() -> None:
         "decoupling signs",
         "at_least",
         "cohesion index",
+        "rival accounts",
+        "fading rule of an account",
         "moving positions",
     }
     assert {name for name, n in seen.items() if n >= 10} == expected, seen

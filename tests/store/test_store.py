@@ -12,6 +12,7 @@ import pytest
 
 from alliancesim.errors import InputError
 from alliancesim.store import Store
+from alliancesim.store.catalogue import SCHEMA_VERSION
 from alliancesim.workflows import run_and_store
 
 
@@ -71,7 +72,7 @@ def test_claim_verdicts_are_stored_with_the_run(stored) -> None:
     verdicts = store.claim_verdicts(results.run_id)
     expected = [json.loads(json.dumps(v.to_dict())) for v in check_claims(results)]
     assert verdicts == expected
-    assert [v["verdict"] for v in verdicts] == ["supported"]
+    assert [v["statistical_verdict"] for v in verdicts] == ["supported"]
 
 
 def test_runs_are_listed_newest_first_and_found_by_prefix(stored, mini_path) -> None:
@@ -243,7 +244,7 @@ def test_a_run_from_an_older_catalogue_is_migrated_and_summed_again(tmp_path, mi
             assert mean == pytest.approx(entry["mean"], rel=1e-12)
             assert new.policies[policy].indicators[name]["q50"] == entry["q50"]
     with store.catalogue() as con:
-        assert con.execute("SELECT value FROM store_meta").fetchone() == ("2",)
+        assert con.execute("SELECT value FROM store_meta").fetchone() == (str(SCHEMA_VERSION),)
         assert con.execute("SELECT count(measures) FROM summaries").fetchone() == (0,)
 
 
@@ -268,3 +269,11 @@ def test_a_store_under_a_question_mark_is_refused_clearly(tmp_path) -> None:
     """DuckDB cannot write its catalogue's log under a '?' (run directories are fine)."""
     with pytest.raises(InputError, match="holding '\\?'"):
         Store(tmp_path / "which store?").runs()
+
+
+def test_waiting_for_the_catalogue_never_overflows() -> None:
+    """Retries back off to 0.1 s and stay there, however long a process waits."""
+    from alliancesim.store.locks import _retry_delay
+
+    assert _retry_delay(0) == 0.005
+    assert _retry_delay(2_000) == 0.1

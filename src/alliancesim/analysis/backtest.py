@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from alliancesim.draws import check_seed
 from alliancesim.ensemble import simulate_members
 from alliancesim.errors import InputError, Problem
 from alliancesim.model import Model, compile_model
@@ -270,8 +271,7 @@ def backtest(scenario: Scenario, members: int = 2000, seed: int = 0) -> Backtest
     """
     if members < 2:
         raise InputError.single("--members", f"members must be at least 2, got {members}")
-    if seed < 0:
-        raise InputError.single("--seed", f"seed must be a non-negative integer, got {seed}")
+    check_seed(seed)
     changes = observed_changes(scenario)
     if not changes:
         file, line = (

@@ -51,7 +51,7 @@ from alliancesim.analysis.backtest import (
     simulate_history,
     simulated_values,
 )
-from alliancesim.draws import GENERATOR_SLICE, Draws, generator, latin_hypercube, spans
+from alliancesim.draws import GENERATOR_SLICE, Draws, check_seed, generator, latin_hypercube, spans
 from alliancesim.ensemble import compiled, evaluate
 from alliancesim.errors import InputError
 from alliancesim.executors import InlineExecutor, in_order
@@ -401,8 +401,7 @@ def history_match(
         raise InputError.single("--cutoff", f"expected a positive cut-off, got {cutoff}")
     if not discrepancy >= 0:
         raise InputError.single("--discrepancy", f"expected a share >= 0, got {discrepancy}")
-    if seed < 0:
-        raise InputError.single("--seed", f"seed must be a non-negative integer, got {seed}")
+    check_seed(seed)
     _check_episodes(episodes)
     dims = _dimensions(episodes, parameters)
     prepared = [_prepare(s, dims, discrepancy) for s in episodes]

@@ -34,7 +34,15 @@ from alliancesim.expr import ParsedExpression
 from alliancesim.scenario.schema import Scenario
 from alliancesim.scenario.uncertain import Uncertain
 
-__all__ = ["Link", "Loop", "causal_links", "elementary_cycles", "feedback_loops"]
+__all__ = [
+    "Link",
+    "Loop",
+    "causal_links",
+    "condition_links",
+    "elementary_cycles",
+    "feedback_loops",
+    "rule_value_signs",
+]
 
 Sign = int | None  # +1, -1, 0 (independent) or None (unknown)
 
@@ -382,6 +390,27 @@ def causal_links(scenario: Scenario) -> list[Link]:
                 )
             )
     return links
+
+
+def rule_value_signs(scenario: Scenario) -> dict[str, tuple[str, int]]:
+    """Per rule, its target and the sign of what it adds per unit of weight (``driver · gate``):
+    +1 never negative, −1 never positive, 0 when it can be either."""
+    signs = _Signs(_ranges(scenario))
+    out: dict[str, tuple[str, int]] = {}
+    for rule in scenario.rules:
+        product: ast.expr = rule.driver.tree
+        if rule.gate is not None:
+            product = ast.BinOp(left=rule.driver.tree, op=ast.Mult(), right=rule.gate.tree)
+        out[rule.id] = (rule.target, _definite(signs.value(product)))
+    return out
+
+
+def condition_links(scenario: Scenario) -> list[tuple[str, int]]:
+    """The names the decoupling condition reads, each with the direction in which a rise in it
+    moves the condition toward holding (+1), away (−1) or either way (0)."""
+    signs = _Signs(_ranges(scenario))
+    when = scenario.decoupling.when
+    return [(name, _definite(signs.truth(when.tree, name))) for name in sorted(when.names)]
 
 
 def elementary_cycles(

@@ -56,6 +56,7 @@ class Merged:
             election_outcomes=self.ids("elections.outcomes"),
             signs=signs,
             index=index,
+            accounts=self.accounts(),
         )
 
     def _decoupling_flags(self) -> tuple[list[str], bool]:
@@ -69,6 +70,16 @@ class Merged:
             if isinstance(sign, dict) and isinstance(sign.get("id"), str)
         ]
         return ids, isinstance(raw.get("index"), dict)
+
+    def accounts(self) -> list[str]:
+        """``<mechanism>.<account>`` for every account of every mechanism (as written)."""
+        out = []
+        for item, mechanism in self.declared.get("mechanisms", []):
+            accounts = item.raw.get("accounts")
+            for account in accounts if isinstance(accounts, list) else []:
+                if isinstance(account, dict) and isinstance(account.get("id"), str):
+                    out.append(f"{mechanism}.{account['id']}")
+        return out
 
 
 def merge(main: Document, modules: list[Document]) -> Merged:

@@ -11,9 +11,7 @@ The strategies need ``hypothesis`` (a development dependency); they are imported
 so the oracle works without it.
 """
 
-from __future__ import annotations
-
-from typing import Any
+import typing as _typing
 
 from alliancesim.testing.oracle import (
     compromise,
@@ -51,7 +49,7 @@ _STRATEGIES = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name in _STRATEGIES:
         from alliancesim.testing import strategies
 

@@ -281,6 +281,7 @@ class _Drawer:
         self.periods: list[str] = []
         self.names: tuple[str, ...] = ()
         self.depth = 3
+        self.shapes: list[tuple[str, list[str]]] = []  # contested mechanisms and their accounts
 
     def expression(self) -> str:
         return _expression(self.draw, self.names, self.depth)
@@ -439,6 +440,9 @@ class _Drawer:
             plan.readable += [f"event.{ident}", f"count.{ident}"]
         plan.readable += [f"consulted.{a}" for a in actions]
         plan.readable += ["step", "year"]
+        if self.constructs:
+            self.shapes = _mechanism_shapes(draw)
+            plan.readable += [f"structure.{m}.{a}" for m, accounts in self.shapes for a in accounts]
         self.names = tuple(sorted([*plan.movable, *plan.readable, *indicators]))
         return events, actions, indicators, elections
 
@@ -457,10 +461,57 @@ class _Drawer:
             if draw(st.booleans()):
                 rule["gate"] = self.expression()
             plan.parameters[f"rules.rule{k}.weight"] = (-scale, scale, False)
-            if self.constructs and draw(st.integers(0, 2)) == 0:
-                rule["fades"] = _number(draw, 0.01, 1.0, edges=(0.5,))
-                plan.parameters[f"rules.rule{k}.fades"] = (0.01, 1.0, True)
+            self.fades(rule, f"rule{k}")
             self.doc["rules"].append(rule)
+
+    def fades(self, rule: dict[str, Any], ident: str) -> None:
+        """Perhaps make the rule transient (``fades``), one rule in three."""
+        if self.constructs and self.draw(st.integers(0, 2)) == 0:
+            rule["fades"] = _number(self.draw, 0.01, 1.0, edges=(0.5,))
+            self.plan.parameters[f"rules.{ident}.fades"] = (0.01, 1.0, True)
+
+    def mechanisms(self) -> None:
+        """The contested mechanisms (priors stated or not), and the rules each account brings
+        (appended to the rules, marked with their account; some fade)."""
+        draw, plan = self.draw, self.plan
+        self.doc["mechanisms"] = []
+        for mechanism, accounts in self.shapes:
+            priors = draw(st.booleans())
+            entries = []
+            for account in accounts:
+                entry: dict[str, Any] = {
+                    "id": account,
+                    "label": f"account {account}",
+                    "source": _WHY,
+                }
+                if priors:
+                    entry["prior"] = draw(st.sampled_from([0.5, 1.0, 2.0, 3.0]))
+                entries.append(entry)
+                for k in range(draw(_ACCOUNT_RULES)):
+                    ident = f"{mechanism}_{account}_rule{k}"
+                    target = draw(st.sampled_from(plan.movable))
+                    scale = _scale(target)
+                    rule: dict[str, Any] = {
+                        "id": ident,
+                        "target": target,
+                        "driver": self.expression(),
+                        "weight": _number(draw, -scale, scale, bounded=False, edges=(scale / 10,)),
+                        "account": f"{mechanism}.{account}",
+                    }
+                    if draw(st.booleans()):
+                        rule["gate"] = self.expression()
+                    plan.parameters[f"rules.{ident}.weight"] = (-scale, scale, False)
+                    self.fades(rule, ident)
+                    self.doc["rules"].append(rule)
+            self.doc["mechanisms"].append(
+                {
+                    "id": mechanism,
+                    "label": f"mechanism {mechanism}",
+                    "question": "which account holds?",
+                    "source": _WHY,
+                    "accounts": entries,
+                }
+            )
 
     def events(self, events: list[str]) -> None:
         draw, plan = self.draw, self.plan
@@ -616,14 +667,14 @@ class _Drawer:
             }
             decoupling = self.doc["decoupling"]
         else:
-            n = draw(st.integers(1, 3))
+            n = draw(st.sampled_from([1, 2, 3]))
             signs = [
                 {"id": f"sign{k}", "when": self.expression(), "for_steps": draw(st.integers(1, 3))}
                 for k in range(n)
             ]
             decoupling = {"signs": signs}
-            if draw(st.booleans()):
-                decoupling["combine"] = {"at_least": draw(st.integers(1, n))}
+            if draw(st.booleans()):  # at least 2 of several signs (1 when there is one)
+                decoupling["combine"] = {"at_least": draw(st.integers(min(2, n), n))}
             self.doc["decoupling"] = decoupling
         params = [p["id"] for p in self.doc["parameters"]]
         if self.constructs and params and draw(st.booleans()):
@@ -649,8 +700,8 @@ def scenario_texts(
 
     ``constructs``: whether to use the constructs of issue 13 (positions relaxing toward
     standing preferences, fading rules, scheduled events' effects, set-effects, elections,
-    decoupling signs and the cohesion index); without them the scenario has only what the
-    format had before. ``linear``: every response written ``linear`` (True), none written
+    decoupling signs and the cohesion index, contested mechanisms whose accounts bring rules);
+    without them the scenario has only what the format had before. ``linear``: every response written ``linear`` (True), none written
     (False: every default), or each drawn (None).
     """
     drawer = _Drawer(draw, models, constructs, linear)
@@ -661,6 +712,7 @@ def scenario_texts(
     drawer.state()
     events, actions, indicators, elections = drawer.happenings()
     drawer.rules()
+    drawer.mechanisms()
     drawer.events(events)
     drawer.schedule()
     drawer.actions(actions)
@@ -669,6 +721,18 @@ def scenario_texts(
     drawer.policies()
     drawer.decoupling()
     return to_toml({key: value for key, value in drawer.doc.items() if value != []})
+
+
+_ACCOUNTS = st.integers(2, 3)
+_MECHANISMS = st.integers(0, 2)
+_ACCOUNT_RULES = st.integers(0, 2)
+
+
+def _mechanism_shapes(draw: Draw) -> list[tuple[str, list[str]]]:
+    """Ids of 0–2 contested mechanisms, each with 2–3 accounts."""
+    return [
+        (f"mech{k}", [f"acc{j}" for j in range(draw(_ACCOUNTS))]) for k in range(draw(_MECHANISMS))
+    ]
 
 
 def scenarios(
