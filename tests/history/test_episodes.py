@@ -86,10 +86,10 @@ def test_calibrated_ranges_feed_the_seed_scenarios(seed_scenario, tmp_path):
 
     If this fails after the dilemma module changed, regenerate the file (docs/backtests.md).
     """
-    included = 'include = ["dilemma", "calibrated-dilemma"]'
+    included = 'include = ["dilemma", "calibrated-dilemma"'
     text = (LIBRARY / f"{seed_scenario}.toml").read_text()
     assert included in text
-    (tmp_path / "uncalibrated.toml").write_text(text.replace(included, 'include = ["dilemma"]', 1))
+    (tmp_path / "uncalibrated.toml").write_text(text.replace(included, 'include = ["dilemma"', 1))
     dilemma = module_parameters("dilemma")
     prior = scenario_parameters(load_scenario(tmp_path / "uncalibrated.toml"))
     calibrated = scenario_parameters(load_scenario(seed_scenario))
