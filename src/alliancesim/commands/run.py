@@ -372,6 +372,8 @@ def _print_summary(view: RunView, results: Results) -> None:
     if signs is not None:
         stdout.print(signs)
     stdout.print(summary_table(view))
+    if view.history:
+        stdout.print(f"History and projection: {view.history}", highlight=False, markup=False)
     print_structures(stdout, view)
     structures = f"{len(results.structures)} structures × " if results.several else ""
     stdout.print(

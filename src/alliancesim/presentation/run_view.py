@@ -50,6 +50,7 @@ __all__ = [
     "StructureView",
     "claims_view",
     "decoupling_text",
+    "history_text",
     "key_indicators",
     "policy_label",
     "present_run",
@@ -120,7 +121,14 @@ def decoupling_text(scenario: Scenario, observable: ObservableView | None = None
         return f"{observable.combination} of: " + "; ".join(
             f"{s.label} ({s.condition})" for s in observable.signs
         )
-    return f"{definition.when.text} for {definition.for_steps} consecutive step(s)"
+    conditions = definition.sign_conditions
+    if len(conditions) == 1:
+        _, when, steps = conditions[0]
+        return f"{when.text} for {steps} consecutive step(s)"
+    n = definition.at_least
+    return f"at least {n} of: " + "; ".join(
+        f"{when.text} for {steps} step(s)" for _, when, steps in conditions
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -812,6 +820,9 @@ class RunView:
     """Where the structures' rankings disagree, in words."""
     observable: ObservableView | None = None
     """Decoupling's observable signs with P(each), when the scenario defines them."""
+    history: str = ""
+    """Which steps replay recorded history and which are projection, in words ("" when the
+    whole run is projection)."""
 
     @property
     def weighted(self) -> bool:
@@ -869,6 +880,8 @@ class RunView:
         }
         if self.observable is not None:
             out["observable"] = self.observable.to_dict()
+        if self.history:
+            out["history"] = self.history
         if self.structures:
             out["ranking_under"] = "weighted" if self.weighted else self.structures[0].name
             out["structures"] = [s.to_dict() for s in self.structures]
@@ -878,6 +891,29 @@ class RunView:
 
 # --------------------------------------------------------------------------------------------
 # building the view
+
+
+def history_text(scenario: Scenario) -> str:
+    """Which of a scenario's steps replay recorded history (``[scenario] history_until``) and
+    which are projection, with the dated events the history replays; ``""`` when the whole run
+    is projection."""
+    from alliancesim.scenario.clock import Clock
+
+    meta = scenario.scenario
+    if meta.history_until is None:
+        return ""
+    clock = Clock(meta.start, meta.step, meta.horizon)
+    last = clock.step_of(meta.history_until)
+    events = [
+        s.label or s.id
+        for s in scenario.schedule
+        if any(1 <= clock.step_of(at) <= last for at in s.at)
+    ]
+    replayed = f" (the record's dated events: {'; '.join(events)})" if events else ""
+    text = f"{clock.label(1)}–{clock.label(last)} replays recorded history{replayed}"
+    if last < meta.horizon:
+        text += f"; {clock.label(last + 1)}–{clock.label(meta.horizon)} is projection"
+    return text + "."
 
 
 def _cells(summary_policy: Any, names: Sequence[str], baseline: bool) -> tuple[IndicatorCell, ...]:
@@ -1051,4 +1087,5 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
         structures=structures,
         disagreements=disagreements(structures),
         observable=observable,
+        history=history_text(scenario),
     )

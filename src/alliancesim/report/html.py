@@ -227,6 +227,11 @@ def _outlook(view: RunView) -> str:
         f"95 % {'t bands over members, weighted over the structures' if view.weighted else 'Wilson bands'}. "
         f"Decoupling here means <code>{_e(view.decoupling)}</code>; once "
         "decoupled, an alliance stays so."
+        + (
+            f" <span id='history-note'><b>History and projection:</b> {_e(view.history)}</span>"
+            if view.history
+            else ""
+        )
     )
     return _section("outlook", "How likely is decoupling?", intro, _chart(fig, "chart-decoupling"))
 

@@ -406,11 +406,16 @@ def rule_value_signs(scenario: Scenario) -> dict[str, tuple[str, int]]:
 
 
 def condition_links(scenario: Scenario) -> list[tuple[str, int]]:
-    """The names the decoupling condition reads, each with the direction in which a rise in it
-    moves the condition toward holding (+1), away (−1) or either way (0)."""
+    """The names the decoupling condition reads (each sign's condition, the signs being combined
+    monotonically: at least N of them), each with the direction in which a rise in it moves the
+    decoupled flag toward holding (+1), away (−1) or either way (0: the signs that read it
+    disagree, or one reads it both ways). The cohesion index is not part of the flag."""
     signs = _Signs(_ranges(scenario))
-    when = scenario.decoupling.when
-    return [(name, _definite(signs.truth(when.tree, name))) for name in sorted(when.names)]
+    found: dict[str, set[int]] = {}
+    for _, when, _ in scenario.decoupling.sign_conditions:
+        for name in when.names:
+            found.setdefault(name, set()).add(_definite(signs.truth(when.tree, name)))
+    return [(name, next(iter(d)) if len(d) == 1 else 0) for name, d in sorted(found.items())]
 
 
 def elementary_cycles(

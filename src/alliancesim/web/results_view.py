@@ -67,6 +67,8 @@ def _headline(view: RunView) -> html.Div:
                     id="headline-best",
                 )
             )
+    if view.history:
+        parts.append(html.Div(["History and projection: ", view.history], id="history-note"))
     parts.append(
         html.Div(
             "Shares of plausible worlds (ensemble members). Brackets are 95 % intervals; a "
