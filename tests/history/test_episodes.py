@@ -52,7 +52,9 @@ def test_calibration_recovers_a_synthetic_thaad_history():
     The parameters of the rival accounts' modules are drawn after the others, so that declaring
     a contested mechanism does not redraw the truth of the episode's own numbers."""
     scenario = load_scenario("thaad-2017")
-    modules = {f"/{name}.toml" for m in scenario.mechanisms for a in m.accounts for name in a.include}
+    modules = {
+        f"/{name}.toml" for m in scenario.mechanisms for a in m.accounts for name in a.include
+    }
     specs = {n: s for n, s in scenario_parameters(scenario).items() if not s.value.is_fixed}
 
     def of_an_account(name: str) -> bool:

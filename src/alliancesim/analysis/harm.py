@@ -13,7 +13,9 @@ members), so it reads "the share of the weighted worlds in which it harms".
 Where it harms is said two ways: by structure (each structure's share), and by the uncertain
 parameters whose distribution differs most between the harmed worlds and the others (the
 two-sample Kolmogorov-Smirnov screen that precedes PRIM in scenario discovery), with the median
-value in each group so that "harm comes with a high leak rate" can be read off.
+value in each group so that "harm comes with a high leak rate" can be read off. Only parameters
+whose distance is significant after a Bonferroni correction over every parameter screened are
+named (a scenario has a few hundred; the largest of that many noisy distances is not a finding).
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ __all__ = ["HARM_INDICATOR", "Harm", "HarmWhere", "harm_by_policy", "harmed"]
 HARM_INDICATOR = "cohesion"
 """The index whose fall counts as harm (beside decoupling a world that baseline keeps)."""
 WHERE_PARAMETERS = 2
-"""How many parameters a policy's 'where it harms' names."""
+"""How many parameters a policy's 'where it harms' names (at most)."""
+WHERE_ALPHA = 0.05
+"""The family-wise significance a named parameter's distance must reach (Bonferroni)."""
 MIN_HARMED = 10
 """Fewer harmed worlds than this are too few to say where harm concentrates."""
 
@@ -155,17 +159,19 @@ def _where(results: Results, harm: np.ndarray) -> tuple[HarmWhere, ...]:
     from scipy import stats
 
     frame = results.parameters()
+    varying = [c for c in frame.columns if np.ptp(frame[c].to_numpy(dtype=np.float64)) > 0]
     found = []
-    for column in frame.columns:
+    for column in varying:
         x = frame[column].to_numpy(dtype=np.float64)
-        if np.all(x == x[0]):
+        test = stats.ks_2samp(x[harm], x[~harm])
+        if test.pvalue * len(varying) >= WHERE_ALPHA:
             continue
         found.append(
             HarmWhere(
                 parameter=str(column),
                 harmed_median=float(np.median(x[harm])),
                 other_median=float(np.median(x[~harm])),
-                distance=float(stats.ks_2samp(x[harm], x[~harm]).statistic),
+                distance=float(test.statistic),
             )
         )
     found.sort(key=lambda w: (-w.distance, w.parameter))
