@@ -53,7 +53,7 @@ def test_the_largest_default_run_is_estimated_as_documented() -> None:
     cost = sizes.run_cost(compile_model(scenario), default_policies(scenario), 100_000)
     assert cost.describe() == (
         "100,000 worlds × 9 policies × 18 quarters (16,200,000 member-steps) will store about "
-        "6.4 GB"
+        "7.6 GB"
     )
 
 
