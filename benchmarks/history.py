@@ -36,7 +36,7 @@ def main() -> None:
     console = Console()
 
     table = Table(title=f"backtest, {members:,} members", title_justify="left")
-    for column in ("episode", "steps", "changes", "seconds", "member-steps/s"):
+    for column in ("episode", "steps", "targets", "seconds", "member-steps/s"):
         table.add_column(column, justify="right" if column != "episode" else "left")
     for scenario in episodes:
         backtest(scenario, members=64)  # warm-up (compilation, imports)
@@ -47,7 +47,7 @@ def main() -> None:
         table.add_row(
             scenario.id,
             str(steps),
-            str(len(result.checks)),
+            str(len(result.scored)),
             f"{elapsed:.2f}",
             f"{members * steps / elapsed:,.0f}",
         )

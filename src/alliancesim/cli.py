@@ -80,8 +80,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "backtest": LazyCommand(
         "alliancesim.commands.history",
         "backtest",
-        "Run historical episodes and compare simulated with observed changes, indicator by "
-        "indicator.",
+        "Score the model's forecasts of historical episodes against persistence and trend.",
     ),
     "calibrate": LazyCommand(
         "alliancesim.commands.history",

@@ -24,18 +24,28 @@ def test_backtest_json(linear_episode_path):
     out = _json(["backtest", str(linear_episode_path), "-n", "1000", "--json"])
     (episode,) = out["episodes"]
     assert episode["episode"] == "linear-episode" and episode["members"] == 1000
-    first = episode["changes"][0]
-    assert first["indicator"] == "level.A" and (first["from"], first["to"]) == ("2019Q4", "2020Q3")
-    assert first["observed_change"] == pytest.approx(1.0)
-    assert first["simulated_change"]["q50"] == pytest.approx(1.0, abs=0.01)
+    first = episode["targets"][0]
+    assert first["indicator"] == "level.A" and (first["base"]["at"], first["at"]) == (
+        "2019Q4",
+        "2020Q3",
+    )
+    assert first["observed"] == pytest.approx(1.0)
+    assert first["forecast"]["q50"] == pytest.approx(1.0, abs=0.01)
+    assert set(first["scores"]) == {"model", "persistence", "trend"}
+    assert first["scores"]["model"]["crps"] < first["scores"]["persistence"]["crps"]
     assert episode["summary"]["direction_agrees"] == 2
+    assert out["overall"]["targets"] == 2
+    assert out["overall"]["skill"]["crps/persistence"]["skill"] > 0
 
 
-def test_backtest_table(toy_episode_path):
-    result = runner.invoke(app, ["backtest", str(toy_episode_path), "-n", "300"])
+def test_backtest_table(toy_episode_path, linear_episode_path):
+    result = runner.invoke(
+        app, ["backtest", str(toy_episode_path), str(linear_episode_path), "-n", "300"]
+    )
     assert result.exit_code == 0, result.output
     assert "toy-episode" in result.stdout and "fear_pct" in result.stdout
-    assert "direction agrees 3/3" in result.stdout
+    assert "direction agrees 3" in result.stdout
+    assert "2 episodes, 5 targets" in result.stdout and "overall" in result.stdout
 
 
 def test_calibrate_writes_an_includable_module(toy_episode_path, tmp_path):
@@ -90,7 +100,7 @@ def test_calibrate_table_and_module_filter(toy_episode_path, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["backtest", "{plain}"], "no two observations"),
+        (["backtest", "{plain}"], "nothing to forecast"),
         (["backtest", "{toy}", "--members", "1"], "members must be at least 2"),
         (["calibrate", "{toy}", "--points", "1", "--out", "{tmp}/x.toml"], "--points"),
         (["calibrate", "{toy}", "--module-id", "Bad-Id", "--out", "{tmp}/x.toml"], "--module-id"),

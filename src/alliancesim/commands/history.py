@@ -1,7 +1,7 @@
 """`alliancesim backtest` and `alliancesim calibrate`: the model against history.
 
-``backtest [EPISODE]`` simulates an episode (all built-in episodes without an argument) and
-checks each observed change; ``calibrate SCENARIO --episodes …`` narrows the uncertain ranges by
+``backtest [EPISODE …]`` simulates episodes (all built-in episodes without an argument) and
+scores the model's forecast of each observation against persistence and trend; ``calibrate SCENARIO --episodes …`` narrows the uncertain ranges by
 history matching on the episodes and writes them as a module of ``[[overrides]]`` that the
 scenario can include.
 """
@@ -9,6 +9,7 @@ scenario can include.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import tomllib
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from alliancesim.analysis.backtest import Backtest
+from alliancesim.analysis.backtest import Backtest, Target, TargetScore, overall_skill
 from alliancesim.analysis.backtest import backtest as run_backtest
 from alliancesim.analysis.calibrate import (
     CUTOFF,
@@ -42,6 +43,7 @@ __all__ = [
     "builtin_episodes",
     "calibrate",
     "calibration_table",
+    "overall_table",
 ]
 
 
@@ -64,7 +66,9 @@ def _console() -> Console:
     return console if console.is_terminal else Console(width=160)
 
 
-def _number(x: float) -> str:
+def _number(x: float | None) -> str:
+    if x is None:
+        return "—"
     if x == 0:
         return "0"
     if 0.01 <= abs(x) < 10_000:
@@ -72,60 +76,184 @@ def _number(x: float) -> str:
     return f"{x:+.2e}"
 
 
+def _plain(x: float | None, digits: int = 3) -> str:
+    if x is None or not math.isfinite(x):
+        return "—"
+    return f"{x:.{digits}g}"
+
+
 def _tick(ok: bool) -> str:
     return "[green]yes[/green]" if ok else "[red]no[/red]"
 
 
+def _skill_text(x: float | None) -> str:
+    if x is None:
+        return "—"
+    colour = "green" if x > 0 else "red" if x < 0 else "white"
+    return f"[{colour}]{x:+.2f}[/{colour}]"
+
+
+def _observed_text(target: Target) -> str:
+    o = target.observation
+    if target.kind == "event":
+        return "happened" if o.value == 1 else "did not happen"
+    base = target.base
+    assert base is not None
+    return f"{base.value:g} → {o.value:g}"
+
+
+def _what(target: Target) -> str:
+    o = target.observation
+    if target.kind == "event":
+        return f"event by {o.at}"
+    base = target.base
+    assert base is not None
+    if target.kind == "count":
+        return f"count {o.total_from}–{o.at}"
+    return f"{base.at} → {o.at}"
+
+
+def _forecast_text(row: TargetScore) -> str:
+    if row.target.kind == "event":
+        return f"P = {row.forecast['probability']:.2f}"
+    f = row.forecast
+    if row.target.kind == "level":
+        return f"{f['q50']:+.3g} [{f['q05']:+.3g}, {f['q95']:+.3g}]"
+    return f"{_plain(f['q50'])} [{_plain(f['q05'])}, {_plain(f['q95'])}]"
+
+
+def _direction_text(row: TargetScore) -> str:
+    word = row.direction
+    check = row.model.direction
+    if word in ("agrees", "disagrees") and check is not None and check.share is not None:
+        text = f"{word} ({100 * check.share:.0f} %)"
+        return text if word == "agrees" else f"[red]{text}[/red]"
+    return word
+
+
 def backtest_table(result: Backtest) -> Table:
-    """A Rich table: each observed change against the ensemble's simulated changes."""
+    """A Rich table: each target's forecasts by the model, persistence and trend, and scores.
+
+    CRPS and interval scores are in the observation's own units (a level's change, a count, an
+    event's probability); the caption gives the mean scores on one footing and the skill.
+    """
+    summary = result.summary()
+    skill = summary["skill"]
+    means = summary["mean_scaled_crps"]
     counts = result.counts()
+
+    def skill_of(key: str) -> str:
+        value = skill.get(key, {}).get("skill")
+        return "—" if value is None else f"{value:+.2f}"
+
+    title = f"{result.episode}: {result.title} ({result.members:,} members, seed {result.seed})"
+    if result.structure:
+        title += f", structure {result.structure}"
     table = Table(
-        title=f"{result.episode}: {result.title} ({result.members:,} members, seed {result.seed})",
+        title=title,
         title_justify="left",
         caption=(
-            f"direction agrees {counts['direction_agrees']}/{counts['changes']}, observed change "
-            f"in the 90 % band {counts['change_in_band']}/{counts['changes']}, observed level in "
-            f"the 90 % band {counts['level_in_band']}/{counts['changes']}"
+            f"mean CRPS on one footing: model {_plain(means['model'])}, persistence "
+            f"{_plain(means['persistence'])}, trend {_plain(means['trend'])}; skill (CRPS) vs "
+            f"persistence {skill_of('crps/persistence')}, vs trend {skill_of('crps/trend')}; "
+            f"skill (interval score) vs persistence {skill_of('interval_score/persistence')}, vs "
+            f"trend {skill_of('interval_score/trend')}; direction agrees {counts['direction_agrees']}, "
+            f"disagrees {counts['direction_disagrees']}, not scored "
+            f"{counts['direction_not_scored']}; observed level in the model's 90 % band "
+            f"{counts['level_in_band']}/{counts['levels']}"
         ),
         caption_justify="left",
     )
-    table.add_column("indicator")
-    table.add_column("from → to")
-    table.add_column("observed", justify="right")
-    table.add_column("observed Δ", justify="right")
-    table.add_column("simulated Δ\nmedian [5–95 %]", justify="right")
-    table.add_column("error", justify="right")
-    table.add_column("direction\nobs / sim (share)", justify="center")
-    table.add_column("Δ in\nband", justify="center")
+    table.add_column("observed", no_wrap=True)
+    table.add_column("when")
+    table.add_column("value", justify="right")
+    table.add_column("scored\n(± error)", justify="right")
+    table.add_column("model\nmedian [5–95 %]", justify="right", no_wrap=True)
+    table.add_column("CRPS\nmodel / pers. / trend", justify="right")
+    table.add_column("interval score\nmodel / pers. / trend", justify="right")
+    table.add_column("direction", justify="center")
     table.add_column("level in\nband", justify="center")
-    for check in result.checks:
-        c = check.change
-        s = check.simulated
-        arrows = {1: "up", -1: "down", 0: "flat"}
-        direction = (
-            f"{arrows[check.observed_direction]} / {arrows[check.simulated_direction]} "
-            f"({100 * check.share_same_direction:.0f} %)"
+    for row in result.scored:
+        t = row.target
+        s = row.scores
+        observed = (
+            f"{t.observed:g}"
+            if t.kind == "event"
+            else f"{_number(t.observed) if t.kind == 'level' else _plain(t.observed)}"
+            + (f" ± {_plain(t.sd, 2)}" if t.sd else "")
         )
-        if not check.direction_agrees:
-            direction = f"[red]{direction}[/red]"
+        crps = " / ".join(_plain(s[f].crps) for f in ("model", "persistence", "trend"))
+        interval = " / ".join(
+            _plain(s[f].interval_score) for f in ("model", "persistence", "trend")
+        )
+        in_band = row.level_in_band
         table.add_row(
-            c.indicator,
-            f"{c.start.at} → {c.end.at}",
-            f"{c.start.value:g} → {c.end.value:g}",
-            _number(check.observed),
-            f"{_number(s['q50'])} [{_number(s['q05'])}, {_number(s['q95'])}]",
-            _number(check.error),
-            direction,
-            _tick(check.change_in_band),
-            _tick(check.level_in_band),
+            t.indicator,
+            _what(t),
+            _observed_text(t),
+            observed,
+            _forecast_text(row),
+            crps,
+            interval,
+            _direction_text(row),
+            "—" if in_band is None else _tick(in_band),
         )
+    return table
+
+
+def overall_table(results: Sequence[Backtest]) -> Table:
+    """A Rich table: per episode and overall, mean scores on one footing and skill."""
+    overall = overall_skill(results)
+    table = Table(
+        title=(
+            f"{overall['episodes']} episodes, {overall['targets']} targets: the model against "
+            "persistence and trend (scores divided by each target's footing; skill = 1 − "
+            "model / reference, averages first)"
+        ),
+        title_justify="left",
+    )
+    table.add_column("episode")
+    table.add_column("targets", justify="right")
+    table.add_column("CRPS\nmodel / pers. / trend", justify="right")
+    table.add_column("skill (CRPS)\nvs pers. / trend", justify="right")
+    table.add_column("skill (interval)\nvs pers. / trend", justify="right")
+    table.add_column("direction\nagree / disagree / not scored", justify="center")
+
+    def skills(skill: dict[str, Any], score: str) -> str:
+        return " / ".join(
+            _skill_text(skill.get(f"{score}/{ref}", {}).get("skill"))
+            for ref in ("persistence", "trend")
+        )
+
+    for result in results:
+        summary = result.summary()
+        means = summary["mean_scaled_crps"]
+        table.add_row(
+            result.episode,
+            str(summary["targets"]),
+            " / ".join(_plain(means[f]) for f in ("model", "persistence", "trend")),
+            skills(summary["skill"], "crps"),
+            skills(summary["skill"], "interval_score"),
+            f"{summary['direction_agrees']} / {summary['direction_disagrees']} / "
+            f"{summary['direction_not_scored']}",
+        )
+    means = overall["mean_scaled"]["crps"]
+    d = overall["direction"]
+    table.add_row(
+        "[bold]overall[/bold]",
+        str(overall["targets"]),
+        " / ".join(_plain(means[f]) for f in ("model", "persistence", "trend")),
+        skills(overall["skill"], "crps"),
+        skills(overall["skill"], "interval_score"),
+        f"{d['agrees']} / {d['disagrees']} / {d['not_scored']}",
+    )
     return table
 
 
 def backtest(
     episode: Annotated[
-        str | None,
-        typer.Argument(help="Episode id or TOML file. Default: every built-in episode."),
+        list[str] | None,
+        typer.Argument(help="Episode ids or TOML files. Default: every built-in episode."),
     ] = None,
     members: Annotated[int, typer.Option("--members", "-n", help="Ensemble members.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same results.")] = 0,
@@ -133,17 +261,26 @@ def backtest(
         bool, typer.Option("--json", help="Print one JSON object instead of tables.")
     ] = False,
 ) -> None:
-    """Run historical episodes and compare simulated with observed changes, indicator by indicator."""
-    names = [episode] if episode is not None else builtin_episodes()
+    """Score the model's forecasts of historical episodes against persistence and trend."""
+    names = list(episode) if episode else builtin_episodes()
     if not names:
         raise InputError.single("EPISODE", "there are no built-in episodes; name an episode file")
     results = [run_backtest(load_scenario(name), members=members, seed=seed) for name in names]
     if as_json:
-        typer.echo(dumps({"episodes": [r.to_dict() for r in results]}))
+        typer.echo(
+            dumps(
+                {
+                    "episodes": [r.to_dict() for r in results],
+                    "overall": overall_skill(results),
+                }
+            )
+        )
         return
     console = _console()
     for result in results:
         console.print(backtest_table(result))
+    if len(results) > 1:
+        console.print(overall_table(results))
 
 
 def calibration_table(
