@@ -97,6 +97,9 @@ EVENT_FOOTING = 0.5
 
 FORECASTERS = ("model", "persistence", "trend")
 
+_ROUNDING = 1e-9
+"""Simulated changes smaller than this share of the level are rounding, counted as no change."""
+
 
 # --------------------------------------------------------------------------------------------
 # dates and windows
@@ -363,7 +366,11 @@ def target_members(target: Target, records: np.ndarray, names: Sequence[str]) ->
     if target.kind == "level":
         after = series[list(target.steps)].mean(axis=0)
         before = series[list(target.base_steps)].mean(axis=0)
-        return after - before
+        change = after - before
+        # a quantity nothing moves can come back from relaxing toward itself a rounding error
+        # away: that is no change (and no direction), not a change of 1e-16
+        change[np.abs(change) <= _ROUNDING * np.maximum(1.0, np.abs(before))] = 0.0
+        return change
     if target.kind == "count":
         first, last = target.steps[0], target.steps[-1]
         if target.indicator.startswith("count."):
@@ -432,6 +439,8 @@ def footing(target: Target, persistence: ReferenceForecast) -> tuple[float, str]
     """The scale the target's scores are divided by for skill across units, and what it is."""
     if target.kind == "event":
         return EVENT_FOOTING, "0.5: the largest sd of a 0/1 outcome"
+    if target.kind == "count":
+        return max(persistence.sd, 1.0), "sd of the persistence forecast (at least one count)"
     if persistence.sd > 0:
         return persistence.sd, "sd of the persistence forecast"
     return 1.0, "no observation error given: scores in the observation's own units"
