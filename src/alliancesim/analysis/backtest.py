@@ -618,8 +618,9 @@ class Backtest:
         }
 
     def summary(self) -> dict[str, Any]:
-        """Mean scaled scores per forecaster, skill, and the counts."""
+        """Mean scaled scores per forecaster, skill, the counts, and target-by-target wins."""
         return {
+            "against": {ref: _against(self.scored, ref) for ref in ("persistence", "trend")},
             "mean_scaled_crps": {f: self.mean_scaled(f) for f in FORECASTERS},
             "mean_scaled_interval_score": {
                 f: self.mean_scaled(f, "interval_score") for f in FORECASTERS
@@ -641,6 +642,21 @@ class Backtest:
             "targets": [t.to_dict() for t in self.scored],
             "not_scored": [u.to_dict() for u in self.unscored],
         }
+
+
+def _against(rows: Sequence[TargetScore], reference: str) -> dict[str, int]:
+    """How many targets the model scores better, equal (to rounding) or worse (CRPS) than a
+    reference: equal within a relative 1e-9, so a quantity nobody moves is a tie, not a win."""
+    out = {"better": 0, "tied": 0, "worse": 0}
+    for row in rows:
+        m, r = row.model.crps, row.scores[reference].crps
+        if abs(m - r) <= 1e-9 * max(abs(m), abs(r), 1e-12):
+            out["tied"] += 1
+        elif m < r:
+            out["better"] += 1
+        else:
+            out["worse"] += 1
+    return out
 
 
 def _skill(results: Iterable[Backtest]) -> dict[str, Any]:
@@ -677,7 +693,9 @@ def overall_skill(results: Sequence[Backtest]) -> dict[str, Any]:
 
     Keys ``"crps/persistence"``, ``"crps/trend"``, ``"interval_score/persistence"``,
     ``"interval_score/trend"``; each a :class:`~alliancesim.analysis.scores.SkillScore` as a dict.
-    Also the direction counts and the mean scaled scores over all targets.
+    Also the CRPS skill against persistence for each kind of observation (``skill_by_kind``: levels,
+    counts and events apart, since an event the episode encodes as an action is an easy win over
+    "nothing happens"), the direction counts and the mean scaled scores over all targets.
     """
     skill = _skill(results)["overall"]
     rows = [t for r in results for t in r.scored]
@@ -688,10 +706,23 @@ def overall_skill(results: Sequence[Backtest]) -> dict[str, Any]:
         for f in FORECASTERS:
             values = [v for t in rows if (v := t.scaled(f, score)) is not None]
             means[score][f] = float(np.mean(values)) if values else None
+    by_kind = {}
+    for kind in ("level", "count", "event"):
+        chosen = [t for t in rows if t.target.kind == kind]
+        if chosen:
+            table = skill_table(
+                [t.model.crps for t in chosen],
+                [t.scores["persistence"].crps for t in chosen],
+                [kind] * len(chosen),
+                scales=[t.footing for t in chosen],
+            )
+            by_kind[kind] = table.overall.to_dict()
     return {
         "episodes": len(results),
         "targets": len(rows),
         "skill": skill,
+        "skill_by_kind": by_kind,
+        "against": {ref: _against(rows, ref) for ref in ("persistence", "trend")},
         "mean_scaled": means,
         "direction": {
             "agrees": words.count("agrees"),

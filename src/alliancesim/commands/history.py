@@ -237,6 +237,13 @@ def overall_table(results: Sequence[Backtest]) -> Table:
             f"{summary['direction_agrees']} / {summary['direction_disagrees']} / "
             f"{summary['direction_not_scored']}",
         )
+    kinds = ", ".join(
+        f"{kind}s {v['skill']:+.2f} ({v['n']})"
+        for kind, v in overall["skill_by_kind"].items()
+        if v["skill"] is not None
+    )
+    table.caption = f"skill (CRPS) vs persistence by kind of observation: {kinds}"
+    table.caption_justify = "left"
     means = overall["mean_scaled"]["crps"]
     d = overall["direction"]
     table.add_row(
