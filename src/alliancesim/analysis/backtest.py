@@ -74,8 +74,10 @@ from alliancesim.scenario.schema import Observation, Scenario
 __all__ = [
     "BAND",
     "EVENT_FOOTING",
+    "FAN_QUANTILES",
     "Backtest",
     "ObservedChange",
+    "SeriesChart",
     "Target",
     "TargetScore",
     "backtest",
@@ -84,6 +86,7 @@ __all__ = [
     "observed_changes",
     "overall_skill",
     "score_target",
+    "series_charts",
     "simulate_history",
     "simulated_values",
     "target_members",
@@ -512,8 +515,15 @@ class TargetScore:
 
 
 def _quantiles(values: np.ndarray) -> dict[str, float]:
-    q05, q50, q95 = np.quantile(values, [BAND[0], 0.5, BAND[1]])
-    return {"mean": float(values.mean()), "q05": float(q05), "q50": float(q50), "q95": float(q95)}
+    q05, q25, q50, q75, q95 = np.quantile(values, [BAND[0], 0.25, 0.5, 0.75, BAND[1]])
+    return {
+        "mean": float(values.mean()),
+        "q05": float(q05),
+        "q25": float(q25),
+        "q50": float(q50),
+        "q75": float(q75),
+        "q95": float(q95),
+    }
 
 
 def score_target(
@@ -572,6 +582,138 @@ def _count_direction(
 
 
 # --------------------------------------------------------------------------------------------
+# what a report draws: each series in its own units
+
+
+FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""The quantiles of the model's forecast drawn as a fan (5-95 % and 25-75 % bands, median)."""
+
+
+@dataclass(frozen=True)
+class SeriesChart:
+    """One observed series as a report draws it, in the observations' own units.
+
+    ``points`` are every observation of the series (history, base, targets) with its time in
+    years, value and error. For a level, ``fan`` holds the model's forecast anchored on the base
+    (base value + each member's simulated change since the base's steps) at each step from the
+    base on, as quantiles ``FAN_QUANTILES`` per time; ``persistence`` and ``trend`` the two
+    references along the same times. For a count, ``windows`` holds the model's quantiles of the
+    total and the references' means for each target window.
+    """
+
+    indicator: str
+    kind: str
+    scale: str
+    points: tuple[dict[str, Any], ...]
+    fan_times: tuple[float, ...] = ()
+    fan_labels: tuple[str, ...] = ()
+    fan: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    persistence: tuple[float, ...] = ()
+    trend: tuple[float, ...] = ()
+    windows: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "indicator": self.indicator,
+            "kind": self.kind,
+            "scale": self.scale,
+            "points": list(self.points),
+            "fan_times": list(self.fan_times),
+            "fan_labels": list(self.fan_labels),
+            "fan": {k: list(v) for k, v in self.fan.items()},
+            "persistence": list(self.persistence),
+            "trend": list(self.trend),
+            "windows": list(self.windows),
+        }
+
+
+def _point(clock: Clock, observation: Observation, role: str) -> dict[str, Any]:
+    return {
+        "time": _time(clock, observation),
+        "at": observation.at,
+        "from": _first(observation),
+        "value": observation.value,
+        "sd": observation.sd,
+        "role": role,
+    }
+
+
+def series_charts(
+    scenario: Scenario, scored: Sequence[TargetScore], records: np.ndarray, names: Sequence[str]
+) -> list[SeriesChart]:
+    """The charts of an episode's level and count series (events are tabled, not drawn)."""
+    clock = _clock(scenario)
+    by_series: dict[tuple[str, str], list[TargetScore]] = {}
+    for row in scored:
+        if row.target.kind != "event":
+            by_series.setdefault((row.target.indicator, row.target.kind), []).append(row)
+    out = []
+    for (indicator, kind), rows in by_series.items():
+        first = rows[0].target
+        assert first.base is not None
+        points = [
+            _point(clock, o, "base" if o is first.base else "history") for o in first.history
+        ] + [_point(clock, r.target.observation, "target") for r in rows]
+        scale = first.observation.scale or first.base.scale
+        if kind == "count":
+            windows = tuple(
+                {
+                    "time": r.target.time,
+                    "at": r.target.observation.at,
+                    "from": r.target.observation.total_from,
+                    **{
+                        f"q{round(100 * q):02d}": v
+                        for q, v in zip(FAN_QUANTILES, _fan_of(r), strict=True)
+                    },
+                    "persistence": r.references["persistence"].mean,
+                    "trend": r.references["trend"].mean,
+                }
+                for r in rows
+            )
+            out.append(SeriesChart(indicator, kind, scale, tuple(points), windows=windows))
+            continue
+        index = list(names).index(indicator)
+        series = records[:, index, :]
+        start = max(first.base_steps[-1], 0)
+        before = series[list(first.base_steps)].mean(axis=0)
+        steps = list(range(start, clock.horizon + 1))
+        anchored = first.base.value + (series[steps] - before[None, :])
+        quantiles = np.quantile(anchored, FAN_QUANTILES, axis=1)
+        times = tuple(_years(clock, clock.label(t)) for t in steps)
+        base_value = first.base.value
+        history = first.history
+        trend = tuple(
+            trend_forecast(
+                first.history_times, [h.value for h in history], t, [h.sd for h in history]
+            ).mean
+            for t in times
+        )
+        out.append(
+            SeriesChart(
+                indicator,
+                kind,
+                scale,
+                tuple(points),
+                fan_times=times,
+                fan_labels=tuple(clock.label(t) for t in steps),
+                fan={
+                    f"q{round(100 * q):02d}": tuple(float(v) for v in quantiles[k])
+                    for k, q in enumerate(FAN_QUANTILES)
+                },
+                persistence=tuple(base_value for _ in times),
+                trend=trend,
+            )
+        )
+    return out
+
+
+def _fan_of(row: TargetScore) -> tuple[float, ...]:
+    """The model's forecast quantiles (``FAN_QUANTILES``) of a count target's total."""
+    return tuple(row.forecast[f"q{round(100 * q):02d}"] for q in FAN_QUANTILES)
+
+
+# --------------------------------------------------------------------------------------------
 # an episode's back-test
 
 
@@ -586,6 +728,8 @@ class Backtest:
     scored: list[TargetScore]
     unscored: list[Unscored]
     structure: str | None = None
+    charts: list[SeriesChart] = field(default_factory=list)
+    """The level and count series in their own units, for the report (not in ``to_dict``)."""
 
     def mean_scaled(self, forecaster: str, score: str = "crps") -> float | None:
         """The mean of a forecaster's scaled scores over the targets it applies to."""
@@ -772,7 +916,14 @@ def backtest_records(
         for t in targets
     ]
     return Backtest(
-        scenario.id, scenario.scenario.title, members, seed, scored, unscored, structure
+        scenario.id,
+        scenario.scenario.title,
+        members,
+        seed,
+        scored,
+        unscored,
+        structure,
+        series_charts(scenario, scored, records, names),
     )
 
 

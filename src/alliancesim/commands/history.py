@@ -34,6 +34,7 @@ from alliancesim.analysis.calibrate import (
 )
 from alliancesim.errors import InputError
 from alliancesim.jsonable import dumps
+from alliancesim.outputs import check_writable, write_text_file
 from alliancesim.scenario.loader import LIBRARY, builtin_scenarios, load_scenario
 from alliancesim.scenario.schema import Scenario
 
@@ -267,12 +268,31 @@ def backtest(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of tables.")
     ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write an HTML report: each series' observed points on the model's fan.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Replace a report file that alliancesim did not write.")
+    ] = False,
 ) -> None:
     """Score the model's forecasts of historical episodes against persistence and trend."""
     names = list(episode) if episode else builtin_episodes()
     if not names:
         raise InputError.single("EPISODE", "there are no built-in episodes; name an episode file")
+    if report is not None:
+        check_writable(report, what="report", force=force)
     results = [run_backtest(load_scenario(name), members=members, seed=seed) for name in names]
+    if report is not None:
+        from alliancesim.report.html import render_backtest_report
+
+        text = render_backtest_report(results, overall_skill(results), members=members, seed=seed)
+        write_text_file(report, text, what="report", force=force)
+        if not as_json:
+            Console(stderr=True).print(f"wrote the back-test report to {report}", highlight=False)
     if as_json:
         typer.echo(
             dumps(
