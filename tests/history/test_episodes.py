@@ -33,6 +33,7 @@ EPISODES = {  # episode: targets (observations the forecasters forecast)
     "cost-sharing-2019": 3,
     "japan-rok-2019": 3,
     "us-rok-2021-history": 8,
+    "assurance-2023": 10,
 }
 
 # observations that are judgement calls, not figures (docs/backtests.md, "Limits"): Seoul's nuclear
@@ -42,7 +43,7 @@ CODED = {("carter-1977", "nuclear_hedging.ROK"), ("thaad-2017", "coercion_losses
 SEED_EPISODES = {"us-rok-2019-history": "us-rok-2019", "us-rok-2021-history": "us-rok-2021"}
 
 
-def test_the_episodes_are_built_in_and_span_1969_to_2022():
+def test_the_episodes_are_built_in_and_span_1969_to_2024():
     assert set(EPISODES) <= set(builtin_episodes())
     assert len(builtin_episodes()) >= 10
     years = []
@@ -50,7 +51,7 @@ def test_the_episodes_are_built_in_and_span_1969_to_2022():
         meta = load_scenario(episode).scenario
         clock = Clock(meta.start, meta.step, meta.horizon)
         years += [int(clock.label(0)[:4]), int(clock.label(meta.horizon)[:4])]
-    assert min(years) <= 1969 and max(years) >= 2022
+    assert min(years) <= 1969 and max(years) >= 2024
 
 
 @pytest.mark.parametrize("episode", sorted(EPISODES))
