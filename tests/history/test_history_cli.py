@@ -118,3 +118,16 @@ def test_bad_input_exits_2(
         main()
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_calibrate_out_of_sample_json(linear_episode_path, tmp_path):
+    later = linear_episode_path.read_text().replace("2020", "2022").replace("2019", "2021")
+    later = later.replace('id = "linear-episode"', 'id = "linear-later"')
+    (tmp_path / "later.toml").write_text(later)
+    args = ["calibrate", str(linear_episode_path), "-e", str(linear_episode_path)]
+    args += ["-e", str(tmp_path / "later.toml"), "--out-of-sample", "--points", "300"]
+    payload = _json([*args, "--replicates", "2", "--waves", "1", "-n", "100", "--json"])
+    assert [f["fold"] for f in payload["folds"]] == ["linear-episode", "linear-later"]
+    assert payload["folds"][0]["trained_on"] == ["linear-later"]
+    assert payload["folds"][0]["transferred"][0]["parameter"] == "rules.push.weight"
+    assert not list(tmp_path.glob("calibrated-*.toml"))  # scoring writes nothing

@@ -82,6 +82,7 @@ __all__ = [
     "TargetScore",
     "backtest",
     "backtest_records",
+    "bare_target",
     "history_targets",
     "observed_changes",
     "overall_skill",
@@ -335,6 +336,27 @@ def history_targets(scenario: Scenario) -> tuple[list[Target], list[Unscored]]:
     targets.sort(key=order)
     unscored.sort(key=lambda u: position[id(u.observation)])
     return targets, unscored
+
+
+def bare_target(scenario: Scenario, observation: Observation) -> Target:
+    """An observation as a target with no base and no history: only its window (what
+    :func:`target_members` reads for a count or an event). For simulating an observation."""
+    clock = _clock(scenario)
+    steps = _steps(clock, observation)
+    if observation.kind == "event":
+        steps = tuple(range(1, steps[-1] + 1))
+    return Target(
+        scenario.id,
+        observation,
+        steps,
+        _time(clock, observation),
+        _length_years(clock, steps),
+        None,
+        (),
+        (),
+        (),
+        (),
+    )
 
 
 # --------------------------------------------------------------------------------------------

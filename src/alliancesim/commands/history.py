@@ -433,6 +433,32 @@ def calibrate(
         str | None, typer.Option("--module-id", help="Module id in the written file.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing output file.")] = False,
+    skip_unmatched: Annotated[
+        bool,
+        typer.Option(
+            "--skip-unmatched",
+            help="Leave out (and list) targets that no point of the prior box matches: "
+            "structural misses that would rule every point out.",
+        ),
+    ] = False,
+    rank: Annotated[
+        int,
+        typer.Option(
+            help="Judge a point by its RANK-th largest implausibility (2 or 3 forgive one or "
+            "two badly fitted targets).",
+        ),
+    ] = 1,
+    out_of_sample: Annotated[
+        bool,
+        typer.Option(
+            "--out-of-sample",
+            help="Score calibration out of sample instead of writing it: calibrate without each "
+            "episode (overlapping ones together), back-test it with prior and calibrated ranges.",
+        ),
+    ] = False,
+    members: Annotated[
+        int, typer.Option("--members", "-n", help="Members of each back-test (--out-of-sample).")
+    ] = 1000,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
@@ -440,6 +466,23 @@ def calibrate(
     """Narrow SCENARIO's uncertain ranges by history matching on episodes; write them as a module."""
     target = load_scenario(scenario)
     chosen = _episodes_for(target, _split(episodes))
+    if out_of_sample:
+        _out_of_sample(
+            target,
+            chosen,
+            module=module,
+            points=points,
+            replicates=replicates,
+            waves=waves,
+            cutoff=cutoff,
+            discrepancy=discrepancy,
+            seed=seed,
+            members=members,
+            skip_unmatched=skip_unmatched,
+            rank=rank,
+            as_json=as_json,
+        )
+        return
     path = out if out is not None else Path(f"calibrated-{target.id}.toml")
     if path.exists() and not force:
         raise InputError.single(str(path), "the output file exists; use --force to overwrite it")
@@ -472,6 +515,8 @@ def calibrate(
         seed=seed,
         parameters=_split(parameter) or None,
         on_wave=on_wave,
+        skip_unmatched=skip_unmatched,
+        rank=rank,
     )
     shared: list[ParameterRange] = []
     payload: dict[str, Any] = {"scenario": target.id, **calibration.to_dict(), "written": None}
@@ -509,3 +554,68 @@ def calibrate(
         f"wrote {len(shared)} calibrated range{'s' if len(shared) != 1 else ''} to {path} "
         f"(module {ident}); include it after the modules it calibrates"
     )
+
+
+def _out_of_sample(
+    target: Scenario,
+    chosen: list[Scenario],
+    *,
+    module: str | None,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Calibration scored out of sample (``calibrate --out-of-sample``): a table or JSON."""
+    from alliancesim.analysis.out_of_sample import FoldCalibration, calibrate_out_of_sample
+    from alliancesim.scenario.parameters import scenario_parameters
+
+    transfer = (
+        module_parameters(module)
+        if module
+        else {n for n, spec in scenario_parameters(target).items() if not spec.value.is_fixed}
+    )
+    progress = Console(stderr=True)
+
+    def on_fold(fold: FoldCalibration) -> None:
+        if not as_json:
+            progress.print(f"fold {fold.fold}: done", highlight=False)
+
+    result = calibrate_out_of_sample(chosen, transfer=transfer, on_fold=on_fold, **options)
+    if as_json:
+        typer.echo(dumps({"scenario": target.id, **result.to_dict()}))
+        return
+    table = Table(
+        title=(
+            f"calibration scored out of sample: each fold calibrated on the others, back-tested "
+            f"with prior and calibrated ranges ({result.members:,} members, seed {result.seed})"
+        ),
+        title_justify="left",
+    )
+    table.add_column("held out")
+    table.add_column("ranges carried over (narrowed)")
+    table.add_column("CRPS prior", justify="right")
+    table.add_column("CRPS calibrated", justify="right")
+    for fold in result.folds:
+        carried = ", ".join(
+            f"{r.dimension.name} ({100 * (r.narrowing or 0):.0f} %)" for r in fold.transferred
+        )
+        if fold.ruled_out_everywhere:
+            carried = "[red]every point ruled out[/red]"
+        table.add_row(
+            fold.fold,
+            carried or "none",
+            _plain(fold.mean_crps("prior")),
+            _plain(fold.mean_crps("calibrated")),
+        )
+    prior, calibrated = result.overall("prior"), result.overall("calibrated")
+
+    def skill(o: dict[str, Any]) -> str:
+        value = o["skill"].get("crps/persistence", {}).get("skill")
+        return "—" if value is None else f"{value:+.3f}"
+
+    table.caption = (
+        f"all held-out targets: mean CRPS on one footing {_plain(prior['mean_scaled']['crps']['model'])}"
+        f" (prior) vs {_plain(calibrated['mean_scaled']['crps']['model'])} (calibrated); skill "
+        f"against persistence {skill(prior)} vs {skill(calibrated)}"
+    )
+    table.caption_justify = "left"
+    _console().print(table)
