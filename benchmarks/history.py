@@ -20,7 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from alliancesim.analysis.backtest import backtest
-from alliancesim.analysis.calibrate import Wave, history_match
+from alliancesim.analysis.calibrate import Wave, history_match, module_parameters
+from alliancesim.analysis.out_of_sample import calibrate_out_of_sample
 from alliancesim.commands.history import builtin_episodes
 from alliancesim.scenario import load_scenario
 
@@ -61,8 +62,17 @@ def main() -> None:
         times.append(time.perf_counter())
         done.append(wave)
 
+    shared = sorted(module_parameters("dilemma"))
     calibration = history_match(
-        episodes, points=points, replicates=replicates, waves=waves, seed=0, on_wave=on_wave
+        episodes,
+        points=points,
+        replicates=replicates,
+        waves=waves,
+        seed=0,
+        on_wave=on_wave,
+        parameters=shared,
+        skip_unmatched=True,
+        rank=2,
     )
     table = Table(
         title=(
@@ -84,6 +94,29 @@ def main() -> None:
         )
     console.print(table)
     console.print(f"total {times[-1] - times[0]:.1f} s")
+
+    # calibration scored out of sample: one history match per fold, then the fold's back-tests
+    oos_points, oos_replicates, oos_waves, oos_members = (
+        (300, 4, 2, 500) if args.quick else (2000, 8, 3, 2000)
+    )
+    start = time.perf_counter()
+    result = calibrate_out_of_sample(
+        episodes,
+        transfer=set(shared),
+        points=oos_points,
+        replicates=oos_replicates,
+        waves=oos_waves,
+        members=oos_members,
+    )
+    elapsed = time.perf_counter() - start
+    folds = len(result.folds)
+    trained = sum(len(f.trained_on) for f in result.folds)
+    simulated = oos_points * oos_replicates * oos_waves * trained + 2 * oos_members * len(episodes)
+    console.print(
+        f"calibrate --out-of-sample: {folds} folds, {oos_waves} waves of {oos_points:,} points x "
+        f"{oos_replicates} replicates on the other folds, back-tests of {oos_members:,} members: "
+        f"{elapsed:.1f} s ({simulated:,} episode histories simulated)"
+    )
 
 
 if __name__ == "__main__":
