@@ -1,10 +1,11 @@
 """Load on the dashboard: 20 simulated users on loopback for a bounded time.
 
 Starts ``alliancesim serve`` on a free loopback port with a fresh store holding one stored run
-(``us-rok-2025``, 500 members), then runs ``--users`` threads until ``--duration`` seconds have
-passed. Each user repeats what a wargame designer does, as the browser's renderer does it
-(HTTP POSTs to ``/_dash-update-component`` with the renderer's payloads, see
-``alliancesim.web.client``):
+(``us-rok-2025``, 500 members) and its default limits (2 runs at once), reads the address it
+prints (with its access token, which every request then carries), and runs ``--users`` threads
+until ``--duration`` seconds have passed. Each user repeats what a wargame designer does, as the
+browser's renderer does it (HTTP POSTs to ``/_dash-update-component`` with the renderer's
+payloads, see ``alliancesim.web.client``):
 
 1. load the page (``/``, ``/_dash-layout``, ``/_dash-dependencies``);
 2. choose the 2025 scenario (its policies and parameter ranges);
@@ -12,11 +13,20 @@ passed. Each user repeats what a wargame designer does, as the browser's rendere
 4. play three turns, the first forcing the Stryker withdrawal without consultation, each turn
    followed by the game view and its fan chart;
 5. open the stored run (all the report's charts) and switch its fan chart;
-6. open the past-runs tab (the store's run list).
+6. open the past-runs tab (the store's run list);
+7. the first ``--runners`` users (default 4) also press Run: ``--run-members`` worlds (default
+   300) of ``us-rok-2025`` under its default policies, a background job polled until it answers.
+
+More runners than the server's limit press Run at once, so some runs are refused: a refusal
+("already going") is the limit working and is counted apart; anything else that is not a
+finished run (an HTTP error, a timeout, another message) is an error. A monitor counts the
+runs simulating at each moment (the store's staging directories) and checks the limit was
+never exceeded.
 
 Prints, per request kind, the count, errors and latency percentiles, and the overall rate.
 ``--quick`` runs 20 users for 20 s; the default is 20 users for 60 s. ``--url`` targets a
-running server instead (it must hold at least one stored run for steps 5).
+running server instead (the address it printed, with ``?token=``; it must hold at least one
+stored run for step 5; the monitor is off).
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -40,7 +51,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from alliancesim.web.client import DashClient
+from alliancesim.web.client import DashClient, token_from_url
 
 ACTION = '{"id":["ALL"],"type":"turn-action"}'
 CONSULT = '{"id":["ALL"],"type":"turn-consult"}'
@@ -53,12 +64,13 @@ def free_port() -> int:
 
 
 class Recorder:
-    """Latencies and errors per request kind, from every user thread."""
+    """Latencies and errors per request kind, and run outcomes, from every user thread."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, list[str]] = defaultdict(list)
+        self.runs: dict[str, int] = defaultdict(int)  # finished / refused (limit) / error
 
     def timed(self, kind: str, call: Any) -> Any:
         start = time.perf_counter()
@@ -74,10 +86,52 @@ class Recorder:
         return result
 
 
-def user(client: DashClient, rec: Recorder, seed: int, run_id: str, deadline: float) -> None:
-    """One simulated wargame designer, repeating a session until the deadline."""
+RUN_KIND = "press Run (background job)"
+DEFAULT_POLICIES: list[str] = []  # us-rok-2025's, filled in main()
+
+
+def press_run(client: DashClient, rec: Recorder, label: str, members: int) -> None:
+    """Press Run as the page does (start the job, poll it) and sort the answer."""
+    values = {
+        "run.n_clicks": 1,
+        "client.data": label,  # distinct per press: Dash would merge identical jobs
+        "scenario.value": "builtin:us-rok-2025",
+        "policies.value": DEFAULT_POLICIES,  # what the page ticks for the scenario
+        "combinations.value": "",
+        "members.value": members,
+        "seed.value": 0,
+    }
+    answer = rec.timed(
+        RUN_KIND,
+        lambda: client.call_background(client.find("run-error"), values, ["run.n_clicks"]),
+    )
+    text = json.dumps(answer)
+    with rec.lock:
+        if answer is None:
+            rec.runs["error"] += 1  # the exception is in rec.errors
+        elif "finished-run" in text:
+            rec.runs["finished"] += 1
+        elif '"run-busy"' in text:
+            rec.runs["refused: runs at once"] += 1
+        else:
+            rec.runs["error"] += 1
+            rec.errors[RUN_KIND].append(f"unexpected answer: {text[:160]}")
+
+
+def user(
+    client: DashClient,
+    rec: Recorder,
+    seed: int,
+    run_id: str,
+    deadline: float,
+    run_members: int = 0,
+) -> None:
+    """One simulated wargame designer, repeating a session until the deadline (pressing Run
+    at the end of each session if ``run_members``)."""
     scenario = "builtin:us-rok-2025"
+    session = 0
     while time.monotonic() < deadline:
+        session += 1
         rec.timed(
             "page (3 GETs)",
             lambda: [client.get(p) for p in ("/", "/_dash-layout", "/_dash-dependencies")],
@@ -151,6 +205,8 @@ def user(client: DashClient, rec: Recorder, seed: int, run_id: str, deadline: fl
             "open the past-runs tab",
             lambda: client.call(client.find("runs-list"), {"tabs.value": "runs"}, ["tabs.value"]),
         )
+        if run_members:
+            press_run(client, rec, f"user{seed}-session{session}", run_members)
 
 
 def show(client: DashClient, rec: Recorder, game: dict[str, Any]) -> None:
@@ -174,8 +230,9 @@ def show(client: DashClient, rec: Recorder, game: dict[str, Any]) -> None:
     )
 
 
-def start_server(home: Path, work: Path) -> tuple[subprocess.Popen, str]:
-    """``alliancesim serve`` on a free loopback port; (process, base URL)."""
+def start_server(home: Path, work: Path, options: list[str]) -> tuple[subprocess.Popen, str, str]:
+    """``alliancesim serve`` on a free loopback port; (process, base URL, access token), the
+    token read from the address it prints."""
     port = free_port()
     script = Path(sys.executable).with_name("alliancesim")
     command = (
@@ -183,23 +240,59 @@ def start_server(home: Path, work: Path) -> tuple[subprocess.Popen, str]:
         if script.exists()
         else [sys.executable, "-c", "from alliancesim.cli import main; main()"]
     )
-    server = subprocess.Popen(
-        [*command, "serve", "--port", str(port), "--workdir", str(work)],
-        env={**os.environ, "ALLIANCESIM_HOME": str(home)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    work.mkdir(parents=True, exist_ok=True)
+    log = work.parent / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [*command, "serve", "--port", str(port), "--workdir", str(work), *options],
+            env={**os.environ, "ALLIANCESIM_HOME": str(home)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 180
     while True:
-        try:
-            with urllib.request.urlopen(url + "/", timeout=2):
-                return server, url
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the dashboard did not start") from None
-            time.sleep(0.3)
+        found = re.search(r"http://\S+\?token=\S+", log.read_text())
+        if found:
+            url, token = token_from_url(found.group(0))
+            probe = urllib.request.Request(url + "/", headers={"Authorization": f"token {token}"})
+            try:
+                with urllib.request.urlopen(probe, timeout=2):
+                    return server, url, str(token)
+            except OSError:
+                pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the dashboard did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.3)
+
+
+class Monitor:
+    """Samples, every 50 ms, how many runs are simulating (the store's staging directories)."""
+
+    def __init__(self, home: Path):
+        self.runs = home / "runs"
+        self.peak = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            try:
+                going = sum(1 for p in self.runs.glob("*.partial") if p.is_dir())
+            except OSError:
+                going = 0
+            self.peak = max(self.peak, going)
+            self.samples += 1
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> Monitor:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def server_cpu(server: subprocess.Popen | None) -> float:
@@ -224,16 +317,26 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="20 users for 20 s")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--duration", type=float, default=None, help="seconds (default 60)")
-    parser.add_argument("--url", help="a running dashboard instead of starting one")
+    parser.add_argument("--runners", type=int, default=4, help="users who also press Run")
+    parser.add_argument("--run-members", type=int, default=300, help="worlds per Run (small)")
+    parser.add_argument("--max-runs", type=int, default=2, help="the server's --max-runs")
+    parser.add_argument(
+        "--url", help="a running dashboard (the address it printed, with ?token=) instead"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     duration = args.duration or (20.0 if args.quick else 60.0)
     console = Console()
     server = None
+    home = None
     tmp = tempfile.TemporaryDirectory(prefix="alliancesim-load-")
+    from alliancesim.scenario import load_scenario
+    from alliancesim.workflows import default_policies
+
+    DEFAULT_POLICIES[:] = default_policies(load_scenario("us-rok-2025"))
     try:
         if args.url:
-            url = args.url.rstrip("/")
+            url, token = token_from_url(args.url)
             run_id = ""
         else:
             home = Path(tmp.name) / "home"
@@ -243,8 +346,10 @@ def main() -> int:
             if not args.json:
                 console.print("storing one run (us-rok-2025, 500 members) and starting the server…")
             run_id = run_and_store(Store(home), "us-rok-2025", members=500, seed=0).results.run_id
-            server, url = start_server(home, Path(tmp.name) / "work")
-        client = DashClient(url, timeout=120)
+            server, url, token = start_server(
+                home, Path(tmp.name) / "work", ["--max-runs", str(args.max_runs)]
+            )
+        client = DashClient(url, timeout=120, token=token)
         if args.url:
             runs = client.call(
                 client.find("runs-list"),
@@ -263,16 +368,26 @@ def main() -> int:
         started = time.perf_counter()
         threads = [
             threading.Thread(
-                target=user, args=(DashClient(url, timeout=120), rec, k, run_id, deadline)
+                target=user,
+                args=(DashClient(url, timeout=120, token=token), rec, k, run_id, deadline),
+                kwargs={"run_members": args.run_members if k < args.runners else 0},
             )
             for k in range(args.users)
         ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        monitor = Monitor(home) if home is not None else None
+        if monitor is not None:
+            monitor.__enter__()
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            if monitor is not None:
+                monitor.__exit__(None, None, None)
         wall = time.perf_counter() - started
         cpu = server_cpu(server) - cpu_before
+        stored_runs = len(Store(home).runs()) - 1 if home is not None else None
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -299,6 +414,9 @@ def main() -> int:
         )
     total = sum(r["count"] for r in rows)
     errors = sum(r["errors"] for r in rows)
+    peak = monitor.peak if monitor is not None else None
+    over_limit = peak is not None and peak > args.max_runs
+    runs = dict(rec.runs)
     if args.json:
         print(
             json.dumps(
@@ -307,12 +425,16 @@ def main() -> int:
                     "seconds": wall,
                     "requests": total,
                     "errors": errors,
+                    "runs": runs,
+                    "stored_runs": stored_runs,
+                    "max_runs": args.max_runs,
+                    "peak_runs_going": peak,
                     "rows": rows,
                     "error_samples": {k: v[:3] for k, v in rec.errors.items()},
                 }
             )
         )
-        return 0 if errors == 0 else 1
+        return 0 if errors == 0 and not over_limit else 1
     table = Table(title=f"dashboard under load: {args.users} users, {wall:.0f} s, loopback")
     for column in ("request", "count", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms"):
         table.add_column(column, justify="left" if column == "request" else "right")
@@ -327,9 +449,17 @@ def main() -> int:
         f"{cpu:.1f} s ({1000 * cpu / max(total, 1):.0f} ms a request); load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
+    if runs:
+        console.print(
+            "Run pressed "
+            + ", ".join(f"{n} × {outcome}" for outcome, n in sorted(runs.items()))
+            + f"; {stored_runs} runs stored; at most {peak} simulating at once "
+            f"(limit {args.max_runs}" + (", [red]EXCEEDED[/red])" if over_limit else ", kept)"),
+            highlight=False,
+        )
     for kind, samples in rec.errors.items():
         console.print(f"[red]{kind}[/red]: {samples[0]}", highlight=False)
-    return 0 if errors == 0 else 1
+    return 0 if errors == 0 and not over_limit else 1
 
 
 if __name__ == "__main__":

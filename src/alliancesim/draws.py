@@ -27,14 +27,17 @@ from typing import NamedTuple
 import numpy as np
 
 from alliancesim.engine import parameter_values
+from alliancesim.errors import InputError
 from alliancesim.model import Model, PolicySpec
 
 __all__ = [
     "BLOCK_SIZE",
     "GENERATOR_SLICE",
+    "MAX_SEED",
     "Block",
     "Draws",
     "blocks_of",
+    "check_seed",
     "event_streams",
     "generator",
     "latin_hypercube",
@@ -45,6 +48,18 @@ BLOCK_SIZE = 2048
 """Members per random-number block. Changing it changes every result: it is part of a seed."""
 GENERATOR_SLICE = 2048
 """Members drawn at a time from a running generator (calibration); part of that recipe."""
+
+
+MAX_SEED = 2**63 - 1
+"""The largest seed: seeds are kept as signed 64-bit integers in the store and in exports."""
+
+
+def check_seed(seed: int, option: str = "--seed") -> None:
+    """Refuse a seed that is not a whole number from 0 to :data:`MAX_SEED` (before any work)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError.single(
+            option, f"seed must be a whole number from 0 to {MAX_SEED:,}, got {seed}"
+        )
 
 
 def generator(seed: int, *key: int) -> np.random.Generator:

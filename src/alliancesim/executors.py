@@ -9,11 +9,16 @@ memory stays bounded and whatever is folded from the results is deterministic.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
+
+from alliancesim.errors import InputError
 
 __all__ = ["InlineExecutor", "in_order", "make_executor", "using_executor"]
 
@@ -31,6 +36,10 @@ class InlineExecutor(Executor):
         return future
 
 
+SCHEDULER_TIMEOUT = "10s"
+"""How long to try to reach a Dask scheduler before saying it cannot be reached."""
+
+
 def make_executor(
     workers: int = 1, scheduler: str | None = None, dask_local: bool = False
 ) -> Executor:
@@ -40,7 +49,14 @@ def make_executor(
         from distributed import Client, LocalCluster
 
         if scheduler:
-            client = Client(scheduler)
+            try:
+                client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise InputError.single(
+                    "--scheduler",
+                    f"cannot reach a Dask scheduler at {scheduler!r} within "
+                    f"{SCHEDULER_TIMEOUT} ({exc.__class__.__name__}: {str(exc).splitlines()[0]})",
+                ) from None
         else:
             cluster = LocalCluster(
                 n_workers=max(1, workers),
@@ -54,7 +70,29 @@ def make_executor(
         return executor
     if workers <= 1:
         return InlineExecutor()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_process_context())
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=_process_context(),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+PARENT_CHECK_SECONDS = 1.0
+"""How often a worker process checks that the process that started it is still alive."""
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this worker process exit as soon as its parent is gone (killed, even by SIGKILL),
+    so no worker outlives the run it was simulating for, holding memory."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="alliancesim-parent-watch", daemon=True).start()
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
-from alliancesim.draws import blocks_of
+from alliancesim.draws import blocks_of, check_seed
 from alliancesim.ensemble import recorded_names, run_blocks, scenario_hash, summary_names
 from alliancesim.errors import InputError
 from alliancesim.executors import using_executor
@@ -66,8 +66,7 @@ def run(
         scenario = load_scenario(scenario)
     if members < 1:
         raise InputError.single("--members", f"members must be at least 1, got {members}")
-    if seed < 0:
-        raise InputError.single("--seed", f"seed must be a non-negative integer, got {seed}")
+    check_seed(seed)
     if record not in ("all", "indicators"):
         raise InputError.single("--record", f"record must be 'all' or 'indicators', got {record!r}")
     model = compile_model(scenario)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from alliancesim.bands import BAND_QUANTILES, Bands
-from alliancesim.draws import BLOCK_SIZE, Block, Draws
+from alliancesim.draws import BLOCK_SIZE, Block, Draws, check_seed
 from alliancesim.engine import ActionChoice, BlockState, advance, start
 from alliancesim.errors import InputError
 from alliancesim.intervals import wilson_interval
@@ -295,8 +295,7 @@ class TurnSession:
             raise InputError.single(
                 "members", f"a game plays 1 to {BLOCK_SIZE} plausible worlds, got {members}"
             )
-        if seed < 0:
-            raise InputError.single("seed", f"seed must be a non-negative integer, got {seed}")
+        check_seed(seed, "seed")
         self.model = model
         self.seed = seed
         self.members = members

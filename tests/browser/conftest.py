@@ -9,15 +9,28 @@ Use ``offline_page`` (or ``watched_page`` for loopback servers such as the dashb
         offline_page.check()          # also called automatically at teardown
 
 Screenshots go to ``test-artifacts/`` (gitignored): ``artifact_path("name.png")`` (a fixture).
+
+``start_dashboard(base, *options)`` (a fixture giving :func:`serve_dashboard`) starts ``alliancesim serve`` on a free loopback port with its own
+store and gives a :class:`ServedDashboard`: the address it printed (with its access token), the
+clean address, the token, its work directory.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -141,3 +154,81 @@ def watched_page(page) -> Iterator[WatchedPage]:
 def offline_page(watched_page: WatchedPage) -> WatchedPage:
     """A watched page for documents that must work with no server at all (the HTML report)."""
     return watched_page
+
+
+# --------------------------------------------------------------------------------------------
+# the dashboard as a server
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class ServedDashboard:
+    """A running ``alliancesim serve``: what it printed, and where it keeps things."""
+
+    token_url: str  # the address printed at start, with ?token=
+    url: str  # the clean address
+    token: str
+    port: int
+    workdir: Path
+    log: Path
+
+
+@contextmanager
+def serve_dashboard(base: Path, *options: str) -> Iterator[ServedDashboard]:
+    """``alliancesim serve`` on a free loopback port with an empty store of its own, until the
+    block ends (then the server and any run it forked are stopped)."""
+    port = free_port()
+    script = Path(sys.executable).with_name("alliancesim")
+    command = (
+        [str(script)]
+        if script.exists()
+        else [sys.executable, "-c", "from alliancesim.cli import main; main()"]
+    )
+    log_path = base / "serve.log"
+    log = log_path.open("w")
+    work = base / "work"
+    server = subprocess.Popen(
+        [*command, "serve", "--port", str(port), "--workdir", str(work), *options],
+        env={**os.environ, "ALLIANCESIM_HOME": str(base / "home")},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            found = re.search(r"http://\S+\?token=([A-Za-z0-9_-]+)", log_path.read_text())
+            if found:
+                token = found.group(1)
+                probe = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/", headers={"Authorization": f"token {token}"}
+                )
+                try:
+                    with urllib.request.urlopen(probe, timeout=2):
+                        break
+                except OSError:
+                    pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the dashboard did not start: {log_path.read_text()}")
+            time.sleep(0.3)
+        url = f"http://127.0.0.1:{port}/"
+        yield ServedDashboard(f"{url}?token={token}", url, token, port, work, log_path)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # the server and any run it forked
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def start_dashboard() -> Callable[..., Any]:
+    """:func:`serve_dashboard`, for fixtures of any scope: ``with start_dashboard(base) as d``."""
+    return serve_dashboard

@@ -3,18 +3,12 @@ ensemble of the 2025 scenario and see its charts and tables, upload a broken sce
 see the problem with its line and field, play three turns. Screenshots go to test-artifacts/.
 
 The server is ``alliancesim serve`` in a subprocess on a free loopback port, with its own
-store; the page must make no request off this machine and log no error.
+store, opened at the address it printed (with its access token); the page must make no request
+off this machine and log no error.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,49 +20,11 @@ DATA = Path(__file__).resolve().parents[1] / "web" / "data"
 RUN_TIMEOUT = 240_000  # ms: a 50-world run of every default policy, on a loaded CI machine
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``alliancesim serve`` on a free loopback port with an empty store of its own."""
-    base = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    script = Path(sys.executable).with_name("alliancesim")
-    command = (
-        [str(script)]
-        if script.exists()
-        else [sys.executable, "-c", "from alliancesim.cli import main; main()"]
-    )
-    log = (base / "serve.log").open("w")
-    server = subprocess.Popen(
-        [*command, "serve", "--port", str(port), "--workdir", str(base / "work")],
-        env={**os.environ, "ALLIANCESIM_HOME": str(base / "home")},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"the dashboard did not start: {(base / 'serve.log').read_text()}")
-            time.sleep(0.3)
-    yield url
-    os.killpg(server.pid, signal.SIGTERM)  # the server and any run it forked
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-    log.close()
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory, start_dashboard) -> Iterator[str]:
+    """The address ``alliancesim serve`` printed (with its token), on an empty store."""
+    with start_dashboard(tmp_path_factory.mktemp("serve")) as served:
+        yield served.token_url
 
 
 def open_dashboard(watched_page, url: str):

@@ -268,3 +268,11 @@ def test_a_store_under_a_question_mark_is_refused_clearly(tmp_path) -> None:
     """DuckDB cannot write its catalogue's log under a '?' (run directories are fine)."""
     with pytest.raises(InputError, match="holding '\\?'"):
         Store(tmp_path / "which store?").runs()
+
+
+def test_waiting_for_the_catalogue_never_overflows() -> None:
+    """Retries back off to 0.1 s and stay there, however long a process waits."""
+    from alliancesim.store.locks import _retry_delay
+
+    assert _retry_delay(0) == 0.005
+    assert _retry_delay(2_000) == 0.1

@@ -65,6 +65,7 @@ from alliancesim.analysis.scores import (
     skill_table,
     trend_forecast,
 )
+from alliancesim.draws import check_seed
 from alliancesim.ensemble import simulate_members
 from alliancesim.errors import InputError, Problem
 from alliancesim.model import Model, compile_model
@@ -901,8 +902,7 @@ def overall_skill(results: Sequence[Backtest]) -> dict[str, Any]:
 def _check_members(members: int, seed: int) -> None:
     if members < 2:
         raise InputError.single("--members", f"members must be at least 2, got {members}")
-    if seed < 0:
-        raise InputError.single("--seed", f"seed must be a non-negative integer, got {seed}")
+    check_seed(seed)
 
 
 def _no_targets(scenario: Scenario) -> InputError:

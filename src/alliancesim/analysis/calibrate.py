@@ -56,7 +56,7 @@ from alliancesim.analysis.backtest import (
     simulated_values,
     target_members,
 )
-from alliancesim.draws import GENERATOR_SLICE, Draws, generator, latin_hypercube, spans
+from alliancesim.draws import GENERATOR_SLICE, Draws, check_seed, generator, latin_hypercube, spans
 from alliancesim.ensemble import compiled, evaluate
 from alliancesim.errors import InputError
 from alliancesim.executors import InlineExecutor, in_order
@@ -427,8 +427,7 @@ def history_match(
         raise InputError.single("--cutoff", f"expected a positive cut-off, got {cutoff}")
     if not discrepancy >= 0:
         raise InputError.single("--discrepancy", f"expected a share >= 0, got {discrepancy}")
-    if seed < 0:
-        raise InputError.single("--seed", f"seed must be a non-negative integer, got {seed}")
+    check_seed(seed)
     if rank < 1:
         raise InputError.single("--rank", f"expected 1 (the largest) or more, got {rank}")
     _check_episodes(episodes)

@@ -33,7 +33,7 @@ from functools import partial
 
 import numpy as np
 
-from alliancesim.draws import Draws, event_streams, spans
+from alliancesim.draws import Draws, check_seed, event_streams, spans
 from alliancesim.ensemble import MEMBERS_PER_TASK, compiled, evaluate, scenario_hash
 from alliancesim.errors import InputError
 from alliancesim.executors import in_order, using_executor
@@ -153,8 +153,7 @@ class Experiments:
             raise InputError.single(
                 "--replicates", f"replicates must be at least 1, got {self.replicates}"
             )
-        if self.seed < 0:
-            raise InputError.single("--seed", f"seed must be non-negative, got {self.seed}")
+        check_seed(self.seed)
         model = self.model
         model.policy(self.policy)  # InputError if unknown
         _check_measures(model, self.measures)

@@ -38,7 +38,7 @@ class StoreBusyError(RuntimeError):
 
 
 def _retry_delay(attempt: int) -> float:
-    return min(0.005 * (2**attempt), 0.1)
+    return min(0.005 * (2 ** min(attempt, 5)), 0.1)  # 0.005 … 0.1 s, never overflowing
 
 
 @contextmanager

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alliancesim.store import Store
+from alliancesim.errors import InputError
+from alliancesim.store import Store, StoreBusyError
 from alliancesim.web.games import GameCache
+from alliancesim.web.limits import Limits, RunSlots
 from alliancesim.web.sources import ScenarioSources
 from alliancesim.web.upload import MAX_UPLOAD_BYTES
 
@@ -60,22 +62,48 @@ class RunViews:
 @dataclass
 class Dashboard:
     """One dashboard server's resources: the experiment store it reads and writes, the
-    scenarios it offers, its working directory (uploads, background-job cache), its games and
-    the views of stored runs."""
+    scenarios it offers, its working directory (uploads, background-job cache, run slots), its
+    limits, its games and the views of stored runs."""
 
     store: Store
     sources: ScenarioSources
     workdir: Path
     games: GameCache
     upload_limit: int = MAX_UPLOAD_BYTES
+    limits: Limits = field(default_factory=Limits)
     views: RunViews = field(default_factory=RunViews)
 
     @classmethod
-    def at(cls, workdir: Path, store: Store, upload_limit: int = MAX_UPLOAD_BYTES) -> Dashboard:
-        """A dashboard keeping its uploads and job cache under ``workdir``."""
+    def at(
+        cls,
+        workdir: Path,
+        store: Store,
+        upload_limit: int = MAX_UPLOAD_BYTES,
+        limits: Limits | None = None,
+    ) -> Dashboard:
+        """A dashboard keeping its uploads, job cache and run slots under ``workdir``."""
         sources = ScenarioSources(workdir / "uploads")
-        return cls(store, sources, workdir, GameCache(sources), upload_limit)
+        return cls(store, sources, workdir, GameCache(sources), upload_limit, limits or Limits())
+
+    @property
+    def slots(self) -> RunSlots:
+        """The run slots shared by every process of this dashboard (one per concurrent run)."""
+        return RunSlots(self.workdir / "run-slots", self.limits.max_runs)
 
     def results(self, run_id: str) -> Any:
-        """A stored run as :class:`alliancesim.results.Results` (kept; read only)."""
-        return self.views.get(("results", run_id), lambda: self.store.open_run(run_id))
+        """A stored run as :class:`alliancesim.results.Results` (kept; read only; InputError
+        if there is no stored run with exactly this id)."""
+        return self.views.get(
+            ("results", run_id), lambda: self.store.open_run(self.exact_run_id(run_id))
+        )
+
+    def exact_run_id(self, run_id: str) -> str:
+        """``run_id`` if a stored run has exactly this id (the store also resolves prefixes and
+        ``latest``; the page never means those). InputError otherwise."""
+        try:
+            resolved = self.store.resolve(run_id)
+        except StoreBusyError as exc:
+            raise InputError.single("run", str(exc)) from None
+        if resolved != run_id:
+            raise InputError.single("run", f"no stored run {run_id!r}")
+        return run_id

@@ -6,6 +6,11 @@ process, reports progress through the cache, can be cancelled, and leaves the pa
 It simulates and stores the run with :func:`alliancesim.workflows.run_and_store`, the use case
 ``alliancesim run`` calls, so every run made in the browser is stored exactly like one made on
 the command line.
+
+Before any work, a run takes one of the dashboard's run slots (refused at once if as many runs
+as allowed are going, :mod:`alliancesim.web.limits`), is checked against the limit on worlds
+per run, and is refused if the store's disk cannot hold what it will write
+(:mod:`alliancesim.sizes`) and still keep the reserve free.
 """
 
 from __future__ import annotations
@@ -17,21 +22,29 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from alliancesim.draws import MAX_SEED
 from alliancesim.errors import InputError, Problem
+from alliancesim.web import values
 from alliancesim.web.components import card, field, help_text, problem_list
 from alliancesim.web.context import Dashboard
+from alliancesim.web.figures import placeholder_figure
+from alliancesim.web.limits import DEFAULT_MAX_MEMBERS, DiskFullError, RunsBusyError
 from alliancesim.web.results_view import fan_figure, run_view
 from alliancesim.web.sources import DEFAULT_REFERENCE, apply_ranges, range_rows
 from alliancesim.web.upload import accept_upload
 
-__all__ = ["DEFAULT_MEMBERS", "MAX_MEMBERS", "layout", "register"]
+__all__ = ["DEFAULT_MEMBERS", "MAX_MEMBERS", "layout", "prepare_run", "register"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MEMBERS = 1000
-MAX_MEMBERS = 100_000
+MAX_MEMBERS = DEFAULT_MAX_MEMBERS
+"""The default limit on worlds per run (``create_app(max_members=…)`` sets a server's)."""
+"""Largest seed a run may have: the bound the command line checks too, within what the store's
+catalogue keeps (a seed beyond what it keeps used to be lost after simulating)."""
 
 
 def layout(dashboard: Dashboard) -> html.Div:
@@ -112,11 +125,12 @@ def layout(dashboard: Dashboard) -> html.Div:
                             id="members",
                             type="number",
                             min=10,
-                            max=MAX_MEMBERS,
+                            max=dashboard.limits.max_members,
                             step=1,
-                            value=DEFAULT_MEMBERS,
+                            value=min(DEFAULT_MEMBERS, dashboard.limits.max_members),
                         ),
-                        "Members of the ensemble; more gives narrower intervals.",
+                        "Members of the ensemble; more gives narrower intervals "
+                        f"(this server allows up to {dashboard.limits.max_members:,}).",
                         label_for="members",
                     ),
                     field(
@@ -250,11 +264,20 @@ def _combinations(text: str | None) -> list[str]:
     return [part.strip().replace(" ", "") for part in (text or "").split(",") if part.strip()]
 
 
-def _rows(lows: list[Any], highs: list[Any], ids: list[dict[str, str]]) -> list[dict[str, Any]]:
-    return [
-        {"parameter": i["name"], "low": lo, "high": hi}
-        for i, lo, hi in zip(ids, lows, highs, strict=True)
-    ]
+def _rows(lows: Any, highs: Any, ids: Any) -> list[dict[str, Any]]:
+    """The range table's rows from the form (InputError if its columns do not line up)."""
+    lows, highs, ids = values.listing(lows), values.listing(highs), values.listing(ids)
+    if lows is None or highs is None or ids is None or not len(lows) == len(highs) == len(ids):
+        raise InputError.single(
+            "parameter ranges", "the form's low and high columns do not match its parameters"
+        )
+    rows = []
+    for ident, low, high in zip(ids, lows, highs, strict=True):
+        name = values.text(values.mapping(ident) and ident.get("name"))
+        if name is None:
+            raise InputError.single("parameter ranges", "a row of the form names no parameter")
+        rows.append({"parameter": name, "low": low, "high": high})
+    return rows
 
 
 def prepare_run(
@@ -267,32 +290,40 @@ def prepare_run(
     ranges: list[dict[str, Any]] | None,
 ) -> tuple[Any, list[str], int, int]:
     """Check a run request from the page: the scenario with its edited ranges, the policies
-    (baseline first, combinations checked), members and seed; InputError listing what is wrong."""
+    (baseline first, combinations checked), members (at most the server's limit) and seed;
+    InputError listing what is wrong. Any value may arrive as any JSON."""
     problems: list[Problem] = []
     scenario = dashboard.sources.scenario(reference)
     try:
         scenario = apply_ranges(scenario, ranges)
     except InputError as exc:
         problems += exc.problems
-    try:
-        members_n = int(members)
-        if members_n != members or not 10 <= members_n <= MAX_MEMBERS:
-            raise ValueError
-    except (TypeError, ValueError):
+    limit = dashboard.limits.max_members
+    members_n = values.whole(members)
+    if members_n is None or not 10 <= members_n <= limit:
+        got = "" if members is None else f", got {values.shown(members)}"
         problems.append(
             Problem(
-                "plausible worlds", None, "members", f"a whole number from 10 to {MAX_MEMBERS:,}"
+                "plausible worlds",
+                None,
+                "members",
+                f"a whole number from 10 to {limit:,} (this server's limit; "
+                f"`alliancesim serve --max-members` raises it){got}",
             )
         )
         members_n = 0
-    try:
-        seed_n = int(seed)
-        if seed_n != seed or seed_n < 0:
-            raise ValueError
-    except (TypeError, ValueError):
-        problems.append(Problem("seed", None, "seed", "a whole number, 0 or more"))
+    seed_n = values.whole(seed)
+    if seed_n is None or not 0 <= seed_n <= MAX_SEED:
+        problems.append(Problem("seed", None, "seed", f"a whole number from 0 to {MAX_SEED:,}"))
         seed_n = 0
-    names = ["baseline"] + [p for p in (policies or []) if p != "baseline"]
+    chosen = values.listing(policies) if policies is not None else []
+    if chosen is None or not all(isinstance(p, str) for p in chosen):
+        problems.append(Problem("policies", None, "policies", "a list of policy names"))
+        chosen = []
+    if combinations is not None and not isinstance(combinations, str):
+        problems.append(Problem("policies", None, "combinations", "text: policies joined by '+'"))
+        combinations = None
+    names = ["baseline"] + [p for p in chosen if p != "baseline"]
     names += [c for c in _combinations(combinations) if c not in names]
     from alliancesim.model import compile_model
 
@@ -321,9 +352,14 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         State("uploaded", "data"),
         prevent_initial_call=True,
     )
-    def upload_scenario(contents: str | None, filename: str | None, uploaded: list | None) -> Any:
-        result = accept_upload(contents, filename, dashboard.sources, limit=dashboard.upload_limit)
-        uploaded = list(uploaded or [])
+    def upload_scenario(contents: Any, filename: Any, uploaded: Any) -> Any:
+        result = accept_upload(
+            values.text(contents),
+            values.text(filename),
+            dashboard.sources,
+            limit=dashboard.upload_limit,
+        )
+        uploaded = dashboard.sources.uploads_of(uploaded)
         if not result.ok:
             status = problem_list(
                 result.problems,
@@ -348,8 +384,8 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         Input("uploaded", "data"),
         prevent_initial_call="initial_duplicate",
     )
-    def known_uploads(uploaded: list | None) -> Any:
-        return dashboard.sources.options(uploaded)
+    def known_uploads(uploaded: Any) -> Any:
+        return dashboard.sources.options(dashboard.sources.uploads_of(uploaded))
 
     @app.callback(
         Output("scenario-about", "children"),
@@ -359,7 +395,7 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         Input("scenario", "value"),
         Input("reset-ranges", "n_clicks"),
     )
-    def choose_scenario(reference: str, _reset: int | None) -> Any:
+    def choose_scenario(reference: Any, _reset: Any) -> Any:
         try:
             scenario = dashboard.sources.scenario(reference)
         except InputError as exc:
@@ -398,56 +434,38 @@ def register(app: Dash, dashboard: Dashboard) -> None:
     )
     def run_ensemble(
         set_progress: Any,
-        n_clicks: int | None,
-        client: str,
-        reference: str,
-        policies: list[str],
-        combinations: str | None,
+        n_clicks: Any,
+        client: Any,
+        reference: Any,
+        policies: Any,
+        combinations: Any,
         members: Any,
         seed: Any,
-        lows: list[Any],
-        highs: list[Any],
-        ids: list[dict[str, str]],
+        lows: Any,
+        highs: Any,
+        ids: Any,
     ) -> Any:
-        set_progress((None, None, "Checking the scenario and options…"))
         try:
-            scenario, names, members_n, seed_n = prepare_run(
-                dashboard, reference, policies, combinations, members, seed, _rows(lows, highs, ids)
-            )
-        except InputError as exc:
-            return no_update, problem_list(
-                exc.problems, "The run was not started", id="run-problems"
-            )
-        from alliancesim.ensemble import BLOCK_SIZE, blocks_of
-
-        total = len(blocks_of(members_n))
-        steps = total + 1  # the blocks, then the claims
-        what = f"{members_n:,} worlds × {len(names)} policies"
-
-        def on_block(done: int, _total: int) -> None:
-            simulated = min(done * BLOCK_SIZE, members_n)
-            set_progress((str(done), str(steps), f"Simulated {simulated:,} of {what}…"))
-
-        set_progress((None, None, f"Simulating {what}…"))
-        try:
-            run_id = simulate_and_store(
-                dashboard,
-                scenario,
-                names,
-                members_n,
-                seed_n,
-                on_block=on_block,
-                on_claims=lambda: set_progress(
-                    (str(total), str(steps), "Checking the seeds' claims and storing the run…")
-                ),
-            )
-        except InputError as exc:
-            return no_update, problem_list(exc.problems, "The run failed", id="run-problems")
-        except Exception as exc:  # reported in the page; the traceback goes to the server log
-            log.exception("run failed")
-            return no_update, html.Div(f"The run failed: {exc}", className="problems", role="alert")
-        set_progress((str(steps), str(steps), "Done."))
-        return {"run_id": run_id, "client": client, "n": n_clicks}, ""
+            with dashboard.slots.hold() as slot:  # before any work: refused at once if full
+                set_progress((None, None, "Checking the scenario and options…"))
+                return run_in_slot(
+                    dashboard,
+                    slot,
+                    set_progress,
+                    {"client": values.text(client), "n": values.whole(n_clicks)},
+                    prepare=lambda: prepare_run(
+                        dashboard,
+                        reference,
+                        policies,
+                        combinations,
+                        members,
+                        seed,
+                        _rows(lows, highs, ids),
+                    ),
+                )
+        except RunsBusyError as exc:
+            log.info("run refused: %s", exc)
+            return no_update, refusal(str(exc), "run-busy")
 
     @app.callback(
         Output("selected-run", "data"),
@@ -456,14 +474,18 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         Input({"type": "open-run", "run": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )
-    def select_run(finished: dict | None, _opened: list) -> Any:
+    def select_run(finished: Any, _opened: Any) -> Any:
         trigger = ctx.triggered_id
         if trigger == "finished-run":
-            if not finished:
+            run_id = values.run_id((values.mapping(finished) or {}).get("run_id"))
+            if run_id is None:
                 return no_update, no_update
-            return finished["run_id"], "ensemble"
+            return run_id, "ensemble"
         if isinstance(trigger, dict) and any(t.get("value") for t in ctx.triggered):
-            return trigger["run"], "ensemble"
+            run_id = values.run_id(trigger.get("run"))
+            if run_id is None:
+                return no_update, no_update
+            return run_id, "ensemble"
         return no_update, no_update
 
     @app.callback(
@@ -471,11 +493,14 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         Input("selected-run", "data"),
         prevent_initial_call=True,
     )
-    def show_run(run_id: str | None) -> Any:
-        if not run_id:
+    def show_run(selected: Any) -> Any:
+        if not selected:
             return no_update
         try:
-            return dashboard.views.get(("view", run_id), lambda: run_view(dashboard, run_id))
+            run_id = run_id_of(selected)  # the store is asked only when the view is drawn
+            return dashboard.views.get(
+                ("view", run_id), lambda: run_view(dashboard, dashboard.exact_run_id(run_id))
+            )
         except InputError as exc:
             return card(problem_list(exc.problems, "This run cannot be shown"))
 
@@ -485,34 +510,142 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         State("selected-run", "data"),
         prevent_initial_call=True,
     )
-    def choose_quantity(name: str | None, run_id: str | None) -> Any:
-        if not name or not run_id:
+    def choose_quantity(name: Any, selected: Any) -> Any:
+        if not name or not selected:
             return no_update
-        return dashboard.views.get(
-            ("fan", run_id, name), lambda: fan_figure(dashboard.results(run_id), name)
-        )
+        try:
+            run_id = run_id_of(selected)
+            results = dashboard.results(run_id)
+            quantity = recorded_quantity(results, name)
+            return dashboard.views.get(
+                ("fan", run_id, quantity), lambda: fan_figure(results, quantity)
+            )
+        except InputError as exc:
+            return placeholder_figure(f"No chart: {exc.problems[0].message}")
+        except duckdb.Error:  # a quantity a run made with --record indicators did not keep
+            return placeholder_figure(f"No chart: this run did not record {name}")
 
     @app.callback(
         Output("download-report", "data"),
+        Output("download-status", "children", allow_duplicate=True),
         Input("download-report-button", "n_clicks"),
         State("selected-run", "data"),
         prevent_initial_call=True,
     )
-    def download_report(n_clicks: int | None, run_id: str | None) -> Any:
-        if not n_clicks or not run_id:
-            return no_update
-        return dcc.send_string(report_html(dashboard, run_id), f"alliancesim-{run_id}.html")
+    def download_report(n_clicks: Any, selected: Any) -> Any:
+        if not values.clicked(n_clicks):
+            return no_update, no_update
+        try:
+            run_id = stored_run_id(dashboard, selected)
+            page = report_html(dashboard, run_id)
+        except InputError as exc:
+            return no_update, problem_list(exc.problems, "Nothing to download")
+        return dcc.send_string(page, f"alliancesim-{run_id}.html"), ""
 
     @app.callback(
         Output("download-data", "data"),
+        Output("download-status", "children", allow_duplicate=True),
         Input("download-data-button", "n_clicks"),
         State("selected-run", "data"),
         prevent_initial_call=True,
     )
-    def download_data(n_clicks: int | None, run_id: str | None) -> Any:
-        if not n_clicks or not run_id:
-            return no_update
-        return dcc.send_bytes(parquet_zip(dashboard, run_id), f"alliancesim-{run_id}-parquet.zip")
+    def download_data(n_clicks: Any, selected: Any) -> Any:
+        if not values.clicked(n_clicks):
+            return no_update, no_update
+        try:
+            run_id = stored_run_id(dashboard, selected)
+            data = parquet_zip(dashboard, run_id)
+        except InputError as exc:
+            return no_update, problem_list(exc.problems, "Nothing to download")
+        return dcc.send_bytes(data, f"alliancesim-{run_id}-parquet.zip"), ""
+
+
+def refusal(message: str, ident: str) -> html.Div:
+    """A run refused by a limit: the reason, and how to change it."""
+    return html.Div(
+        [html.Div("The run was not started", className="problems-title"), html.P(message)],
+        className="problems",
+        role="alert",
+        id=ident,
+    )
+
+
+def run_id_of(value: Any) -> str:
+    """A run id the page sends, checked for form (InputError)."""
+    run_id = values.run_id(value)
+    if run_id is None:
+        raise InputError.single(
+            "run", f"expected a run id such as 20250701T120000-ab12cd, got {values.shown(value)}"
+        )
+    return run_id
+
+
+def stored_run_id(dashboard: Dashboard, value: Any) -> str:
+    """The id of a stored run the page names (InputError: not a run id, or no stored run has
+    exactly this id)."""
+    return dashboard.exact_run_id(run_id_of(value))
+
+
+def recorded_quantity(results: Any, name: Any) -> str:
+    """A quantity of the run's model, by name (InputError if there is none): never anything
+    else reaches the query that draws its chart."""
+    if not isinstance(name, str) or name == "decoupled" or name not in results.model.record_names:
+        raise InputError.single("quantity", f"this run has no quantity {values.shown(name)}")
+    return name
+
+
+def run_in_slot(
+    dashboard: Dashboard,
+    slot: Any,
+    set_progress: Callable[[Any], None],
+    echo: dict[str, Any],
+    *,
+    prepare: Callable[[], tuple[Any, list[str], int, int]],
+) -> tuple[Any, Any]:
+    """A run that holds its slot: check the request, check the disk, simulate and store; the
+    callback's outputs (the finished run, or a message)."""
+    from alliancesim.model import compile_model
+    from alliancesim.sizes import run_cost
+
+    try:
+        scenario, names, members_n, seed_n = prepare()
+        cost = run_cost(compile_model(scenario), names, members_n)
+        dashboard.slots.check_disk(slot, cost, dashboard.store.home, dashboard.limits.disk_reserve)
+    except InputError as exc:
+        return no_update, problem_list(exc.problems, "The run was not started", id="run-problems")
+    except DiskFullError as exc:
+        log.info("run refused: %s", exc)
+        return no_update, refusal(str(exc), "run-disk")
+    from alliancesim.ensemble import BLOCK_SIZE, blocks_of
+
+    total = len(blocks_of(members_n))
+    steps = total + 1  # the blocks, then the claims
+    what = f"{members_n:,} worlds × {len(names)} policies"
+
+    def on_block(done: int, _total: int) -> None:
+        simulated = min(done * BLOCK_SIZE, members_n)
+        set_progress((str(done), str(steps), f"Simulated {simulated:,} of {what}…"))
+
+    set_progress((None, None, f"Simulating {what}…"))
+    try:
+        run_id = simulate_and_store(
+            dashboard,
+            scenario,
+            names,
+            members_n,
+            seed_n,
+            on_block=on_block,
+            on_claims=lambda: set_progress(
+                (str(total), str(steps), "Checking the seeds' claims and storing the run…")
+            ),
+        )
+    except InputError as exc:
+        return no_update, problem_list(exc.problems, "The run failed", id="run-problems")
+    except Exception as exc:  # reported in the page; the traceback goes to the server log
+        log.exception("run failed")
+        return no_update, html.Div(f"The run failed: {exc}", className="problems", role="alert")
+    set_progress((str(steps), str(steps), "Done."))
+    return {"run_id": run_id, **echo}, ""
 
 
 def simulate_and_store(

@@ -20,7 +20,7 @@ from alliancesim.errors import InputError
 from alliancesim.turns import DEFAULT_TURN_MEMBERS, TurnChoices, TurnSession
 from alliancesim.web.sources import DEFAULT_REFERENCE, ScenarioSources
 
-__all__ = ["MAX_GAME_MEMBERS", "GameCache", "GameSetup"]
+__all__ = ["MAX_GAME_MEMBERS", "GameCache", "GameSetup", "game_history"]
 
 MAX_GAME_MEMBERS = 2000
 
@@ -38,10 +38,12 @@ class GameSetup:
     def from_dict(cls, data: dict[str, Any] | None) -> GameSetup:
         """The set-up from its plain form, with the limits checked (InputError)."""
         data = data or {}
+        if not isinstance(data, dict):
+            raise InputError.single("game", "the game's set-up is not in the form the page keeps")
         try:
             members = int(data.get("members") or DEFAULT_TURN_MEMBERS)
             seed = int(data.get("seed") or 0)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InputError.single(
                 "game", "plausible worlds and seed must be whole numbers"
             ) from None
@@ -66,6 +68,29 @@ class GameSetup:
             "members": self.members,
             "seed": self.seed,
         }
+
+
+def game_history(game: dict[str, Any]) -> list[dict[str, Any]]:
+    """The moves of a game the page keeps, checked for form (InputError): a list of quarters,
+    each an object whose ``actions``, ``scheduled`` and ``levers`` are objects (or absent), an
+    action's choice an object too. What the moves mean is checked against the scenario later
+    (:meth:`TurnChoices.from_dict`)."""
+    history = game.get("history")
+    if history is None:
+        return []
+    if not isinstance(history, list):
+        raise InputError.single("game", "the game's moves are not a list")
+    for turn, moves in enumerate(history, 1):
+        bad = not isinstance(moves, dict)
+        if not bad:
+            parts = [moves.get(key) for key in ("actions", "scheduled", "levers")]
+            bad = any(p is not None and not isinstance(p, dict) for p in parts)
+            bad = bad or any(
+                c is not None and not isinstance(c, dict) for c in (parts[0] or {}).values()
+            )
+        if bad:
+            raise InputError.single("game", f"move {turn} is not in the form the page keeps")
+    return history
 
 
 def _key(setup: GameSetup, history: list[dict[str, Any]]) -> str:

@@ -15,6 +15,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from alliancesim.errors import InputError
 from alliancesim.store import RunRecord, StoreBusyError
+from alliancesim.web import values
 from alliancesim.web.components import card, help_text, problem_list
 from alliancesim.web.context import Dashboard
 
@@ -136,13 +137,18 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         Input("confirm-delete", "submit_n_clicks"),
         State("pending-delete", "data"),
     )
-    def list_runs(
-        tab: str, _refresh: Any, _selected: Any, confirmed: Any, pending: str | None
-    ) -> Any:
+    def list_runs(tab: Any, _refresh: Any, _selected: Any, confirmed: Any, pending: Any) -> Any:
         status: Any = ""
-        if ctx.triggered_id == "confirm-delete" and confirmed and pending:
+        if ctx.triggered_id == "confirm-delete" and values.clicked(confirmed) and pending:
             try:
-                record = dashboard.store.delete(pending)
+                run_id = values.run_id(pending)
+                if run_id is None:
+                    raise InputError.single(
+                        "run", f"expected the id of a stored run, got {values.shown(pending)}"
+                    )
+                if dashboard.store.resolve(run_id) != run_id:  # never a prefix or "latest"
+                    raise InputError.single("run", f"no stored run {run_id!r}")
+                record = dashboard.store.delete(run_id)
                 dashboard.views.forget(record.run_id)
                 status = html.Div(f"Deleted run {record.run_id}.", className="ok", id="deleted")
             except InputError as exc:
@@ -169,7 +175,9 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         trigger = ctx.triggered_id
         if not isinstance(trigger, dict) or not any(t.get("value") for t in ctx.triggered):
             return no_update, no_update, no_update
-        run_id = trigger["run"]
+        run_id = values.run_id(trigger.get("run"))
+        if run_id is None:
+            return no_update, no_update, no_update
         return (
             True,
             f"Delete run {run_id} from the store? Its data files are removed too.",

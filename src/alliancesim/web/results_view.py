@@ -183,6 +183,7 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
                     ],
                     className="row-buttons",
                 ),
+                html.Div(id="download-status", role="status"),
             ],
             className="card",
         ),

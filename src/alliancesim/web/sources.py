@@ -65,25 +65,44 @@ class ScenarioSources:
         """Where an upload with this content hash is kept."""
         return self.uploads / f"{digest}.toml"
 
-    def path_of(self, reference: str) -> str | Path:
+    def path_of(self, reference: Any) -> str | Path:
         """What :func:`load_scenario` is given for a reference (InputError if unknown)."""
-        match = _BUILTIN.match(reference or "")
+        text = reference if isinstance(reference, str) else ""
+        match = _BUILTIN.match(text)
         if match and match.group(1) in builtin_scenarios():
             return match.group(1)
-        match = _UPLOAD.match(reference or "")
+        match = _UPLOAD.match(text)
         if match and self.upload_path(match.group(1)).is_file():
             return self.upload_path(match.group(1))
+        shown = repr(reference) if len(repr(reference)) <= 80 else repr(reference)[:79] + "…"
         raise InputError.single(
             "scenario",
-            f"unknown scenario {reference!r}: choose a built-in one or upload the file again",
+            f"unknown scenario {shown}: choose a built-in one or upload the file again",
         )
 
-    def scenario(self, reference: str) -> Scenario:
+    @staticmethod
+    def uploads_of(value: Any) -> list[dict[str, str]]:
+        """The page's list of uploads it has made (dropdown options), keeping only entries of
+        the right form: ``{"label": text, "value": "upload:<sha256>"}``."""
+        if not isinstance(value, list):
+            return []
+        return [
+            {"label": item["label"], "value": item["value"]}
+            for item in value
+            if isinstance(item, dict)
+            and isinstance(item.get("label"), str)
+            and isinstance(item.get("value"), str)
+            and _UPLOAD.match(item["value"])
+        ]
+
+    def scenario(self, reference: Any) -> Scenario:
         """The loaded scenario a reference names."""
         return self.model(reference).scenario
 
-    def model(self, reference: str) -> Model:
+    def model(self, reference: Any) -> Model:
         """The compiled model of a scenario reference (cached)."""
+        if not isinstance(reference, str):
+            self.path_of(reference)  # InputError: not a reference
         with self._lock:
             model = self._models.get(reference)
             if model is not None:

@@ -20,10 +20,11 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from alliancesim.errors import InputError
 from alliancesim.report import figures
 from alliancesim.turns import AUTOPILOT, PLAYED, TRACKS, TurnSession
+from alliancesim.web import values
 from alliancesim.web.components import card, field, help_text, problem_list
 from alliancesim.web.context import Dashboard
 from alliancesim.web.figures import placeholder_figure, quarter_shift_chart, short_label
-from alliancesim.web.games import MAX_GAME_MEMBERS, GameSetup
+from alliancesim.web.games import MAX_GAME_MEMBERS, GameSetup, game_history
 from alliancesim.web.results_view import GRAPH_CONFIG
 from alliancesim.web.sources import DEFAULT_REFERENCE
 
@@ -278,7 +279,17 @@ def choices_from_form(
     lever_ids: list[dict[str, str]],
 ) -> dict[str, Any]:
     """The quarter's choices as :meth:`TurnChoices.from_dict` reads them, from the form's
-    values (anything left at 'model decides' or 'as on the calendar' is omitted)."""
+    values (anything left at 'model decides' or 'as on the calendar' is omitted). InputError if
+    the form's values do not line up with its fields."""
+    columns = [actions, action_ids, consults, consult_ids, scheduled, scheduled_ids]
+    columns += [levers, lever_ids]
+    pairs = list(zip(columns[::2], columns[1::2], strict=True))
+    for got, ids in pairs:
+        if not isinstance(got, list) or not isinstance(ids, list) or len(got) != len(ids):
+            raise InputError.single("turn choices", "the form's values do not match its fields")
+        for ident in ids:
+            if not isinstance(ident, dict) or not isinstance(ident.get("id"), str):
+                raise InputError.single("turn choices", "a field of the form has no name")
     out: dict[str, Any] = {"actions": {}, "scheduled": {}, "levers": {}}
     happens = {"yes": True, "no": False}
     consulted = {"consult": True, "inform": False}
@@ -456,15 +467,15 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         Output("turn-scenario", "options"),
         Input("uploaded", "data"),
     )
-    def scenarios(uploaded: list | None) -> Any:
-        return dashboard.sources.options(uploaded)
+    def scenarios(uploaded: Any) -> Any:
+        return dashboard.sources.options(dashboard.sources.uploads_of(uploaded))
 
     @app.callback(
         Output("turn-policy", "options"),
         Output("turn-policy", "value"),
         Input("turn-scenario", "value"),
     )
-    def policies(reference: str) -> Any:
+    def policies(reference: Any) -> Any:
         from alliancesim.presentation import policy_label
 
         try:
@@ -499,15 +510,14 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         _new: Any,
         _play: Any,
         _undo: Any,
-        game: dict | None,
-        reference: str,
-        policy: str,
+        game: Any,
+        reference: Any,
+        policy: Any,
         members: Any,
         seed: Any,
         *form: Any,
     ) -> Any:
-        game = game or {"setup": GameSetup().to_dict(), "history": []}
-        history = list(game.get("history") or [])
+        game = values.mapping(game) or {"setup": GameSetup().to_dict(), "history": []}
         try:
             if ctx.triggered_id == "turn-new":
                 setup = GameSetup.from_dict(
@@ -516,6 +526,7 @@ def register(app: Dash, dashboard: Dashboard) -> None:
                 dashboard.games.session(setup, [])
                 return {"setup": setup.to_dict(), "history": []}, ""
             setup = GameSetup.from_dict(game.get("setup"))
+            history = game_history(game)
             if ctx.triggered_id == "turn-undo":
                 if not history:
                     return no_update, ""
@@ -543,11 +554,11 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         Input("turn-game", "data"),
         State("turn-quantity", "value"),
     )
-    def show_game(game: dict | None, quantity: str | None) -> Any:
-        game = game or {}
+    def show_game(game: Any, quantity: Any) -> Any:
+        game = values.mapping(game) or {}
         try:
             setup = GameSetup.from_dict(game.get("setup"))
-            session = dashboard.games.session(setup, game.get("history"))
+            session = dashboard.games.session(setup, game_history(game))
         except InputError as exc:
             box = problem_list(exc.problems, "This game cannot be shown")
             return (box, "", "", {}, {}, "", True, "Play", True, [], None)
@@ -591,13 +602,13 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         Input("turn-quantity", "value"),
         Input("turn-game", "data"),
     )
-    def show_quantity(name: str | None, game: dict | None) -> Any:
-        if not name:
+    def show_quantity(name: Any, game: Any) -> Any:
+        if not isinstance(name, str) or not name:
             return no_update
-        game = game or {}
+        game = values.mapping(game) or {}
         try:
             setup = GameSetup.from_dict(game.get("setup"))
-            session = dashboard.games.session(setup, game.get("history"))
+            session = dashboard.games.session(setup, game_history(game))
         except InputError:
             return no_update
         if name not in session.names:
