@@ -29,7 +29,10 @@ class Bands:
 def indicator_bands(
     results: Results, names: list[str], quantiles: tuple[float, ...] = BAND_QUANTILES
 ) -> Bands:
-    """Per policy and step, the ``quantiles`` of each named quantity over members (DuckDB)."""
+    """Per policy and step, the ``quantiles`` of each named quantity over members (DuckDB); of
+    one structure, the seed's if run (a run of several: :attr:`Results.primary_structure`)."""
+    if results.several:
+        results = results.structure(results.primary_structure)
     steps = results.model.horizon + 1
     values = results.files.quantiles_by_step(names, quantiles, results.policies, steps)
     return Bands(results.steps, tuple(quantiles), values)

@@ -383,7 +383,9 @@ class ClaimsOutcome:
     searched: bool = False
 
 
-def claims_outcome(results: Results, *, discover: bool = False) -> ClaimsOutcome:
+def claims_outcome(
+    results: Results, *, discover: bool = False, margin: float = DEFAULT_MARGIN
+) -> ClaimsOutcome:
     """The scenario's claims checked on a run, or why they could not be.
 
     A run that cannot answer its claims (a policy a claim compares was not run) gets the reason;
@@ -393,7 +395,7 @@ def claims_outcome(results: Results, *, discover: bool = False) -> ClaimsOutcome
     if not results.model.scenario.claims:
         return ClaimsOutcome([], "the scenario makes no claims", searched=discover)
     try:
-        verdicts = check_claims(results, discover=discover)
+        verdicts = check_claims(results, discover=discover, margin=margin)
     except InputError as exc:
         return ClaimsOutcome(None, f"claims not evaluated: {exc}")
     except Exception as exc:  # a bug in the claims must not lose the run

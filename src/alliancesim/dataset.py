@@ -1,6 +1,7 @@
 """Build the labelled xarray Dataset of a run from its Parquet trajectories.
 
-Dimensions: ``policy``, ``member``, ``step`` (labelled by period), and for positions and
+Dimensions: ``structure`` (for a run of several structures), ``policy``, ``member``, ``step``
+(labelled by period), and for positions and
 saliences ``actor`` × ``issue`` (NaN where an actor does not take part in an issue); issue
 outcomes and status quos have an ``issue`` dimension, events and counts a ``happening``
 dimension. Every other recorded quantity (state variables, indicators, ``decoupled``) is its
@@ -23,24 +24,39 @@ __all__ = ["build_dataset"]
 
 
 def build_dataset(
-    model: Model, files: RunFiles, policies: list[str], members: int, attrs: dict[str, Any]
+    model: Model,
+    files: RunFiles,
+    policies: list[str],
+    members: int,
+    attrs: dict[str, Any],
+    *,
+    structures: list[str] | None = None,
 ) -> xr.Dataset:
-    """A run's trajectories under ``policies`` and its sampled parameters as an xarray Dataset
-    (``attrs``: the run's provenance)."""
+    """A run's trajectories under ``policies`` (and ``structures``, a leading dimension, when
+    the files hold several) and its sampled parameters as an xarray Dataset (``attrs``: the
+    run's provenance)."""
     H = model.horizon
     n = members
     frame = files.trajectory_frame(policies)
     params = files.parameter_frame()
-    order = {p: i for i, p in enumerate(policies)}
-    frame = frame.sort_values(
-        ["policy", "member", "step"], key=lambda s: s.map(order) if s.name == "policy" else s
-    )
-    shape = (len(policies), n, H + 1)
+    order = {"policy": {p: i for i, p in enumerate(policies)}}
+    keys = ["policy", "member", "step"]
+    lead: tuple[str, ...] = ("policy",)
+    shape: tuple[int, ...] = (len(policies), n, H + 1)
+    coords: dict[str, Any] = {}
+    if structures is not None:
+        order["structure"] = {s: i for i, s in enumerate(structures)}
+        keys = ["structure", *keys]
+        lead = ("structure", "policy")
+        shape = (len(structures), *shape)
+        coords["structure"] = structures
+    frame = frame.sort_values(keys, key=lambda s: s.map(order[s.name]) if s.name in order else s)
+    dims = (*lead, "member", "step")
 
     def cube(column: str) -> np.ndarray:
         return frame[column].to_numpy(dtype=np.float64).reshape(shape)
 
-    coords = {
+    coords |= {
         "policy": policies,
         "member": np.arange(n),
         "step": np.arange(H + 1),
@@ -49,7 +65,7 @@ def build_dataset(
     data: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
     columns = set(frame.columns)
     issues = [i.id for i in model.issues]
-    if any(c.startswith("position.") for c in columns):
+    if any(name in columns for name in model.quantities):  # everything was recorded
         actors = model.actors
         for kind in ("position", "salience"):
             array = np.full((*shape, len(actors), len(issues)), np.nan)
@@ -58,7 +74,7 @@ def build_dataset(
                     name = f"{kind}.{actor}.{issue}"
                     if name in columns:
                         array[..., a, k] = cube(name)
-            data[kind] = (("policy", "member", "step", "actor", "issue"), array)
+            data[kind] = ((*dims, "actor", "issue"), array)
         coords["actor"] = actors
         coords["issue"] = issues
         for kind in ("outcome", "status_quo"):
@@ -67,7 +83,7 @@ def build_dataset(
                 if issues
                 else np.zeros((*shape, 0))
             )
-            data[kind] = (("policy", "member", "step", "issue"), array)
+            data[kind] = ((*dims, "issue"), array)
         happenings = model.happenings
         coords["happening"] = happenings
         for kind in ("event", "count"):
@@ -76,17 +92,17 @@ def build_dataset(
                 if happenings
                 else np.zeros((*shape, 0))
             )
-            data[kind] = (("policy", "member", "step", "happening"), array)
+            data[kind] = ((*dims, "happening"), array)
         for action in model.actions:
             data[f"consulted.{action.id}"] = (
-                ("policy", "member", "step"),
+                dims,
                 cube(f"consulted.{action.id}"),
             )
         for state in model.quantities[: model.n_states]:
-            data[state] = (("policy", "member", "step"), cube(state))
+            data[state] = (dims, cube(state))
     for indicator in model.indicator_names:
-        data[indicator] = (("policy", "member", "step"), cube(indicator))
-    data["decoupled"] = (("policy", "member", "step"), frame["decoupled"].to_numpy().reshape(shape))
+        data[indicator] = (dims, cube(indicator))
+    data["decoupled"] = (dims, frame["decoupled"].to_numpy().reshape(shape))
     parameter_names = [c for c in params.columns if c != "member"]
     coords["parameter"] = parameter_names
     data["parameter_values"] = (

@@ -43,6 +43,8 @@ __all__ = [
     "ScenarioFunction",
     "ema_model",
     "ema_name",
+    "run_as_ema_results",
+    "save_ema_results",
     "scipy_distribution",
 ]
 
@@ -193,3 +195,67 @@ def ema_model(
     model.levers = [CategoricalParameter(LEVER, list(scenario.policy_ids))]
     model.outcomes = [ScalarOutcome(outcome) for outcome in function.outcome_names()]
     return model
+
+
+# --------------------------------------------------------------------------------------------
+# a stored run in EMA Workbench's (experiments, outcomes) form
+
+
+def run_as_ema_results(results: Any) -> tuple[Any, dict[str, np.ndarray]]:
+    """A run as EMA Workbench's ``(experiments, outcomes)``: one experiment per member and
+    policy; ``experiments`` holds each member's sampled uncertain parameters (EMA names), the
+    ``scenario`` (the member), the ``policy`` and the ``model`` (the scenario id), and
+    ``outcomes`` each indicator and ``decoupled`` as a time series (experiments × steps) plus
+    ``TIME`` (the step of each column)."""
+    import pandas as pd
+
+    parameters = results.parameters()  # member-indexed, in member order
+    model = results.model
+    names = [*model.indicator_names, *model.quantities[: model.n_states], "decoupled"]
+    recorded = results.files.columns() - {"policy", "member", "step"}
+    names = [n for n in names if n in recorded]
+    steps = results.model.horizon + 1
+    frames = []
+    series: dict[str, list[np.ndarray]] = {ema_name(n): [] for n in names}
+    with results.connect(parameters=False) as con:
+        for policy in results.policies:
+            frame = parameters.rename(columns=ema_name).reset_index(drop=True)
+            frame["scenario"] = np.arange(results.members)
+            frame["policy"] = policy
+            frame["model"] = results.model.scenario.id
+            frames.append(frame)
+            for name in names:
+                values = np.stack(
+                    [results.files.member_values(name, policy, step, con) for step in range(steps)],
+                    axis=1,
+                )
+                series[ema_name(name)].append(values)
+    experiments = pd.concat(frames, ignore_index=True)
+    for column in ("scenario", "policy", "model"):
+        experiments[column] = experiments[column].astype("category")
+    outcomes = {name: np.concatenate(parts, axis=0) for name, parts in series.items()}
+    outcomes["TIME"] = np.tile(np.arange(steps, dtype=np.float64), (len(experiments), 1))
+    return experiments, outcomes
+
+
+def save_ema_results(results: Any, path: Path) -> Path:
+    """Write a run as an EMA Workbench results archive (``.tar.gz``) that
+    ``ema_workbench.load_results`` reads back as ``(experiments, outcomes)``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ema_workbench import save_results
+        from ema_workbench.em_framework.outcomes import ArrayOutcome, register
+
+    experiments, outcomes = run_as_ema_results(results)
+    previous = {name: register.outcomes.get(name) for name in outcomes}
+    try:  # every outcome is a time series here, whatever this process registered before
+        for name in outcomes:
+            register.outcomes[name] = ArrayOutcome
+        save_results((experiments, outcomes), str(path))
+    finally:
+        for name, klass in previous.items():
+            if klass is None:
+                register.outcomes.pop(name, None)
+            else:
+                register.outcomes[name] = klass
+    return path

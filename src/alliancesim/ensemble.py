@@ -5,8 +5,9 @@
 calibration, back-tests and turn mode all come through it, on models compiled once per process
 (:func:`compiled`). A run's members are split into blocks (the unit of randomness, see
 :mod:`alliancesim.draws`); a task simulates ``CHUNK_BLOCKS`` consecutive blocks as one array
-and returns each block's files and partial sums. Every policy of the run is simulated on the
-same draws (common random numbers), and every operation of a step is elementwise over members,
+and returns each block's files and partial sums. Every policy of the run, under every structure
+of the run (:mod:`alliancesim.structures`), is simulated on the same draws (common random
+numbers), and every operation of a step is elementwise over members,
 so results do not depend on how blocks are grouped or spread over workers: one process, a pool
 or a Dask cluster give bit-identical results.
 """
@@ -27,7 +28,7 @@ from alliancesim.executors import InlineExecutor, in_order
 from alliancesim.model import Model, compile_model
 from alliancesim.runfiles import TrajectoryWriter, parameters_file
 from alliancesim.scenario.schema import Scenario
-from alliancesim.sums import PartialSums
+from alliancesim.sums import PartialSums, WeightedSums
 
 __all__ = [
     "BLOCK_SIZE",
@@ -79,11 +80,14 @@ def evaluate(
     policies: Sequence[str],
     draws: Draws,
     record: str | Sequence[str] = "all",
+    *,
+    structure: str = "seed",
 ) -> Iterator[tuple[str, np.ndarray]]:
-    """Each policy's simulation of the members on ``draws``, one policy at a time: (policy,
-    record (steps + 1, recorded names, members)); ``record`` as :func:`alliancesim.engine.simulate`."""
+    """Each policy's simulation of the members on ``draws`` under ``structure``, one policy at
+    a time: (policy, record (steps + 1, recorded names, members)); ``record`` as
+    :func:`alliancesim.engine.simulate`."""
     for name in policies:
-        spec = model.policy(name)
+        spec = model.under(name, structure)
         yield name, simulate(model, spec, draws.parameters(model, spec), draws.slots, record=record)
 
 
@@ -117,13 +121,16 @@ def chunks_of(members: int) -> list[tuple[Block, ...]]:
     return [tuple(blocks[k : k + CHUNK_BLOCKS]) for k in range(0, len(blocks), CHUNK_BLOCKS)]
 
 
-def simulate_members(model: Model, policy: str, members: int, seed: int) -> np.ndarray:
-    """A run's ensemble under one policy, in this process: (steps + 1, names, members). The
-    members draw exactly what ``alliancesim run`` draws for the same seed (same blocks)."""
+def simulate_members(
+    model: Model, policy: str, members: int, seed: int, structure: str = "seed"
+) -> np.ndarray:
+    """A run's ensemble under one policy (and structure), in this process: (steps + 1, names,
+    members). The members draw exactly what ``alliancesim run`` draws for the same seed (same
+    blocks)."""
 
     def task(chunk: tuple[Block, ...]) -> np.ndarray:
         draws = Draws.join([Draws.block(model, seed, block) for block in chunk])
-        return next(evaluate(model, [policy], draws))[1]
+        return next(evaluate(model, [policy], draws, structure=structure))[1]
 
     parts = list(in_order(InlineExecutor(), task, chunks_of(members), window=1))
     return np.concatenate(parts, axis=2)
@@ -135,19 +142,22 @@ def simulate_members(model: Model, policy: str, members: int, seed: int) -> np.n
 
 @dataclass
 class BlockOutput:
-    """One block's results: its Parquet files (trajectories, parameters) and partial sums."""
+    """One block's results: its Parquet files (trajectories, parameters), partial sums per
+    structure, and the sums of the structures' weighted combination (None for one structure)."""
 
     index: int
     start: int
     size: int
     trajectories: bytes
     parameters: bytes
-    sums: PartialSums
+    sums: dict[str, PartialSums]
+    weighted: WeightedSums | None = None
 
 
 @dataclass(frozen=True)
 class _Chunk:
-    """A task of a run: consecutive blocks simulated as one array under every policy."""
+    """A task of a run: consecutive blocks simulated as one array under every policy and
+    structure (``weights``: the structures' weights, for their combination)."""
 
     scenario: Scenario
     key: str
@@ -155,6 +165,8 @@ class _Chunk:
     seed: int
     blocks: tuple[Block, ...]
     record: str
+    structures: tuple[str, ...] = ("seed",)
+    weights: tuple[float, ...] = (1.0,)
 
 
 def _simulate_chunk(task: _Chunk) -> list[BlockOutput]:
@@ -169,23 +181,35 @@ def _simulate_chunk(task: _Chunk) -> list[BlockOutput]:
     first = task.blocks[0].start
     spans = [(b.start - first, b.start - first + b.size) for b in task.blocks]  # in the chunk
     members = [np.arange(b.start, b.start + b.size, dtype=np.int64) for b in task.blocks]
-    writers = [TrajectoryWriter(m, names) for m in members]
-    sums = [PartialSums(measures) for _ in task.blocks]
-    baseline: list[np.ndarray | None] = [None] * len(task.blocks)
+    structured = bool(task.scenario.mechanisms)
+    writers = [TrajectoryWriter(m, names, structured=structured) for m in members]
+    sums = [{s: PartialSums(measures) for s in task.structures} for _ in task.blocks]
+    several = len(task.structures) > 1
+    combined: list[dict[str, list[np.ndarray]]] = [{} for _ in task.blocks]
     record = "all" if task.record == "all" else names
-    for policy, rec in evaluate(model, task.policies, draws, record):
-        for b, (lo, hi) in enumerate(spans):
-            part = rec[:, :, lo:hi]
-            writers[b].add(policy, part)
-            horizon = part[H, measure_rows, :]
-            if policy == "baseline":
-                baseline[b] = horizon
-            sums[b].add_members(policy, part[:, -1, :], horizon, baseline[b])
-        del rec, part
+    for structure, weight in zip(task.structures, task.weights, strict=True):
+        baseline: list[np.ndarray | None] = [None] * len(task.blocks)
+        for policy, rec in evaluate(model, task.policies, draws, record, structure=structure):
+            for b, (lo, hi) in enumerate(spans):
+                part = rec[:, :, lo:hi]
+                writers[b].add(policy, part, structure)
+                horizon = part[H, measure_rows, :]
+                if policy == "baseline":
+                    baseline[b] = horizon
+                sums[b][structure].add_members(policy, part[:, -1, :], horizon, baseline[b])
+                if several:
+                    assert baseline[b] is not None
+                    _combine(combined[b], policy, weight, part[:, -1, :], horizon, baseline[b])
+            del rec, part
     drawn = draws.parameters(model, model.policy("baseline"))
     outputs = []
     for b, (block, (lo, hi)) in enumerate(zip(task.blocks, spans, strict=True)):
         values = {model.parameters[row].name: drawn[row, lo:hi] for row in draws.unit_rows}
+        weighted = None
+        if several:
+            weighted = WeightedSums(measures, dict(zip(task.structures, task.weights, strict=True)))
+            for policy, (decoupled, horizon, diff) in combined[b].items():
+                weighted.add_members(policy, decoupled, horizon, diff)
         outputs.append(
             BlockOutput(
                 block.index,
@@ -194,9 +218,28 @@ def _simulate_chunk(task: _Chunk) -> list[BlockOutput]:
                 writers[b].close(),
                 parameters_file(members[b], values),
                 sums[b],
+                weighted,
             )
         )
     return outputs
+
+
+def _combine(
+    into: dict[str, list[np.ndarray]],
+    policy: str,
+    weight: float,
+    decoupled: np.ndarray,
+    horizon: np.ndarray,
+    baseline: np.ndarray,
+) -> None:
+    """Add one structure's members, times its weight, to their combination under ``policy``:
+    the decoupled flags by step, the measures at the horizon and their paired differences."""
+    terms = [weight * decoupled, weight * horizon, weight * (horizon - baseline)]
+    if policy not in into:
+        into[policy] = terms
+    else:
+        for total, term in zip(into[policy], terms, strict=True):
+            total += term
 
 
 def run_blocks(
@@ -208,11 +251,25 @@ def run_blocks(
     *,
     record: str = "all",
     window: int = 4,
+    structures: dict[str, float] | None = None,
 ) -> Iterator[BlockOutput]:
-    """Simulate every block; yield outputs in block order, keeping at most ``window`` tasks in flight."""
+    """Simulate every block under every policy and structure (``structures``: name → weight;
+    None: the seed alone); yield outputs in block order, keeping at most ``window`` tasks in
+    flight."""
     key = scenario_hash(scenario)
+    chosen = structures or {"seed": 1.0}
     tasks = [
-        _Chunk(scenario, key, tuple(policies), seed, chunk, record) for chunk in chunks_of(members)
+        _Chunk(
+            scenario,
+            key,
+            tuple(policies),
+            seed,
+            chunk,
+            record,
+            tuple(chosen),
+            tuple(chosen.values()),
+        )
+        for chunk in chunks_of(members)
     ]
     for outputs in in_order(executor, _simulate_chunk, tasks, window=window):
         yield from outputs

@@ -10,7 +10,8 @@ An expression is parsed once with :mod:`ast` and checked against a whitelist of 
 dotted name such as ``trust.ROK.USA`` is read as *one name*, never as attribute access. Nothing
 is ever passed to ``eval``/``exec``. The checked tree is then compiled into a tree of closures
 over NumPy arrays (one value per ensemble member), so evaluating an expression costs a few
-vectorised operations.
+vectorised operations (:mod:`alliancesim.expr_closures`; reading and checking a scenario
+needs no NumPy, so ``show`` and ``validate`` answer without it).
 
 Truth values are numbers: a comparison gives 1.0 or 0.0, ``and``/``or``/``not`` treat any
 non-zero value as true and give 1.0 or 0.0.
@@ -21,11 +22,12 @@ from __future__ import annotations
 import ast
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    from alliancesim.expr_closures import CompiledExpression, compile_expression
 
 __all__ = [
     "FUNCTIONS",
@@ -78,19 +80,19 @@ class ParsedExpression:
     names: frozenset[str]
 
 
-_COMPARE = {
-    ast.Lt: np.less,
-    ast.LtE: np.less_equal,
-    ast.Gt: np.greater,
-    ast.GtE: np.greater_equal,
-    ast.Eq: np.equal,
-    ast.NotEq: np.not_equal,
+_COMPARE = {  # the NumPy function each comparison compiles to (expr_closures.py)
+    ast.Lt: "less",
+    ast.LtE: "less_equal",
+    ast.Gt: "greater",
+    ast.GtE: "greater_equal",
+    ast.Eq: "equal",
+    ast.NotEq: "not_equal",
 }
-_BINARY = {
-    ast.Add: np.add,
-    ast.Sub: np.subtract,
-    ast.Mult: np.multiply,
-    ast.Div: np.divide,
+_BINARY = {  # the NumPy function each arithmetic operator compiles to
+    ast.Add: "add",
+    ast.Sub: "subtract",
+    ast.Mult: "multiply",
+    ast.Div: "divide",
 }
 _SYMBOLS: dict[type, str] = {
     ast.Mod: "%",
@@ -277,170 +279,10 @@ def _symbol(op: ast.AST) -> str:
     return _SYMBOLS.get(type(op), type(op).__name__)
 
 
-# --------------------------------------------------------------------------------------------
-# compilation to closures
+def __getattr__(name: str) -> Any:
+    """``CompiledExpression`` and ``compile_expression`` live with NumPy in expr_closures.py."""
+    if name in ("CompiledExpression", "compile_expression"):
+        from alliancesim import expr_closures
 
-
-@dataclass(frozen=True)
-class CompiledExpression:
-    """An expression compiled to a function of the engine's context, giving one value per member."""
-
-    parsed: ParsedExpression
-    function: Callable[[Any], Value]
-
-    def __call__(self, context: Any) -> Value:
-        """Evaluate over all members at once."""
-        return self.function(context)
-
-    @property
-    def text(self) -> str:
-        """The expression as written."""
-        return self.parsed.text
-
-
-def compile_expression(
-    parsed: ParsedExpression | str, resolve: Mapping[str, Resolver] | Callable[[str], Resolver]
-) -> CompiledExpression:
-    """Compile a checked expression; ``resolve`` maps each dotted name to a reader of the context."""
-    if isinstance(parsed, str):
-        parsed = parse_expression(parsed)
-    lookup = resolve.__getitem__ if isinstance(resolve, Mapping) else resolve
-    try:
-        function = _compile(parsed.tree, lookup)
-    except KeyError as exc:
-        raise ExpressionError(parsed.text, f"unknown name {exc.args[0]!r}") from None
-    return CompiledExpression(parsed, function)
-
-
-def _truth(value: Value) -> Value:
-    return np.not_equal(value, 0.0)
-
-
-def _as_float(value: Value) -> Value:
-    return np.asarray(value, dtype=np.float64) if isinstance(value, np.ndarray) else float(value)
-
-
-def _compile(node: ast.expr, lookup: Callable[[str], Resolver]) -> Callable[[Any], Value]:
-    if isinstance(node, ast.Constant):
-        constant = float(node.value)
-        return lambda _ctx: constant
-    if isinstance(node, ast.Name | ast.Attribute):
-        return lookup(_dotted(node) or "")
-    if isinstance(node, ast.BinOp):
-        left = _compile(node.left, lookup)
-        if isinstance(node.op, ast.Pow):
-            exponent = _literal_number(node.right)
-            assert exponent is not None
-            return _power(left, exponent)
-        right = _compile(node.right, lookup)
-        op = _BINARY[type(node.op)]
-        if op is np.divide:
-            return lambda ctx: _safe_divide(left(ctx), right(ctx))
-        return lambda ctx: op(left(ctx), right(ctx))
-    if isinstance(node, ast.UnaryOp):
-        operand = _compile(node.operand, lookup)
-        if isinstance(node.op, ast.USub):
-            return lambda ctx: np.negative(operand(ctx))
-        if isinstance(node.op, ast.UAdd):
-            return operand
-        return lambda ctx: _as_float(np.logical_not(_truth(operand(ctx))))
-    if isinstance(node, ast.BoolOp):
-        parts = [_compile(v, lookup) for v in node.values]
-        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-
-        def boolean(ctx: Any) -> Value:
-            result = _truth(parts[0](ctx))
-            for part in parts[1:]:
-                result = combine(result, _truth(part(ctx)))
-            return _as_float(result)
-
-        return boolean
-    if isinstance(node, ast.Compare):
-        operands = [_compile(node.left, lookup)] + [_compile(c, lookup) for c in node.comparators]
-        ops = [_COMPARE[type(op)] for op in node.ops]
-
-        def compare(ctx: Any) -> Value:
-            values = [f(ctx) for f in operands]
-            result = ops[0](values[0], values[1])
-            for i in range(1, len(ops)):
-                result = np.logical_and(result, ops[i](values[i], values[i + 1]))
-            return _as_float(result)
-
-        return compare
-    if isinstance(node, ast.IfExp):
-        test, body, orelse = (_compile(n, lookup) for n in (node.test, node.body, node.orelse))
-
-        def choose(ctx: Any) -> Value:
-            result = np.where(_truth(test(ctx)), body(ctx), orelse(ctx))
-            return result if np.ndim(result) else float(result)
-
-        return choose
-    if isinstance(node, ast.Call):
-        assert isinstance(node.func, ast.Name)
-        args = [_compile(a, lookup) for a in node.args]
-        name = node.func.id
-        if name in ("min", "max"):
-            reduce = np.minimum if name == "min" else np.maximum
-
-            def extremum(ctx: Any) -> Value:
-                result = args[0](ctx)
-                for arg in args[1:]:
-                    result = reduce(result, arg(ctx))
-                return result
-
-            return extremum
-        if name == "clip":
-            x, lo, hi = args
-            return lambda ctx: np.minimum(np.maximum(x(ctx), lo(ctx)), hi(ctx))
-        (arg,) = args
-        if name == "abs":
-            return lambda ctx: np.abs(arg(ctx))
-        if name == "exp":
-            return lambda ctx: np.exp(np.minimum(arg(ctx), 700.0))
-        if name == "log":
-            return lambda ctx: np.log(np.maximum(arg(ctx), 1e-300))
-        if name == "sqrt":
-            return lambda ctx: np.sqrt(np.maximum(arg(ctx), 0.0))
-    raise AssertionError(f"unchecked node {type(node).__name__}")  # parse_expression forbids it
-
-
-def _power(base: Callable[[Any], Value], exponent: float) -> Callable[[Any], Value]:
-    """``base ** exponent``, total like the other operations.
-
-    A fractional exponent reads the base clamped to ≥ 0 (no complex results); a negative
-    exponent gives 0 where the base is 0 (as division by zero does).
-    """
-    if exponent == 1.0:
-        return base
-    if exponent == 0.0:
-        return lambda ctx: _ones_like(base(ctx))
-    integral = float(exponent).is_integer()
-
-    def power(ctx: Any) -> Value:
-        value = base(ctx)
-        if not integral:
-            value = np.maximum(value, 0.0)
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            result = np.power(np.asarray(value, dtype=np.float64), exponent)
-        if exponent < 0:
-            result = np.where(np.equal(value, 0.0), 0.0, result)
-        return result if np.ndim(result) else float(result)
-
-    return power
-
-
-def _ones_like(value: Value) -> Value:
-    return np.ones(np.shape(value)) if np.ndim(value) else 1.0
-
-
-def _safe_divide(numerator: Value, denominator: Value) -> Value:
-    """Division that gives 0 where the denominator is 0 (a model quantity, never an error)."""
-    if np.ndim(denominator) == 0:
-        if float(denominator) == 0.0:
-            return np.zeros(np.shape(numerator)) if np.ndim(numerator) else 0.0
-        result = np.divide(numerator, float(denominator))
-        return result if np.ndim(result) else float(result)
-    shape = np.broadcast_shapes(np.shape(numerator), np.shape(denominator))
-    result = np.zeros(shape)
-    np.divide(numerator, denominator, out=result, where=np.not_equal(denominator, 0.0))
-    return result
+        return getattr(expr_closures, name)
+    raise AttributeError(f"module 'alliancesim.expr' has no attribute {name!r}")

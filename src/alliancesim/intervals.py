@@ -7,6 +7,7 @@ the members' values.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -54,8 +55,10 @@ def mean_interval(values: np.ndarray) -> tuple[float, tuple[float, float]]:
     return mean, (mean - half, mean + half)
 
 
+@functools.lru_cache(maxsize=64)
 def _t975(dof: int) -> float:
-    """Student's t 97.5 % quantile with ``dof`` degrees of freedom."""
+    """Student's t 97.5 % quantile with ``dof`` degrees of freedom (kept: a summary asks for
+    the same one hundreds of times)."""
     from scipy import stats
 
     return float(stats.t.ppf(0.975, dof))

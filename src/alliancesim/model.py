@@ -21,7 +21,7 @@ from alliancesim.scenario.clock import Clock
 from alliancesim.scenario.names import Namespace
 from alliancesim.scenario.parameters import ParameterSpec, scenario_parameters
 from alliancesim.scenario.schema import Scenario
-from alliancesim.scenario.uncertain import Uncertain
+from alliancesim.scenario.uncertain import Fixed, Uncertain
 
 __all__ = [
     "ActionSpec",
@@ -150,6 +150,8 @@ class Model:
     decoupling: CompiledExpression
     decoupling_steps: int
     policies: dict[str, PolicySpec] = field(default_factory=dict)
+    structure_rows: dict[str, int] = field(default_factory=dict)  # structure.<m>.<a> -> row of P
+    _under: dict[tuple[str, str], PolicySpec] = field(default_factory=dict, repr=False)
 
     @property
     def horizon(self) -> int:
@@ -241,6 +243,25 @@ class Model:
         self.policies[name] = combined
         return combined
 
+    def under(self, policy: str, structure: str = "seed") -> PolicySpec:
+        """A policy under a structure (``seed``, ``consult=costly_signal``…): the policy's
+        replacements plus the structure's ``structure.*`` values (the seed's are the defaults,
+        so a policy under ``seed`` is the policy itself). InputError for an unknown one."""
+        spec = self.policy(policy)
+        if structure == "seed":
+            return spec
+        cached = self._under.get((policy, structure))
+        if cached is not None:
+            return cached
+        from alliancesim.structures import parse_structure
+
+        flags = parse_structure(self.scenario, structure).flags(self.scenario.mechanisms)
+        overrides = {**spec.overrides}
+        overrides.update({self.structure_rows[n]: Fixed(v) for n, v in flags.items()})
+        combined = PolicySpec(spec.id, overrides, spec.added)
+        self._under[(policy, structure)] = combined
+        return combined
+
 
 def namespace_of(scenario: Scenario) -> Namespace:
     """The names a (checked) scenario declares."""
@@ -254,6 +275,7 @@ def namespace_of(scenario: Scenario) -> Namespace:
         levers=[lever.id for lever in scenario.levers],
         params=[p.id for p in scenario.parameters],
         indicators=[i.id for i in scenario.indicators],
+        accounts=[f"{m.id}.{a.id}" for m in scenario.mechanisms for a in m.accounts],
     )
 
 
@@ -262,7 +284,7 @@ def compile_model(scenario: Scenario) -> Model:
     ns = namespace_of(scenario)
     clock = Clock(scenario.scenario.start, scenario.scenario.step, scenario.scenario.horizon)
     specs = scenario_parameters(scenario)
-    parameters = list(specs.values())
+    parameters = [*specs.values(), *_structure_parameters(scenario)]
     prow = {p.name: i for i, p in enumerate(parameters)}
 
     quantities = ns.targets()
@@ -316,7 +338,7 @@ def compile_model(scenario: Scenario) -> Model:
         if head == "consulted" and rest in arow:
             r = arow[rest]
             return lambda c: c.consulted[r]
-        if head in ("policy", "param") and name in prow:
+        if head in ("policy", "param", "structure") and name in prow:
             r = prow[name]
             return lambda c: c.P[r]
         if head == "capability" and f"actors.{rest}.capability" in prow:
@@ -394,6 +416,7 @@ def compile_model(scenario: Scenario) -> Model:
     )
     drivers = [compile_at(r.driver, r, "driver") for r in scenario.rules]
     gates = [compile_at(r.gate, r, "gate") if r.gate is not None else None for r in scenario.rules]
+    _gate_by_account(scenario, drivers, gates, prow)
     groups: dict[int, list[int]] = {}
     for r, target in enumerate(rule_targets.tolist()):
         groups.setdefault(target, []).append(r)
@@ -448,4 +471,50 @@ def compile_model(scenario: Scenario) -> Model:
         decoupling=decoupling,
         decoupling_steps=scenario.decoupling.for_steps,
         policies=policies,
+        structure_rows={
+            p.name: prow[p.name] for p in parameters if p.name.startswith("structure.")
+        },
     )
+
+
+# --------------------------------------------------------------------------------------------
+# rival structures (alliancesim.structures): the structure.* rows and the rules they gate
+
+
+def _structure_parameters(scenario: Scenario) -> list[ParameterSpec]:
+    """One fixed row per account, ``structure.<mechanism>.<account>``: 1 for each mechanism's
+    first account (the seed's structure), 0 for the others. A structure replaces them (like a
+    policy replaces parameters); they are never drawn, so every structure sees the same draws."""
+    return [
+        ParameterSpec(f"structure.{m.id}.{a.id}", Fixed(1.0 if k == 0 else 0.0), a, "include")
+        for m in scenario.mechanisms
+        for k, a in enumerate(m.accounts)
+    ]
+
+
+def _gate_by_account(
+    scenario: Scenario,
+    drivers: list[CompiledExpression],
+    gates: list[CompiledExpression | None],
+    prow: dict[str, int],
+) -> None:
+    """Make each rule that belongs to an account contribute nothing where its account's row is
+    0: its driver (and gate) read 0 there, so weight · driver · gate is 0 whatever the driver."""
+    for r, rule in enumerate(scenario.rules):
+        if rule.account is None:
+            continue
+        row = prow[f"structure.{rule.account}"]
+        drivers[r] = _where_chosen(drivers[r], row)
+        gate = gates[r]
+        if gate is not None:
+            gates[r] = _where_chosen(gate, row)
+
+
+def _where_chosen(expression: CompiledExpression, row: int) -> CompiledExpression:
+    """The expression where the account of row ``row`` is chosen, 0 elsewhere."""
+    function = expression.function
+
+    def gated(c: Context) -> Any:
+        return np.where(c.P[row] != 0.0, function(c), 0.0)
+
+    return CompiledExpression(expression.parsed, gated)

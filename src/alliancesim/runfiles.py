@@ -2,11 +2,18 @@
 
 Each block of members is two Parquet files::
 
-    trajectories/block-NNNNNN.parquet   policy, member, step, the recorded names…; per policy
-                                        steps 0..H−1 in one row group and the horizon in its
-                                        own, so summaries read the horizon alone
+    trajectories/block-NNNNNN.parquet   [structure,] policy, member, step, the recorded names…;
+                                        per (structure and) policy steps 0..H−1 in one row
+                                        group and the horizon in its own, so summaries read
+                                        the horizon alone
     parameters/block-NNNNNN.parquet     member, each uncertain parameter as drawn (before any
                                         policy's changes)
+
+The ``structure`` column exists only for scenarios that declare contested mechanisms (a
+scenario without them writes exactly the files it always did). A :class:`RunFiles` may show one
+structure of a run (:meth:`RunFiles.only`): its ``trajectories`` view then holds that
+structure's rows without the column, so every query below reads one structure as if the run had
+no other.
 
 kept in memory for small runs or in a directory for stored or large ones. Queries go through
 DuckDB views ``trajectories`` and ``parameters`` built from an explicit list of files, so a
@@ -38,10 +45,16 @@ __all__ = [
     "TrajectoryWriter",
     "block_name",
     "parameters_file",
+    "weighted_quantiles",
 ]
 
 TRAJECTORIES = "trajectories"
 PARAMETERS = "parameters"
+QUANTILE_BATCH = 16
+"""Measures whose quantiles one query computes (one query each was most of a summary's time)."""
+_ALL_STRUCTURES = "trajectories_of_every_structure"
+MIXTURE_VALUES = 20_000_000
+"""Values read at once for the quantiles of a mixture of structures (about 160 MB)."""
 DUCKDB_MEMORY = "1GB"
 """DuckDB's memory limit for queries over a run (it spills to a temporary directory beyond it)."""
 
@@ -55,26 +68,40 @@ def block_name(index: int) -> str:
 # writing a block
 
 
-def _parquet_options() -> dict[str, Any]:
-    """Fast Parquet: LZ4, a dictionary only for the policy column, statistics only for the
-    columns queries filter on (measured in benchmarks/RESULTS.md: 4× faster than the defaults,
-    whose dictionary attempts on every float column dominate)."""
+def _parquet_options(structured: bool = False) -> dict[str, Any]:
+    """Fast Parquet: LZ4, a dictionary only for the policy (and structure) column, statistics
+    only for the columns queries filter on (measured in benchmarks/RESULTS.md: 4× faster than
+    the defaults, whose dictionary attempts on every float column dominate)."""
+    keys = ["structure", "policy"] if structured else ["policy"]
     return {
         "compression": "lz4",
-        "use_dictionary": ["policy"],
-        "write_statistics": ["policy", "member", "step"],
+        "use_dictionary": keys,
+        "write_statistics": [*keys, "member", "step"],
     }
 
 
+def _label_column(label: str, rows: int) -> pa.DictionaryArray:
+    """A column holding one label in every row, dictionary-encoded."""
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(rows, dtype=np.int32)), pa.array([label])
+    )
+
+
 def _trajectory_table(
-    policy: str, members: np.ndarray, record: np.ndarray, names: Sequence[str]
+    policy: str,
+    members: np.ndarray,
+    record: np.ndarray,
+    names: Sequence[str],
+    structure: str | None = None,
 ) -> pa.Table:
-    """One policy's record (steps + 1, names, members) as a long table: one row per member-step."""
+    """One policy's record (steps + 1, names, members) as a long table: one row per member-step
+    (with the structure's name first when given)."""
     steps, _, size = record.shape
-    columns: dict[str, Any] = {
-        "policy": pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(steps * size, dtype=np.int32)), pa.array([policy])
-        ),
+    columns: dict[str, Any] = (
+        {} if structure is None else {"structure": _label_column(structure, steps * size)}
+    )
+    columns |= {
+        "policy": _label_column(policy, steps * size),
         "member": np.tile(members, steps),
         "step": np.repeat(np.arange(steps, dtype=np.int16), size),
     }
@@ -85,19 +112,24 @@ def _trajectory_table(
 
 
 class TrajectoryWriter:
-    """One block's trajectories file, written policy after policy (in memory)."""
+    """One block's trajectories file, written policy after policy (in memory); ``structured``:
+    with the structure column (a scenario with contested mechanisms)."""
 
-    def __init__(self, members: np.ndarray, names: Sequence[str]):
+    def __init__(self, members: np.ndarray, names: Sequence[str], *, structured: bool = False):
         self.members = members
         self.names = list(names)
+        self.structured = structured
         self._sink = io.BytesIO()
         self._writer: pq.ParquetWriter | None = None
 
-    def add(self, policy: str, record: np.ndarray) -> None:
-        """Append the block's record under ``policy`` (steps + 1, names, members)."""
-        table = _trajectory_table(policy, self.members, record, self.names)
+    def add(self, policy: str, record: np.ndarray, structure: str = "seed") -> None:
+        """Append the block's record under ``policy`` (and ``structure``): (steps + 1, names,
+        members)."""
+        label = structure if self.structured else None
+        table = _trajectory_table(policy, self.members, record, self.names, label)
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self._sink, table.schema, **_parquet_options())
+            options = _parquet_options(self.structured)
+            self._writer = pq.ParquetWriter(self._sink, table.schema, **options)
         before_horizon = (record.shape[0] - 1) * len(self.members)
         self._writer.write_table(table.slice(0, before_horizon))
         self._writer.write_table(table.slice(before_horizon))  # the horizon in its own row group
@@ -129,12 +161,27 @@ def parameters_file(members: np.ndarray, values: dict[str, np.ndarray]) -> bytes
 @dataclass
 class RunFiles:
     """The files of one run: in ``directory`` (None: nowhere on disk), and, for small runs, the
-    trajectories (decoded) and parameter files kept in memory as well."""
+    trajectories (decoded) and parameter files kept in memory as well. ``structured``: the
+    trajectories have a structure column; ``structure``: only that structure's rows are shown
+    (None: all of them)."""
 
     directory: Path | None = None
     tables: list[pa.Table] = field(default_factory=list)
     parameter_blobs: list[bytes] = field(default_factory=list, repr=False)
     _parameters: pa.Table | None = field(default=None, repr=False)
+    structured: bool = False
+    structure: str | None = None
+
+    def only(self, structure: str) -> RunFiles:
+        """The same files showing one structure's rows only (as a run without structures)."""
+        if not self.structured:
+            return self
+        return replace(self, structure=structure)
+
+    @property
+    def several(self) -> bool:
+        """Whether the trajectories shown hold several structures' rows (a structure column)."""
+        return self.structured and self.structure is None
 
     # -- writing ----------------------------------------------------------------------------
     def add_block(self, index: int, trajectories: bytes, parameters: bytes, *, keep: bool) -> None:
@@ -166,16 +213,24 @@ class RunFiles:
         con.execute(f"SET memory_limit = {_text(DUCKDB_MEMORY)}")
         temp = Path(tempfile.gettempdir()) / "alliancesim-duckdb"
         con.execute(f"SET temp_directory = {_text(temp.as_posix())}")
+        rows = TRAJECTORIES if self.structure is None else _ALL_STRUCTURES
         try:
             if self.tables:
-                con.register(TRAJECTORIES, pa.concat_tables(self.tables, promote_options="default"))
+                con.register(rows, pa.concat_tables(self.tables, promote_options="default"))
                 if parameters:
                     con.register(PARAMETERS, self._parameter_table())
             elif self.directory is not None and self.paths(TRAJECTORIES):
+                files = {TRAJECTORIES: rows, PARAMETERS: PARAMETERS}
                 for kind in (TRAJECTORIES, PARAMETERS) if parameters else (TRAJECTORIES,):
-                    con.read_parquet([_glob_free(p) for p in self.paths(kind)]).create_view(kind)
+                    paths = [_glob_free(p) for p in self.paths(kind)]
+                    con.read_parquet(paths).create_view(files[kind])
             else:
                 raise ValueError("this run kept no trajectories (stored nowhere)")
+            if self.structure is not None:
+                con.execute(
+                    f"CREATE VIEW {TRAJECTORIES} AS SELECT * EXCLUDE (structure) FROM {rows} "
+                    f"WHERE structure::VARCHAR = {_text(self.structure)}"
+                )
         except BaseException:
             con.close()
             raise
@@ -191,7 +246,12 @@ class RunFiles:
 
     def columns(self, con: duckdb.DuckDBPyConnection | None = None) -> set[str]:
         """The columns of the trajectories: policy, member, step and the recorded names."""
-        if con is None:
+        if con is None:  # from the files' schemas, without a DuckDB connection
+            own_view = {"structure"} if self.structured else set()  # not a recorded name
+            if self.tables:
+                return {name for table in self.tables for name in table.schema.names} - own_view
+            if self.directory is not None and (paths := self.paths(TRAJECTORIES)):
+                return set(pq.read_schema(paths[0]).names) - own_view
             with self.connect(parameters=False) as own:
                 return self.columns(own)
         return {row[0] for row in con.execute(f"DESCRIBE {TRAJECTORIES}").fetchall()}
@@ -200,20 +260,27 @@ class RunFiles:
         self, step: int, names: Sequence[str], levels: Sequence[float]
     ) -> dict[tuple[str, str], list[float]]:
         """Per (policy, name), the ``levels`` quantiles over members at ``step`` (DuckDB's exact
-        ``quantile_cont``); names the run did not record are left out. One measure at a time,
-        so memory holds one column, not all."""
+        ``quantile_cont``); names the run did not record are left out. ``QUANTILE_BATCH``
+        measures per query, so memory holds a few columns of the step, not all."""
+        self._one_structure("quantiles by policy")
         out: dict[tuple[str, str], list[float]] = {}
         if not names:
             return out
         with self.connect(parameters=False) as con:
             present = self.columns(con)
-            for name in [n for n in names if n in present]:
+            wanted = [n for n in names if n in present]
+            for start in range(0, len(wanted), QUANTILE_BATCH):
+                batch = wanted[start : start + QUANTILE_BATCH]
+                parts = ", ".join(
+                    f"quantile_cont({_column(name)}, {_levels(levels)})" for name in batch
+                )
                 rows = con.execute(
-                    f"SELECT policy::VARCHAR, quantile_cont({_column(name)}, {_levels(levels)}) "
+                    f"SELECT policy::VARCHAR, {parts} "
                     f"FROM {TRAJECTORIES} WHERE step = {int(step)} GROUP BY 1"
                 ).fetchall()
-                for policy, values in rows:
-                    out[(policy, name)] = [float(v) for v in values]
+                for policy, *per_name in rows:
+                    for name, values in zip(batch, per_name, strict=True):
+                        out[(policy, name)] = [float(v) for v in values]
         return out
 
     def quantiles_by_step(
@@ -225,11 +292,12 @@ class RunFiles:
     ) -> dict[str, dict[str, list[list[float]]]]:
         """Per name and policy, the ``levels`` quantiles over members at each of ``steps``
         steps: values[name][policy][level][step] (NaN where nothing was recorded)."""
+        self._one_structure("quantiles by step")
         values = {n: {p: [[math.nan] * steps for _ in levels] for p in policies} for n in names}
         if not names:
             return values
         parts = ", ".join(f"quantile_cont({_column(n)}, {_levels(levels)})" for n in names)
-        with self.connect() as con:
+        with self.connect(parameters=False) as con:
             rows = con.execute(
                 f"SELECT policy::VARCHAR, step, {parts} FROM {TRAJECTORIES} GROUP BY ALL"
             ).fetchall()
@@ -245,6 +313,7 @@ class RunFiles:
         self, name: str, policy: str, step: int, con: duckdb.DuckDBPyConnection | None = None
     ) -> np.ndarray:
         """One recorded quantity's value per member (in member order) under a policy at a step."""
+        self._one_structure("a member's values")
         if con is None:
             with self.connect() as own:
                 return self.member_values(name, policy, step, own)
@@ -256,9 +325,16 @@ class RunFiles:
         return np.asarray(values, dtype=np.float64)
 
     def trajectory_frame(self, policies: Sequence[str]) -> Any:
-        """The trajectories of ``policies`` as a pandas DataFrame (policy as text), ordered by
-        policy, member and step."""
+        """The trajectories of ``policies`` as a pandas DataFrame (policy, and structure when the
+        rows hold several, as text), ordered by (structure,) policy, member and step."""
         with self.connect() as con:
+            if self.several:
+                return con.execute(
+                    "SELECT * EXCLUDE (structure, policy), structure::VARCHAR AS structure, "
+                    f"policy::VARCHAR AS policy FROM {TRAJECTORIES} "
+                    "WHERE list_contains(?, policy::VARCHAR) ORDER BY structure, policy, member, step",
+                    [list(policies)],
+                ).df()
             return con.execute(
                 "SELECT * EXCLUDE (policy), policy::VARCHAR AS policy FROM "
                 f"{TRAJECTORIES} WHERE list_contains(?, policy::VARCHAR) "
@@ -266,10 +342,240 @@ class RunFiles:
                 [list(policies)],
             ).df()
 
+    def flag_counts_by_step(
+        self, names: Sequence[str], horizon: int
+    ) -> dict[str, dict[str, np.ndarray]]:
+        """Per recorded 0/1 flag (``decoupled.<sign>``…) and policy, the members whose flag is
+        set at each step 0..horizon (one structure); flags the run did not record are left out."""
+        self._one_structure("flags by policy")
+        out: dict[str, dict[str, np.ndarray]] = {}
+        with self.connect(parameters=False) as con:
+            present = [n for n in names if n in self.columns(con)]
+            if not present:
+                return out
+            parts = ", ".join(f"count_if({_column(n)}::DOUBLE <> 0)" for n in present)
+            rows = con.execute(
+                f"SELECT policy::VARCHAR, step, {parts} FROM {TRAJECTORIES} GROUP BY 1, 2"
+            ).fetchall()
+        for policy, step, *counts in rows:
+            for name, count in zip(present, counts, strict=True):
+                by_policy = out.setdefault(name, {})
+                if policy not in by_policy:
+                    by_policy[policy] = np.zeros(horizon + 1, dtype=np.int64)
+                by_policy[policy][int(step)] = int(count)
+        return out
+
+    def member_steps(self, names: Sequence[str], policy: str) -> dict[str, np.ndarray]:
+        """Recorded quantities of every member at every step under a policy (one structure):
+        name → (members, steps + 1), members in member order; names not recorded are left out."""
+        self._one_structure("trajectories by policy")
+        with self.connect(parameters=False) as con:
+            present = [n for n in names if n in self.columns(con)]
+            if not present:
+                return {}
+            columns = ", ".join(f"{_column(n)}::DOUBLE AS {_column(n)}" for n in present)
+            table = con.execute(
+                f"SELECT member, step, {columns} FROM {TRAJECTORIES} "
+                "WHERE policy::VARCHAR = ? ORDER BY member, step",
+                [policy],
+            ).fetchnumpy()
+        steps = int(np.max(table["step"])) + 1 if len(table["step"]) else 0
+        return {n: np.asarray(table[n], dtype=np.float64).reshape(-1, steps) for n in present}
+
+    def _one_structure(self, what: str) -> None:
+        if self.several:
+            raise ValueError(
+                f"{what}: this run's trajectories hold several structures; read one of them "
+                "with results.structure(name)"
+            )
+
+    def structure_quantiles_at(
+        self, step: int, names: Sequence[str], levels: Sequence[float]
+    ) -> dict[tuple[str, str, str], list[float]]:
+        """Per (structure, policy, name), the ``levels`` quantiles over members at ``step``, as
+        :meth:`quantiles_at` gives them for one structure (one query per measure)."""
+        out: dict[tuple[str, str, str], list[float]] = {}
+        if not names:
+            return out
+        with self.connect(parameters=False) as con:
+            present = self.columns(con)
+            for name in [n for n in names if n in present]:
+                rows = con.execute(
+                    f"SELECT structure::VARCHAR, policy::VARCHAR, "
+                    f"quantile_cont({_column(name)}, {_levels(levels)}) "
+                    f"FROM {TRAJECTORIES} WHERE step = {int(step)} GROUP BY 1, 2"
+                ).fetchall()
+                for structure, policy, values in rows:
+                    out[(structure, policy, name)] = [float(v) for v in values]
+        return out
+
+    def mixture_quantiles_at(
+        self, step: int, names: Sequence[str], levels: Sequence[float], weights: dict[str, float]
+    ) -> dict[tuple[str, str], list[float]]:
+        """Per (policy, name), the ``levels`` quantiles at ``step`` of the mixture of the
+        structures' members, each structure's members weighing its weight (see
+        :func:`weighted_quantiles`); names the run did not record are left out. Read a few
+        measures at a time (at most about ``MIXTURE_VALUES`` values in memory)."""
+        out: dict[tuple[str, str], list[float]] = {}
+        structures = list(weights)
+        cases = " ".join(f"WHEN {_text(n)} THEN {float(weights[n])!r}" for n in structures)
+        with self.connect(parameters=False) as con:
+            present = self.columns(con)
+            shown = [n for n in names if n in present]
+            found = con.execute(
+                f"SELECT policy::VARCHAR, count(*) FROM {TRAJECTORIES} WHERE step = {int(step)} "
+                "AND list_contains(?, structure::VARCHAR) GROUP BY 1 ORDER BY 1",
+                [structures],
+            ).fetchall()
+            policies = [policy for policy, _ in found]
+            rows = sum(count for _, count in found)
+            per_query = max(1, MIXTURE_VALUES // max(rows, 1))
+            for start in range(0, len(shown), per_query):
+                group = shown[start : start + per_query]
+                columns = ", ".join(f"{_column(n)}::DOUBLE" for n in group)
+                table = con.execute(
+                    "SELECT list_position(?, policy::VARCHAR) AS p, "
+                    f"CASE structure::VARCHAR {cases} END AS w, {columns} "
+                    f"FROM {TRAJECTORIES} WHERE step = {int(step)} "
+                    "AND list_contains(?, structure::VARCHAR) ORDER BY p, structure, member",
+                    [policies, structures],
+                ).fetchnumpy()
+                p, w = np.asarray(table["p"]), np.asarray(table["w"])
+                bounds = np.searchsorted(p, np.arange(1, len(policies) + 2))
+                values = [np.asarray(table[k]) for k in list(table)[2:]]
+                for k, policy in enumerate(policies):
+                    lo, hi = bounds[k], bounds[k + 1]
+                    for name, v in zip(group, values, strict=True):
+                        out[(policy, name)] = weighted_quantiles(v[lo:hi], w[lo:hi], levels)
+        return out
+
+    def weighted_horizon_sums(
+        self,
+        weights: dict[str, float],
+        policies: Sequence[str],
+        measures: Sequence[str],
+        horizon: int,
+    ) -> dict[str, dict[str, np.ndarray]]:
+        """Per policy, the sums over members of the structures' weighted combination, computed
+        from the stored rows: with x_i = Σ_s w_s · v_is, the sum and sum of squares of x by step
+        for the decoupled flag (``decoupled_sum``, ``decoupled_sq``) and at the horizon for each
+        measure (``horizon_sum``, ``horizon_sq``) and for its paired difference from baseline
+        (``diff_sum``, ``diff_sq``); NaN for a measure the run did not record."""
+        names = list(weights)
+        cases = " ".join(f"WHEN {_text(n)} THEN {float(weights[n])!r}" for n in names)
+        w = f"CASE structure::VARCHAR {cases} END"
+        wa = f"CASE a.structure::VARCHAR {cases} END"
+        out: dict[str, dict[str, np.ndarray]] = {}
+        with self.connect(parameters=False) as con:
+            present = [m for m in measures if m in self.columns(con)]
+            for policy in policies:
+                by_step = con.execute(
+                    "SELECT step, sum(x), sum(x * x) FROM (SELECT member, step, "
+                    f"sum({w} * decoupled::DOUBLE) AS x FROM {TRAJECTORIES} "
+                    "WHERE policy::VARCHAR = ? AND list_contains(?, structure::VARCHAR) "
+                    "GROUP BY member, step) GROUP BY step ORDER BY step",
+                    [policy, names],
+                ).fetchall()
+                decoupled = np.zeros((2, horizon + 1))
+                for step, total, squares in by_step:
+                    decoupled[:, int(step)] = (total, squares)
+                parts = [
+                    f"sum({wa} * a.{_column(m)}::DOUBLE) AS v{k}, "
+                    f"sum({wa} * (a.{_column(m)}::DOUBLE - b.{_column(m)}::DOUBLE)) AS d{k}"
+                    for k, m in enumerate(present)
+                ]
+                sums = [
+                    f"sum(v{k}), sum(v{k} * v{k}), sum(d{k}), sum(d{k} * d{k})"
+                    for k in range(len(present))
+                ]
+                row = None
+                if present:
+                    row = con.execute(
+                        f"SELECT {', '.join(sums)} FROM (SELECT a.member, {', '.join(parts)} "
+                        f"FROM {TRAJECTORIES} a JOIN {TRAJECTORIES} b ON a.member = b.member "
+                        "AND a.step = b.step AND a.structure = b.structure "
+                        f"WHERE a.step = {int(horizon)} AND a.policy::VARCHAR = ? "
+                        "AND b.policy::VARCHAR = 'baseline' "
+                        "AND list_contains(?, a.structure::VARCHAR) GROUP BY a.member)",
+                        [policy, names],
+                    ).fetchone()
+                table = np.full((len(measures), 4), np.nan)
+                for k, m in enumerate(present):
+                    assert row is not None
+                    table[measures.index(m)] = [float(v) for v in row[4 * k : 4 * k + 4]]
+                out[policy] = {
+                    "decoupled_sum": decoupled[0],
+                    "decoupled_sq": decoupled[1],
+                    "horizon_sum": table[:, 0],
+                    "horizon_sq": table[:, 1],
+                    "diff_sum": table[:, 2],
+                    "diff_sq": table[:, 3],
+                }
+        return out
+
     def parameter_frame(self) -> Any:
         """The sampled uncertain parameters, one row per member in member order (a DataFrame)."""
         with self.connect() as con:
             return con.execute(f"SELECT * FROM {PARAMETERS} ORDER BY member").df()
+
+    # -- one block at a time (lazy reading) ------------------------------------------------
+    def block_sizes(self) -> list[int]:
+        """Members of each block, in block order (read from the Parquet metadata only)."""
+        if self.tables:
+            return [t.num_rows for t in self._parameter_tables()]
+        return [pq.ParquetFile(p).metadata.num_rows for p in self.paths(PARAMETERS)]
+
+    def block_values(
+        self, block: int, names: Sequence[str], policy: str, steps: int
+    ) -> dict[str, np.ndarray]:
+        """Block ``block``'s values of ``names`` under ``policy``: per name an array (members
+        of the block in member order, ``steps`` steps). Reads only those columns of that
+        block's file."""
+        columns = ["policy", "member", "step", *names]
+        if self.structure is not None:  # a view of one structure of a run of several
+            columns.append("structure")
+        if self.tables:
+            table = self.tables[block].select(columns)
+        else:
+            table = pq.read_table(self.paths(TRAJECTORIES)[block], columns=columns)
+        policy_column = table.column("policy").cast(pa.string()).to_numpy(zero_copy_only=False)
+        wanted = policy_column == policy
+        if self.structure is not None:
+            structure_column = table.column("structure").cast(pa.string())
+            wanted &= structure_column.to_numpy(zero_copy_only=False) == self.structure
+        chosen = np.flatnonzero(wanted)
+        member = table.column("member").to_numpy()[chosen]
+        step = table.column("step").to_numpy()[chosen]
+        order = chosen[np.lexsort((step, member))]
+        size = len(order) // steps
+        return {
+            name: table.column(name).to_numpy(zero_copy_only=False)[order].reshape(size, steps)
+            for name in names
+        }
+
+    def block_parameters(self, block: int, names: Sequence[str]) -> np.ndarray:
+        """Block ``block``'s drawn values of the parameters ``names``: (members, parameters)."""
+        if self.tables:
+            table = self._parameter_tables()[block]
+        else:
+            table = pq.read_table(self.paths(PARAMETERS)[block], columns=["member", *names])
+        order = np.argsort(table.column("member").to_numpy(), kind="stable")
+        if not names:
+            return np.zeros((len(order), 0))
+        return np.column_stack(
+            [table.column(n).to_numpy(zero_copy_only=False)[order] for n in names]
+        ).astype(np.float64)
+
+    def parameter_names(self) -> list[str]:
+        """The sampled parameters' names, as the parameter files hold them."""
+        if self.tables:
+            schema = pq.read_schema(io.BytesIO(self.parameter_blobs[0]))
+        else:
+            schema = pq.read_schema(self.paths(PARAMETERS)[0])
+        return [n for n in schema.names if n != "member"]
+
+    def _parameter_tables(self) -> list[pa.Table]:
+        return [pq.read_table(io.BytesIO(data)) for data in self.parameter_blobs]
 
     def parameter_ranges(self) -> list[tuple[str, float, float, float]]:
         """(name, smallest, mean, largest value drawn) of each sampled parameter."""
@@ -292,6 +598,7 @@ class RunFiles:
         """Per policy, members decoupled at each step (steps,) and, per measure, the sum and sum
         of squares at the horizon of the values and of the paired differences from baseline
         (measures, 4); NaN for a measure the run did not record."""
+        self._one_structure("sums by policy")
         out = {}
         with self.connect() as con:
             present = [m for m in measures if m in self.columns(con)]
@@ -343,7 +650,10 @@ class RunFiles:
         options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
         written = []
         with self.connect() as con:
-            for kind, order in ((TRAJECTORIES, "policy, member, step"), (PARAMETERS, "member")):
+            rows = "policy, member, step"
+            if "structure" in self.columns(con):
+                rows = "structure, " + rows
+            for kind, order in ((TRAJECTORIES, rows), (PARAMETERS, "member")):
                 target = out / f"{kind}.{fmt}"
                 con.execute(
                     f"COPY (SELECT * FROM {kind} ORDER BY {order}) "
@@ -351,6 +661,28 @@ class RunFiles:
                 )
                 written.append(target)
         return written
+
+
+def weighted_quantiles(
+    values: np.ndarray, weights: np.ndarray, levels: Sequence[float]
+) -> list[float]:
+    """Quantiles of values that carry weights: the values sorted, each placed at the midpoint of
+    its share of the total weight, linearly interpolated between them (and the smallest or
+    largest value beyond the first or last midpoint). With equal weights, the ``levels``
+    quantile of n values is read at position n·q − ½ (Hazen's definition)."""
+    order = np.argsort(values, kind="stable")
+    return _sorted_weighted_quantiles(values[order], weights[order], levels)
+
+
+def _sorted_weighted_quantiles(
+    x: np.ndarray, w: np.ndarray, levels: Sequence[float]
+) -> list[float]:
+    """:func:`weighted_quantiles` of values already in increasing order."""
+    if len(x) == 0:
+        return [math.nan] * len(levels)
+    cumulative = np.cumsum(w)
+    midpoints = (cumulative - w / 2) / cumulative[-1]
+    return [float(np.interp(q, midpoints, x)) for q in levels]
 
 
 def _text(value: str) -> str:

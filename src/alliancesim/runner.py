@@ -1,4 +1,5 @@
-"""``run``: simulate a scenario over an ensemble under each policy and collect the results."""
+"""``run``: simulate a scenario over an ensemble under each policy (and each structure of its
+contested mechanisms) and collect the results."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from alliancesim.results import Results
 from alliancesim.runfiles import RunFiles
 from alliancesim.scenario.loader import load_scenario
 from alliancesim.scenario.schema import Scenario
-from alliancesim.sums import PartialSums
+from alliancesim.structures import structure_weights, structures_to_run
+from alliancesim.sums import PartialSums, WeightedSums
 
 __all__ = ["DEFAULT_MEMBERS", "DEFAULT_SCENARIO", "IN_MEMORY_LIMIT", "run"]
 
@@ -54,13 +56,19 @@ def run(
     record: str = "all",
     on_block: Callable[[int, int], None] | None = None,
     run_id: str | None = None,
+    structures: str | Sequence[str] | None = None,
 ) -> Results:
-    """Simulate ``members`` plausible worlds of the scenario under each policy (and baseline).
+    """Simulate ``members`` plausible worlds of the scenario under each policy (and baseline)
+    and each structure.
 
-    Every policy sees the same parameter draws and random events (paired comparisons). The
-    same scenario, seed and members give bit-identical results with any executor. Trajectories
-    go to ``directory`` as Parquet when given (or when too large for memory, to a temporary one).
-    ``on_block(done, total)`` reports progress.
+    ``structures``: for a scenario with contested mechanisms, the structures to run: None for
+    the seed and each rival account alone, ``"all"`` for every combination, or a list of
+    structures (``"seed"``, ``"consult=costly_signal"``…); a scenario without mechanisms has
+    one, ``seed``. Every policy under every structure sees the same parameter draws and random
+    events (paired comparisons). The same scenario, seed, members and structures give
+    bit-identical results with any executor. Trajectories go to ``directory`` as Parquet when
+    given (or when too large for memory, to a temporary one). ``on_block(done, total)`` reports
+    progress.
     """
     if isinstance(scenario, str | Path):
         scenario = load_scenario(scenario)
@@ -71,21 +79,38 @@ def run(
         raise InputError.single("--record", f"record must be 'all' or 'indicators', got {record!r}")
     model = compile_model(scenario)
     names = _policies(model, policies)
+    weights = structure_weights(structures_to_run(scenario, structures))
     size = members * len(names) * (model.horizon + 1) * (len(recorded_names(model, record)) + 3) * 8
+    size *= len(weights)
     keep = size <= IN_MEMORY_LIMIT
     if directory is None and not keep:
         directory = Path(tempfile.mkdtemp(prefix="alliancesim-run-"))
     run_id = run_id or new_run_id()  # named by its start time
-    files = RunFiles(Path(directory) if directory is not None else None)
-    sums = PartialSums(summary_names(model, record))
+    structured = bool(scenario.mechanisms)
+    files = RunFiles(Path(directory) if directory is not None else None, structured=structured)
+    measures = summary_names(model, record)
+    sums = {name: PartialSums(measures) for name in weights}
+    weighted = WeightedSums(measures, weights) if len(weights) > 1 else None
     total = len(blocks_of(members))
     window = max(2, 2 * max(workers, 1))
     with using_executor(executor, workers, scheduler, dask_local) as pool:
         started = time.perf_counter()
-        outputs = run_blocks(scenario, names, members, seed, pool, record=record, window=window)
+        outputs = run_blocks(
+            scenario,
+            names,
+            members,
+            seed,
+            pool,
+            record=record,
+            window=window,
+            structures=weights,
+        )
         for done, output in enumerate(outputs, 1):
             files.add_block(output.index, output.trajectories, output.parameters, keep=keep)
-            sums.merge(output.sums)
+            for name, part in output.sums.items():
+                sums[name].merge(part)
+            if weighted is not None and output.weighted is not None:
+                weighted.merge(output.weighted)
             if on_block is not None:
                 on_block(done, total)
     return Results(
@@ -97,6 +122,8 @@ def run(
         record=record,
         scenario_hash=scenario_hash(scenario),
         files=files,
-        sums=sums,
+        structure_sums=sums,
         elapsed=time.perf_counter() - started,
+        weighted_sums=weighted,
+        weights=weights,
     )

@@ -7,19 +7,33 @@ report:
 
 - :func:`default_policies` — which policies a run simulates when none are named;
 - :func:`run_and_store` — simulate, check the claims, commit the run to the store;
+- :func:`claims_of_run` — a run's claims: on its one structure, or on each structure with their
+  weighted combination (:func:`combine_claims`);
 - :func:`stored_claims`, :func:`search_failure_regions` — a stored run's claim verdicts, and
   where its claims fail (PRIM, on request, kept in the store);
-- :func:`view_of_run`, :func:`view_of_stored_run` — what a run says, as typed rows;
-- :func:`report_of_run`, :func:`report_of_stored_run` — the self-contained HTML report.
+- :func:`view_of_run`, :func:`view_of_stored_run`, :func:`view_of_new_stored_run` — what a run
+  says, as typed rows;
+- :func:`report_of_run`, :func:`report_of_stored_run`, :func:`report_of_new_stored_run` — the
+  self-contained HTML report;
+- analyses of what is stored, computed from a run's Parquet without simulating:
+  :func:`compare_stored_run`, :func:`claims_of_stored_run`, :func:`discover_in_stored_run`,
+  :func:`sensitivity_of_stored_run` (PAWN, delta), :func:`export_stored_run` (Parquet, CSV,
+  EMA Workbench). Each says what is missing (a policy not run, a quantity not recorded) and
+  what to run instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from alliancesim.claims import ClaimsOutcome, claims_outcome
+from alliancesim.errors import InputError
 from alliancesim.presentation import RunView, present_run, run_facts
 from alliancesim.results import Results
 from alliancesim.runner import run
@@ -30,14 +44,26 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAILURE_REGIONS",
+    "MOMENT_INDEPENDENT",
     "StoredRun",
+    "claims_by_structure",
+    "claims_of_run",
+    "claims_of_stored_run",
+    "combine_claims",
+    "compare_stored_run",
     "default_policies",
+    "discover_in_stored_run",
+    "export_stored_run",
+    "open_stored_run",
+    "report_of_new_stored_run",
     "report_of_run",
     "report_of_stored_run",
     "run_and_store",
     "search_failure_regions",
+    "sensitivity_of_stored_run",
     "stored_claims",
     "stored_sensitivity",
+    "view_of_new_stored_run",
     "view_of_run",
     "view_of_stored_run",
 ]
@@ -97,9 +123,131 @@ def run_and_store(
             on_simulated(results)
         if on_claims is not None:
             on_claims()
-        outcome = claims_outcome(results, discover=False)
+        outcome = claims_of_run(results, discover=False)
         record = store.commit(results, staging, outcome.verdicts)
     return StoredRun(results, record, outcome)
+
+
+# --------------------------------------------------------------------------------------------
+# claims under several structures
+
+
+def claims_of_run(
+    results: Results, *, discover: bool = False, margin: float | None = None
+) -> ClaimsOutcome:
+    """The scenario's claims checked on a run (:func:`alliancesim.claims.claims_outcome`): on
+    its one structure, or on each of its structures (each read as a run of its own) and their
+    weighted combination (:func:`combine_claims`); ``margin`` None: the default verdict
+    margin."""
+    from alliancesim.claims import DEFAULT_MARGIN
+
+    chosen = DEFAULT_MARGIN if margin is None else margin
+    if not results.several:
+        return claims_outcome(results, discover=discover, margin=chosen)
+    per = {
+        name: claims_outcome(results.structure(name), discover=discover, margin=chosen)
+        for name in results.structures
+    }
+    return combine_claims(results, per)
+
+
+def claims_by_structure(
+    verdicts: Sequence[Mapping[str, Any]], results: Results
+) -> dict[str, list[Any]]:
+    """Each structure's own claim verdicts, from a run's claims (combined over its structures,
+    each row keeping its structures' rows, or of its one structure)."""
+    if not results.several:
+        return {results.structures[0] if results.structured else "seed": list(verdicts)}
+    return {name: [v["structures"][name] for v in verdicts] for name in results.structures}
+
+
+def combine_claims(results: Results, per: Mapping[str, ClaimsOutcome]) -> ClaimsOutcome:
+    """Each claim's verdicts under several structures as one verdict per claim.
+
+    The combined verdict is the structures' common verdict (as each structure's verdict is read:
+    supported, holds by construction…), or ``split`` where they disagree, and a claim split
+    between structures is contingent whatever its class under each;
+    ``verdict_weights`` gives the structures' weight behind each verdict; ``share`` is the
+    weighted mean of the structures' shares (over those where the claim was tested) and
+    ``share_range`` their smallest and largest; the mean difference is each member's weighted
+    mean over the structures of its paired difference, with a t 95 % interval over members.
+    Each structure's own verdict is kept under ``structures``."""
+    from alliancesim.claims import paired_values
+    from alliancesim.intervals import mean_interval
+
+    missing = [name for name, outcome in per.items() if outcome.verdicts is None]
+    if missing:
+        return ClaimsOutcome(None, f"under structure {missing[0]}: {per[missing[0]].note}")
+    weights = results.weights
+    searched = all(outcome.searched for outcome in per.values())
+    verdicts = {name: outcome.verdicts or [] for name, outcome in per.items()}
+    first = next(iter(verdicts.values()))
+    if not first:
+        return ClaimsOutcome([], next(iter(per.values())).note, searched=searched)
+    claims = {c.id: c for c in results.model.scenario.claims}
+    combined = []
+    for k, primary in enumerate(verdicts[results.primary_structure]):
+        rows = {name: verdicts[name][k] for name in verdicts}
+        claim = claims[str(primary["claim_id"])]
+        mass: dict[str, float] = {}
+        for name, row in rows.items():
+            mass[str(row["verdict"])] = mass.get(str(row["verdict"]), 0.0) + weights[name]
+        tested = [(weights[n], r["share"]) for n, r in rows.items() if r.get("share") is not None]
+        share = sum(w * x for w, x in tested) / sum(w for w, _ in tested) if tested else None
+        shares = [x for _, x in tested]
+        differences = None
+        for name in rows:
+            a, b, _ = paired_values(results.structure(name), claim)
+            term = weights[name] * (a - b)
+            differences = term if differences is None else differences + term
+        assert differences is not None
+        mean, ci = mean_interval(differences)
+        boxes = any(r.get("failure_box") for r in rows.values())
+        agree = len(mass) == 1
+        classes = {r.get("class") for r in rows.values()}
+        kind = {}
+        if not agree and classes - {"contingent", None}:
+            kind = {  # a claim whose verdict differs between structures is not fixed by any one
+                "class": "contingent",
+                "class_reason": "its verdict differs between the structures ("
+                + "; ".join(f"{n}: {r['verdict']}" for n, r in rows.items())
+                + "), so no one structure's rule graph or prior fixes it",
+            }
+        combined.append(
+            {
+                **primary,
+                **kind,
+                "verdict": primary["verdict"] if agree else "split",
+                "verdict_weights": mass,
+                "share": share,
+                "share_ci": [None, None],
+                "share_range": [min(shares), max(shares)] if shares else None,
+                "share_all": _weighted(rows, weights, "share_all"),
+                "tie_share": _weighted(rows, weights, "tie_share"),
+                "holds": None,
+                "fails": None,
+                "ties": None,
+                "mean_difference": mean if math.isfinite(mean) else None,
+                "mean_difference_ci": [x if math.isfinite(x) else None for x in ci],
+                "failure_box": None,
+                "failure_note": "where the claim fails is searched under each structure"
+                if boxes
+                else "",
+                "weights": dict(weights),
+                "structures": rows,
+            }
+        )
+    return ClaimsOutcome(combined, searched=searched)
+
+
+def _weighted(
+    rows: Mapping[str, Mapping[str, Any]], weights: Mapping[str, float], key: str
+) -> float | None:
+    """The structures' weighted mean of one number of their verdicts (None if any lacks it)."""
+    values = [(weights[name], row.get(key)) for name, row in rows.items()]
+    if any(v is None for _, v in values):
+        return None
+    return float(np.sum([w * float(v) for w, v in values]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -113,7 +261,11 @@ def stored_claims(store: Store, record: RunRecord) -> ClaimsOutcome:
     if searched:
         payload = searched[0]["payload"]
         return ClaimsOutcome(payload["verdicts"], payload.get("note", ""), searched=True)
-    verdicts = store.claim_verdicts(record.run_id)
+    return _as_stored(store.claim_verdicts(record.run_id))
+
+
+def _as_stored(verdicts: list[dict[str, Any]] | None) -> ClaimsOutcome:
+    """Claim verdicts as the store gives them back when no failure regions were searched."""
     if verdicts is None:
         return ClaimsOutcome(None, "claims were not evaluated when this run was stored")
     note = "" if verdicts else "the scenario makes no claims"
@@ -130,7 +282,7 @@ def search_failure_regions(
         return current
     if results is None:
         results = store.open_run(record.run_id)
-    outcome = claims_outcome(results, discover=True)
+    outcome = claims_of_run(results, discover=True)
     if outcome.verdicts is not None:
         store.attach_analysis(
             FAILURE_REGIONS,
@@ -162,6 +314,17 @@ def view_of_run(results: Results, claims: ClaimsOutcome | None) -> RunView:
     return present_run(results, claims, run_facts(results))
 
 
+def view_of_new_stored_run(stored: StoredRun, shown: RunView | None = None) -> RunView:
+    """What a run just stored says, as :func:`view_of_stored_run` gives it, from what is in
+    hand: no catalogue query, and the rows of ``shown`` (the same run's view shown before its
+    claims were checked) are reused rather than computed again."""
+    claims = _as_stored(stored.claims.verdicts)
+    facts = run_facts(stored.results, stored.record)
+    if shown is None:
+        return present_run(stored.results, claims, facts)
+    return shown.with_claims(claims, facts)
+
+
 def view_of_stored_run(
     store: Store, run_id: str, *, results: Results | None = None
 ) -> tuple[RunView, Results]:
@@ -185,6 +348,12 @@ def report_of_run(results: Results, claims: ClaimsOutcome | None) -> str:
     return _report(view_of_run(results, claims), results, [])
 
 
+def report_of_new_stored_run(store: Store, stored: StoredRun, view: RunView) -> str:
+    """The report of a run just stored, from its view (:func:`view_of_new_stored_run`): what
+    :func:`report_of_stored_run` writes, without reading back what is in hand."""
+    return _report(view, stored.results, stored_sensitivity(store, stored.record))
+
+
 def report_of_stored_run(
     store: Store,
     run_id: str,
@@ -199,3 +368,180 @@ def report_of_stored_run(
         search_failure_regions(store, record, results=results)
     view, results = view_of_stored_run(store, record.run_id, results=results)
     return _report(view, results, stored_sensitivity(store, record))
+
+
+# --------------------------------------------------------------------------------------------
+# analyses of what is stored (nothing is simulated)
+
+MOMENT_INDEPENDENT = ("pawn", "delta")
+"""Sensitivity methods that work on any sample, such as a stored run's own draws (SALib)."""
+
+
+def _missing(record: RunRecord, what: str, advice: str) -> InputError:
+    return InputError.single(
+        "--run", f"run {record.run_id} ({record.scenario_id}) {what}: {advice}"
+    )
+
+
+def _rerun(results: Results, extra: str) -> str:
+    """The command that makes the same run with ``extra`` options."""
+    from alliancesim.presentation.run_view import scenario_reference
+
+    return (
+        f"run `alliancesim run {scenario_reference(results.model.scenario)} --members "
+        f"{results.members} --seed {results.seed} {extra}` and analyse that run, or leave out "
+        "--run to simulate"
+    )
+
+
+def _require_policies(record: RunRecord, results: Results, policies: Sequence[str]) -> None:
+    """Raise, saying what to run instead, unless the run simulated every one of ``policies``."""
+    absent = [p for p in policies if p not in record.policies]
+    if absent:
+        raise _missing(
+            record,
+            f"did not simulate {', '.join(repr(p) for p in absent)} (it ran "
+            f"{', '.join(record.policies)})",
+            _rerun(results, " ".join(f"--policy {p}" for p in [*record.policies, *absent][1:])),
+        )
+
+
+def _require_recorded(record: RunRecord, results: Results, names: Sequence[str]) -> None:
+    """Raise, saying what to run instead, unless the run recorded every one of ``names``."""
+    recorded = results.files.columns()
+    absent = [n for n in names if n not in recorded]
+    if absent:
+        raise _missing(
+            record,
+            f"did not record {', '.join(repr(n) for n in absent)} (recorded: {record.record})",
+            _rerun(results, "--record all"),
+        )
+
+
+def open_stored_run(store: Store, reference: str) -> tuple[RunRecord, Results]:
+    """A stored run's catalogue record and its results (id, unique prefix or ``latest``)."""
+    record = store.get(reference)
+    return record, store.open_run(record.run_id)
+
+
+def compare_stored_run(
+    store: Store, reference: str, policies: Sequence[str] | None = None
+) -> tuple[RunRecord, Results, list[dict[str, Any]]]:
+    """The policy ranking of a stored run (:func:`alliancesim.analysis.compare.rank_policies`),
+    from its kept sums and horizon quantiles, of ``policies`` (default: the scenario's own, as
+    ``compare`` simulates them) and baseline, ranked among themselves as a run of only them
+    would rank them."""
+    from alliancesim.analysis.compare import rank_policies
+    from alliancesim.ensemble import summary_names
+
+    record, results = open_stored_run(store, reference)
+    policies = list(policies or results.model.scenario.policy_ids)
+    _require_policies(record, results, policies)
+    ranking = rank_policies(results, policies=policies)
+    # what a comparison reports, however much the run recorded: its indicators (and key
+    # indicators), as a comparison that simulates records them
+    compared = set(summary_names(results.model, "indicators"))
+    for row in ranking:
+        row["indicators"] = {k: v for k, v in row["indicators"].items() if k in compared}
+    return record, results, ranking
+
+
+def claims_of_stored_run(
+    store: Store,
+    reference: str,
+    *,
+    discover: bool = True,
+    margin: float | None = None,
+) -> tuple[RunRecord, Results, list[dict[str, Any]]]:
+    """A stored run's claim verdicts (``to_dict()`` form), checked on its own members; with
+    ``discover``, where each fails (PRIM over its own draws). At the default margin the search
+    is kept in the store (:func:`search_failure_regions`), so it is done once per run."""
+    from alliancesim.claims import DEFAULT_MARGIN, claim_policies
+
+    record, results = open_stored_run(store, reference)
+    claims = results.model.scenario.claims
+    _require_policies(record, results, claim_policies(list(claims)))
+    _require_recorded(record, results, sorted({c.compare.indicator for c in claims}))
+    if margin is None or margin == DEFAULT_MARGIN:
+        if discover:
+            outcome = search_failure_regions(store, record, results=results)
+            if outcome.verdicts is not None:
+                return record, results, list(outcome.verdicts)
+        elif (verdicts := store.claim_verdicts(record.run_id)) is not None:
+            return record, results, verdicts
+    outcome = claims_of_run(results, discover=discover, margin=margin)
+    if outcome.verdicts is None:
+        raise _missing(record, "cannot check its claims", outcome.note)
+    return record, results, list(outcome.verdicts)
+
+
+def discover_in_stored_run(
+    store: Store,
+    reference: str,
+    outcome: str = "decoupled",
+    *,
+    structure: str | None = None,
+    **options: Any,
+) -> tuple[RunRecord, Results, Any]:
+    """Scenario discovery (PRIM boxes) over a stored run's own draws under one of its structures
+    (``structure`` None: the seed's, or the first it ran): ``options`` are those of
+    :func:`alliancesim.analysis.discovery.discover` (policy, at, threshold, below, boxes)."""
+    from alliancesim.analysis.discovery import discover
+
+    record, results = open_stored_run(store, reference)
+    if results.structured and (structure is not None or results.several):
+        results = results.structure(structure or results.primary_structure)
+    elif structure not in (None, "seed"):
+        raise _missing(record, f"has no structure {structure!r}", "it ran the seed's only")
+    _require_policies(record, results, [options.get("policy", "baseline")])
+    _require_recorded(record, results, [outcome])
+    return record, results, discover(results, outcome, **options)
+
+
+def sensitivity_of_stored_run(
+    store: Store,
+    reference: str,
+    method: str,
+    measure: str = "decoupled",
+    *,
+    policy: str = "baseline",
+    at: str | int = "horizon",
+    keep: bool = True,
+) -> tuple[RunRecord, Any]:
+    """What drives ``measure`` in a stored run, from its own parameter draws and outcomes:
+    SALib's moment-independent PAWN or delta indices (no new design, nothing simulated); kept
+    in the store with the run (kind ``sensitivity``) unless ``keep`` is False."""
+    from alliancesim.analysis.sensitivity import moment_independent
+
+    if method not in MOMENT_INDEPENDENT:
+        raise InputError.single(
+            "--method",
+            f"a stored run's own sample supports {' or '.join(MOMENT_INDEPENDENT)}, not "
+            f"{method!r}: Sobol and Morris need their own design of points (leave out --run)",
+        )
+    record, results = open_stored_run(store, reference)
+    _require_policies(record, results, [policy])
+    _require_recorded(record, results, [measure])
+    result = moment_independent(results, measure, method=method, policy=policy, at=at)
+    if keep:
+        store.attach_analysis(
+            SENSITIVITY, result.to_dict(), scenario_hash=record.scenario_hash, run_id=record.run_id
+        )
+    return record, result
+
+
+def export_stored_run(store: Store, reference: str, fmt: str, out: Path) -> list[Path]:
+    """Copy a stored run out of the store: ``parquet`` or ``csv`` (trajectories, parameters,
+    summary, claims, description), or ``ema``: an EMA Workbench archive
+    ``<out>/<run id>.tar.gz`` that ``ema_workbench.load_results`` reads as
+    ``(experiments, outcomes)``, outcomes as time series."""
+    if fmt != "ema":
+        return store.export(reference, fmt, out)
+    from alliancesim.ema import save_ema_results
+
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError.single(str(out), "output directory exists and is not empty")
+    record = store.get(reference)
+    results = store.open_run(record.run_id)
+    out.mkdir(parents=True, exist_ok=True)
+    return [save_ema_results(results, out / f"{record.run_id}.tar.gz")]

@@ -25,6 +25,7 @@ __all__ = [
     "n_slots",
     "oracle_run",
     "policies_to_check",
+    "structures_to_check",
 ]
 
 ABS_TOL = 1e-12
@@ -72,19 +73,22 @@ def draw_members(model: Any, seed: int, members: int, edge_share: float = 0.0) -
     return Draws(rows, unit, slots)
 
 
-def engine_run(model: Any, policy: str, draws: Draws) -> np.ndarray:
-    """The engine's records (H+1, records, M) for the members of ``draws`` under ``policy``."""
-    spec = model.policy(policy)
+def engine_run(model: Any, policy: str, draws: Draws, structure: str = "seed") -> np.ndarray:
+    """The engine's records (H+1, records, M) for the members of ``draws`` under ``policy``
+    and ``structure``."""
+    spec = model.under(policy, structure)
     P = parameter_values(model, spec, draws.unit, draws.rows)
     return np.asarray(simulate(model, spec, P, draws.slots))
 
 
-def oracle_run(model: Any, policy: str, draws: Draws, member: int) -> dict[str, list[float]]:
-    """The oracle's records for one member of ``draws`` under ``policy``."""
+def oracle_run(
+    model: Any, policy: str, draws: Draws, member: int, structure: str = "seed"
+) -> dict[str, list[float]]:
+    """The oracle's records for one member of ``draws`` under ``policy`` and ``structure``."""
     names = model.parameter_names
     unit = {names[row]: float(draws.unit[i, member]) for i, row in enumerate(draws.rows)}
     slots = [[float(x) for x in draws.slots[t, :, member]] for t in range(draws.slots.shape[0])]
-    return simulate_member(model.scenario, policy, unit, slots)
+    return simulate_member(model.scenario, policy, unit, slots, structure)
 
 
 def policies_to_check(scenario: Scenario) -> list[str]:
@@ -95,6 +99,22 @@ def policies_to_check(scenario: Scenario) -> list[str]:
     return ids
 
 
+def structures_to_check(scenario: Scenario) -> list[str]:
+    """Every structure when there are at most four, else the seed and each rival alone (the
+    default design) plus the structure of every mechanism's last account."""
+    from alliancesim.structures import all_structures, default_structures, parse_structure
+
+    if not scenario.mechanisms:
+        return ["seed"]
+    structures = default_structures(scenario)
+    if len(all_structures(scenario)) <= 4:
+        structures = all_structures(scenario)
+    else:
+        last = ",".join(f"{m.id}={m.accounts[-1].id}" for m in scenario.mechanisms)
+        structures.append(parse_structure(scenario, last))
+    return [s.name for s in structures]
+
+
 def _close(a: float, b: float) -> bool:
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
@@ -103,14 +123,16 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= ABS_TOL * max(1.0, abs(a), abs(b))
 
 
-def assert_matches_oracle(model: Any, policy: str, draws: Draws, text: str = "") -> None:
+def assert_matches_oracle(
+    model: Any, policy: str, draws: Draws, text: str = "", structure: str = "seed"
+) -> None:
     """Engine and oracle agree on every recorded name, step and member (to 1e-12)."""
-    out = engine_run(model, policy, draws)
+    out = engine_run(model, policy, draws, structure)
     records = list(model.record_names)
     horizon = model.scenario.scenario.horizon
     assert out.shape == (horizon + 1, len(records), draws.members)
     for m in range(draws.members):
-        expected = oracle_run(model, policy, draws, m)
+        expected = oracle_run(model, policy, draws, m, structure)
         missing = sorted(set(records) - set(expected))
         assert not missing, f"the oracle does not know the engine's records {missing}"
         extra = sorted(set(expected) - set(records))
@@ -120,7 +142,8 @@ def assert_matches_oracle(model: Any, policy: str, draws: Draws, text: str = "")
                 a, b = float(out[t, i, m]), float(expected[name][t])
                 if not _close(a, b):
                     raise AssertionError(
-                        f"{name} at step {t}, member {m}, policy {policy!r}: engine {a!r}, "
+                        f"{name} at step {t}, member {m}, policy {policy!r}, structure "
+                        f"{structure!r}: engine {a!r}, "
                         f"oracle {b!r}\nengine:  {[float(x) for x in out[:, i, m]]}\n"
                         f"oracle:  {expected[name]}\n--- scenario ---\n{text}"
                     )

@@ -18,6 +18,7 @@ from oracle_support import (
     draw_members,
     n_slots,
     policies_to_check,
+    structures_to_check,
 )
 
 from alliancesim.model import compile_model
@@ -50,12 +51,14 @@ MEMBERS = 3
     edge_share=st.sampled_from([0.0, 0.0, 0.1, 0.4]),
 )
 def test_engine_equals_oracle(text: str, seed: int, edge_share: float) -> None:
-    """Every recorded name, step, member and policy (and one combination) agree to 1e-12."""
+    """Every recorded name, step, member, policy (and one combination) and structure agree to
+    1e-12."""
     scenario = load_scenario_text(text)
     model = compile_model(scenario)
     draws = draw_members(model, seed, MEMBERS, edge_share)
-    for policy in policies_to_check(scenario):
-        assert_matches_oracle(model, policy, draws, text)
+    for structure in structures_to_check(scenario):
+        for policy in policies_to_check(scenario):
+            assert_matches_oracle(model, policy, draws, text, structure)
 
 
 @settings(
@@ -75,8 +78,9 @@ def test_engine_equals_oracle_with_other_bargaining_models(
     scenario = load_scenario_text(text)
     model = compile_model(scenario)
     draws = draw_members(model, seed, MEMBERS, edge_share)
-    for policy in policies_to_check(scenario):
-        assert_matches_oracle(model, policy, draws, text)
+    for structure in structures_to_check(scenario)[:2]:
+        for policy in policies_to_check(scenario):
+            assert_matches_oracle(model, policy, draws, text, structure)
 
 
 # --------------------------------------------------------------------------------------------

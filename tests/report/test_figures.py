@@ -122,3 +122,38 @@ def test_labels_recommendations_and_seed_quotes(alliance_run) -> None:
     # each quote once, even when several entries cite it
     texts = [q.quote for _, q in quotes["000_ea92047b3d6a092b.txt"]]
     assert len(texts) == len(set(texts))
+
+
+def test_figures_written_out_are_what_plotly_validation_makes_of_them(alliance_run) -> None:
+    """The report's big figures are written as dicts (Plotly's validators took most of a
+    report's time): validating them again with Plotly changes nothing, and the Figure the
+    dashboard gets holds the same dict."""
+    import plotly.graph_objects as go
+
+    from alliancesim.report.graph import causal_graph
+
+    bands = indicator_bands(alliance_run, ["cohesion", "trust.ROK.USA"])
+    summary = alliance_run.summary().to_dict()
+    made = [
+        figures.decoupling_figure(summary, labels={"baseline": "no change"}),
+        figures.decoupling_figure(summary, title="a title"),
+        figures.fan_figure(bands, "cohesion"),
+        figures.fan_figure(bands, "trust.ROK.USA", title="", labels={"baseline": "none"}),
+        figures.fan_figure(bands, "cohesion", policies=["baseline"]),
+        figures.causal_loop_figure(causal_graph(alliance_run.model.scenario)),
+        figures.causal_loop_figure(causal_graph(alliance_run.model.scenario), title="loops"),
+    ]
+    for figure in made:
+        assert go.Figure(figure).to_plotly_json() == figure
+    assert figures.fan_chart(bands, "cohesion").to_plotly_json() == made[2]
+    assert figures.decoupling_chart(summary, title="a title").to_plotly_json() == made[1]
+
+
+def test_fans_of_one_report_share_their_layout_but_not_their_values(alliance_run) -> None:
+    bands = indicator_bands(alliance_run, ["cohesion", "trust.ROK.USA"])
+    one = figures.fan_figure(bands, "cohesion", title="")
+    other = figures.fan_figure(bands, "trust.ROK.USA", title="")
+    assert one["layout"] == other["layout"]
+    assert [t["y"] for t in one["data"]] != [t["y"] for t in other["data"]]
+    one["data"][0]["y"].append(1.0)  # a caller changing its figure changes no later figure
+    assert figures.fan_figure(bands, "cohesion", title="") != one

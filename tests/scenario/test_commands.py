@@ -50,6 +50,7 @@ def test_validate_json_counts(monkeypatch, capsys):
     assert code == 0
     data = json.loads(out)
     assert data == {
+        "schema_version": 1,
         "ok": True,
         "id": "my-first-scenario",
         "file": str(EXAMPLE),
@@ -172,6 +173,7 @@ def test_show_json_has_every_entry_with_its_origin_and_the_loops(monkeypatch, ca
     assert code == 0
     data = json.loads(out)
     scenario = load_scenario(EXAMPLE)
+    assert data["schema_version"] == 1
     assert data["id"] == "my-first-scenario"
     assert [a["id"] for a in data["actors"]] == [a.id for a in scenario.actors]
     assert [r["id"] for r in data["rules"]] == [r.id for r in scenario.rules]
@@ -213,7 +215,9 @@ def test_show_a_bad_file_exits_2(monkeypatch, capsys):
 def test_scenarios_json_lists_the_built_in_library(monkeypatch, capsys):
     code, out, _ = run_cli(monkeypatch, capsys, "scenarios", "--json")
     assert code == 0
-    rows = json.loads(out)
+    data = json.loads(out)
+    assert data["schema_version"] == 1
+    rows = data["scenarios"]
     assert [row["id"] for row in rows] == builtin_scenarios()
     for row in rows:
         try:

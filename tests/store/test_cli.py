@@ -50,7 +50,11 @@ def test_run_stores_and_reports_then_the_store_commands_find_it(cli, tmp_path, m
     exported = cli("export", run_id, "--format", "csv", "--out", str(tmp_path / "csv"), "--json")
     assert sorted(os.path.basename(f) for f in exported["files"])[-1] == "trajectories.csv"
     again = cli("report", "latest", "--out", str(tmp_path / "again.html"), "--json")
-    assert again == {"run_id": run_id, "report": str((tmp_path / "again.html").resolve())}
+    assert again == {
+        "schema_version": 1,
+        "run_id": run_id,
+        "report": str((tmp_path / "again.html").resolve()),
+    }
     assert cli("delete", run_id, "--json")["deleted"] == run_id
     assert cli("runs", "--json")["runs"] == []
     assert "no stored runs" in cli("runs")

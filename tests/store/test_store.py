@@ -12,6 +12,7 @@ import pytest
 
 from alliancesim.errors import InputError
 from alliancesim.store import Store
+from alliancesim.store.catalogue import SCHEMA_VERSION
 from alliancesim.workflows import run_and_store
 
 
@@ -243,7 +244,7 @@ def test_a_run_from_an_older_catalogue_is_migrated_and_summed_again(tmp_path, mi
             assert mean == pytest.approx(entry["mean"], rel=1e-12)
             assert new.policies[policy].indicators[name]["q50"] == entry["q50"]
     with store.catalogue() as con:
-        assert con.execute("SELECT value FROM store_meta").fetchone() == ("2",)
+        assert con.execute("SELECT value FROM store_meta").fetchone() == (str(SCHEMA_VERSION),)
         assert con.execute("SELECT count(measures) FROM summaries").fetchone() == (0,)
 
 

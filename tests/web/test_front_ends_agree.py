@@ -165,3 +165,90 @@ def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch
         assert p_text in line
         if change_text != "reference":
             assert change_text in line
+
+
+TOY = Path(__file__).resolve().parents[1] / "structures" / "data" / "toy.toml"
+
+
+def report_structure_cells(document: str) -> dict[tuple[str, int], tuple[str, str]]:
+    """(policy, column) -> (P text, change text) from the report's structures table (columns:
+    the structures in run order, then the weighted answer)."""
+    table = re.search(r"<table id='structures-table'>(.*?)</table>", document, re.S)
+    assert table, "the report has a structures table"
+    cells = {}
+    for policy, body in re.findall(r"<tr data-policy='([^']*)'>(.*?)</tr>", table.group(1), re.S):
+        found = re.findall(
+            r"<td class='num'>(.*?)<div class='small change'>(.*?)</div>", body, re.S
+        )
+        for k, (p_text, change) in enumerate(found):
+            cells[(html.unescape(policy), k)] = (html.unescape(p_text), html.unescape(change))
+    return cells
+
+
+def dashboard_structure_cells(view: Any) -> dict[tuple[str, int], tuple[str, str]]:
+    """The same from the dashboard's structures table."""
+    table = _find(view, "id", "structures-table")
+    assert table is not None, "the dashboard shows a structures table"
+    body = table["props"]["children"][1]["props"]["children"]
+    cells = {}
+    for tr in body:
+        for k, td in enumerate(tr["props"]["children"][1:]):
+            p_text, change = td["props"]["children"][:2]
+            cells[(tr["props"]["data-policy"], k)] = (p_text, _text(change))
+    return cells
+
+
+def test_the_front_ends_agree_on_each_structure_and_their_combination(
+    tmp_path, monkeypatch, capsys
+):
+    home = tmp_path / "home"
+    monkeypatch.setenv("ALLIANCESIM_HOME", str(home))
+    report = tmp_path / "toy.html"
+    code, out = run_cli(
+        monkeypatch, capsys, "run", str(TOY), "-n", "1500", "--seed", "2", "--json",
+        "--report", str(report),
+    )  # fmt: skip
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["structures"]["names"] == ["seed", "consult=costly", "burden=leverage"]
+    assert payload["ranking_under"] == "weighted"
+    assert "weighted over 3 structures" in payload["headline"]["text"]
+    names = payload["structures"]["names"]
+
+    # the per-structure numbers are the trajectories' own
+    results = Store(home).open_run(payload["run_id"])
+    decoupled = results.dataset()["decoupled"].isel(step=-1)
+    expected: dict[tuple[str, int], tuple[str, str]] = {}
+    for k, structure in enumerate(payload["structure_rankings"]):
+        assert structure["structure"] == names[k]
+        for row in structure["ranking"]:
+            values = decoupled.sel(structure=names[k], policy=row["policy"]).values.astype(float)
+            assert row["p_decoupling"] == pytest.approx(values.mean(), abs=1e-12)
+            text = "reference"
+            if row["effect"]:
+                base = decoupled.sel(structure=names[k], policy="baseline").values.astype(float)
+                assert row["effect"]["change"] == pytest.approx(np.mean(values - base), abs=1e-12)
+                text = row["effect"]["text"]
+            expected[(row["policy"], k)] = (percent(row["p_decoupling"]), text)
+    weights = np.array([payload["structures"]["weights"][n] for n in names])
+    for row in payload["ranking"]:  # the weighted answer: member by member over structures
+        flags = decoupled.sel(policy=row["policy"]).values.astype(float)  # (structure, member)
+        assert row["p_decoupling"] == pytest.approx(float(weights @ flags.mean(axis=1)), abs=1e-12)
+        text = row["effect"]["text"] if row["effect"] else "reference"
+        expected[(row["policy"], len(names))] = (percent(row["p_decoupling"]), text)
+
+    assert report_structure_cells(report.read_text(encoding="utf-8")) == expected
+    document = report.read_text(encoding="utf-8")
+    assert "The structures disagree" in document
+    assert (
+        "consult_first: lowers it under seed, burden=leverage; raises it under consult=costly."
+        in (html.unescape(document))
+    )
+    view = served_results_view(home, tmp_path / "work", payload["run_id"])
+    assert dashboard_structure_cells(view) == expected
+    disagreements = _text(_find(view, "id", "structure-disagreements"))
+    assert "raises it under consult=costly" in disagreements
+    # the weighted ranking is the same in the report's and the dashboard's ranking tables
+    weighted = {p: v for (p, k), v in expected.items() if k == len(names)}
+    assert report_rows(document) == weighted
+    assert dashboard_rows(view) == weighted

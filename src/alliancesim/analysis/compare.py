@@ -19,6 +19,7 @@ numbers. ``significant`` says whether the change's interval excludes 0.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from alliancesim.results import Results
@@ -26,8 +27,9 @@ from alliancesim.results import Results
 __all__ = ["rank_policies"]
 
 
-def rank_policies(results: Results) -> list[dict[str, Any]]:
-    """The run's policies ranked by the paired change of P(decoupling by the horizon).
+def rank_policies(results: Results, policies: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The run's policies ranked by the paired change of P(decoupling by the horizon);
+    ``policies``: only those (and baseline), ranked among themselves.
 
     Each entry: ``policy``, ``label``, ``kind``, ``rank`` (1 = lowers decoupling the most;
     None for counterfactuals),
@@ -39,7 +41,10 @@ def rank_policies(results: Results) -> list[dict[str, Any]]:
     labels = {p.id: p.label for p in results.model.scenario.policies}
     kinds = {p.id: p.kind for p in results.model.scenario.policies}
     rows: list[dict[str, Any]] = []
+    chosen = None if not policies else {"baseline", *policies}
     for name, p in summary.policies.items():
+        if chosen is not None and name not in chosen:
+            continue
         if name == "baseline":
             change, change_ci = 0.0, (0.0, 0.0)
         elif "decoupled" in p.vs_baseline:

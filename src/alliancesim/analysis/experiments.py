@@ -26,7 +26,7 @@ chunking or the number of workers (bit-identical).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import partial
@@ -170,7 +170,12 @@ class Experiments:
         return parameter_space(self.model, self.policy)
 
     def evaluate_unit(
-        self, unit: np.ndarray, *, workers: int = 1, executor: Executor | None = None
+        self,
+        unit: np.ndarray,
+        *,
+        workers: int = 1,
+        executor: Executor | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> np.ndarray:
         """The measures (points, measures) at unit-space points (points, parameters)."""
         unit = np.atleast_2d(np.asarray(unit, dtype=np.float64))
@@ -180,20 +185,32 @@ class Experiments:
                 f"points have {unit.shape[1]} coordinates, the scenario {len(space)} "
                 "uncertain parameters"
             )
-        return self.evaluate(space.values(unit), workers=workers, executor=executor)
+        return self.evaluate(
+            space.values(unit), workers=workers, executor=executor, on_progress=on_progress
+        )
 
     def evaluate(
-        self, values: np.ndarray, *, workers: int = 1, executor: Executor | None = None
+        self,
+        values: np.ndarray,
+        *,
+        workers: int = 1,
+        executor: Executor | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> np.ndarray:
-        """The measures (points, measures) at parameter values (points, parameters of ``space``)."""
+        """The measures (points, measures) at parameter values (points, parameters of
+        ``space``); ``on_progress(points done, points)`` is told as chunks finish."""
         values = np.atleast_2d(np.asarray(values, dtype=np.float64))
         per_chunk = max(1, MEMBERS_PER_CHUNK // self.replicates)
         chunks = [values[lo:hi] for lo, hi in spans(values.shape[0], per_chunk)]
         if not chunks:
             return np.empty((0, len(self.measures)))
         task = partial(_evaluate_chunk, self)
+        parts = []
         with using_executor(executor, min(workers, len(chunks))) as pool:
-            parts = list(in_order(pool, task, chunks, window=2 * max(workers, 1)))
+            for part in in_order(pool, task, chunks, window=2 * max(workers, 1)):
+                parts.append(part)
+                if on_progress is not None:
+                    on_progress(sum(len(p) for p in parts), values.shape[0])
         return np.concatenate(parts, axis=0)
 
 

@@ -12,6 +12,16 @@ SALib estimates the indices.
 - **Morris** (elementary effects, Campolongo's μ*): a cheap screening; μ* is the mean absolute
   change of the outcome per unit step of a parameter's quantile, σ the spread of the effects
   (high σ: nonlinear or interacting). Cost: ``n · (d + 1)`` points.
+- **PAWN** and **delta** (moment-independent, :func:`moment_independent`) need no design of
+  their own: they read a stored run's members, each a parameter draw with its outcome. PAWN
+  (Pianosi & Wagener 2015) slices each parameter's range into 10 and measures how far the
+  outcome's distribution in a slice lies from its distribution over all members
+  (Kolmogorov–Smirnov distance; the median over slices ranks). Borgonovo's δ (2007, as
+  estimated by Plischke et al. 2013) is the expected shift of the outcome's density when the
+  parameter is known, with a bootstrap interval; it costs seconds per parameter, so it is
+  estimated for the ``DELTA_TOP`` parameters PAWN ranks highest. For a yes/no outcome
+  (``decoupled``) read PAWN: δ's density estimate of a 0/1 outcome is rough. Both describe the
+  run's sample as drawn (each block a Latin hypercube), event randomness included.
 
 Parameters may be grouped (``groups="entry"``: all numbers of one scenario entry, such as one
 rule or one actor's stance, form one group), which makes the cost depend on the number of
@@ -22,6 +32,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,9 +45,12 @@ from alliancesim.scenario.schema import Scenario
 __all__ = [
     "DEFAULT_MORRIS_TRAJECTORIES",
     "DEFAULT_SOBOL_N",
+    "DELTA_TOP",
     "GROUPING_THRESHOLD",
+    "RANKED_BY",
     "SensitivityResult",
     "group_of",
+    "moment_independent",
     "morris_screening",
     "sensitivity_figure",
     "sobol_indices",
@@ -45,6 +59,14 @@ __all__ = [
 DEFAULT_SOBOL_N = 256
 """Saltelli base sample size (a power of two, as Sobol' sequences need)."""
 DEFAULT_MORRIS_TRAJECTORIES = 20
+RANKED_BY = {"sobol": "ST", "morris": "mu_star", "pawn": "median", "delta": "delta"}
+"""The index each method ranks factors by."""
+MOMENT_INDEPENDENT_AXES = {
+    "pawn": "PAWN: median KS distance of the outcome's distribution in a slice from the whole",
+    "delta": "δ: expected shift of the outcome's density when the parameter is known",
+}
+DELTA_TOP = 15
+"""Delta is estimated for this many parameters, those PAWN ranks highest (it costs seconds each)."""
 GROUPING_THRESHOLD = 24
 """With ``groups="auto"``, parameters are grouped by entry when there are more than this many."""
 Grouping = Literal["auto", "none", "entry"]
@@ -69,7 +91,7 @@ def group_of(parameter: str) -> str:
 class SensitivityResult:
     """Sensitivity indices of one outcome to the scenario's uncertain parameters (or groups)."""
 
-    method: Literal["sobol", "morris"]
+    method: Literal["sobol", "morris", "pawn", "delta"]
     scenario: str
     policy: str
     measure: str
@@ -88,8 +110,9 @@ class SensitivityResult:
 
     @property
     def ranking(self) -> list[str]:
-        """Factors from most to least influential (by ST for Sobol, μ* for Morris)."""
-        key = "ST" if self.method == "sobol" else "mu_star"
+        """Factors from most to least influential (by ST for Sobol, μ* for Morris, the median
+        KS distance for PAWN, δ for delta)."""
+        key = RANKED_BY[self.method]
         return sorted(
             self.names,
             key=lambda n: -(v if math.isfinite(v := self.indices[n][key]) else -math.inf),
@@ -173,6 +196,7 @@ def sobol_indices(
     seed: int = 0,
     groups: Grouping = "auto",
     workers: int = 1,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> SensitivityResult:
     """First-order and total Sobol indices of ``measure`` at ``at`` under ``policy``.
 
@@ -188,7 +212,7 @@ def sobol_indices(
     names = list(experiments.space.names)
     problem, members = _problem(names, groups)
     X = sobol_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=seed)
-    Y = experiments.evaluate_unit(X, workers=workers)[:, 0]
+    Y = experiments.evaluate_unit(X, workers=workers, on_progress=on_progress)[:, 0]
     factors = list(members)
     notes: list[str] = []
     if float(np.var(Y)) == 0.0:
@@ -237,6 +261,7 @@ def morris_screening(
     groups: Grouping = "auto",
     levels: int = 4,
     workers: int = 1,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> SensitivityResult:
     """Morris elementary effects (μ*, σ, μ) of ``measure`` over ``n`` trajectories."""
     from SALib.analyze import morris as morris_analyze
@@ -249,7 +274,7 @@ def morris_screening(
     names = list(experiments.space.names)
     problem, members = _problem(names, groups)
     X = morris_sample.sample(problem, n, num_levels=levels, seed=seed)
-    Y = experiments.evaluate_unit(X, workers=workers)[:, 0]
+    Y = experiments.evaluate_unit(X, workers=workers, on_progress=on_progress)[:, 0]
     res = morris_analyze.analyze(
         problem, X, Y, num_resamples=200, conf_level=0.95, num_levels=levels, seed=seed
     )
@@ -307,6 +332,19 @@ def sensitivity_figure(result: SensitivityResult, *, top: int = 20) -> Any:
                 name=label,
             )
         fig.update_layout(barmode="group", xaxis_title="share of variance", title=title)
+    elif result.method in ("pawn", "delta"):
+        key = RANKED_BY[result.method]
+        spread = (
+            {"type": "data", "array": [result.indices[n]["delta_conf"] for n in names]}
+            if result.method == "delta"
+            else None
+        )
+        fig = go.Figure(
+            go.Bar(
+                y=names, x=[result.indices[n][key] for n in names], error_x=spread, orientation="h"
+            )
+        )
+        fig.update_layout(xaxis_title=MOMENT_INDEPENDENT_AXES[result.method], title=title)
     else:
         fig = go.Figure(
             go.Scatter(
@@ -365,3 +403,112 @@ def _result(
         elapsed=time.perf_counter() - started,
         notes=notes,
     )
+
+
+def moment_independent(
+    results: Any,
+    measure: str = "decoupled",
+    *,
+    method: str = "pawn",
+    policy: str = "baseline",
+    at: str | int = "horizon",
+    top: int = DELTA_TOP,
+    seed: int = 0,
+) -> SensitivityResult:
+    """PAWN or delta indices of ``measure`` at ``at`` under ``policy`` from a run's own
+    members (:class:`alliancesim.results.Results`): its parameter draws and outcomes, nothing
+    simulated."""
+    import warnings
+
+    from alliancesim.analysis.discovery import member_values
+    from alliancesim.analysis.experiments import measure_step
+
+    started = time.perf_counter()
+    step = measure_step(results.model, at)
+    y = member_values(results, measure, policy, step)
+    draws = results.parameters()
+    names = [c for c in draws.columns if draws[c].nunique() > 1]
+    if not names:
+        raise InputError.single("--run", "the run sampled no uncertain parameter")
+    x = draws[names].to_numpy(dtype=np.float64)
+    notes = [f"from run {results.run_id}: {len(y):,} members as drawn, nothing simulated"]
+    if float(np.var(y)) == 0.0:
+        notes.append(f"{measure} does not vary over the run (always {y[0]:g}): no indices")
+    pawn_indices = _pawn(names, x, y, seed)
+    if method == "pawn":
+        indices = pawn_indices
+    else:
+        ranked = sorted(names, key=lambda n: -_finite_or(pawn_indices[n]["median"]))[:top]
+        columns = [names.index(n) for n in ranked]
+        problem = {
+            "num_vars": len(ranked),
+            "names": ranked,
+            "bounds": [[float(x[:, c].min()), float(x[:, c].max())] for c in columns],
+        }
+        from SALib.analyze import delta as delta_analyze
+
+        state = np.random.get_state()  # SALib seeds NumPy's global generator
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = delta_analyze.analyze(
+                    problem, x[:, columns], y, num_resamples=20, seed=seed + 1
+                )
+        finally:
+            np.random.set_state(state)
+        indices = {
+            n: {
+                "delta": float(res["delta_raw"][k]),
+                "delta_conf": float(res["delta_raw_conf"][k]),
+                "S1": float(res["S1"][k]),
+                "S1_conf": float(res["S1_conf"][k]),
+            }
+            for k, n in enumerate(ranked)
+        }
+        names = ranked
+        notes.append(
+            f"δ estimated for the {len(ranked)} parameters PAWN ranks highest "
+            f"(of {len(pawn_indices)})"
+        )
+    return SensitivityResult(
+        method=method,  # type: ignore[arg-type]
+        scenario=results.model.scenario.id,
+        policy=policy,
+        measure=measure,
+        at=results.model.clock.label(step),
+        n=len(y),
+        replicates=1,
+        seed=results.seed,
+        evaluations=len(y),
+        names=names,
+        members={n: [n] for n in names},
+        indices=indices,
+        outcome_mean=float(np.mean(y)),
+        outcome_sd=float(np.std(y)),
+        elapsed=time.perf_counter() - started,
+        notes=notes,
+    )
+
+
+def _finite_or(value: float, default: float = -math.inf) -> float:
+    return value if math.isfinite(value) else default
+
+
+def _pawn(names: list[str], x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, dict[str, float]]:
+    """SALib's PAWN indices (10 slices) per parameter: minimum, mean, median, maximum, CV."""
+    import warnings
+
+    from SALib.analyze import pawn as pawn_analyze
+
+    problem = {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [[float(x[:, k].min()), float(x[:, k].max())] for k in range(len(names))],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = pawn_analyze.analyze(problem, x, y, S=10, seed=seed + 1)
+    return {
+        n: {key: float(res[key][k]) for key in ("minimum", "mean", "median", "maximum", "CV")}
+        for k, n in enumerate(names)
+    }

@@ -136,7 +136,9 @@ def bargain(
 
         write_plot(history, plot)
     if json_output:
-        typer.echo(dumps(history.to_dict()))
+        from alliancesim.presentation.run_view import SCHEMA_VERSION
+
+        typer.echo(dumps({"schema_version": SCHEMA_VERSION, **history.to_dict()}))
         return
     console = Console()
     if not console.is_terminal:  # piped or captured: do not squeeze the table into 80 columns

@@ -2,15 +2,22 @@
 
 - ``claims``: does each of the seeds' claims hold, and where does it fail?
 - ``compare``: which recommendation lowers P(decoupling) the most?
-- ``sensitivity``: which uncertain parameters drive an outcome (Sobol or Morris, SALib)?
+- ``sensitivity``: which uncertain parameters drive an outcome (Sobol or Morris, SALib; PAWN
+  or delta on a stored run's own draws)?
 - ``discover``: in which parameter ranges does an outcome happen (PRIM)?
+
+Each simulates a new ensemble, or, with ``--run RUN_ID`` (an id, a unique prefix or
+``latest``), computes from a stored run's Parquet without simulating, through the use cases
+of :mod:`alliancesim.workflows`; when the run lacks what is asked (a policy it did not run, a
+quantity it did not record) the command says so and what to run instead.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,10 +26,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from alliancesim.commands.progress import simulation_progress
+from alliancesim.commands.progress import simulation_progress, stage_progress, task_progress
 from alliancesim.errors import InputError
 from alliancesim.jsonable import dumps
 from alliancesim.presentation import (
+    SCHEMA_VERSION,
     percent,
     percent_interval,
     pp_change,
@@ -35,15 +43,48 @@ from alliancesim.scenario.schema import Scenario
 
 __all__ = ["claims", "compare", "discover", "sensitivity"]
 
-ScenarioArg = Annotated[str, typer.Argument(help="Built-in scenario id or a scenario TOML file.")]
-MembersOpt = Annotated[
-    int, typer.Option("--members", "-n", help="Ensemble members (plausible worlds).")
+ScenarioArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="Built-in scenario id or a scenario TOML file (default us-rok-2025; with --run, "
+        "the run's own).",
+        show_default=False,
+    ),
 ]
-SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed, same results.")]
+MembersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--members",
+        "-n",
+        help="Ensemble members (plausible worlds; default 2,000).",
+        show_default=False,
+    ),
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(help="Random seed: same seed, same results (default 0).", show_default=False),
+]
+RunOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--run",
+        help="Analyse a stored run (its id, a unique prefix or 'latest'; see `alliancesim runs`) "
+        "from its Parquet, without simulating.",
+    ),
+]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes on this machine.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 PlotOpt = Annotated[
     Path | None, typer.Option("--plot", help="Also write an interactive plot to this HTML file.")
+]
+StructureOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--structure",
+        "-s",
+        help="Structure to run (repeatable): 'seed', mechanism=account pairs joined by commas "
+        "(e.g. consult=costly_signal), or 'all'. Default: the seed and each rival account alone.",
+    ),
 ]
 
 
@@ -51,10 +92,40 @@ PlotOpt = Annotated[
 # helpers
 
 
-def _load(reference: str) -> Scenario:
+def _load(reference: str | None) -> Scenario:
     from alliancesim.scenario.loader import load_scenario
 
-    return load_scenario(reference)
+    return load_scenario(reference or DEFAULT_SCENARIO)
+
+
+def _stored(run: str | None, scenario: str | None, **given: Any) -> bool:
+    """Whether the command analyses a stored run; options that only a simulation takes are
+    refused with it, rather than silently ignored."""
+    if run is None:
+        return False
+    named = [f"--{name}" for name, value in given.items() if value is not None]
+    if named:
+        raise InputError.single(
+            named[0], f"a stored run has its own {', '.join(named)}: leave them out with --run"
+        )
+    if scenario is not None:
+        raise InputError.single(
+            "SCENARIO", "a stored run has its own scenario: give either SCENARIO or --run"
+        )
+    return True
+
+
+@contextmanager
+def _store() -> Iterator[Any]:
+    """The experiment store, with a clear message and exit code 1 if another process keeps it
+    locked."""
+    from alliancesim.store import Store, StoreBusyError
+
+    try:
+        yield Store()
+    except StoreBusyError as exc:
+        Console(stderr=True).print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 def _check_common(members: int | None = None, workers: int = 1) -> None:
@@ -73,8 +144,9 @@ def _simulate(
     *,
     quiet: bool,
     record: str = "all",
+    structures: Sequence[str] | None = None,
 ) -> Results:
-    """Run the ensemble with a progress bar on stderr."""
+    """Run the ensemble with a progress bar on stderr (``structures`` as ``run(structures=…)``)."""
     from alliancesim.runner import run as run_ensemble
 
     with simulation_progress(Console(stderr=True), quiet=quiet) as (_, on_block):
@@ -86,6 +158,7 @@ def _simulate(
             workers=workers,
             record=record,
             on_block=on_block,
+            structures=list(structures) if structures else None,
         )
 
 
@@ -107,13 +180,13 @@ def _echo_json(payload: dict[str, Any]) -> None:
 _VERDICT_STYLE = {"supported": "green", "contested": "yellow", "rejected": "red"}
 
 
-def _reading(v: Any) -> str:
-    """A claim's verdict as it must be read, styled: only a contingent claim's is coloured."""
-    kind = v.claim_class.name if v.claim_class else "contingent"
-    if kind != "contingent":
-        return f"[dim]{escape(v.reading)}[/dim]"
-    style = _VERDICT_STYLE[v.verdict]
-    return f"[{style}]{v.verdict}[/{style}]" + (" (by mean)" if v.statistic == "mean" else "")
+def _reading(v: Mapping[str, Any]) -> str:
+    """A claim's verdict (its ``to_dict()`` form) as it must be read, styled: only a
+    contingent claim's is coloured."""
+    if (v.get("class") or "contingent") != "contingent":
+        return f"[dim]{escape(v['verdict'])}[/dim]"
+    style = _VERDICT_STYLE[v["verdict"]]
+    return f"[{style}]{v['verdict']}[/{style}]" + (" (by mean)" if v["statistic"] == "mean" else "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -121,9 +194,9 @@ def _reading(v: Any) -> str:
 
 
 def claims(
-    scenario: ScenarioArg = DEFAULT_SCENARIO,
-    members: MembersOpt = DEFAULT_MEMBERS,
-    seed: SeedOpt = 0,
+    scenario: ScenarioArg = None,
+    members: MembersOpt = None,
+    seed: SeedOpt = None,
     workers: WorkersOpt = 1,
     margin: Annotated[
         float,
@@ -132,111 +205,81 @@ def claims(
     discover: Annotated[
         bool, typer.Option("--discover/--no-discover", help="Search PRIM boxes where claims fail.")
     ] = True,
+    run: RunOpt = None,
+    structure: StructureOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Test every claim of a scenario on paired members: share, verdict, and where it fails."""
-    from alliancesim.claims import check_claims, claim_policies, verdict_rule
+    from alliancesim.claims import claim_policies, verdict_rule
+    from alliancesim.workflows import claims_by_structure, claims_of_run
 
     _check_common(members, workers)
     if not 0 <= margin < 0.5:
         raise InputError.single("--margin", f"margin must lie in [0, 0.5), got {margin}")
-    loaded = _load(scenario)
-    if not loaded.claims:
-        if as_json:
-            _echo_json({"scenario": loaded.id, "claims": []})
+    err = Console(stderr=True)
+    stage_name = "searching where the claims fail" if discover else "checking the claims"
+    if _stored(run, scenario, members=members, seed=seed, structure=structure):
+        from alliancesim.workflows import claims_of_stored_run
+
+        with _store() as store, stage_progress(err, quiet=as_json) as stage:
+            stage(stage_name)
+            _, results, verdicts = claims_of_stored_run(
+                store, str(run), discover=discover, margin=margin
+            )
+        loaded = results.model.scenario
+    else:
+        loaded = _load(scenario)
+        if not loaded.claims:
+            verdicts, results = [], None
         else:
-            Console().print(f"{loaded.id} has no claims to test.")
+            results = _simulate(
+                loaded,
+                claim_policies(loaded.claims),
+                members or DEFAULT_MEMBERS,
+                seed or 0,
+                workers,
+                quiet=as_json,
+                structures=structure,
+            )
+            with stage_progress(err, quiet=as_json) as stage:
+                stage(stage_name)
+                outcome = claims_of_run(results, discover=discover, margin=margin)
+            if outcome.verdicts is None:
+                raise InputError.single("SCENARIO", outcome.note)
+            verdicts = list(outcome.verdicts)
+    if results is None or not loaded.claims:
+        if as_json:
+            _echo_json({"schema_version": SCHEMA_VERSION, "scenario": loaded.id, "claims": []})
+        else:
+            Console().print(f"{escape(loaded.id)} has no claims to test.")
         return
-    results = _simulate(
-        loaded, claim_policies(loaded.claims), members, seed, workers, quiet=as_json
-    )
-    verdicts = check_claims(results, discover=discover, margin=margin)
     if as_json:
-        _echo_json(
-            {
-                "scenario": loaded.id,
-                "run_id": results.run_id,
-                "members": results.members,
-                "seed": results.seed,
-                "policies": results.policies,
-                "thresholds": {
-                    "member": verdict_rule("member", margin),
-                    "mean": verdict_rule("mean", margin),
-                },
-                "claims": [v.to_dict() for v in verdicts],
-            }
-        )
+        payload: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": loaded.id,
+            "run_id": results.run_id,
+            "stored": run is not None,
+            "members": results.members,
+            "seed": results.seed,
+            "policies": results.policies,
+            "thresholds": {
+                "member": verdict_rule("member", margin),
+                "mean": verdict_rule("mean", margin),
+            },
+            "claims": verdicts,
+        }
+        if results.several:  # each claim combined, with its verdict under each structure
+            payload["structures"] = {"names": results.structures, "weights": results.weights}
+        _echo_json(payload)
         return
     out = Console()
-    table = Table(
-        title=f"{loaded.id}: the seeds' claims, {results.members:,} paired members, seed {seed}",
-        title_justify="left",
-        show_lines=True,
-    )
-    table.add_column("claim", overflow="fold", max_width=34)
-    table.add_column("comparison", overflow="fold", max_width=40)
-    table.add_column("holds where the\npolicies differ\n[95 % interval]", justify="right")
-    table.add_column("ties", justify="right")
-    table.add_column("mean difference\n[95 % interval]", justify="right")
-    table.add_column("verdict")
-    table.add_column("class")
-    for v in verdicts:
-        source = (
-            f"\n[dim]{escape(v.seed)}[/dim]"
-            if v.seed
-            else (f"\n[dim]{escape(v.source)}[/dim]" if v.source else "")
-        )
-        lo, hi = v.share_ci
-        share = (
-            f"{percent(v.share)}\n[{100 * lo:.1f}, {100 * hi:.1f}]"
-            if v.holds + v.fails
-            else "not tested\n(no member differs)"
-        )
-        md_lo, md_hi = v.mean_difference_ci
-        mean = (
-            f"{v.mean_difference:+.4g}\n[{md_lo:+.4g}, {md_hi:+.4g}]"
-            if math.isfinite(v.mean_difference)
-            else "—"
-        )
-        table.add_row(
-            f"[bold]{escape(v.claim_id)}[/bold]\n{escape(v.statement)}{source}",
-            escape(v.comparison),
-            escape(share),
-            percent(v.tie_share),
-            escape(mean),
-            _reading(v),
-            escape(v.claim_class.name if v.claim_class else ""),
-        )
-    out.print(table)
-    for v in verdicts:
-        if v.claim_class is not None:
-            out.print(
-                f"[bold]{escape(v.claim_id)}[/bold] is {escape(v.claim_class.name)}: "
-                f"{escape(v.claim_class.reason)}",
-                highlight=False,
-            )
-    for v in verdicts:
-        if v.failure_box is None and not v.failure_note:
-            continue
-        out.print(
-            f"\n[bold]{escape(v.claim_id)}[/bold] ({_reading(v)}) fails in {v.fails:,} members",
-            highlight=False,
-        )
-        if v.quote:
-            out.print(f"  [dim]“{escape(v.quote)}” ({escape(v.seed or '')})[/dim]", highlight=False)
-        if v.failure_box is None:
-            out.print(f"  {escape(v.failure_note)}", highlight=False)
-            continue
-        box = v.failure_box
-        out.print(
-            f"  fails mostly where: [bold]{escape(box['description'])}[/bold]\n"
-            f"  coverage {box['coverage']:.2f} (share of failures inside), density "
-            f"{box['density']:.2f} (share failing inside, {box['lift'] or 0:.1f}× the overall "
-            f"rate), mass {box['mass']:.2f}; peeling trajectory of {len(box['trajectory'])} boxes",
-            highlight=False,
-        )
-        if box.get("note"):
-            out.print(f"  [yellow]{box['note']}[/yellow]", highlight=False)
+    for name, rows in claims_by_structure(verdicts, results).items():
+        under = ""
+        if results.structured:
+            under = f", under {name} (weight {percent(results.weights[name])})"
+        _claims_table(out, loaded.id + under, results, rows)
+    if results.several:
+        _combined_claims_table(out, loaded.id, results, verdicts)
     rule = verdict_rule("member", margin)
     out.print(
         f"\nverdicts (statistic member): supported if {rule['supported']}; rejected if "
@@ -249,14 +292,139 @@ def claims(
     )
 
 
+def _claims_table(
+    out: Console, title: str, results: Results, verdicts: Sequence[Mapping[str, Any]]
+) -> None:
+    """The claims of one structure (their ``to_dict()`` form): share, ties, mean difference,
+    verdict and class; then where each fails."""
+    source_of = "stored run " + results.run_id + ", " if results.directory else ""
+    table = Table(
+        title=escape(
+            f"{title}: the seeds' claims, {source_of}{results.members:,} paired members, "
+            f"seed {results.seed}"
+        ),
+        title_justify="left",
+        show_lines=True,
+    )
+    table.add_column("claim", overflow="fold", max_width=34)
+    table.add_column("comparison", overflow="fold", max_width=40)
+    table.add_column("holds where the\npolicies differ\n[95 % interval]", justify="right")
+    table.add_column("ties", justify="right")
+    table.add_column("mean difference\n[95 % interval]", justify="right")
+    table.add_column("verdict")
+    table.add_column("class")
+    for v in verdicts:
+        source = (
+            f"\n[dim]{escape(v['seed'])}[/dim]"
+            if v.get("seed")
+            else (f"\n[dim]{escape(v['source'])}[/dim]" if v.get("source") else "")
+        )
+        lo, hi = (x if x is not None else math.nan for x in v["share_ci"])
+        share = (
+            f"{percent(v['share'])}\n[{100 * lo:.1f}, {100 * hi:.1f}]"
+            if v["holds"] + v["fails"]
+            else "not tested\n(no member differs)"
+        )
+        md = v.get("mean_difference")
+        md_lo, md_hi = (x if x is not None else math.nan for x in v["mean_difference_ci"])
+        mean = (
+            f"{md:+.4g}\n[{md_lo:+.4g}, {md_hi:+.4g}]"
+            if md is not None and math.isfinite(md)
+            else "—"
+        )
+        table.add_row(
+            f"[bold]{escape(v['claim_id'])}[/bold]\n{escape(v['statement'])}{source}",
+            escape(v["comparison"]),
+            escape(share),
+            percent(v["tie_share"]),
+            escape(mean),
+            _reading(v),
+            escape(v.get("class") or ""),
+        )
+    out.print(table)
+    for v in verdicts:
+        if v.get("class"):
+            out.print(
+                f"[bold]{escape(v['claim_id'])}[/bold] is {escape(v['class'])}: "
+                f"{escape(v.get('class_reason') or '')}",
+                highlight=False,
+            )
+    for v in verdicts:
+        if v.get("failure_box") is None and not v.get("failure_note"):
+            continue
+        out.print(
+            f"\n[bold]{escape(v['claim_id'])}[/bold] ({_reading(v)}) fails in "
+            f"{v['fails']:,} members",
+            highlight=False,
+        )
+        if v.get("quote"):
+            out.print(
+                f"  [dim]“{escape(v['quote'])}” ({escape(v.get('seed') or '')})[/dim]",
+                highlight=False,
+            )
+        box = v.get("failure_box")
+        if box is None:
+            out.print(f"  {escape(v['failure_note'])}", highlight=False)
+            continue
+        out.print(
+            f"  fails mostly where: [bold]{escape(box['description'])}[/bold]\n"
+            f"  coverage {box['coverage']:.2f} (share of failures inside), density "
+            f"{box['density']:.2f} (share failing inside, {box['lift'] or 0:.1f}× the overall "
+            f"rate), mass {box['mass']:.2f}; peeling trajectory of {len(box['trajectory'])} boxes",
+            highlight=False,
+        )
+        if box.get("note"):
+            out.print(f"  [yellow]{box['note']}[/yellow]", highlight=False)
+
+
+def _combined_claims_table(
+    out: Console, scenario: str, results: Results, combined: list[dict[str, Any]]
+) -> None:
+    """Each claim over the structures: its verdict under each, the weight behind each verdict,
+    the weighted share and the weighted paired mean difference."""
+    table = Table(
+        title=escape(
+            f"{scenario}: the claims over {len(results.structures)} structures (weighted)"
+        ),
+        title_justify="left",
+        show_lines=True,
+    )
+    table.add_column("claim", overflow="fold", max_width=34)
+    for name in results.structures:
+        table.add_column(f"{escape(name)}\n({percent(results.weights[name], 0)})")
+    table.add_column("weighted share\n(range)", justify="right")
+    table.add_column("weighted mean\ndifference [95 %]", justify="right")
+    table.add_column("over the structures")
+    for claim in combined:
+        verdicts = claim["structures"]
+        cells = [
+            f"[{_VERDICT_STYLE.get(verdicts[n]['verdict'], 'white')}]{verdicts[n]['verdict']}"
+            f"[/{_VERDICT_STYLE.get(verdicts[n]['verdict'], 'white')}]"
+            for n in results.structures
+        ]
+        low_high = claim.get("share_range")
+        share = percent(claim.get("share"))
+        if low_high:
+            share += f"\n({percent(low_high[0], 0)}–{percent(low_high[1], 0)})"
+        md, md_ci = claim.get("mean_difference"), claim.get("mean_difference_ci") or [None, None]
+        mean = f"{signed(md, 4)}\n{signed_interval(md_ci, 4)}" if md is not None else "—"
+        weights = claim["verdict_weights"]
+        if claim["verdict"] == "split":
+            overall = "split: " + ", ".join(f"{v} {percent(w, 0)}" for v, w in weights.items())
+        else:
+            overall = f"{claim['verdict']} under every structure"
+        table.add_row(f"[bold]{claim['claim_id']}[/bold]", *cells, share, mean, overall)
+    out.print(table)
+
+
 # --------------------------------------------------------------------------------------------
 # compare
 
 
 def compare(
-    scenario: ScenarioArg = DEFAULT_SCENARIO,
-    members: MembersOpt = DEFAULT_MEMBERS,
-    seed: SeedOpt = 0,
+    scenario: ScenarioArg = None,
+    members: MembersOpt = None,
+    seed: SeedOpt = None,
     policy: Annotated[
         list[str] | None,
         typer.Option(
@@ -273,13 +441,23 @@ def compare(
             "reads, then those the policies move most, four in all.",
         ),
     ] = None,
+    run: RunOpt = None,
+    structure: StructureOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Rank policies by how much they lower P(decoupling), with paired differences from baseline."""
     from alliancesim.analysis.compare import rank_policies
 
     _check_common(members, workers)
-    loaded = _load(scenario)
+    stored = _stored(run, scenario, members=members, seed=seed, structure=structure)
+    if stored:
+        from alliancesim.workflows import compare_stored_run
+
+        with _store() as store:
+            _, results, ranking = compare_stored_run(store, str(run), policy or None)
+        loaded = results.model.scenario
+    else:
+        loaded = _load(scenario)
     names = list(policy) if policy else list(loaded.policy_ids)
     known = [i.id for i in loaded.indicators] + [
         k for k in loaded.scenario.key_indicators if k not in {i.id for i in loaded.indicators}
@@ -292,25 +470,60 @@ def compare(
                 "--indicator",
                 f"unknown indicator {name!r}{suggest(name, known)}; known: {', '.join(known)}",
             )
-    results = _simulate(loaded, names, members, seed, workers, quiet=as_json, record="indicators")
-    ranking = rank_policies(results)
-    horizon = results.model.clock.label(results.model.horizon)
-    if as_json:
-        _echo_json(
-            {
-                "scenario": loaded.id,
-                "run_id": results.run_id,
-                "members": results.members,
-                "seed": results.seed,
-                "horizon": horizon,
-                "ranking": ranking,
-            }
+    if not stored:
+        results = _simulate(
+            loaded,
+            names,
+            members or DEFAULT_MEMBERS,
+            seed or 0,
+            workers,
+            quiet=as_json,
+            record="indicators",
+            structures=structure,
         )
+        ranking = rank_policies(results)
+    horizon = results.model.clock.label(results.model.horizon)
+    compared = [p for p in names if p != "baseline"] if stored else None
+    rankings = {n: rank_policies(results.structure(n), compared) for n in results.structures}
+    if as_json:
+        payload: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": loaded.id,
+            "run_id": results.run_id,
+            "stored": stored,
+            "members": results.members,
+            "seed": results.seed,
+            "horizon": horizon,
+            "ranking": ranking,
+        }
+        if results.structured:
+            payload["ranking_under"] = "weighted" if results.several else results.structures[0]
+            payload["structures"] = {
+                name: {"weight": results.weights[name], "ranking": rankings[name]}
+                for name in results.structures
+            }
+        _echo_json(payload)
         return
     shown = list(indicator) if indicator else _default_indicators(results, ranking)
+    over = f", weighted over {len(results.structures)} structures" if results.several else ""
+    _ranking_table(
+        f"{loaded.id}: policies ranked by the fall in P(decoupling by {horizon}), "
+        f"{'stored run ' + results.run_id + ', ' if stored else ''}{results.members:,} paired "
+        f"members, seed {results.seed}{over}",
+        ranking,
+        shown,
+    )
+    if results.several:
+        for name in results.structures:
+            _ranking_table(
+                f"under {name} (weight {percent(results.weights[name])})", rankings[name], shown
+            )
+
+
+def _ranking_table(title: str, ranking: list[dict[str, Any]], shown: list[str]) -> None:
+    """A ranking of policies with their paired changes, as a table on standard output."""
     table = Table(
-        title=f"{loaded.id}: policies ranked by the fall in P(decoupling by {horizon}), "
-        f"{results.members:,} paired members, seed {seed}",
+        title=escape(title),
         title_justify="left",
     )
     table.add_column("rank", justify="right")
@@ -370,9 +583,13 @@ def _default_indicators(results: Results, ranking: list[dict[str, Any]], k: int 
 
 
 def sensitivity(
-    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    scenario: ScenarioArg = None,
     method: Annotated[
-        str, typer.Option(help="'sobol' (variance-based) or 'morris' (screening).")
+        str,
+        typer.Option(
+            help="'sobol' (variance-based) or 'morris' (screening), on a design of their own; "
+            "'pawn' or 'delta' (moment-independent) on a stored run's own draws (--run)."
+        ),
     ] = "sobol",
     indicator: Annotated[
         str,
@@ -400,7 +617,7 @@ def sensitivity(
             help="'auto' (group by scenario entry above 24 parameters), 'entry' or 'none'."
         ),
     ] = "auto",
-    seed: SeedOpt = 0,
+    seed: SeedOpt = None,
     workers: Annotated[
         int | None,
         typer.Option(help="Worker processes (default: 2, or 1 on a single core)."),
@@ -414,6 +631,7 @@ def sensitivity(
             help="Keep the result in the experiment store, where reports of this scenario show it.",
         ),
     ] = True,
+    run: RunOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """What drives an outcome: Sobol first-order and total indices, or Morris μ*, with intervals."""
@@ -424,39 +642,69 @@ def sensitivity(
         sensitivity_figure,
         sobol_indices,
     )
+    from alliancesim.workflows import MOMENT_INDEPENDENT
 
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     _check_common(None, workers)
-    if method not in ("sobol", "morris"):
-        raise InputError.single("--method", f"method is 'sobol' or 'morris', got {method!r}")
+    if method not in ("sobol", "morris", *MOMENT_INDEPENDENT):
+        raise InputError.single(
+            "--method", f"method is 'sobol', 'morris', 'pawn' or 'delta', got {method!r}"
+        )
     if groups not in ("auto", "entry", "none"):
         raise InputError.single("--groups", f"groups is 'auto', 'entry' or 'none', got {groups!r}")
-    loaded = _load(scenario)
     at_value: str | int = int(at) if at.isdigit() else at
-    common: dict[str, Any] = {
-        "policy": policy,
-        "at": at_value,
-        "replicates": replicates,
-        "seed": seed,
-        "groups": groups,
-        "workers": workers,
-    }
-    if method == "sobol":
-        result = sobol_indices(loaded, indicator, n=n or DEFAULT_SOBOL_N, **common)
+    err = Console(stderr=True)
+    if method in MOMENT_INDEPENDENT and run is None:
+        raise InputError.single(
+            "--method",
+            f"{method} estimates from an existing sample: give --run RUN_ID (or --run latest) "
+            "to use a stored run's own draws",
+        )
+    if _stored(run, scenario, seed=seed):
+        from alliancesim.workflows import sensitivity_of_stored_run
+
+        with _store() as experiments, stage_progress(err, quiet=as_json) as stage:
+            stage(f"{method} on the run's own draws")
+            record, result = sensitivity_of_stored_run(
+                experiments, str(run), method, indicator, policy=policy, at=at_value, keep=store
+            )
+        scenario_id = record.scenario_id
     else:
-        result = morris_screening(loaded, indicator, n=n or DEFAULT_MORRIS_TRAJECTORIES, **common)
+        loaded = _load(scenario)
+        scenario_id = loaded.id
+        common: dict[str, Any] = {
+            "policy": policy,
+            "at": at_value,
+            "replicates": replicates,
+            "seed": seed or 0,
+            "groups": groups,
+            "workers": workers,
+        }
+        with task_progress(err, f"{method}: evaluating", "points", quiet=as_json) as (_, advance):
+            if method == "sobol":
+                result = sobol_indices(
+                    loaded, indicator, n=n or DEFAULT_SOBOL_N, on_progress=advance, **common
+                )
+            else:
+                result = morris_screening(
+                    loaded,
+                    indicator,
+                    n=n or DEFAULT_MORRIS_TRAJECTORIES,
+                    on_progress=advance,
+                    **common,
+                )
+        if store:
+            from alliancesim.ensemble import scenario_hash
+
+            with _store() as experiments:
+                experiments.attach_analysis(
+                    "sensitivity", result.to_dict(), scenario_hash=scenario_hash(loaded)
+                )
     if plot is not None:
         _write_plot(sensitivity_figure(result, top=top), plot)
-    if store:
-        from alliancesim.ensemble import scenario_hash
-        from alliancesim.store import Store
-
-        Store().attach_analysis(
-            "sensitivity", result.to_dict(), scenario_hash=scenario_hash(loaded)
-        )
     if as_json:
-        _echo_json(result.to_dict())
+        _echo_json({"schema_version": SCHEMA_VERSION, **result.to_dict()})
         return
     out = Console()
     what = (
@@ -465,23 +713,26 @@ def sensitivity(
         else f"{indicator} at {result.at}"
     )
     table = Table(
-        title=f"{loaded.id}: what drives {what} under {policy} ({method}; "
+        title=f"{scenario_id}: what drives {what} under {policy} ({method}; "
         f"{result.evaluations:,} points × {result.replicates} event streams, {result.elapsed:.1f} s)",
         title_justify="left",
     )
     table.add_column("#", justify="right")
     table.add_column("factor", overflow="fold")
-    if method == "sobol":
-        for head in ("first order S1", "± 95 %", "total ST", "± 95 %"):
-            table.add_column(head, justify="right")
-    else:
-        for head in ("μ*", "± 95 %", "μ", "σ"):
-            table.add_column(head, justify="right")
-    keys = (
-        ("S1", "S1_conf", "ST", "ST_conf")
-        if method == "sobol"
-        else ("mu_star", "mu_star_conf", "mu", "sigma")
-    )
+    heads, keys = {
+        "sobol": (
+            ("first order S1", "± 95 %", "total ST", "± 95 %"),
+            ("S1", "S1_conf", "ST", "ST_conf"),
+        ),
+        "morris": (("μ*", "± 95 %", "μ", "σ"), ("mu_star", "mu_star_conf", "mu", "sigma")),
+        "pawn": (
+            ("median KS", "minimum", "maximum", "CV"),
+            ("median", "minimum", "maximum", "CV"),
+        ),
+        "delta": (("δ", "± 95 %", "S1", "± 95 %"), ("delta", "delta_conf", "S1", "S1_conf")),
+    }[method]
+    for head in heads:
+        table.add_column(head, justify="right")
     for k, name in enumerate(result.ranking[:top], 1):
         label = name
         if len(result.members[name]) > 1:
@@ -504,7 +755,7 @@ def sensitivity(
 
 
 def discover(
-    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    scenario: ScenarioArg = None,
     outcome: Annotated[
         str, typer.Option(help="'decoupled', or any recorded quantity with --threshold.")
     ] = "decoupled",
@@ -522,10 +773,21 @@ def discover(
         str, typer.Option(help="When: 'horizon', a period such as 2027Q4, or a step.")
     ] = "horizon",
     boxes: Annotated[int, typer.Option(help="How many boxes to find, one after the other.")] = 1,
-    members: MembersOpt = DEFAULT_MEMBERS,
-    seed: SeedOpt = 0,
+    structure: Annotated[
+        str | None,
+        typer.Option(
+            "--structure",
+            "-s",
+            help="The structure whose members are searched ('seed' or mechanism=account,…; "
+            "default: the seed's, or a stored run's first).",
+            show_default=False,
+        ),
+    ] = None,
+    members: MembersOpt = None,
+    seed: SeedOpt = None,
     workers: WorkersOpt = 1,
     plot: PlotOpt = None,
+    run: RunOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Scenario discovery: the parameter ranges (PRIM boxes) where an outcome happens."""
@@ -537,17 +799,38 @@ def discover(
         raise InputError.single("--boxes", f"boxes must be at least 1, got {boxes}")
     if below and threshold is None:
         raise InputError.single("--below", "--below needs --threshold")
-    loaded = _load(scenario)
-    from alliancesim.model import compile_model
-
-    model = compile_model(loaded)
-    model.policy(policy)
-    record = "indicators" if outcome in (*model.indicator_names, "decoupled") else "all"
-    results = _simulate(loaded, [policy], members, seed, workers, quiet=as_json, record=record)
     at_value: str | int = int(at) if at.isdigit() else at
-    result = find(
-        results, outcome, policy=policy, at=at_value, threshold=threshold, below=below, boxes=boxes
-    )
+    options = {"policy": policy, "at": at_value, "threshold": threshold, "below": below}
+    err = Console(stderr=True)
+    if _stored(run, scenario, members=members, seed=seed):
+        from alliancesim.workflows import discover_in_stored_run
+
+        with _store() as store, stage_progress(err, quiet=as_json) as stage:
+            stage("searching the run's draws (PRIM)")
+            _, results, result = discover_in_stored_run(
+                store, str(run), outcome, boxes=boxes, structure=structure, **options
+            )
+        loaded = results.model.scenario
+    else:
+        loaded = _load(scenario)
+        from alliancesim.model import compile_model
+
+        model = compile_model(loaded)
+        model.policy(policy)
+        record = "indicators" if outcome in (*model.indicator_names, "decoupled") else "all"
+        results = _simulate(
+            loaded,
+            [policy],
+            members or DEFAULT_MEMBERS,
+            seed or 0,
+            workers,
+            quiet=as_json,
+            record=record,
+            structures=[structure or "seed"],
+        )
+        with stage_progress(err, quiet=as_json) as stage:
+            stage("searching the members' draws (PRIM)")
+            result = find(results, outcome, boxes=boxes, **options)
     if plot is not None and result.boxes:
         _write_plot(
             discovery_figure(
@@ -558,8 +841,8 @@ def discover(
             plot,
         )
     if as_json:
-        payload = result.to_dict()
-        payload.update(run_id=results.run_id, seed=seed)
+        payload = {"schema_version": SCHEMA_VERSION, **result.to_dict()}
+        payload.update(run_id=results.run_id, seed=results.seed, stored=run is not None)
         _echo_json(payload)
         return
     out = Console()

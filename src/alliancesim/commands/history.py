@@ -32,9 +32,11 @@ from alliancesim.analysis.calibrate import (
     module_parameters,
     shared_ranges,
 )
+from alliancesim.commands.progress import task_progress
 from alliancesim.errors import InputError
 from alliancesim.jsonable import dumps
 from alliancesim.outputs import check_writable, write_text_file
+from alliancesim.presentation import SCHEMA_VERSION
 from alliancesim.scenario.loader import LIBRARY, builtin_scenarios, load_scenario
 from alliancesim.scenario.schema import Scenario
 
@@ -285,7 +287,15 @@ def backtest(
         raise InputError.single("EPISODE", "there are no built-in episodes; name an episode file")
     if report is not None:
         check_writable(report, what="report", force=force)
-    results = [run_backtest(load_scenario(name), members=members, seed=seed) for name in names]
+    results = []
+    with task_progress(Console(stderr=True), "back-testing", "episodes", quiet=as_json) as (
+        _,
+        advance,
+    ):
+        advance(0, len(names))
+        for k, name in enumerate(names, 1):
+            results.append(run_backtest(load_scenario(name), members=members, seed=seed))
+            advance(k, len(names))
     if report is not None:
         from alliancesim.report.html import render_backtest_report
 
@@ -297,6 +307,7 @@ def backtest(
         typer.echo(
             dumps(
                 {
+                    "schema_version": SCHEMA_VERSION,
                     "episodes": [r.to_dict() for r in results],
                     "overall": overall_skill(results),
                 }
@@ -496,30 +507,38 @@ def calibrate(
         )
     only = module_parameters(module) if module else None
     progress = Console(stderr=True)
+    with task_progress(progress, "history matching", "waves", quiet=as_json) as (bar, advance):
+        advance(0, waves)
 
-    def on_wave(wave: Wave) -> None:
-        if not as_json:
-            progress.print(
-                f"wave {wave.index}: {wave.non_implausible:,} of {wave.points:,} points not ruled "
-                f"out ({wave.pooled:,} in the next box's evidence)",
-                highlight=False,
-            )
+        def on_wave(wave: Wave) -> None:
+            advance(wave.index, waves)
+            if not as_json:
+                bar.console.print(
+                    f"wave {wave.index}: {wave.non_implausible:,} of {wave.points:,} points not "
+                    f"ruled out ({wave.pooled:,} in the next box's evidence)",
+                    highlight=False,
+                )
 
-    calibration = history_match(
-        chosen,
-        points=points,
-        replicates=replicates,
-        waves=waves,
-        cutoff=cutoff,
-        discrepancy=discrepancy,
-        seed=seed,
-        parameters=_split(parameter) or None,
-        on_wave=on_wave,
-        skip_unmatched=skip_unmatched,
-        rank=rank,
-    )
+        calibration = history_match(
+            chosen,
+            points=points,
+            replicates=replicates,
+            waves=waves,
+            cutoff=cutoff,
+            discrepancy=discrepancy,
+            seed=seed,
+            parameters=_split(parameter) or None,
+            on_wave=on_wave,
+            skip_unmatched=skip_unmatched,
+            rank=rank,
+        )
     shared: list[ParameterRange] = []
-    payload: dict[str, Any] = {"scenario": target.id, **calibration.to_dict(), "written": None}
+    payload: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "scenario": target.id,
+        **calibration.to_dict(),
+        "written": None,
+    }
     if not calibration.ruled_out_everywhere:
         shared = shared_ranges(calibration, target, only=only)
         date = dt.datetime.now(dt.UTC).date().isoformat()
@@ -581,7 +600,9 @@ def _out_of_sample(
 
     result = calibrate_out_of_sample(chosen, transfer=transfer, on_fold=on_fold, **options)
     if as_json:
-        typer.echo(dumps({"scenario": target.id, **result.to_dict()}))
+        typer.echo(
+            dumps({"schema_version": SCHEMA_VERSION, "scenario": target.id, **result.to_dict()})
+        )
         return
     table = Table(
         title=(

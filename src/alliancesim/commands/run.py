@@ -16,7 +16,7 @@ from rich.table import Table
 from alliancesim.commands.progress import simulation_progress
 from alliancesim.jsonable import dumps
 from alliancesim.outputs import check_writable, write_text_file
-from alliancesim.presentation import SCHEMA_VERSION, RunView
+from alliancesim.presentation import SCHEMA_VERSION, RunView, percent
 from alliancesim.results import Results
 from alliancesim.runner import DEFAULT_MEMBERS, DEFAULT_SCENARIO
 from alliancesim.runner import run as run_ensemble
@@ -24,20 +24,70 @@ from alliancesim.scenario.loader import load_scenario
 from alliancesim.store import Store
 from alliancesim.workflows import (
     default_policies,
+    report_of_new_stored_run,
     report_of_run,
-    report_of_stored_run,
     run_and_store,
+    view_of_new_stored_run,
     view_of_run,
-    view_of_stored_run,
 )
 
-__all__ = ["run", "run_payload", "summary_table"]
+__all__ = [
+    "STRUCTURE_HELP",
+    "print_structures",
+    "run",
+    "run_payload",
+    "signs_table",
+    "structure_tables",
+    "structures_block",
+    "summary_table",
+]
+
+STRUCTURE_HELP = (
+    "Structure to run (repeatable): 'seed', mechanism=account pairs joined by commas (e.g. "
+    "consult=costly_signal), or 'all'. Default: the seed and each rival account alone."
+)
+
+
+def structures_block(results: Results) -> dict[str, Any]:
+    """The ``structures`` object of ``--json``: the structures run, each one's accounts and
+    weight, and each one's per-policy summary (the top-level ``policies`` are their weighted
+    combination when there are several)."""
+    from alliancesim.structures import parse_structure
+
+    summary = results.summary()
+    scenario = results.model.scenario
+    return {
+        "names": list(results.structures),
+        "combined": results.several,
+        "weights": dict(results.weights),
+        "accounts": {
+            name: dict(parse_structure(scenario, name).accounts) for name in results.structures
+        },
+        "mechanisms": [
+            {
+                "id": m.id,
+                "label": m.label,
+                "question": m.question,
+                "accounts": [
+                    {"id": a.id, "label": a.label, "prior": prior}
+                    for a, prior in zip(m.accounts, m.priors, strict=True)
+                ],
+            }
+            for m in scenario.mechanisms
+        ],
+        "summaries": {
+            name: {p: v.to_dict() for p, v in policies.items()}
+            for name, policies in summary.structures.items()
+        },
+    }
 
 
 def run_payload(results: Results, view: RunView) -> dict[str, Any]:
     """The JSON object `run --json` prints: the run's provenance, its summary per policy and its
-    presentation rows (headline, ranking with each policy's paired change, claims)."""
+    presentation rows (headline, ranking with each policy's paired change, claims); for a
+    scenario with contested mechanisms, its ``structures`` (:func:`structures_block`)."""
     summary = results.summary()
+    extra = {"structures": structures_block(results)} if results.structured else {}
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": results.run_id,
@@ -49,7 +99,9 @@ def run_payload(results: Results, view: RunView) -> dict[str, Any]:
         "steps": summary.steps,
         "elapsed_seconds": round(results.elapsed, 3),
         "policies": {name: p.to_dict() for name, p in summary.policies.items()},
-        **{k: v for k, v in view.to_dict().items() if k != "schema_version"},
+        **{k: v for k, v in view.to_dict().items() if k not in ("schema_version", "structures")},
+        **extra,
+        **({"structure_rankings": view.to_dict()["structures"]} if view.structures else {}),
     }
 
 
@@ -58,14 +110,21 @@ def summary_table(view: RunView, *, max_indicators: int = 4) -> Table:
     paired change vs baseline with its effect, and the key indicators at the horizon."""
     names = [n for n in view.key_indicators if view.ranking[0].indicator(n) is not None]
     names = names[:max_indicators]
+    over = f", weighted over {len(view.structures)} structures" if view.weighted else ""
     table = Table(
         title=escape(
             f"{view.scenario_id}: how likely is decoupling by {view.horizon}? "
-            f"({view.members:,} members, seed {view.seed})"
+            f"({view.members:,} members, seed {view.seed}{over})"
         ),
         title_justify="left",
-        caption="Intervals are 95 % (Wilson for P, paired t for changes); change = policy − "
-        "baseline (negative lowers the risk); indicators: median (5–95 %) at the horizon.",
+        caption=(
+            "Weighted over the structures, member by member: intervals 95 % t over members; "
+            "indicators: median (5–95 %) of the structures' weighted mixture at the horizon; "
+            if view.weighted
+            else "Intervals are 95 % (Wilson for P, paired t for changes); indicators: median "
+            "(5–95 %) at the horizon; "
+        )
+        + "change = policy − baseline (negative lowers the risk).",
         caption_justify="left",
     )
     table.add_column("policy", no_wrap=True)
@@ -86,6 +145,88 @@ def summary_table(view: RunView, *, max_indicators: int = 4) -> Table:
     return table
 
 
+def structure_tables(view: RunView) -> list[Table]:
+    """One compact table per structure of a run of several: its own ranking (P(decoupling),
+    paired change vs baseline, effect), titled with its accounts and weight."""
+    if not view.weighted:
+        return []
+    out = []
+    for structure in view.structures:
+        table = Table(
+            title=escape(
+                f"under {structure.name} (weight {structure.weight_text}): {structure.label}"
+            ),
+            title_justify="left",
+        )
+        table.add_column("rank", justify="right")
+        table.add_column("policy", no_wrap=True)
+        table.add_column("P(decoupling)", justify="right", no_wrap=True)
+        table.add_column("change vs baseline (paired)", justify="right", no_wrap=True)
+        table.add_column("effect", no_wrap=True)
+        for row in structure.ranking:
+            table.add_row(
+                str(row.rank) if row.rank is not None else "c/f",
+                escape(row.policy),
+                f"{row.p_text} {row.p_interval_text}",
+                row.effect_text if row.effect is not None else "—",
+                row.effect.badge if row.effect is not None else "",
+            )
+        out.append(table)
+    return out
+
+
+def signs_table(view: RunView) -> Table | None:
+    """Decoupling's observable signs: P(each seen by the horizon) per policy, their combination
+    and the cohesion index (with its threshold's sensitivity in ``--json`` and the report)."""
+    observable = view.observable
+    if observable is None:
+        return None
+    policies = sorted((r.policy for r in view.ranking), key=lambda p: p != "baseline")
+    over = ", weighted over the structures" if observable.weighted else ""
+    table = Table(
+        title=escape(f"What counts as decoupling: P(each sign seen by {view.horizon}){over}"),
+        title_justify="left",
+    )
+    table.add_column("sign")
+    for policy in policies:
+        table.add_column(escape(policy), justify="right", no_wrap=True)
+    for sign in observable.signs:
+        table.add_row(
+            escape(f"{sign.label} ({sign.condition})"),
+            *(percent(sign.p_by_policy.get(p)) for p in policies),
+        )
+    table.add_row(
+        escape(f"decoupled: {observable.combination}"),
+        *(percent(observable.combined.get(p)) for p in policies),
+    )
+    if observable.index is not None:
+        table.add_row(
+            escape(f"cohesion index, not part of the definition ({observable.index.condition})"),
+            *(percent(observable.index.p_by_policy.get(p)) for p in policies),
+        )
+    return table
+
+
+def print_structures(console: Console, view: RunView) -> None:
+    """Each structure's table, then where their rankings disagree (or that they agree)."""
+    tables = structure_tables(view)
+    if not tables:
+        return
+    for table in tables:
+        console.print(table)
+    if view.disagreements:
+        console.print("The structures disagree:", highlight=False, markup=False)
+        for line in view.disagreements:
+            console.print(f"  - {line}", highlight=False, markup=False)
+    else:
+        console.print(
+            "The structures agree on the best recommendation and on the direction of every "
+            "policy's effect.",
+            highlight=False,
+            markup=False,
+        )
+
+
 def run(
     scenario: Annotated[
         str, typer.Argument(help="Built-in scenario id or a scenario TOML file.")
@@ -99,6 +240,9 @@ def run(
         typer.Option(
             "--policy", "-p", help="Policy to run (repeatable; a+b combines). Default: all."
         ),
+    ] = None,
+    structure: Annotated[
+        list[str] | None, typer.Option("--structure", "-s", help=STRUCTURE_HELP)
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine.")] = 1,
     scheduler: Annotated[
@@ -163,15 +307,17 @@ def run(
             "dask_local": dask == "local",
             "record": record,
             "on_block": on_block,
+            "structures": structure or None,
         }
-        shown = False
+        shown: RunView | None = None
+        experiments: Store | None = None
 
         def show(results: Results) -> None:  # the answer first; claims and storing follow
             nonlocal shown
+            shown = view_of_run(results, None)
             if not as_json:
                 progress.stop()
-                _print_summary(view_of_run(results, None), results)
-                shown = True
+                _print_summary(shown, results)
 
         if store:
             with _open_store(console) as experiments:
@@ -182,7 +328,7 @@ def run(
                 ):
                     stored = run_and_store(experiments, loaded, on_simulated=show, **options)
                 results = stored.results
-                view, _ = view_of_stored_run(experiments, stored.record.run_id, results=results)
+                view = view_of_new_stored_run(stored, shown)
         else:
             stored = None
             results = run_ensemble(loaded, directory=out, **options)
@@ -193,8 +339,8 @@ def run(
     report_path = None
     if report is not None:
         with console.status("writing the report", spinner="dots") if not as_json else nullcontext():
-            if stored is not None:
-                document = report_of_stored_run(Store(), stored.record.run_id, results=results)
+            if stored is not None and experiments is not None:
+                document = report_of_new_stored_run(experiments, stored, view)
             else:
                 document = report_of_run(results, None)
             report_path = write_text_file(report, document, what="report", force=force)
@@ -206,7 +352,7 @@ def run(
         typer.echo(dumps(payload))
         return
     stdout = Console(width=None if Console().is_terminal else 200)
-    if not shown:
+    if shown is None:
         _print_summary(view, results)
     if stored is not None:
         stdout.print(f"stored in {stored.record.directory}", highlight=False, markup=False)
@@ -217,10 +363,16 @@ def run(
 def _print_summary(view: RunView, results: Results) -> None:
     """The run's table and one line on how it was made, on standard output."""
     stdout = Console(width=None if Console().is_terminal else 200)
+    signs = signs_table(view)
+    if signs is not None:
+        stdout.print(signs)
     stdout.print(summary_table(view))
+    print_structures(stdout, view)
+    structures = f"{len(results.structures)} structures × " if results.several else ""
     stdout.print(
-        f"run {results.run_id}: {results.members:,} members × {len(results.policies)} policies × "
-        f"{results.model.horizon} steps in {results.elapsed:.1f} s",
+        f"run {results.run_id}: {results.members:,} members × {structures}"
+        f"{len(results.policies)} policies × {results.model.horizon} steps in "
+        f"{results.elapsed:.1f} s",
         highlight=False,
         markup=False,
     )

@@ -1,7 +1,8 @@
 """The experiment store on the command line: `runs`, `show-run`, `export`, `delete`, `report`.
 
-Every command finds the store at ``$ALLIANCESIM_HOME`` (default ``~/.local/share/alliancesim``)
-and names a run by its id, a unique prefix of it, or ``latest``.
+Every command finds the store at ``$ALLIANCESIM_HOME`` (default: the platform's user data
+directory, ``~/.local/share/alliancesim`` on Linux) and names a run by its id, a unique prefix
+of it, or ``latest``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from alliancesim.commands.progress import stage_progress
+from alliancesim.errors import InputError
 from alliancesim.jsonable import dumps
 from alliancesim.outputs import check_writable, write_text_file
 from alliancesim.presentation import (
@@ -70,7 +73,13 @@ def runs(
         records = store.runs(scenario)
         home = store.home
     if as_json:
-        _echo({"store": str(home), "runs": [r.to_dict() for r in records]})
+        _echo(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "store": str(home),
+                "runs": [r.to_dict() for r in records],
+            }
+        )
         return
     console = Console()
     if not records:
@@ -105,6 +114,9 @@ def show_run(run_id: RunArgument, as_json: JsonOption = False) -> None:
     with _store() as store:
         record = store.get(run_id)
         summary = store.summary(record.run_id)
+        structures = (
+            store.structure_summaries(record.run_id) if record.structures != ("seed",) else {}
+        )
         claims = stored_claims(store, record)
         parameters = store.parameters(record.run_id)
         analyses = store.analyses(scenario_hash=record.scenario_hash)
@@ -114,6 +126,7 @@ def show_run(run_id: RunArgument, as_json: JsonOption = False) -> None:
                 "schema_version": SCHEMA_VERSION,
                 **record.to_dict(),
                 "summary": summary,
+                **({"structure_summaries": structures} if structures else {}),
                 "claims": claims.verdicts,
                 "parameters": parameters,
                 "analyses": [
@@ -125,7 +138,27 @@ def show_run(run_id: RunArgument, as_json: JsonOption = False) -> None:
         return
     console = Console()
     _describe(console, record, len(parameters), len(analyses))
-    table = Table(title=escape(f"P(decoupling by {record.horizon})"), title_justify="left")
+    several = len(record.structures) > 1
+    over = f", weighted over {len(record.structures)} structures" if several else ""
+    _summary_table(console, f"P(decoupling by {record.horizon}){over}", summary)
+    if several:
+        for name in record.structures:
+            _summary_table(console, f"under {name}", structures.get(name, {}))
+    if claims.verdicts is None:
+        console.print(f"claims: {claims.note}", markup=False, highlight=False)
+    elif claims.verdicts:
+        verdicts = Table(title="claims", title_justify="left")
+        verdicts.add_column("claim")
+        verdicts.add_column("holds", justify="right")
+        verdicts.add_column("verdict")
+        for row in (ClaimRow.of(v) for v in claims.verdicts):
+            verdicts.add_row(escape(row.claim_id), row.holds_text, escape(row.verdict))
+        console.print(verdicts)
+
+
+def _summary_table(console: Console, title: str, summary: dict[str, Any]) -> None:
+    """P(decoupling) per policy with its interval and paired change vs baseline."""
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("policy")
     table.add_column("P(decoupling)", justify="right")
     table.add_column("95 % interval", justify="right")
@@ -140,16 +173,6 @@ def show_run(run_id: RunArgument, as_json: JsonOption = False) -> None:
             change,
         )
     console.print(table)
-    if claims.verdicts is None:
-        console.print(f"claims: {claims.note}", markup=False, highlight=False)
-    elif claims.verdicts:
-        verdicts = Table(title="claims", title_justify="left")
-        verdicts.add_column("claim")
-        verdicts.add_column("holds", justify="right")
-        verdicts.add_column("verdict")
-        for row in (ClaimRow.of(v) for v in claims.verdicts):
-            verdicts.add_row(escape(row.claim_id), row.holds_text, escape(row.verdict))
-        console.print(verdicts)
 
 
 def _describe(console: Console, r: RunRecord, n_parameters: int, n_analyses: int) -> None:
@@ -158,6 +181,11 @@ def _describe(console: Console, r: RunRecord, n_parameters: int, n_analyses: int
         f"{escape(r.scenario_title)}",
         f"  {r.members:,} members × {len(r.policies)} policies "
         f"({escape(', '.join(r.policies))}), seed {r.seed}",
+        *(
+            [f"  structures: {escape(', '.join(r.structures))}"]
+            if r.structures != ("seed",)
+            else []
+        ),
         f"  started {r.started:%Y-%m-%d %H:%M:%S} UTC, {r.elapsed_seconds:.1f} s of simulation, "
         f"alliancesim {r.version}",
         f"  scenario hash {r.scenario_hash}",
@@ -174,16 +202,25 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="Directory to write into (new or empty).")],
     fmt: Annotated[
         str,
-        typer.Option("--format", help="'parquet' or 'csv' for the trajectories and parameters."),
+        typer.Option(
+            "--format",
+            help="'parquet' or 'csv' for the trajectories and parameters, or 'ema': an EMA "
+            "Workbench archive that ema_workbench.load_results reads (outcomes as time series).",
+        ),
     ] = "parquet",
     as_json: JsonOption = False,
 ) -> None:
     """Copy a stored run out of the store: trajectories and parameters (Parquet or CSV), the
     summary, claim verdicts and run description (JSON)."""
-    with _store() as store:
-        files = store.export(run_id, fmt, out)
+    from alliancesim.workflows import export_stored_run
+
+    if fmt not in ("parquet", "csv", "ema"):
+        raise InputError.single("--format", f"expected parquet, csv or ema, got {fmt!r}")
+    with _store() as store, stage_progress(Console(stderr=True), quiet=as_json) as stage:
+        stage(f"writing {fmt}")
+        files = export_stored_run(store, run_id, fmt, out)
     if as_json:
-        _echo({"out": str(out), "files": [str(f) for f in files]})
+        _echo({"schema_version": SCHEMA_VERSION, "out": str(out), "files": [str(f) for f in files]})
         return
     for f in files:
         typer.echo(str(f))
@@ -194,7 +231,13 @@ def delete(run_id: RunArgument, as_json: JsonOption = False) -> None:
     with _store() as store:
         record = store.delete(run_id)
     if as_json:
-        _echo({"deleted": record.run_id, "directory": str(record.directory)})
+        _echo(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "deleted": record.run_id,
+                "directory": str(record.directory),
+            }
+        )
         return
     typer.echo(f"deleted run {record.run_id} ({record.scenario_id}, {record.members:,} members)")
 
@@ -221,13 +264,18 @@ def report(
     """Write the self-contained HTML report of a stored run (opens offline in any browser)."""
     if out is not None:
         check_writable(out, what="report", force=force)
-    with _store() as store:
+    with _store() as store, stage_progress(Console(stderr=True), quiet=as_json) as stage:
         resolved = store.resolve(run_id)
         path = out or Path(f"report-{resolved}.html")
         check_writable(path, what="report", force=force)
+        stage(
+            "searching where the claims fail, then writing the report"
+            if failure_regions
+            else "writing the report"
+        )
         document = report_of_stored_run(store, resolved, failure_regions=failure_regions)
         path = write_text_file(path, document, what="report", force=force)
     if as_json:
-        _echo({"run_id": resolved, "report": str(path.resolve())})
+        _echo({"schema_version": SCHEMA_VERSION, "run_id": resolved, "report": str(path.resolve())})
         return
     typer.echo(str(path.resolve()))

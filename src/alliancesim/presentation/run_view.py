@@ -3,7 +3,10 @@
 :func:`present_run` turns a run (its summary, its policy ranking and its claim verdicts) into a
 :class:`RunView`: the headline, one :class:`PolicyRow` per policy with its paired
 :class:`Effect`, the claims as :class:`ClaimRow` s, the key indicators and the decoupling
-curves. The CLI's tables and ``--json``, the HTML report and the dashboard only lay these rows
+curves. A run of several structures (rival accounts of contested mechanisms) is shown by the
+structures' weighted combination (the headline, the ranking and the curves say so), with one
+:class:`StructureView` per structure (its own ranking) and, in words, where the structures'
+rankings disagree. The CLI's tables and ``--json``, the HTML report and the dashboard only lay these rows
 out, with the formatters of :mod:`alliancesim.presentation.formats`, so they cannot disagree on a
 number or on a sign.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -38,14 +41,21 @@ __all__ = [
     "Effect",
     "Headline",
     "IndicatorCell",
+    "ObservableView",
     "PolicyRow",
     "RunFacts",
     "RunView",
+    "SignRow",
+    "StructureView",
+    "claims_view",
+    "decoupling_text",
     "key_indicators",
     "policy_label",
     "present_run",
     "quantity_labels",
     "run_facts",
+    "scenario_reference",
+    "structure_label",
 ]
 
 SCHEMA_VERSION = 1
@@ -82,7 +92,7 @@ def key_indicators(results: Results, limit: int = MAX_KEY_INDICATORS) -> list[st
     scenario = results.model.scenario
     recorded = set(results.files.columns()) - {"policy", "member", "step", "decoupled"}
     wanted: list[str] = list(scenario.scenario.key_indicators)
-    wanted += sorted(scenario.decoupling.when.names)
+    wanted += sorted(_decoupling_names(scenario.decoupling))
     wanted += [c.compare.indicator for c in scenario.claims]
     wanted += [i for i in results.model.indicator_names if not i.startswith("signal_")]
     wanted += results.model.indicator_names
@@ -91,6 +101,25 @@ def key_indicators(results: Results, limit: int = MAX_KEY_INDICATORS) -> list[st
         if name in recorded and name not in out:
             out.append(name)
     return out[:limit]
+
+
+def _decoupling_names(decoupling: Any) -> frozenset[str]:
+    """The names the definition of decoupling reads (its signs' and index's, or its one
+    condition's)."""
+    names = getattr(decoupling, "names", None)
+    if isinstance(names, frozenset | set):
+        return frozenset(names)
+    return frozenset(decoupling.when.names) if decoupling.when is not None else frozenset()
+
+
+def decoupling_text(scenario: Scenario, observable: ObservableView | None = None) -> str:
+    """The definition of decoupling in one line."""
+    definition = scenario.decoupling
+    if observable is not None and observable.signs:
+        return f"{observable.combination} of: " + "; ".join(
+            f"{s.label} ({s.condition})" for s in observable.signs
+        )
+    return f"{definition.when.text} for {definition.for_steps} consecutive step(s)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,13 +261,20 @@ class Headline:
     horizon: str
     baseline: PolicyRow
     best: PolicyRow | None  # the ranked recommendation with the most negative change
+    weighted_over: int = 0  # structures the answer is the weighted combination of (0: one)
+
+    @property
+    def over_text(self) -> str:
+        """``, weighted over 3 structures`` when the answer combines structures, else ``""``."""
+        return f", weighted over {self.weighted_over} structures" if self.weighted_over else ""
 
     @property
     def risk_text(self) -> str:
-        """``P(decoupling by 2029Q4) under baseline: 18.4 % [16.7–20.1 %]``."""
+        """``P(decoupling by 2029Q4) under baseline: 18.4 % [16.7–20.1 %]`` (with ``weighted over
+        n structures`` when the answer combines several)."""
         return (
-            f"P(decoupling by {self.horizon}) under baseline: {self.baseline.p_text} "
-            f"{self.baseline.p_interval_text}"
+            f"P(decoupling by {self.horizon}) under baseline{self.over_text}: "
+            f"{self.baseline.p_text} {self.baseline.p_interval_text}"
         ).strip()
 
     @property
@@ -271,6 +307,7 @@ class Headline:
             "baseline_p_decoupling": self.baseline.p_decoupling,
             "baseline_p_decoupling_ci": list(self.baseline.p_decoupling_ci),
             "best_recommendation": self.best.policy if self.best else None,
+            "weighted_over_structures": self.weighted_over,
             "text": self.text,
         }
 
@@ -298,6 +335,15 @@ class ClaimRow:
     mean_difference_ci: tuple[float | None, float | None]
     failure: str  # where it fails (a PRIM box in words), or why no box, or ""
     failure_box: Mapping[str, Any] | None
+    by_structure: tuple[tuple[str, str, float | None], ...] = ()
+    """Under a run of several structures: (structure, its verdict, its share) for each."""
+    verdict_weights: Mapping[str, float] | None = None
+    """Under a run of several structures: the structures' weight behind each verdict."""
+
+    @property
+    def structures_text(self) -> str:
+        """``seed: supported · consult=costly: rejected`` (empty for one structure)."""
+        return " · ".join(f"{name}: {verdict}" for name, verdict, _ in self.by_structure)
 
     @property
     def holds_text(self) -> str:
@@ -338,6 +384,11 @@ class ClaimRow:
             mean_difference_ci=(md_ci[0], md_ci[1]),
             failure=failure,
             failure_box=box if isinstance(box, Mapping) else None,
+            by_structure=tuple(
+                (str(name), str(v.get("verdict", "")), v.get("share"))
+                for name, v in (verdict.get("structures") or {}).items()
+            ),
+            verdict_weights=verdict.get("verdict_weights"),
         )
 
 
@@ -362,7 +413,8 @@ class ClaimsView:
     @property
     def summary_text(self) -> str:
         """What the claims say, counting only contingent claims as evidence: ``contingent 5 of
-        9: supported 3, contested 2; 3 hold by construction; 1 restates its prior``."""
+        9: supported 3, contested 2; 3 hold by construction; 1 restates its prior`` (``split``:
+        verdicts that differ between the structures of a run of several)."""
         if self.rows is None:
             return "not evaluated"
         if not self.rows:
@@ -371,7 +423,7 @@ class ClaimsView:
         parts = [f"contingent {len(contingent)} of {len(self.rows)}"]
         verdicts = [
             f"{v} {sum(r.verdict == v for r in contingent)}"
-            for v in ("supported", "contested", "rejected")
+            for v in ("supported", "contested", "rejected", "split")
             if any(r.verdict == v for r in contingent)
         ]
         text = parts[0] + (": " + ", ".join(verdicts) if verdicts else "")
@@ -424,6 +476,115 @@ class DecouplingCurve:
 
 
 @dataclass(frozen=True)
+class SignRow:
+    """One observable sign of decoupling: what it is, where it comes from, and P(it has been
+    seen by the horizon) and by each step, per policy."""
+
+    id: str
+    label: str
+    condition: str
+    for_steps: int
+    source: Any
+    p_by_policy: Mapping[str, float]
+    p_by_step: Mapping[str, tuple[float, ...]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        source = self.source
+        return {
+            "id": self.id,
+            "label": self.label,
+            "condition": self.condition,
+            "for_steps": self.for_steps,
+            "source": source.model_dump() if hasattr(source, "model_dump") else source,
+            "p_by_horizon": dict(self.p_by_policy),
+            "p_by_step": {k: list(v) for k, v in self.p_by_step.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ObservableView:
+    """Decoupling as a historian could code it: each sign with its source and its probability,
+    their combination, and the cohesion index beside them (not part of the definition) with its
+    threshold's sensitivity."""
+
+    signs: tuple[SignRow, ...]
+    combination: str  # "any one sign", "at least 2 of the 4 signs"
+    combined: Mapping[str, float]  # P(the combination by the horizon), per policy
+    index: SignRow | None
+    threshold: str | None
+    sensitivity: Any | None  # alliancesim.observable.Sensitivity
+    weighted: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "signs": [s.to_dict() for s in self.signs],
+            "combination": self.combination,
+            "p_combination_by_horizon": dict(self.combined),
+            "index": self.index.to_dict() if self.index else None,
+            "threshold": self.threshold,
+            "threshold_sensitivity": self.sensitivity.to_dict() if self.sensitivity else None,
+            "weighted_over_structures": self.weighted,
+        }
+
+
+def _observable_view(results: Results) -> ObservableView | None:
+    """The observable definition of decoupling with P(each sign), when the model defines it."""
+    from alliancesim.observable import definition, index_sensitivity
+
+    found = definition(results.model)
+    if found is None:
+        return None
+    summary = results.summary()
+    policies = summary.policies
+    signs = tuple(
+        SignRow(
+            id=sign.id,
+            label=sign.label,
+            condition=sign.condition,
+            for_steps=sign.for_steps,
+            source=sign.source,
+            p_by_policy={
+                p: v.p_signs_by_step[sign.id][-1]
+                for p, v in policies.items()
+                if sign.id in v.p_signs_by_step
+            },
+            p_by_step={
+                p: tuple(v.p_signs_by_step[sign.id])
+                for p, v in policies.items()
+                if sign.id in v.p_signs_by_step
+            },
+        )
+        for sign in found.signs
+    )
+    index = None
+    if found.index is not None:
+        index = SignRow(
+            id="index",
+            label=found.index.label,
+            condition=getattr(found.index.condition, "text", str(found.index.condition)),
+            for_steps=found.index.for_steps,
+            source=found.index.source,
+            p_by_policy={
+                p: v.p_index_by_step[-1] for p, v in policies.items() if v.p_index_by_step
+            },
+            p_by_step={
+                p: tuple(v.p_index_by_step) for p, v in policies.items() if v.p_index_by_step
+            },
+        )
+    return ObservableView(
+        signs=signs,
+        combination=found.combination_text,
+        combined={p: v.p_decoupling for p, v in policies.items()},
+        index=index,
+        threshold=found.index.threshold if found.index is not None else None,
+        sensitivity=index_sensitivity(results) if found.index is not None else None,
+        weighted=results.several,
+    )
+
+
+@dataclass(frozen=True)
 class RunFacts:
     """How a run was made, as reports state it, with the command that reproduces it."""
 
@@ -438,7 +599,7 @@ class RunFacts:
     stored_at: str | None = None  # the run's directory in the store, if stored
 
 
-def _scenario_reference(scenario: Scenario) -> str:
+def scenario_reference(scenario: Scenario) -> str:
     """How to name the scenario on the command line: its id if built in, else its file."""
     from alliancesim.scenario import builtin_scenarios
 
@@ -448,16 +609,33 @@ def _scenario_reference(scenario: Scenario) -> str:
     return file if file != "<memory>" else f"{scenario.id}.toml"
 
 
+def _structure_options(results: Results) -> str:
+    """The ``--structure`` options that make the same run (none for the default design)."""
+    from alliancesim.structures import all_structures, default_structures
+
+    if not results.structured:
+        return ""
+    scenario = results.model.scenario
+    if results.structures == [s.name for s in default_structures(scenario)]:
+        return ""
+    if len(results.structures) > 1 and results.structures == [
+        s.name for s in all_structures(scenario)
+    ]:
+        return " --structure all"
+    return "".join(f" --structure {name}" for name in results.structures)
+
+
 def run_facts(results: Results, record: RunRecord | None = None) -> RunFacts:
     """How a run was made: from its catalogue record when stored, else from the run itself."""
     from alliancesim import __version__
 
     scenario = results.model.scenario
     command = (
-        f"alliancesim run {_scenario_reference(scenario)} --members {results.members} "
+        f"alliancesim run {scenario_reference(scenario)} --members {results.members} "
         f"--seed {results.seed}"
     )
     command += "".join(f" --policy {p}" for p in results.policies if p != "baseline")
+    command += _structure_options(results)
     if results.record != "all":
         command += f" --record {results.record}"
     common = {
@@ -478,6 +656,63 @@ def run_facts(results: Results, record: RunRecord | None = None) -> RunFacts:
     return RunFacts(results.run_id, datetime.now(UTC), __version__, results.elapsed, **common)
 
 
+def structure_label(scenario: Scenario, name: str) -> str:
+    """A structure in words: ``the seed's accounts`` or the rival accounts' labels."""
+    from alliancesim.structures import parse_structure
+
+    if name == "seed":
+        return "the seed's account of every mechanism"
+    labels = {(m.id, a.id): a.label for m in scenario.mechanisms for a in m.accounts}
+    firsts = {m.id: m.accounts[0].id for m in scenario.mechanisms}
+    structure = parse_structure(scenario, name)
+    return "; ".join(
+        f"{mechanism}: {labels[(mechanism, account)]}"
+        for mechanism, account in structure.accounts
+        if account != firsts[mechanism]
+    )
+
+
+@dataclass(frozen=True)
+class StructureView:
+    """One structure of a run: which account of each mechanism it assumes, its weight in the
+    combination, and its own ranking of the policies."""
+
+    name: str
+    label: str
+    weight: float
+    accounts: tuple[tuple[str, str], ...]  # (mechanism, account) for every mechanism
+    ranking: tuple[PolicyRow, ...]
+
+    @property
+    def weight_text(self) -> str:
+        """``42.9 %``."""
+        return percent(self.weight)
+
+    @property
+    def baseline(self) -> PolicyRow:
+        """This structure's baseline row."""
+        return next(r for r in self.ranking if r.policy == "baseline")
+
+    @property
+    def best(self) -> PolicyRow | None:
+        """The ranked recommendation with the most negative change under this structure."""
+        return _best(self.ranking)
+
+    def row(self, policy: str) -> PolicyRow:
+        """The row of one policy under this structure."""
+        return next(r for r in self.ranking if r.policy == policy)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "structure": self.name,
+            "label": self.label,
+            "weight": self.weight,
+            "accounts": {m: a for m, a in self.accounts},
+            "ranking": [r.to_dict() for r in self.ranking],
+        }
+
+
 @dataclass(frozen=True)
 class RunView:
     """Everything the front ends show of a run, as typed rows."""
@@ -495,6 +730,17 @@ class RunView:
     members: int
     seed: int
     facts: RunFacts
+    structures: tuple[StructureView, ...] = ()
+    """Each structure of the run (empty for a scenario without contested mechanisms)."""
+    disagreements: tuple[str, ...] = ()
+    """Where the structures' rankings disagree, in words."""
+    observable: ObservableView | None = None
+    """Decoupling's observable signs with P(each), when the scenario defines them."""
+
+    @property
+    def weighted(self) -> bool:
+        """Whether the headline, ranking and curves are the weighted combination of structures."""
+        return len(self.structures) > 1
 
     @property
     def horizon(self) -> str:
@@ -528,15 +774,30 @@ class RunView:
         """The row of one policy."""
         return next(r for r in self.ranking if r.policy == policy)
 
+    def with_claims(self, claims: ClaimsOutcome | None, facts: RunFacts) -> RunView:
+        """The same run's view with its claims and how it was made replaced (what the run says
+        about its policies does not depend on either, so it is not computed again)."""
+        return replace(self, claims=claims_view(claims), facts=facts)
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape every ``--json`` output embeds for a run (docs/json.md)."""
-        return {
+        """The JSON shape every ``--json`` output embeds for a run (docs/json.md); a run of a
+        scenario with contested mechanisms adds ``structures`` (each structure's accounts,
+        weight and ranking) and ``structure_disagreements``, and its ``ranking`` is the
+        structures' weighted combination when there are several."""
+        out = {
             "schema_version": SCHEMA_VERSION,
             "headline": self.headline.to_dict(),
             "ranking": [r.to_dict() for r in self.ranking],
             "claims": self.claims.to_dict(),
             "key_indicators": list(self.key_indicators),
         }
+        if self.observable is not None:
+            out["observable"] = self.observable.to_dict()
+        if self.structures:
+            out["ranking_under"] = "weighted" if self.weighted else self.structures[0].name
+            out["structures"] = [s.to_dict() for s in self.structures]
+            out["structure_disagreements"] = list(self.disagreements)
+        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -564,15 +825,33 @@ def _cells(summary_policy: Any, names: Sequence[str], baseline: bool) -> tuple[I
     return tuple(out)
 
 
-def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts) -> RunView:
-    """The presentation model of a run: headline, ranking rows, claims rows, key indicators,
-    decoupling curves (``claims`` None: not evaluated)."""
+def claims_view(claims: ClaimsOutcome | None) -> ClaimsView:
+    """A run's claims as rows (``claims`` None: not evaluated)."""
+    verdicts = claims.verdicts if claims is not None else None
+    return ClaimsView(
+        rows=tuple(ClaimRow.of(v) for v in verdicts) if verdicts is not None else None,
+        note=(claims.note if claims is not None else "claims were not evaluated for this run"),
+        rules=_rules(verdicts or []),
+        searched=bool(claims is not None and claims.searched),
+        verdicts=tuple(verdicts or ()),
+    )
+
+
+def _best(rows: Sequence[PolicyRow]) -> PolicyRow | None:
+    candidates = [
+        r
+        for r in rows
+        if r.kind == "recommendation" and r.effect is not None and math.isfinite(r.effect.change)
+    ]
+    return min(candidates, key=lambda r: r.effect.change) if candidates else None  # type: ignore[union-attr]
+
+
+def _policy_rows(results: Results, shown: Sequence[str]) -> list[PolicyRow]:
+    """The ranked rows of a run's policies (of its one structure or their combination)."""
     from alliancesim.analysis.compare import rank_policies
 
     scenario = results.model.scenario
     summary = results.summary()
-    keys = key_indicators(results)
-    shown = [k for k in keys if k in next(iter(summary.policies.values())).indicators]
     rows = []
     for r in rank_policies(results):
         name = r["policy"]
@@ -592,21 +871,74 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
                 indicators=_cells(summary.policies[name], shown, name == "baseline"),
             )
         )
-    baseline = next(r for r in rows if r.policy == "baseline")
-    candidates = [
-        r
-        for r in rows
-        if r.kind == "recommendation" and r.effect is not None and math.isfinite(r.effect.change)
-    ]
-    best = min(candidates, key=lambda r: r.effect.change) if candidates else None  # type: ignore[union-attr]
-    verdicts = claims.verdicts if claims is not None else None
-    claims_view = ClaimsView(
-        rows=tuple(ClaimRow.of(v) for v in verdicts) if verdicts is not None else None,
-        note=(claims.note if claims is not None else "claims were not evaluated for this run"),
-        rules=_rules(verdicts or []),
-        searched=bool(claims is not None and claims.searched),
-        verdicts=tuple(verdicts or ()),
+    return rows
+
+
+def _structure_views(results: Results, shown: Sequence[str]) -> tuple[StructureView, ...]:
+    """One view per structure of a run of a scenario with contested mechanisms."""
+    if not results.structured:
+        return ()
+    scenario = results.model.scenario
+    from alliancesim.structures import parse_structure
+
+    return tuple(
+        StructureView(
+            name=name,
+            label=structure_label(scenario, name),
+            weight=results.weights[name],
+            accounts=parse_structure(scenario, name).accounts,
+            ranking=tuple(_policy_rows(results.structure(name), shown)),
+        )
+        for name in results.structures
     )
+
+
+def _lowering(row: PolicyRow | None) -> str | None:
+    """The policy of a row whose effect lowers the risk beyond chance, else None."""
+    if row is None or row.effect is None or row.effect.direction != "lowers":
+        return None
+    return row.policy
+
+
+def disagreements(structures: Sequence[StructureView]) -> tuple[str, ...]:
+    """Where the structures' rankings disagree, in plain words: a different best recommendation,
+    and policies whose effect on the risk goes different ways under different structures."""
+    if len(structures) < 2:
+        return ()
+    out = []
+    best = {s.name: _lowering(s.best) for s in structures}
+    if len(set(best.values())) > 1:
+        parts = [f"{p or 'none'} under {name}" for name, p in best.items()]
+        out.append(
+            "The recommendation that lowers the risk most differs by structure: "
+            + "; ".join(parts)
+            + "."
+        )
+    for row in structures[0].ranking:
+        if row.effect is None:
+            continue
+        by_direction: dict[str, list[str]] = {}
+        for s in structures:
+            effect = s.row(row.policy).effect
+            if effect is not None:
+                by_direction.setdefault(effect.badge, []).append(s.name)
+        if len(by_direction) > 1:
+            parts = [f"{badge} under {', '.join(names)}" for badge, names in by_direction.items()]
+            out.append(f"{row.policy}: " + "; ".join(parts) + ".")
+    return tuple(out)
+
+
+def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts) -> RunView:
+    """The presentation model of a run: headline, ranking rows, claims rows, key indicators,
+    decoupling curves (``claims`` None: not evaluated), and each structure's ranking."""
+    scenario = results.model.scenario
+    summary = results.summary()
+    keys = key_indicators(results)
+    shown = [k for k in keys if k in next(iter(summary.policies.values())).indicators]
+    rows = _policy_rows(results, shown)
+    baseline = next(r for r in rows if r.policy == "baseline")
+    best = _best(rows)
+    structures = _structure_views(results, shown)
     curves = tuple(
         DecouplingCurve(
             policy=name,
@@ -616,19 +948,29 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
         )
         for name, p in summary.policies.items()
     )
-    definition = scenario.decoupling
+    observable = _observable_view(results)
     return RunView(
         scenario_id=scenario.id,
         title=scenario.scenario.title,
-        headline=Headline(scenario.id, scenario.scenario.title, summary.horizon, baseline, best),
+        headline=Headline(
+            scenario.id,
+            scenario.scenario.title,
+            summary.horizon,
+            baseline,
+            best,
+            weighted_over=len(results.structures) if results.several else 0,
+        ),
         ranking=tuple(rows),
-        claims=claims_view,
+        claims=claims_view(claims),
         key_indicators=tuple(keys),
         quantity_labels=quantity_labels(scenario),
         curves=curves,
         steps=tuple(summary.steps),
-        decoupling=f"{definition.when.text} for {definition.for_steps} consecutive step(s)",
+        decoupling=decoupling_text(scenario, observable),
         members=results.members,
         seed=results.seed,
         facts=facts,
+        structures=structures,
+        disagreements=disagreements(structures),
+        observable=observable,
     )

@@ -5,10 +5,17 @@ data (quantile :class:`~alliancesim.bands.Bands`, the decoupling curves shaped l
 ``Summary.to_dict()``, a sensitivity result's ``to_dict()``) and returns a
 ``plotly.graph_objects.Figure``; none of them reads files or runs anything. Policies keep the
 same colour in every figure (:func:`policy_colours`).
+
+The report's big figures also come as the plain dicts Plotly makes of them
+(:func:`decoupling_figure`, :func:`fan_figure`, :func:`causal_loop_figure`): Plotly's
+validators took most of a report's time, so these are written out (or, for fans, laid out by
+Plotly once per report), and tests check that Plotly's own validation leaves them unchanged.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
@@ -24,9 +31,12 @@ from alliancesim.report.graph import CausalGraph, circle_layout
 __all__ = [
     "FONT",
     "causal_loop_diagram",
+    "causal_loop_figure",
     "claims_table",
     "decoupling_chart",
+    "decoupling_figure",
     "fan_chart",
+    "fan_figure",
     "history_chart",
     "policy_colours",
     "ranking_chart",
@@ -94,6 +104,49 @@ def _style(fig: go.Figure, *, height: int, title: str | None = None) -> go.Figur
     return fig
 
 
+NONE_TEMPLATE: dict[str, Any] = {"data": {"scatter": [{"type": "scatter"}]}}
+"""Plotly's "none" template as a figure's JSON holds it."""
+_AXIS_STYLE = {"linecolor": "#c7ced6", "gridcolor": "#eceff3", "zeroline": False, "ticks": ""}
+
+
+def _merge(target: dict[str, Any], updates: Mapping[str, Any]) -> dict[str, Any]:
+    """Plotly's update: nested dicts are merged key by key, anything else replaced."""
+    for key, value in updates.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value) if isinstance(value, dict | list) else value
+    return target
+
+
+def _styled_layout(
+    layout: dict[str, Any], *, height: int, title: str | None = None
+) -> dict[str, Any]:
+    """What :func:`_style` does to a one-panel figure, on its layout as a dict."""
+    layout["template"] = copy.deepcopy(NONE_TEMPLATE)  # replaced whole, as Plotly does
+    _merge(
+        layout,
+        {
+            "paper_bgcolor": "white",
+            "plot_bgcolor": "white",
+            "colorway": list(PALETTE),
+            "font": {"family": FONT, "size": 13, "color": "#1d2733"},
+            "height": height,
+            "margin": {"l": 60, "r": 24, "t": 56 if title else 24, "b": 48},
+            "hoverlabel": {"font": {"family": FONT}},
+            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        },
+    )
+    axes = [k for k in layout if k.startswith(("xaxis", "yaxis"))] or ["xaxis", "yaxis"]
+    for axis in ("xaxis", "yaxis"):
+        layout.setdefault(axis, {})
+    for axis in axes:
+        _merge(layout[axis], _AXIS_STYLE)
+    if title:
+        _merge(layout, {"title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}}})
+    return layout
+
+
 def _short(name: str) -> str:
     return name.replace("+", " + ")
 
@@ -108,91 +161,136 @@ def fan_chart(
     title: str | None = None,
 ) -> go.Figure:
     """Fan chart of one quantity: per policy (one panel each), the median over members with
-    its 25–75 % and 5–95 % bands at every step; other panels show the baseline median dashed."""
+    its 25–75 % and 5–95 % bands at every step; other panels show the baseline median dashed.
+    (Built by :func:`fan_figure`: the figure Plotly would build trace by trace, written out.)"""
+    return _unvalidated(
+        fan_figure(bands, name, policies=policies, labels=labels, columns=columns, title=title)
+    )
+
+
+def fan_figure(
+    bands: Bands,
+    name: str,
+    *,
+    policies: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    columns: int = 4,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """:func:`fan_chart` as the plain figure dict Plotly makes of it: the panels' grid is
+    Plotly's own (``make_subplots``, laid out once per grid), the traces and styles are
+    written out."""
     data = bands.values[name]
-    policies = list(policies or data)
-    colours = policy_colours(policies)
+    chosen = list(policies or data)
+    title = name if title is None else title
     labels = labels or {}
-    n = len(policies)
+    colours = policy_colours(chosen)
+    n = len(chosen)
     cols = min(columns, n)
     rows = math.ceil(n / cols)
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        shared_yaxes=True,
-        shared_xaxes=True,
-        subplot_titles=[_short(p) for p in policies],
-        horizontal_spacing=0.03,
-        vertical_spacing=0.16 if rows > 1 else 0.1,
-    )
-    x = bands.steps
+    grid = _grid(rows, cols, tuple(_short(p) for p in chosen), 0.16 if rows > 1 else 0.1)
+    layout = copy.deepcopy(grid)
+    x = list(bands.steps)
     q = {round(v, 4): k for k, v in enumerate(bands.quantiles)}
     lo90, lo50, mid, hi50, hi90 = (q.get(v) for v in (0.05, 0.25, 0.5, 0.75, 0.95))
     base = data.get("baseline")
-    for k, policy in enumerate(policies):
-        row, col = divmod(k, cols)
-        row, col = row + 1, col + 1
+    traces: list[dict[str, Any]] = []
+    for k, policy in enumerate(chosen):
+        axes = {"xaxis": f"x{k + 1 if k else ''}", "yaxis": f"y{k + 1 if k else ''}"}
         values = data[policy]
         colour = colours[policy]
         first = k == 0
         for low, high, alpha, band in ((lo90, hi90, 0.16, "5–95 %"), (lo50, hi50, 0.32, "25–75 %")):
             if low is None or high is None:
                 continue
-            fig.add_trace(
-                go.Scatter(
-                    x=x, y=values[high], mode="lines", line={"width": 0},
-                    hoverinfo="skip", showlegend=False, legendgroup=band,
-                ),
-                row=row, col=col,
+            traces.append(
+                {
+                    "hoverinfo": "skip", "legendgroup": band, "line": {"width": 0},
+                    "mode": "lines", "showlegend": False, "x": list(x), "y": list(values[high]),
+                    "type": "scatter", **axes,
+                }
             )  # fmt: skip
-            fig.add_trace(
-                go.Scatter(
-                    x=x, y=values[low], mode="lines", line={"width": 0}, fill="tonexty",
-                    fillcolor=_rgba(colour, alpha), name=f"{band} of members",
-                    legendgroup=band, showlegend=first, hoverinfo="skip",
-                ),
-                row=row, col=col,
+            traces.append(
+                {
+                    "fill": "tonexty", "fillcolor": _rgba(colour, alpha), "hoverinfo": "skip",
+                    "legendgroup": band, "line": {"width": 0}, "mode": "lines",
+                    "name": f"{band} of members", "showlegend": first, "x": list(x),
+                    "y": list(values[low]), "type": "scatter", **axes,
+                }
             )  # fmt: skip
         if base is not None and policy != "baseline" and mid is not None:
-            fig.add_trace(
-                go.Scatter(
-                    x=x, y=base[mid], mode="lines",
-                    line={"color": BASELINE, "width": 1.3, "dash": "dash"},
-                    name="baseline median", legendgroup="baseline median",
-                    showlegend=k == 1, hovertemplate="baseline median %{y:.3f}<extra></extra>",
-                ),
-                row=row, col=col,
+            traces.append(
+                {
+                    "hovertemplate": "baseline median %{y:.3f}<extra></extra>",
+                    "legendgroup": "baseline median",
+                    "line": {"color": BASELINE, "dash": "dash", "width": 1.3},
+                    "mode": "lines", "name": "baseline median", "showlegend": k == 1,
+                    "x": list(x), "y": list(base[mid]), "type": "scatter", **axes,
+                }
             )  # fmt: skip
         if mid is not None:
-            fig.add_trace(
-                go.Scatter(
-                    x=x, y=values[mid], mode="lines", line={"color": colour, "width": 2.4},
-                    name="median", legendgroup="median", showlegend=first,
-                    hovertemplate=f"{_short(policy)} %{{x}}: median %{{y:.3f}}<extra></extra>",
-                ),
-                row=row, col=col,
+            traces.append(
+                {
+                    "hovertemplate": f"{_short(policy)} %{{x}}: median %{{y:.3f}}<extra></extra>",
+                    "legendgroup": "median", "line": {"color": colour, "width": 2.4},
+                    "mode": "lines", "name": "median", "showlegend": first, "x": list(x),
+                    "y": list(values[mid]), "type": "scatter", **axes,
+                }
             )  # fmt: skip
     ticks = _year_ticks(x)
-    if ticks:
-        fig.update_xaxes(tickvals=ticks[0], ticktext=ticks[1], showgrid=True, tickangle=0)
-    else:
-        fig.update_xaxes(nticks=4, showgrid=False, tickangle=0)
-    fig.update_yaxes(matches="y")  # one scale for every panel, across rows too
-    fig.update_annotations(font={"size": 12.5})
-    height = 130 + 210 * rows
-    title = name if title is None else title
-    _style(fig, height=height, title=title or None)
-    top = 96 if title else 64
-    fig.update_layout(
-        margin={"t": top, "b": 36},
-        # above the panels' titles: ~34 px over the plotting area, whatever the height
-        legend={"y": 1 + 34 / (height - top - 36), "yanchor": "bottom", "x": 0},
+    x_style: dict[str, Any] = (
+        {"tickvals": ticks[0], "ticktext": ticks[1], "showgrid": True, "tickangle": 0}
+        if ticks
+        else {"nticks": 4, "showgrid": False, "tickangle": 0}
     )
-    for annotation in fig.layout.annotations:
-        policy = annotation.text.replace(" + ", "+")
+    for key in [k for k in layout if k.startswith("xaxis")]:
+        _merge(layout[key], x_style)
+    for key in [k for k in layout if k.startswith("yaxis")]:
+        _merge(layout[key], {"matches": "y"})  # one scale for every panel, across rows too
+    for annotation in layout.get("annotations", []):
+        _merge(annotation, {"font": {"size": 12.5}})
+    height = 130 + 210 * rows
+    _styled_layout(layout, height=height, title=title or None)
+    top = 96 if title else 64
+    _merge(
+        layout,
+        {
+            "margin": {"t": top, "b": 36},
+            # above the panels' titles: ~34 px over the plotting area, whatever the height
+            "legend": {"y": 1 + 34 / (height - top - 36), "yanchor": "bottom", "x": 0},
+        },
+    )
+    for annotation in layout.get("annotations", []):
+        policy = annotation["text"].replace(" + ", "+")
         if policy in labels:
-            annotation.hovertext = labels[policy]
-    return fig
+            annotation["hovertext"] = labels[policy]
+    return {"data": traces, "layout": layout}
+
+
+def _unvalidated(figure: dict[str, Any]) -> go.Figure:
+    """A Figure from data in the form Plotly itself gives it (tests check that validating it
+    changes nothing), without validating every value again."""
+    try:
+        return go.Figure(figure, _validate=False)
+    except TypeError:  # a Plotly without the switch: validate, same figure
+        return go.Figure(figure)
+
+
+@functools.lru_cache(maxsize=16)
+def _grid(rows: int, cols: int, titles: tuple[str, ...], vertical: float) -> dict[str, Any]:
+    """The layout Plotly's ``make_subplots`` gives a fan chart's panels (kept per grid),
+    without its template (the figure's style replaces it)."""
+    layout = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_yaxes=True,
+        shared_xaxes=True,
+        subplot_titles=list(titles),
+        horizontal_spacing=0.03,
+        vertical_spacing=vertical,
+    ).to_dict()["layout"]
+    layout.pop("template", None)
+    return layout
 
 
 def _year_ticks(steps: Sequence[str]) -> tuple[list[str], list[str]] | None:
@@ -210,53 +308,69 @@ def decoupling_chart(
     title: str | None = None,
 ) -> go.Figure:
     """P(decoupling by each step) per policy, with Wilson 95 % bands (``Summary.to_dict()``)."""
+    return _unvalidated(decoupling_figure(summary, labels=labels, title=title))
+
+
+def decoupling_figure(
+    summary: Mapping[str, Any],
+    *,
+    labels: Mapping[str, str] | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """:func:`decoupling_chart` as the plain figure dict Plotly would make of it (written out,
+    not built through Plotly's validators: the report's outlook chart at once)."""
     policies = summary["policies"]
-    steps = summary["steps"]
+    steps = list(summary["steps"])
     colours = policy_colours(list(policies))
     labels = labels or {}
-    fig = go.Figure()
-    for policy, data in policies.items():
+    data: list[dict[str, Any]] = []
+    for policy, values in policies.items():
         colour = colours[policy]
-        lows = [ci[0] for ci in data["p_decoupling_ci_by_step"]]
-        highs = [ci[1] for ci in data["p_decoupling_ci_by_step"]]
-        fig.add_trace(
-            go.Scatter(
-                x=steps, y=highs, mode="lines", line={"width": 0}, legendgroup=policy,
-                showlegend=False, hoverinfo="skip",
-            )
+        lows = [float(ci[0]) for ci in values["p_decoupling_ci_by_step"]]
+        highs = [float(ci[1]) for ci in values["p_decoupling_ci_by_step"]]
+        common = {"legendgroup": policy, "mode": "lines", "x": list(steps), "type": "scatter"}
+        data.append(
+            {
+                "hoverinfo": "skip", "line": {"width": 0}, "showlegend": False, "y": highs,
+                **common,
+            }
         )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(
-                x=steps, y=lows, mode="lines", line={"width": 0}, fill="tonexty",
-                fillcolor=_rgba(colour, 0.13), legendgroup=policy, showlegend=False,
-                hoverinfo="skip",
-            )
+        data.append(
+            {
+                "fill": "tonexty", "fillcolor": _rgba(colour, 0.13), "hoverinfo": "skip",
+                "line": {"width": 0}, "showlegend": False, "y": lows, **common,
+            }
         )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(
-                x=steps,
-                y=data["p_decoupling_by_step"],
-                mode="lines",
-                name=_short(policy),
-                legendgroup=policy,
-                line={"color": colour, "width": 3 if policy == "baseline" else 2},
-                customdata=list(zip(lows, highs, strict=True)),
-                hovertemplate=(
+        data.append(
+            {
+                "customdata": [[low, high] for low, high in zip(lows, highs, strict=True)],
+                "hovertemplate": (
                     f"<b>{_short(policy)}</b><br>{labels.get(policy, '')}<br>"
                     "by %{x}: %{y:.1%} [%{customdata[0]:.1%}–%{customdata[1]:.1%}]<extra></extra>"
                 ),
-            )
+                "line": {"color": colour, "width": 3 if policy == "baseline" else 2},
+                "name": _short(policy),
+                "y": [float(p) for p in values["p_decoupling_by_step"]],
+                **common,
+            }
         )
-    fig.update_yaxes(
-        tickformat=".0%", rangemode="tozero", gridcolor="#eceff3", title="P(decoupled by then)"
-    )
+    xaxis: dict[str, Any] = {}
     ticks = _year_ticks(steps)
     if ticks and len(steps) > 24:
-        fig.update_xaxes(tickvals=ticks[0], ticktext=ticks[1])
-    fig.update_xaxes(showgrid=False, nticks=12)
-    _style(fig, height=440, title=title)
-    fig.update_layout(legend={"y": -0.16, "yanchor": "top"}, margin={"b": 80})
-    return fig
+        xaxis.update(tickvals=ticks[0], ticktext=ticks[1])
+    xaxis.update(showgrid=False, nticks=12)
+    layout: dict[str, Any] = {
+        "yaxis": {
+            "tickformat": ".0%",
+            "rangemode": "tozero",
+            "gridcolor": "#eceff3",
+            "title": {"text": "P(decoupled by then)"},
+        },
+        "xaxis": xaxis,
+    }
+    _styled_layout(layout, height=440, title=title)
+    _merge(layout, {"legend": {"y": -0.16, "yanchor": "top"}, "margin": {"b": 80}})
+    return {"data": data, "layout": layout}
 
 
 def ranking_chart(
@@ -391,6 +505,25 @@ def sensitivity_chart(result: Mapping[str, Any], *, top: int = 15) -> go.Figure:
             )
         fig.update_layout(barmode="group")
         axis = "share of the outcome's variance"
+    elif method in ("pawn", "delta"):
+        key, conf = ("median", None) if method == "pawn" else ("delta", "delta_conf")
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=[f.get(key) for f in factors],
+                error_x=(
+                    {"type": "data", "array": [f.get(conf) or 0 for f in factors]} if conf else None
+                ),
+                orientation="h",
+                name=method,
+                marker={"color": "#0072B2"},
+            )
+        )
+        axis = (
+            "PAWN: median KS distance of the outcome's distribution in a slice from the whole"
+            if method == "pawn"
+            else "δ: expected shift of the outcome's density when the parameter is known"
+        )
     else:
         fig.add_trace(
             go.Bar(
@@ -464,11 +597,19 @@ def causal_loop_diagram(graph: CausalGraph, *, title: str | None = None) -> go.F
     """The rule graph: perceptions on a circle, events, actions and levers around it, signed
     links (blue: same direction, red: opposite, grey: mixed or unknown), and a menu that
     highlights each feedback loop (the first is highlighted to begin with)."""
+    return _unvalidated(causal_loop_figure(graph, title=title))
+
+
+def causal_loop_figure(graph: CausalGraph, *, title: str | None = None) -> dict[str, Any]:
+    """:func:`causal_loop_diagram` as the plain figure dict Plotly would make of it (written
+    out, not built through Plotly's validators). A loop's links are highlighted in the loop's
+    order."""
     pos = circle_layout(graph)
     radius = 0.07
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     loop_edges = [
-        set(zip(lp.nodes, [*lp.nodes[1:], lp.nodes[0]], strict=True)) for lp in graph.loops
+        list(dict.fromkeys(zip(lp.nodes, [*lp.nodes[1:], lp.nodes[0]], strict=True)))
+        for lp in graph.loops
     ]
     curves: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for edge in graph.edges:
@@ -486,11 +627,12 @@ def causal_loop_diagram(graph: CausalGraph, *, title: str | None = None) -> go.F
                 ys.append(y)
             xs.append(None)
             ys.append(None)
-        fig.add_trace(
-            go.Scatter(
-                x=xs, y=ys, mode="lines", line={"color": _LOOP_COLOUR, "width": 12},
-                hoverinfo="skip", showlegend=False, visible=k == 0, name=f"loop L{k + 1}",
-            )
+        data.append(
+            {
+                "hoverinfo": "skip", "line": {"color": _LOOP_COLOUR, "width": 12},
+                "mode": "lines", "name": f"loop L{k + 1}", "showlegend": False,
+                "visible": k == 0, "x": xs, "y": ys, "type": "scatter",
+            }
         )  # fmt: skip
     annotations = []
     for sign, colour, label in (
@@ -514,11 +656,11 @@ def causal_loop_diagram(graph: CausalGraph, *, title: str | None = None) -> go.F
                     "arrowcolor": colour, "text": "",
                 }
             )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(
-                x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.4},
-                name=label, hoverinfo="skip", opacity=0.85,
-            )
+        data.append(
+            {
+                "hoverinfo": "skip", "line": {"color": colour, "width": 1.4}, "mode": "lines",
+                "name": label, "opacity": 0.85, "x": xs, "y": ys, "type": "scatter",
+            }
         )  # fmt: skip
     # hover points in the middle of each link, saying what it is
     mids = []
@@ -530,12 +672,13 @@ def causal_loop_diagram(graph: CausalGraph, *, title: str | None = None) -> go.F
         sign = {1: "+", -1: "−"}.get(edge.sign, "±")
         via = ", ".join(edge.via[:4]) + (" …" if len(edge.via) > 4 else "")
         mids.append((mx, my, f"{edge.source} → {edge.target} ({sign})<br>via {via}"))
-    fig.add_trace(
-        go.Scatter(
-            x=[m[0] for m in mids], y=[m[1] for m in mids], mode="markers",
-            marker={"size": 7, "color": "rgba(0,0,0,0.001)"}, hovertext=[m[2] for m in mids],
-            hoverinfo="text", showlegend=False,
-        )
+    data.append(
+        {
+            "hoverinfo": "text", "hovertext": [m[2] for m in mids],
+            "marker": {"color": "rgba(0,0,0,0.001)", "size": 7}, "mode": "markers",
+            "showlegend": False, "x": [m[0] for m in mids], "y": [m[1] for m in mids],
+            "type": "scatter",
+        }
     )  # fmt: skip
     for kind, colour in _KIND_COLOURS.items():
         nodes = [n for n in graph.nodes if n.kind == kind and n.name in pos]
@@ -549,76 +692,86 @@ def causal_loop_diagram(graph: CausalGraph, *, title: str | None = None) -> go.F
             if vertical == "middle" and horizontal == "center":
                 horizontal = "right"
             text_positions.append(f"{vertical} {horizontal}")
-        fig.add_trace(
-            go.Scatter(
-                x=[p[0] for p in positions],
-                y=[p[1] for p in positions],
-                mode="markers+text",
-                marker={
-                    "size": 16 if kind == "perception" else 12,
+        data.append(
+            {
+                "cliponaxis": False,
+                "hoverinfo": "text",
+                "hovertext": [
+                    n.name if n.label == n.name else f"{n.name}: {n.label}" for n in nodes
+                ],
+                "marker": {
                     "color": colour,
                     "line": {"color": "white", "width": 2},
+                    "size": 16 if kind == "perception" else 12,
                 },
-                text=[_node_text(n.name) for n in nodes],
-                textposition=text_positions,
-                textfont={"size": 11.5, "color": "#1d2733"},
-                hovertext=[n.name if n.label == n.name else f"{n.name}: {n.label}" for n in nodes],
-                hoverinfo="text",
-                name=_KIND_NAMES[kind],
-                cliponaxis=False,
-            )
+                "mode": "markers+text",
+                "name": _KIND_NAMES[kind],
+                "text": [_node_text(n.name) for n in nodes],
+                "textfont": {"color": "#1d2733", "size": 11.5},
+                "textposition": text_positions,
+                "x": [p[0] for p in positions],
+                "y": [p[1] for p in positions],
+                "type": "scatter",
+            }
         )
+    layout: dict[str, Any] = {}
     n_loops = len(graph.loops)
     if n_loops:
-        n_traces = len(fig.data)
+        n_traces = len(data)
         buttons = [
             {
+                "args": [{"visible": [False] * n_loops + [True] * (n_traces - n_loops)}],
                 "label": "no loop highlighted",
                 "method": "restyle",
-                "args": [{"visible": [False] * n_loops + [True] * (n_traces - n_loops)}],
             }
         ]
         for k, loop in enumerate(graph.loops):
             visible = [j == k for j in range(n_loops)] + [True] * (n_traces - n_loops)
             buttons.append(
                 {
+                    "args": [{"visible": visible}],
                     "label": f"L{k + 1} {loop.polarity}: {' → '.join(_node_text(n) for n in loop.nodes)}"[
                         :90
                     ],
                     "method": "restyle",
-                    "args": [{"visible": visible}],
                 }
             )
-        fig.update_layout(
-            updatemenus=[
-                {
-                    "buttons": buttons,
-                    "direction": "down",
-                    "active": 1,
-                    "x": 0,
-                    "xanchor": "left",
-                    "y": 1.0,
-                    "yanchor": "bottom",
-                    "bgcolor": "#ffffff",
-                    "bordercolor": "#c7ced6",
-                    "font": {"size": 12},
-                }
-            ]
-        )
-    fig.update_layout(annotations=annotations)
+        layout["updatemenus"] = [
+            {
+                "active": 1,
+                "bgcolor": "#ffffff",
+                "bordercolor": "#c7ced6",
+                "buttons": buttons,
+                "direction": "down",
+                "font": {"size": 12},
+                "x": 0,
+                "xanchor": "left",
+                "y": 1.0,
+                "yanchor": "bottom",
+            }
+        ]
+    layout["annotations"] = annotations
     x_extent = max((abs(p[0]) for p in pos.values()), default=1.0) + 0.9
     y_low = min((p[1] for p in pos.values()), default=-1.0) - 0.3
     y_high = max((p[1] for p in pos.values()), default=1.0) + 0.3
-    fig.update_xaxes(visible=False, range=[-x_extent, x_extent])
-    fig.update_yaxes(visible=False, range=[y_low, y_high], scaleanchor="x", scaleratio=1)
+    layout["xaxis"] = {"visible": False, "range": [-x_extent, x_extent]}
+    layout["yaxis"] = {
+        "visible": False,
+        "range": [y_low, y_high],
+        "scaleanchor": "x",
+        "scaleratio": 1,
+    }
     # equal scales: make the plotting area as tall as the drawing at ~1000 px width
-    _style(fig, height=int(110 + 1000 * (y_high - y_low) / (2 * x_extent)), title=title)
-    fig.update_layout(
-        legend={"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0},
-        margin={"l": 10, "r": 10, "t": 70 if title else 50, "b": 40},
-        plot_bgcolor="white",
+    _styled_layout(layout, height=int(110 + 1000 * (y_high - y_low) / (2 * x_extent)), title=title)
+    _merge(
+        layout,
+        {
+            "legend": {"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0},
+            "margin": {"l": 10, "r": 10, "t": 70 if title else 50, "b": 40},
+            "plot_bgcolor": "white",
+        },
     )
-    return fig
+    return {"data": data, "layout": layout}
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 It embeds plotly.js once and every chart as inline JSON, uses only system fonts, and declares a
 Content-Security-Policy that forbids any network request, so it opens offline and sends
 nothing anywhere. Sections: the headline (P(decoupling) under baseline and the recommendation
-that lowers it most), P(decoupling) over time, the policy ranking, the claims with verdicts,
+that lowers it most; weighted over the structures when the run has several), P(decoupling) over
+time, the policy ranking, the rival structures (each structure's ranking and where they
+disagree, for a scenario with contested mechanisms), the claims with verdicts,
 fan charts of the key indicators, the causal-loop diagram with its feedback loops, sensitivity
 results when any are attached, the scenario with its sources quoted verbatim, and how the run
 was made.
@@ -19,10 +21,11 @@ from string import Template
 from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from alliancesim.bands import Bands
-from alliancesim.presentation import ClaimsView, RunView
+from alliancesim.presentation import ClaimsView, PolicyRow, RunView
 from alliancesim.presentation.formats import percent
 from alliancesim.report import figures
 from alliancesim.report.graph import CausalGraph, causal_graph
@@ -46,9 +49,13 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _chart(fig: go.Figure, div_id: str) -> str:
-    height = fig.layout.height or 450
-    body = fig.to_html(
+def _chart(fig: go.Figure | dict[str, Any], div_id: str) -> str:
+    """A chart's div and script (a figure dict as Plotly makes it is written as it is)."""
+    figure = fig if isinstance(fig, dict) else fig.to_dict()
+    height = figure.get("layout", {}).get("height") or 450
+    body = pio.to_html(
+        figure,
+        validate=False,
         full_html=False,
         include_plotlyjs=False,
         config=PLOTLY_CONFIG,
@@ -81,8 +88,8 @@ def _headline(view: RunView) -> str:
     headline = view.headline
     base = headline.baseline
     risk = (
-        f'<div class="big">P(decoupling by {_e(headline.horizon)}) under baseline: '
-        f"<strong>{_e(base.p_text)}</strong> "
+        f'<div class="big">P(decoupling by {_e(headline.horizon)}) under baseline'
+        f"{_e(headline.over_text)}: <strong>{_e(base.p_text)}</strong> "
         f'<span class="ci">{_e(base.p_interval_text)}</span></div>'
     )
     best_html = ""
@@ -99,9 +106,17 @@ def _headline(view: RunView) -> str:
                 '<div class="best">No recommendation lowers it by more than chance: the largest '
                 f"estimate is <code>{_e(best.policy)}</code>, {_e(best.effect.text)}.</div>"
             )
+    weighted = (
+        f"Weighted over {len(view.structures)} rival structures of the model (see "
+        "<a href='#structures'>Rival structures</a>): each member's outcome is averaged over the "
+        "structures with their prior weights, and intervals are t intervals over members. "
+        if view.weighted
+        else ""
+    )
     caveat = (
         '<div class="caveat">Shares of ensemble members: each member is one plausible world '
-        "in which the uncertain strengths of the model are drawn from their ranges. Brackets are "
+        "in which the uncertain strengths of the model are drawn from their ranges. "
+        f"{weighted}Brackets are "
         "95 % intervals (Wilson for probabilities, paired t for differences between policies); "
         "a policy's change is policy minus baseline, so a negative change lowers the risk. "
         "An exploratory model: read the numbers as comparisons between policies, not forecasts."
@@ -114,11 +129,103 @@ def _headline(view: RunView) -> str:
 # sections
 
 
+def _observable(view: RunView) -> str:
+    """Decoupling as a historian could code it, first: each sign with its source and P(it has
+    been seen by the horizon) per policy, their combination, then the cohesion index (not part
+    of the definition) with its threshold's sensitivity."""
+    observable = view.observable
+    if observable is None:
+        return ""
+    policies = sorted((r.policy for r in view.ranking), key=lambda p: p != "baseline")
+    labels = view.policy_labels
+    head = "".join(
+        f"<th class='num' title='{_e(labels.get(p, p))}'><code>{_e(p)}</code></th>"
+        for p in policies
+    )
+    weighted = " (weighted over the structures)" if observable.weighted else ""
+
+    def row(sign: Any, extra: str = "") -> str:
+        steps = f" for {sign.for_steps} consecutive steps" if sign.for_steps > 1 else ""
+        cells = "".join(
+            f"<td class='num'>{_e(percent(sign.p_by_policy.get(p)))}</td>" for p in policies
+        )
+        return (
+            f"<tr data-sign='{_e(sign.id)}'><td><b>{_e(sign.label)}</b>{extra}"
+            f"<div class='small'><code>{_e(sign.condition)}</code>{_e(steps)}</div>"
+            f"{_source(sign.source)}</td>{cells}</tr>"
+        )
+
+    signs = "".join(row(s) for s in observable.signs)
+    combined = "".join(
+        f"<td class='num'><b>{_e(percent(observable.combined.get(p)))}</b></td>" for p in policies
+    )
+    table = (
+        "<table id='signs-table'><thead><tr><th>sign (a dated event a historian could code)"
+        f"</th>{head}</tr></thead><tbody>{signs}"
+        f"<tr class='combined'><td><b>Decoupled: {_e(observable.combination)}</b></td>"
+        f"{combined}</tr></tbody></table>"
+    )
+    intro = (
+        "Decoupling is defined by observable signs, each a dated event a historian could code "
+        f"from the news, with its source. Each cell: the share of plausible worlds in which the "
+        f"sign has been seen by {_e(view.horizon)}{weighted}; the alliance counts as decoupled "
+        f"once {_e(observable.combination)} has been seen."
+    )
+    index = ""
+    if observable.index is not None:
+        index_table = (
+            "<table id='index-table'><thead><tr><th>cohesion index</th>"
+            f"{head}</tr></thead><tbody>{row(observable.index)}</tbody></table>"
+        )
+        sensitivity = observable.sensitivity
+        grid = ""
+        if sensitivity is not None and sensitivity.p:
+            lines = "".join(
+                f"<tr{' class=combined' if k == len(sensitivity.thresholds) // 2 else ''}>"
+                f"<td class='num'><code>{_e(sensitivity.threshold)}</code> = {value:.4g}</td>"
+                + "".join(
+                    f"<td class='num'>{_e(percent(sensitivity.p[p][k]))}</td>"
+                    for p in policies
+                    if p in sensitivity.p
+                )
+                + "</tr>"
+                for k, value in enumerate(sensitivity.thresholds)
+            )
+            drawn = (
+                " The run draws the threshold from its range; the middle row holds it at its "
+                "mean, the others move it by 5 and 10 %."
+                if sensitivity.uncertain
+                else " The middle row is the scenario's threshold; the others move it by 5 and "
+                "10 %."
+            )
+            grid = (
+                f"<p class='note'>How P(the index by {_e(view.horizon)}) depends on its threshold, "
+                f"from the recorded trajectories.{drawn}</p>"
+                "<table id='threshold-table'><thead><tr><th class='num'>threshold</th>"
+                f"{head}</tr></thead><tbody>{lines}</tbody></table>"
+            )
+        elif sensitivity is not None:
+            grid = (
+                f"<p class='note'>Threshold sensitivity not available: {_e(sensitivity.note)}</p>"
+            )
+        index = (
+            "<h3>The cohesion index (not part of the definition)</h3>"
+            "<p class='note'>An equal-weight index of the model's perceptions below an assumed "
+            "threshold: secondary, reported with its threshold's sensitivity.</p>"
+            + index_table
+            + grid
+        )
+    return _section(
+        "observable", "What counts as decoupling, and how likely each sign is", intro, table + index
+    )
+
+
 def _outlook(view: RunView) -> str:
-    fig = figures.decoupling_chart(view.decoupling_data(), labels=view.policy_labels)
+    fig = figures.decoupling_figure(view.decoupling_data(), labels=view.policy_labels)
     intro = (
         f"Share of members in which the alliance has decoupled by each quarter, per policy, with "
-        f"95 % Wilson bands. Decoupling here means <code>{_e(view.decoupling)}</code>; once "
+        f"95 % {'t bands over members, weighted over the structures' if view.weighted else 'Wilson bands'}. "
+        f"Decoupling here means <code>{_e(view.decoupling)}</code>; once "
         "decoupled, an alliance stays so."
     )
     return _section("outlook", "How likely is decoupling?", intro, _chart(fig, "chart-decoupling"))
@@ -150,7 +257,14 @@ def _ranking(view: RunView) -> str:
         "<th class='num'>change vs baseline (paired)</th><th></th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+    weighted = (
+        f"Weighted over the run's {len(view.structures)} structures (each structure's own "
+        "ranking is under <a href='#structures'>Rival structures</a>). "
+        if view.weighted
+        else ""
+    )
     intro = (
+        f"{weighted}"
         "Each policy is compared with baseline member by member: the same plausible worlds, the "
         "same random events (common random numbers), so the difference is the policy's effect, "
         "not noise between worlds. Bars: the change in P(decoupling) (policy minus baseline) in "
@@ -164,6 +278,96 @@ def _ranking(view: RunView) -> str:
         "Which recommendation buys the most?",
         intro,
         _chart(fig, "chart-ranking") + table,
+    )
+
+
+def _structures(view: RunView, scenario: Scenario) -> str:
+    """The rival structures: the contested mechanisms and their accounts (priors, sources), the
+    structures run with their weights, each structure's ranking side by side with the weighted
+    one, and where the rankings disagree, in plain words."""
+    if not view.structures:
+        return ""
+    mechanisms = []
+    for m in scenario.mechanisms:
+        accounts = "".join(
+            f"<tr><td><code>{_e(a.id)}</code>{' <span class=small>(seed)</span>' if k == 0 else ''}"
+            f"<div class='small'>{_e(a.label)}</div></td>"
+            f"<td class='num'>{percent(prior, 0)}</td>"
+            f"<td class='small'>{_e(', '.join(a.include) or '—')}</td>"
+            f"<td>{_source(a.source_of('prior') if a.prior is not None else a.source)}</td></tr>"
+            for k, (a, prior) in enumerate(zip(m.accounts, m.priors, strict=True))
+        )
+        mechanisms.append(
+            f"<h3><code>{_e(m.id)}</code> — {_e(m.label)}</h3>"
+            f"<p>{_e(m.question)} {_source(m.source)}</p>"
+            "<table class='accounts'><thead><tr><th>account</th><th class='num'>prior</th>"
+            f"<th>rule modules</th><th>source</th></tr></thead><tbody>{accounts}</tbody></table>"
+        )
+    names = [s.name for s in view.structures]
+    head = "".join(
+        f"<th class='num'><code>{_e(s.name)}</code><div class='small'>weight "
+        f"{_e(s.weight_text)}</div></th>"
+        for s in view.structures
+    )
+    if view.weighted:
+        head += "<th class='num'>weighted</th>"
+    rows = []
+    for row in view.ranking:
+        cells = []
+        for structure in view.structures:
+            mine = structure.row(row.policy)
+            cells.append(_structure_cell(mine))
+        if view.weighted:
+            cells.append(_structure_cell(row))
+        rows.append(
+            f"<tr data-policy='{_e(row.policy)}'><td><code>{_e(row.policy)}</code>"
+            f"<div class='small'>{_e(row.label)}</div></td>{''.join(cells)}</tr>"
+        )
+    table = (
+        "<table id='structures-table'><thead><tr><th>policy</th>"
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    described = "".join(
+        f"<li><code>{_e(s.name)}</code> (weight {_e(s.weight_text)}): {_e(s.label)}</li>"
+        for s in view.structures
+    )
+    if view.disagreements:
+        verdict = (
+            "<div class='disagree'><b>The structures disagree.</b><ul>"
+            + "".join(f"<li>{_e(line)}</li>" for line in view.disagreements)
+            + "</ul>The weighted answer averages over accounts that do not agree: read it with "
+            "each structure's.</div>"
+        )
+    elif view.weighted:
+        verdict = (
+            "<p class='note'>The structures agree: the same recommendation lowers the risk most "
+            "under each, and every policy's effect goes the same way under each.</p>"
+        )
+    else:
+        verdict = ""
+    intro = (
+        "Where the seeds or the literature explain a mechanism in rival ways, the scenario holds "
+        "each account as a rule module and the run simulates the same plausible worlds under "
+        "each structure (one account per mechanism). A structure's weight is the product of its "
+        "accounts' priors, normalised over the structures run"
+        + (f" ({_e(', '.join(names))})." if names else ".")
+        + " Each cell: P(decoupling by the horizon) and the paired change vs baseline."
+    )
+    body = "".join(mechanisms) + f"<h3>Structures run</h3><ul>{described}</ul>" + verdict + table
+    return _section(
+        "structures", "Rival structures: does the answer depend on the account?", intro, body
+    )
+
+
+def _structure_cell(row: PolicyRow) -> str:
+    badge = ""
+    if row.effect is not None:
+        badge = (
+            f"<span class='badge {BADGE_CLASS[row.effect.direction]}'>{_e(row.effect.badge)}</span>"
+        )
+    return (
+        f"<td class='num'>{_e(row.p_text)}<div class='small change'>{_e(row.effect_text)}</div>"
+        f"{badge}</td>"
     )
 
 
@@ -212,12 +416,15 @@ def _claims(claims: ClaimsView) -> str:
             if v.claim_class
             else ""
         )
+        structures = (
+            f"<div class='small structures'>{_e(v.structures_text)}</div>" if v.by_structure else ""
+        )
         rows.append(
             f"<tr data-claim='{_e(v.claim_id)}'><td>{_e(v.statement)}<div class='claim-id'>"
             f"{_e(v.claim_id)}</div>{quote}</td>"
             f"<td class='small'>{_e(v.comparison)}</td>"
             f"<td class='num'>{held}<div class='small'>{_e(', '.join(extra))}</div></td>"
-            f"<td><span class='badge {badge}'>{_e(v.verdict)}</span>{kind}</td>"
+            f"<td><span class='badge {badge}'>{_e(v.verdict)}</span>{kind}{structures}</td>"
             f"<td class='small'>{fails}</td></tr>"
         )
     rule = (
@@ -260,10 +467,16 @@ def _indicators(view: RunView, bands: Bands) -> str:
     for k, name in enumerate(names):
         label = view.quantity_labels.get(name)
         heading = f"<code>{_e(name)}</code>" + (f" — {_e(label)}" if label else "")
-        fig = figures.fan_chart(bands, name, labels=view.policy_labels, title="")
+        fig = figures.fan_figure(bands, name, labels=view.policy_labels, title="")
         charts.append(f"<h3>{heading}</h3>" + _chart(fig, f"chart-fan-{k}"))
+    under = ""
+    if view.weighted:
+        primary = (
+            "seed" if any(s.name == "seed" for s in view.structures) else view.structures[0].name
+        )
+        under = f"Under the structure <code>{_e(primary)}</code>. "
     intro = (
-        "How the key quantities move under each policy: the median member (line), the middle "
+        f"{under}How the key quantities move under each policy: the median member (line), the middle "
         "half of members (dark band) and 90 % of members (light band) at each quarter; the "
         "dashed line is the baseline median for comparison. Chosen: the quantities the "
         "decoupling condition reads and those the claims compare."
@@ -274,7 +487,7 @@ def _indicators(view: RunView, bands: Bands) -> str:
 def _mechanisms(graph: CausalGraph) -> str:
     if not graph.nodes:
         return ""
-    fig = figures.causal_loop_diagram(graph)
+    fig = figures.causal_loop_figure(graph)
     items = []
     for k, loop in enumerate(graph.loops):
         quotes = "".join(_source(q) for q in loop.quotes[:1])
@@ -405,8 +618,14 @@ def _scenario(scenario: Scenario, policies: list[str]) -> str:
             if scenario.policies
             else ""
         )
-        + f"<h3>What counts as decoupling</h3><p><code>{_e(decoupling.when.text)}</code> for "
-        f"{decoupling.for_steps} consecutive step(s). {_source(decoupling.source)}</p>"
+        + (
+            "<h3>What counts as decoupling</h3><p>The observable signs of "
+            "<a href='#observable'>the first section</a>. "
+            f"{_source(decoupling.source)}</p>"
+            if decoupling.when is None
+            else f"<h3>What counts as decoupling</h3><p><code>{_e(decoupling.when.text)}</code> "
+            f"for {decoupling.for_steps} consecutive step(s). {_source(decoupling.source)}</p>"
+        )
         + "<h3>Sources</h3>"
         + sources
     )
@@ -423,6 +642,11 @@ def _provenance(view: RunView) -> str:
         ("seed", _e(view.seed)),
         ("members", f"{view.members:,} plausible worlds per policy"),
         ("policies", _e(", ".join(facts.policies))),
+        *(
+            [("structures", _e(", ".join(f"{s.name} ({s.weight_text})" for s in view.structures)))]
+            if view.structures
+            else []
+        ),
         ("recorded", _e(facts.record)),
         ("alliancesim version", _e(facts.version)),
         ("elapsed", f"{facts.elapsed:.1f} s of simulation"),
@@ -458,6 +682,7 @@ def render_report(
     facts_items = [
         ("members", f"{view.members:,}"),
         ("policies", str(len(view.ranking))),
+        *([("structures", str(len(view.structures)))] if view.weighted else []),
         ("horizon", view.horizon),
         ("claims", view.claims.summary_text),
         ("seed", str(view.seed)),
@@ -478,8 +703,10 @@ def render_report(
         + "</ul>"
     )
     sections = [
+        ("observable", "What counts as decoupling", _observable(view)),
         ("outlook", "Decoupling", _outlook(view)),
         ("ranking", "Policy ranking", _ranking(view)),
+        ("structures", "Rival structures", _structures(view, scenario)),
         ("claims", "Claims", _claims(view.claims)),
         ("indicators", "Indicators", _indicators(view, bands)),
         ("mechanisms", "Causal loops", _mechanisms(graph)),

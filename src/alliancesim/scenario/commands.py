@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -19,11 +19,10 @@ from rich.text import Text
 
 from alliancesim.errors import InputError, Problem
 from alliancesim.expr import ParsedExpression
-from alliancesim.scenario.loader import builtin_scenarios, load_scenario, resolve
-from alliancesim.scenario.loops import Loop, feedback_loops
-from alliancesim.scenario.parameters import scenario_parameters
-from alliancesim.scenario.schema import ENTRY_SECTIONS, Entry, Scenario, SeedQuote, Source
-from alliancesim.scenario.uncertain import Fixed
+
+if TYPE_CHECKING:  # the schema is imported by the commands that load a scenario, not by `scenarios`
+    from alliancesim.scenario.loops import Loop
+    from alliancesim.scenario.schema import Entry, Scenario, Source
 
 __all__ = ["scenarios", "show", "validate"]
 
@@ -41,7 +40,11 @@ def _console() -> Console:
     return Console(highlight=False, width=width)
 
 
-def _emit_json(data: Any) -> None:
+def _emit_json(data: dict[str, Any]) -> None:
+    """One JSON object on stdout, its first field the version of the shape (docs/json.md)."""
+    from alliancesim.presentation.run_view import SCHEMA_VERSION
+
+    data = {"schema_version": SCHEMA_VERSION, **data}
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
@@ -57,6 +60,8 @@ def _problem_json(problem: Problem) -> dict[str, Any]:
 
 def _load(reference: str, as_json: bool) -> Scenario:
     """Load a scenario; on bad input, print every problem (as JSON with ``--json``), exit 2."""
+    from alliancesim.scenario.loader import load_scenario
+
     try:
         return load_scenario(reference)
     except InputError as exc:
@@ -89,6 +94,8 @@ def _shorten(text: str, width: int) -> str:
 
 def source_text(source: Source | None, width: int = 90) -> str:
     """A source in one line: ``000: "quote…"``, ``public: …`` or ``assumption: …``."""
+    from alliancesim.scenario.schema import SeedQuote
+
     if source is None:
         return "(no source)"
     if isinstance(source, SeedQuote):
@@ -122,6 +129,9 @@ def _period_span(scenario: Scenario) -> str:
 
 
 def _counts(scenario: Scenario) -> dict[str, int]:
+    from alliancesim.scenario.parameters import scenario_parameters
+    from alliancesim.scenario.uncertain import Fixed
+
     params = scenario_parameters(scenario)
     uncertain = sum(1 for p in params.values() if not isinstance(p.value, Fixed))
     return {
@@ -139,31 +149,11 @@ def _counts(scenario: Scenario) -> dict[str, int]:
 
 def scenarios(as_json: bool = JSON_OPTION) -> None:
     """List the built-in scenarios: id, title, time span and what they contain."""
-    rows = []
-    for ident in builtin_scenarios():
-        row: dict[str, Any] = {"id": ident, "file": str(resolve(ident))}
-        try:
-            scenario = load_scenario(ident)
-        except InputError as exc:
-            row.update(ok=False, problems=len(exc.problems))
-        else:
-            meta = scenario.scenario
-            row.update(
-                ok=True,
-                title=meta.title,
-                kind=meta.kind,
-                seed=meta.seed,
-                start=meta.start,
-                step=meta.step,
-                horizon=meta.horizon,
-                span=_period_span(scenario),
-                policies=len(scenario.policies),
-                claims=len(scenario.claims),
-                **_counts(scenario),
-            )
-        rows.append(row)
+    from alliancesim.scenario.listing import library_rows
+
+    rows = library_rows()
     if as_json:
-        _emit_json(rows)
+        _emit_json({"scenarios": rows})
         return
     console = _console()
     if not rows:
@@ -199,6 +189,8 @@ def validate(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Check a scenario file: every problem with its file, line and field, or a one-line summary."""
+    from alliancesim.scenario.library import resolve
+
     scenario = _load(file, as_json)
     counts = _counts(scenario)
     if as_json:
@@ -238,6 +230,10 @@ def _loop_json(loop: Loop) -> dict[str, Any]:
 def scenario_json(scenario: Scenario, loops: list[Loop]) -> dict[str, Any]:
     """The whole scenario as JSON-ready data, each entry with its origin, plus loops and
     parameters."""
+    from alliancesim.scenario.parameters import scenario_parameters
+    from alliancesim.scenario.schema import ENTRY_SECTIONS
+    from alliancesim.scenario.uncertain import Fixed
+
     sections = ENTRY_SECTIONS
     out: dict[str, Any] = {
         "id": scenario.id,
@@ -246,6 +242,8 @@ def scenario_json(scenario: Scenario, loops: list[Loop]) -> dict[str, Any]:
     for section in sections:
         out[section] = [_entry_json(e) for e in getattr(scenario, section)]
     out["decoupling"] = _entry_json(scenario.decoupling)
+    if scenario.mechanisms:
+        out["structures"] = _structures_json(scenario)
     out["loops"] = [_loop_json(loop) for loop in loops]
     out["parameter_values"] = [
         {
@@ -258,11 +256,66 @@ def scenario_json(scenario: Scenario, loops: list[Loop]) -> dict[str, Any]:
     return out
 
 
+def _structures_json(scenario: Scenario) -> dict[str, Any]:
+    """The structures a run of the scenario simulates by default, how many ``all`` is, and
+    each account's prior within its mechanism and the rules it brings."""
+    import math
+
+    from alliancesim.structures import default_structures
+
+    return {
+        "default": [s.name for s in default_structures(scenario)],
+        "all": math.prod(len(m.accounts) for m in scenario.mechanisms),
+        "accounts": {
+            f"{m.id}.{a.id}": {
+                "prior": prior,
+                "rules": [r.id for r in scenario.rules if r.account == f"{m.id}.{a.id}"],
+            }
+            for m in scenario.mechanisms
+            for a, prior in zip(m.accounts, m.priors, strict=True)
+        },
+    }
+
+
 def _table(title: str, *columns: str) -> Table:
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
+
+
+def _show_mechanisms(console: Console, scenario: Scenario) -> None:
+    """The contested mechanisms: each account with its prior, its modules and rules, its
+    source; then the structures a run simulates by default."""
+    import math
+
+    from alliancesim.structures import default_structures
+
+    table = _table(
+        "Contested mechanisms: rival accounts (the first is the seed's own)",
+        "mechanism",
+        "account",
+        "prior",
+        "modules → rules",
+        "source",
+    )
+    for m in scenario.mechanisms:
+        for k, (a, prior) in enumerate(zip(m.accounts, m.priors, strict=True)):
+            rules = [r.id for r in scenario.rules if r.account == f"{m.id}.{a.id}"]
+            table.add_row(
+                f"{m.id}\n{_shorten(m.question, 80)}" if k == 0 else "",
+                f"{a.id}{' (seed)' if k == 0 else ''}\n{a.label}",
+                f"{100 * prior:.0f} %",
+                f"{', '.join(a.include) or '(none)'} → {', '.join(rules) or 'no rules'}",
+                source_text(a.source_of("prior") if a.prior is not None else a.source),
+            )
+    console.print(table)
+    names = [s.name for s in default_structures(scenario)]
+    total = math.prod(len(m.accounts) for m in scenario.mechanisms)
+    console.print(
+        f"Structures run by default ({len(names)}): {', '.join(names)}; every combination "
+        f"(--structure all): {total}"
+    )
 
 
 def show(
@@ -271,6 +324,8 @@ def show(
 ) -> None:
     """Show a scenario: actors, issues, perceptions, rules, events, policies and claims, each
     with its source, and the feedback loops of its rule graph."""
+    from alliancesim.scenario.loops import feedback_loops
+
     scenario = _load(reference, as_json)
     loops = feedback_loops(scenario)
     if as_json:
@@ -343,6 +398,8 @@ def show(
             gate = f" × ({r.gate.text})" if r.gate is not None else ""
             where = _origin(r, main_file)
             ident = r.id if where.startswith("line") or not where else f"{r.id}\n({where})"
+            if r.account is not None:
+                ident += f"\nonly under {r.account}"
             table.add_row(
                 ident,
                 f"{r.target} ← ({r.driver.text}){gate}",
@@ -351,6 +408,9 @@ def show(
                 source_text(r.source),
             )
         console.print(table)
+
+    if scenario.mechanisms:
+        _show_mechanisms(console, scenario)
 
     if scenario.events or scenario.schedule or scenario.actions:
         table = _table("Events and actions", "id", "kind", "who", "when / rate", "size", "source")

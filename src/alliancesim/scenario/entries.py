@@ -43,9 +43,11 @@ from alliancesim.scenario.uncertain import (
 )
 
 __all__ = [
+    "ACCOUNT_PATTERN",
     "ACTOR_PATTERN",
     "BARGAINING_MODELS",
     "PERIOD_PATTERN",
+    "Account",
     "Action",
     "Actor",
     "Claim",
@@ -56,6 +58,7 @@ __all__ = [
     "Indicator",
     "Issue",
     "Lever",
+    "Mechanism",
     "Meta",
     "ModuleMeta",
     "Observation",
@@ -78,6 +81,7 @@ _SCENARIO_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 ACTOR_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
 _STATE = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Z][A-Za-z0-9_]*){1,2}$")
 PERIOD_PATTERN = re.compile(r"^(\d{4})(?:Q([1-4])|-(0[1-9]|1[0-2]))$")
+ACCOUNT_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 
 def _identifier(value: str) -> str:
@@ -119,6 +123,15 @@ def _scenario_id(value: str) -> str:
     if not isinstance(value, str) or not _SCENARIO_ID.match(value):
         raise ValueError(
             f"expected a scenario id of lower-case letters, digits, '-', '_' or '.', got {value!r}"
+        )
+    return value
+
+
+def _account_name(value: str | None) -> str | None:
+    if value is not None and not ACCOUNT_PATTERN.match(value):
+        raise ValueError(
+            "expected <mechanism>.<account>, two identifiers joined by a dot (e.g. "
+            f"consult.costly_signal), got {value!r}"
         )
     return value
 
@@ -464,6 +477,80 @@ class Rule(Entry):
     driver: Expression
     gate: Expression | None = None
     weight: Number
+    account: Annotated[str | None, AfterValidator(_account_name)] = None
+    """The account (``<mechanism>.<account>``) the rule belongs to: it acts only in structures
+    that choose that account. Set by the loader for the rules an account's modules bring; a
+    scenario's own rule may name one too."""
+
+
+class Account(Entry):
+    """One account of a contested mechanism: the rule modules that encode it (active only in
+    structures that choose it), its prior weight and its source."""
+
+    id: Identifier
+    label: str = Field(min_length=1)
+    include: list[str] = Field(default_factory=list)
+    prior: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = None
+    """Relative prior weight within the mechanism (normalised over its accounts); equal for
+    every account when no account states one."""
+
+    @model_validator(mode="after")
+    def _has_source(self) -> Account:
+        if self.source is None:
+            raise ValueError(
+                "an account needs its source: the seed's quote or the public reference it "
+                'comes from, e.g. source = "public: Fearon 1997, Signaling Foreign Policy '
+                'Interests"'
+            )
+        return self
+
+
+class Mechanism(Entry):
+    """A mechanism the seeds or the literature explain in rival ways, with its accounts: the
+    first is the seed's own, the others its rivals (RIVALS.md)."""
+
+    id: Identifier
+    label: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    accounts: list[Account]
+
+    @field_validator("accounts")
+    @classmethod
+    def _contested(cls, accounts: list[Account]) -> list[Account]:
+        if len(accounts) < 2:
+            raise ValueError(
+                "a contested mechanism needs at least two accounts ([[mechanisms.accounts]]): "
+                f"the seed's own first, then its rivals; got {len(accounts)}"
+            )
+        return accounts
+
+    @model_validator(mode="after")
+    def _accounts_and_priors(self) -> Mechanism:
+        if self.source is None:
+            raise ValueError(
+                "a mechanism needs its source: where the seeds or the literature contest it"
+            )
+        ids = [a.id for a in self.accounts]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(
+                f"account ids must be unique within a mechanism: {repeated[0]!r} repeats"
+            )
+        stated = [a.prior is not None for a in self.accounts]
+        if any(stated) and not all(stated):
+            missing = ", ".join(a.id for a in self.accounts if a.prior is None)
+            raise ValueError(
+                "priors are relative weights within a mechanism: give every account a prior, "
+                f"or none for equal weights (no prior: {missing})"
+            )
+        return self
+
+    @property
+    def priors(self) -> list[float]:
+        """The accounts' prior probabilities within the mechanism (summing to 1)."""
+        raw = [a.prior if a.prior is not None else 1.0 for a in self.accounts]
+        total = sum(raw)
+        return [p / total for p in raw]
 
 
 class Event(Entry):

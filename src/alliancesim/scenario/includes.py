@@ -3,6 +3,9 @@
 :func:`include_target` is the one place that decides what may be included; :func:`follow_includes`
 reads and validates each module once, in include order, refusing cycles, chains longer than
 :data:`~alliancesim.scenario.reading.MAX_INCLUDE_DEPTH` and scenarios given as modules.
+:func:`follow_account_includes` does the same for the modules of each account of the scenario's
+contested mechanisms (``[[mechanisms.accounts]]``), whose rules act only under that account: a
+module belongs to one account, or to the scenario, never to both.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from alliancesim.scenario.names import suggest
 from alliancesim.scenario.reading import MAX_INCLUDE_DEPTH, Includes
 from alliancesim.scenario.validation import Document, validate
 
-__all__ = ["follow_includes", "include_target"]
+__all__ = ["follow_account_includes", "follow_includes", "include_target"]
 
 
 def include_target(name: str, file: TomlFile | None, includes: Includes) -> Path | str:
@@ -52,6 +55,49 @@ def follow_includes(main: Document, includes: Includes, problems: Problems) -> l
     return out
 
 
+def follow_account_includes(
+    main: Document, includes: Includes, problems: Problems, included: list[Document]
+) -> list[tuple[str, Document]]:
+    """Every module an account of the scenario's mechanisms includes, directly or through other
+    modules, validated, with its account (``<mechanism>.<account>``), in mechanism and account
+    order. A module the scenario (``included``) or another account already brings is refused:
+    its rules would act under one structure and under all of them at once."""
+    out: list[tuple[str, Document]] = []
+    owner = {d.file.path.resolve(): "the scenario" for d in included}
+    root = [main.file.path.resolve()]
+    for mechanism in main.arrays.get("mechanisms", []):
+        accounts = mechanism.raw.get("accounts")
+        for j, account in enumerate(accounts if isinstance(accounts, list) else []):
+            names = account.get("include") if isinstance(account, dict) else None
+            if not isinstance(names, list) or not names:
+                continue
+            key = f"{mechanism.raw.get('id')}.{account.get('id')}"
+            loc = (*mechanism.loc, "accounts", j, "include")
+            found: list[Document] = []
+            _follow_names(
+                main.file,
+                [((*loc, i), name) for i, name in enumerate(names)],
+                root,
+                includes,
+                problems,
+                found,
+            )
+            for module in found:
+                path = module.file.path.resolve()
+                if path in owner:
+                    problems.add(
+                        main.file,
+                        loc,
+                        f"module {module.file.display} is already brought by {owner[path]}: a "
+                        f"module's rules belong to one account or to the scenario, so account "
+                        f"{key!r} needs a module of its own",
+                    )
+                    continue
+                owner[path] = f"account {key!r}"
+                out.append((key, module))
+    return out
+
+
 def _follow(
     document: Document,
     stack: list[Path],
@@ -59,9 +105,20 @@ def _follow(
     problems: Problems,
     out: list[Document],
 ) -> None:
-    file = document.file
-    for k, name in enumerate(document.includes()):
-        loc = (document.kind, "include", k)
+    names = [((document.kind, "include", k), name) for k, name in enumerate(document.includes())]
+    _follow_names(document.file, names, stack, includes, problems, out)
+
+
+def _follow_names(
+    file: TomlFile,
+    names: list[tuple[tuple[object, ...], object]],
+    stack: list[Path],
+    includes: Includes,
+    problems: Problems,
+    out: list[Document],
+) -> None:
+    """Read, validate and follow each module ``names`` give (with where ``file`` names them)."""
+    for loc, name in names:
         if not isinstance(name, str):
             continue  # the schema reports it
         if not name.strip():

@@ -5,7 +5,8 @@ Each step is a module with one job: :mod:`~alliancesim.scenario.library` says wh
 reference names; :mod:`~alliancesim.scenario.files` reads it (TOML with located errors, through
 :mod:`~alliancesim.scenario.reading`'s limits); :mod:`~alliancesim.scenario.validation` checks
 each entry against its section's schema (in the words of :mod:`~alliancesim.scenario.wording`);
-:mod:`~alliancesim.scenario.includes` follows the rule modules;
+:mod:`~alliancesim.scenario.includes` follows the rule modules (the scenario's, and those of each
+account of its contested mechanisms, whose rules the loader marks with their account);
 :mod:`~alliancesim.scenario.merge` puts the scenario and its modules together and checks that
 ids are unique; :mod:`~alliancesim.scenario.references` checks every reference between entries;
 :mod:`~alliancesim.scenario.overrides` applies the modules' revised ranges.
@@ -20,11 +21,16 @@ from __future__ import annotations
 
 import tomllib  # noqa: F401 - files.py parses with it; tests/attacks patch it through this module
 from pathlib import Path
+from typing import Any
 
 from alliancesim.errors import InputError
 from alliancesim.scenario.clock import Clock
 from alliancesim.scenario.files import Problems, TomlFile, read_toml
-from alliancesim.scenario.includes import follow_includes, include_target
+from alliancesim.scenario.includes import (
+    follow_account_includes,
+    follow_includes,
+    include_target,
+)
 from alliancesim.scenario.library import (
     LIBRARY,
     builtin_modules,
@@ -39,7 +45,7 @@ from alliancesim.scenario.reading import Includes
 from alliancesim.scenario.references import check_references
 from alliancesim.scenario.schema import Module, Scenario
 from alliancesim.scenario.sections import sections
-from alliancesim.scenario.validation import Document, validate
+from alliancesim.scenario.validation import Document, Item, validate
 
 __all__ = [
     "LIBRARY",
@@ -70,10 +76,12 @@ def load_scenario(reference: str | Path, *, includes: Includes = Includes.FILES)
         raise InputError(problems.found)
     document = validate(main, "scenario", problems)
     modules = follow_includes(document, includes, problems)
-    merged = merge(document, modules)
+    accounts = follow_account_includes(document, includes, problems, modules)
+    merged = merge(document, [*modules, *(module for _, module in accounts)])
     check_duplicates(merged, problems)
     clock = _clock(document, problems)
     check_references(merged, clock, problems)
+    owners = _account_owners(accounts, problems)
     singles = {key: item.value for key, item in document.singles.items()}
     missing = any(s.key not in singles for s in sections("scenario", single=True) if s.required)
     if problems.found or missing:
@@ -83,8 +91,13 @@ def load_scenario(reference: str | Path, *, includes: Includes = Includes.FILES)
     arrays = {
         s.key: [i.value for i in merged.of(s.key)] for s in sections("scenario", single=False)
     }
+    arrays["rules"] = [_owned(item, owners) for item in merged.of("rules")]
     scenario = Scenario.model_construct(**singles, **arrays)
-    overrides = [item.value for module in modules for item in module.arrays.get("overrides", [])]
+    overrides = [
+        item.value
+        for module in [*modules, *(module for _, module in accounts)]
+        for item in module.arrays.get("overrides", [])
+    ]
     return apply_overrides(scenario, overrides)  # calibrated ranges: see scenario/overrides.py
 
 
@@ -106,6 +119,32 @@ def load_module(reference: str | Path) -> Module:
     singles = {key: item.value for key, item in document.singles.items()}
     arrays = {key: [item.value for item in items] for key, items in document.arrays.items()}
     return Module.model_construct(**singles, **arrays)
+
+
+def _account_owners(accounts: list[tuple[str, Document]], problems: Problems) -> dict[int, str]:
+    """The account (``<mechanism>.<account>``) of each rule an account's modules bring, by the
+    rule's ``id()``; a rule there that names another account is a problem."""
+    owners: dict[int, str] = {}
+    for key, module in accounts:
+        for item in module.arrays.get("rules", []):
+            written = item.raw.get("account")
+            if isinstance(written, str) and written != key:
+                problems.add(
+                    item.file,
+                    (*item.loc, "account"),
+                    f"this rule is brought by account {key!r} (its module is that account's), "
+                    f"so it cannot say account = {written!r}",
+                )
+            owners[id(item)] = key
+    return owners
+
+
+def _owned(item: Item, owners: dict[int, str]) -> Any:
+    """A rule as the scenario holds it: with its account when an account's module brings it."""
+    key = owners.get(id(item))
+    if key is None or item.value.account == key:
+        return item.value
+    return item.value.model_copy(update={"account": key})
 
 
 def _read_scenario_file(reference: str | Path, problems: Problems) -> TomlFile | None:

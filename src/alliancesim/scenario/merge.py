@@ -52,7 +52,18 @@ class Merged:
             levers=self.ids("levers"),
             params=self.ids("parameters"),
             indicators=self.ids("indicators"),
+            accounts=self.accounts(),
         )
+
+    def accounts(self) -> list[str]:
+        """``<mechanism>.<account>`` for every account of every mechanism (as written)."""
+        out = []
+        for item, mechanism in self.declared.get("mechanisms", []):
+            accounts = item.raw.get("accounts")
+            for account in accounts if isinstance(accounts, list) else []:
+                if isinstance(account, dict) and isinstance(account.get("id"), str):
+                    out.append(f"{mechanism}.{account['id']}")
+        return out
 
 
 def merge(main: Document, modules: list[Document]) -> Merged:

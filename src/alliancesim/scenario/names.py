@@ -15,6 +15,7 @@ action effects, claims, the results and the store:
 ``consulted.<action>``             1 if the action happened this step after genuine consultation
 ``policy.<lever>``                 a policy lever (e.g. ``policy.consultation``)
 ``param.<id>``                     a named uncertain number
+``structure.<mechanism>.<account>``  1 in the structures that choose the account, else 0
 ``<indicator>``                    an indicator (in rules and actions: its value last step)
 ``step``, ``year``                 steps since the start; years since the start
 =================================  ================================================================
@@ -44,6 +45,7 @@ class Namespace:
     levers: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
     indicators: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)  # <mechanism>.<account>
 
     def positions(self) -> list[str]:
         """``position.<actor>.<issue>`` for every participant of every issue."""
@@ -79,6 +81,7 @@ class Namespace:
         names.update(f"consulted.{a}" for a in self.actions)
         names.update(f"policy.{lever}" for lever in self.levers)
         names.update(f"param.{p}" for p in self.params)
+        names.update(f"structure.{a}" for a in self.accounts)
         names.update(self.indicators if indicators is None else indicators)
         names.update(TIME_NAMES)
         return names

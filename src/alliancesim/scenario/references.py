@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from alliancesim.expr import ParsedExpression
 from alliancesim.scenario.clock import Clock
-from alliancesim.scenario.entries import ACTOR_PATTERN, PERIOD_PATTERN
+from alliancesim.scenario.entries import ACTOR_PATTERN, PERIOD_PATTERN, Account
 from alliancesim.scenario.files import Problems
 from alliancesim.scenario.merge import Merged
 from alliancesim.scenario.names import TIME_NAMES, suggest
@@ -57,6 +57,7 @@ RESERVED_KINDS = (
     "consulted",
     "policy",
     "param",
+    "structure",
 )
 RESERVED_INDICATORS = (*TIME_NAMES, "decoupled")
 
@@ -92,6 +93,10 @@ class Scope:
     @cached_property
     def recorded(self) -> set[str]:
         return self.namespace.recordable()
+
+    @cached_property
+    def accounts(self) -> set[str]:
+        return set(self.namespace.accounts)
 
     @cached_property
     def scheduled(self) -> set[str]:
@@ -204,6 +209,11 @@ scheduled_event = OneOf(
     tail=" (declare it under [[schedule]], with at = [] if it only happens under policies)",
 )
 recorded = OneOf("indicator", lambda s: s.recorded)
+rule_account = OneOf(
+    "account",
+    lambda s: s.accounts,
+    explain=": a rule's account is <mechanism>.<account> of a declared [[mechanisms]]",
+)
 
 
 def state_actor(parent: Any, site: Site) -> Iterator[str]:
@@ -382,6 +392,12 @@ def other_policy(against: Any, site: Site) -> Iterator[str]:
 def parameter_setting(name: Any, site: Site) -> Iterator[str]:
     """A parameter of the scenario that a policy may set, to a value in its range."""
     scope = site.scope
+    if isinstance(name, str) and name.startswith("structure."):
+        yield (
+            f"a policy cannot choose a structure ({name}): every policy runs under every "
+            "structure of the run; choose structures with --structure (or run(structures=…))"
+        )
+        return
     spec = scope.parameters.get(name)
     if spec is None:
         if any(name.startswith(prefix) or name == prefix for prefix in scope.blurred):
@@ -407,7 +423,16 @@ def parameter_setting(name: Any, site: Site) -> Iterator[str]:
 
 def entry_field(name: Any, site: Site) -> Iterator[str]:
     """A key of ``sources`` is a field of the entry."""
-    fields = [f for f in site.item.section.model.model_fields if f not in ("source", "sources")]
+    yield from _field_of(name, site.item.section.model)
+
+
+def account_field(name: Any, site: Site) -> Iterator[str]:
+    """A key of an account's ``sources`` is a field of the account."""
+    yield from _field_of(name, Account)
+
+
+def _field_of(name: Any, model: type[BaseModel]) -> Iterator[str]:
+    fields = [f for f in model.model_fields if f not in ("source", "sources")]
     if name not in fields:
         yield f"sources names a field of this entry; {name!r} is not one" + (
             suggest(name, fields) or f" (fields: {', '.join(fields)})"
@@ -440,6 +465,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("rules", "target", rule_target),
     Reference("rules", "driver", readable),
     Reference("rules", "gate", readable),
+    Reference("rules", "account", rule_account),
+    Reference("mechanisms", "accounts[].sources.<key>", account_field, as_written=True),
     Reference("events", "actor", actor),
     Reference("events", "target", actor),
     Reference("events", "rate", readable),

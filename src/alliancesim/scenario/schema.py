@@ -40,6 +40,17 @@ class _ScenarioDocument(_Document):
         """``baseline`` followed by the scenario's policies."""
         return ["baseline", *(p.id for p in self.policies)]
 
+    def __repr__(self) -> str:
+        return (
+            f"<Scenario {self.id}: {self.scenario.title!r}, {len(self.actors)} actors, "
+            f"{len(self.rules)} rules, {len(self.policies)} policies, {len(self.claims)} claims>"
+        )
+
+    def _repr_html_(self) -> str:
+        from alliancesim.notebook import scenario_html
+
+        return scenario_html(self)  # type: ignore[arg-type]
+
 
 def _field(section: Section) -> tuple[Any, Any]:
     if section.single:

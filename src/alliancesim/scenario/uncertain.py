@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from scipy import special
+if TYPE_CHECKING:  # NumPy and SciPy are imported where numbers are drawn, not to read a scenario
+    import numpy as np
 
 __all__ = [
     "UNCERTAIN_FORMS",
@@ -54,6 +54,8 @@ class Fixed:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """The value for each uniform draw (always the same)."""
+        import numpy as np
+
         return np.full(np.shape(u), self.value, dtype=np.float64)
 
     def describe(self) -> str:
@@ -82,6 +84,8 @@ class Uniform:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse cumulative distribution at the uniform draws."""
+        import numpy as np
+
         return self.low + (self.high - self.low) * np.asarray(u, dtype=np.float64)
 
     def describe(self) -> str:
@@ -111,6 +115,8 @@ class Triangular:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse cumulative distribution at the uniform draws."""
+        import numpy as np
+
         u = np.asarray(u, dtype=np.float64)
         a, c, b = self.low, self.mode, self.high
         width = b - a
@@ -152,6 +158,9 @@ class Normal:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse cumulative distribution at the uniform draws."""
+        import numpy as np
+        from scipy import special
+
         u = np.asarray(u, dtype=np.float64)
         a, b = (self.low - self.mean_) / self.sd, (self.high - self.mean_) / self.sd
         pa, pb = special.ndtr(a), special.ndtr(b)  # P(Z <= a), P(Z <= b)

@@ -1,7 +1,9 @@
 """The DuckDB catalogue of the experiment store: its tables and how a process opens it.
 
-One row per complete run in ``runs``; per run, one row per policy in ``summaries`` (the
-numbers the run summary is computed from, so a stored run reopens with the same summary), one
+One row per complete run in ``runs``; per run, one row per structure and policy in
+``summaries`` (the numbers the run summary is computed from, so a stored run reopens with the
+same summary; a run of several structures also has one row per policy for their weighted
+combination, structure ``weighted``), one
 row per uncertain parameter in ``parameters`` (its distribution and the range actually drawn),
 one row per claim in ``claim_verdicts``; ``scenarios`` keeps each scenario definition once by
 content hash; ``analyses`` holds results attached later (sensitivity indices, rankings…) to a
@@ -20,9 +22,29 @@ from alliancesim.errors import InputError
 
 __all__ = ["SCHEMA_VERSION", "connect"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-_SCHEMA = """
+_SUMMARIES = """
+CREATE TABLE IF NOT EXISTS summaries (
+    run_id VARCHAR NOT NULL,
+    structure VARCHAR NOT NULL,  -- a structure, or 'weighted' for their combination (schema 3)
+    policy VARCHAR NOT NULL,
+    position INTEGER NOT NULL,
+    p_decoupling DOUBLE NOT NULL,
+    p_decoupling_lo DOUBLE NOT NULL,
+    p_decoupling_hi DOUBLE NOT NULL,
+    decoupled_by_step BIGINT[],  -- NULL for the weighted combination
+    horizon_sum DOUBLE[] NOT NULL,
+    horizon_sq DOUBLE[] NOT NULL,
+    diff_sum DOUBLE[],
+    diff_sq DOUBLE[],
+    summary JSON NOT NULL,
+    measures VARCHAR[],  -- the names behind horizon_sum… (schema 2; NULL: not recorded)
+    decoupled_sum DOUBLE[],  -- the weighted combination's sums by step (schema 3)
+    decoupled_sq DOUBLE[],
+    PRIMARY KEY (run_id, structure, policy)
+)"""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS scenarios (
     scenario_hash VARCHAR PRIMARY KEY,
@@ -48,24 +70,10 @@ CREATE TABLE IF NOT EXISTS runs (
     directory VARCHAR NOT NULL,
     files INTEGER NOT NULL,
     bytes BIGINT NOT NULL,
-    claims_evaluated BOOLEAN NOT NULL
+    claims_evaluated BOOLEAN NOT NULL,
+    structures VARCHAR[]  -- the structures run, in order (schema 3; NULL: ['seed'])
 );
-CREATE TABLE IF NOT EXISTS summaries (
-    run_id VARCHAR NOT NULL,
-    policy VARCHAR NOT NULL,
-    position INTEGER NOT NULL,
-    p_decoupling DOUBLE NOT NULL,
-    p_decoupling_lo DOUBLE NOT NULL,
-    p_decoupling_hi DOUBLE NOT NULL,
-    decoupled_by_step BIGINT[] NOT NULL,
-    horizon_sum DOUBLE[] NOT NULL,
-    horizon_sq DOUBLE[] NOT NULL,
-    diff_sum DOUBLE[],
-    diff_sq DOUBLE[],
-    summary JSON NOT NULL,
-    measures VARCHAR[],  -- the names behind horizon_sum… (schema 2; NULL: not recorded)
-    PRIMARY KEY (run_id, policy)
-);
+{_SUMMARIES};
 CREATE TABLE IF NOT EXISTS parameters (
     run_id VARCHAR NOT NULL,
     name VARCHAR NOT NULL,
@@ -97,6 +105,7 @@ CREATE TABLE IF NOT EXISTS analyses (
     payload JSON NOT NULL
 );
 """
+
 
 RUN_TABLES = ("runs", "summaries", "parameters", "claim_verdicts")
 """Tables whose rows belong to one run (deleted with it)."""
@@ -162,6 +171,20 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
 _MIGRATIONS = {
     # schema 1 -> 2: the names of the measures summed at the horizon, kept with the sums
     1: "ALTER TABLE summaries ADD COLUMN measures VARCHAR[]",
+    # schema 2 -> 3: structures. A run's structures; summaries keyed by structure (every
+    # earlier run has one, the seed's), the weighted combination's sums beside them
+    2: f"""
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS structures VARCHAR[];
+{_SUMMARIES.replace("TABLE IF NOT EXISTS summaries", "TABLE summaries_3")};
+INSERT INTO summaries_3 (run_id, structure, policy, position, p_decoupling, p_decoupling_lo,
+    p_decoupling_hi, decoupled_by_step, horizon_sum, horizon_sq, diff_sum, diff_sq, summary,
+    measures)
+SELECT run_id, 'seed', policy, position, p_decoupling, p_decoupling_lo, p_decoupling_hi,
+    decoupled_by_step, horizon_sum, horizon_sq, diff_sum, diff_sq, summary, measures
+FROM summaries;
+DROP TABLE summaries;
+ALTER TABLE summaries_3 RENAME TO summaries;
+""",
 }
 
 

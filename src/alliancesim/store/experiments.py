@@ -17,7 +17,6 @@ any process opens the store.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -41,13 +40,15 @@ from alliancesim.store.staging import (
     RUN_ID,
     Leftovers,
     Staging,
+    drop_owner,
     fsync_tree,
     leftovers,
     new_staging,
     release,
     trash_name,
 )
-from alliancesim.sums import PartialSums
+from alliancesim.structures import SEED, WEIGHTED
+from alliancesim.sums import PartialSums, WeightedSums
 
 __all__ = ["Store"]
 
@@ -55,12 +56,22 @@ _RUN_COLUMNS = (
     "r.run_id, r.scenario_id, s.title, r.scenario_hash, r.version, r.seed, r.members, "
     "r.policies, r.record, r.horizon, r.steps, r.started, r.finished, r.elapsed_seconds, "
     "r.directory, r.files, r.bytes, r.claims_evaluated, b.p_decoupling, b.p_decoupling_lo, "
-    "b.p_decoupling_hi"
+    "b.p_decoupling_hi, r.structures"
+)
+_HEADLINE = (  # the summary a run is listed by: its one structure's, or the weighted combination
+    "CASE WHEN len(coalesce(r.structures, ['seed'])) > 1 THEN 'weighted' "
+    "ELSE coalesce(r.structures[1], 'seed') END"
 )
 _RUN_FROM = (
     "FROM runs r JOIN scenarios s USING (scenario_hash) "
     "LEFT JOIN summaries b ON b.run_id = r.run_id AND b.policy = 'baseline' "
+    f"AND b.structure = {_HEADLINE} "
     "WHERE r.status = 'complete'"
+)
+_SUMMARY_COLUMNS = (
+    "run_id, structure, policy, position, p_decoupling, p_decoupling_lo, p_decoupling_hi, "
+    "decoupled_by_step, horizon_sum, horizon_sq, diff_sum, diff_sq, summary, measures, "
+    "decoupled_sum, decoupled_sq"
 )
 
 
@@ -156,6 +167,7 @@ class Store:
         if results.directory != staging.directory:
             raise ValueError("the results were not written into this staging directory")
         summary = results.summary()
+        summary_rows = _summary_rows(results)
         parameters = _parameter_rows(results)
         files, size = fsync_tree(staging.directory)
         scenario = results.model.scenario
@@ -164,7 +176,7 @@ class Store:
         final = staging.final
         n = results.members
         with self.catalogue() as con:
-            os.unlink(staging.directory / ".owner")
+            drop_owner(staging)
             staging.directory.rename(final)
             try:
                 con.execute("BEGIN TRANSACTION")
@@ -175,8 +187,9 @@ class Store:
                 con.execute(
                     "INSERT INTO runs (run_id, scenario_id, scenario_hash, version, seed, "
                     "members, policies, record, horizon, steps, started, finished, "
-                    "elapsed_seconds, directory, files, bytes, claims_evaluated, status) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'complete')",
+                    "elapsed_seconds, directory, files, bytes, claims_evaluated, structures, "
+                    "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "'complete')",
                     [
                         results.run_id,
                         scenario.id,
@@ -195,23 +208,14 @@ class Store:
                         files,
                         size,
                         verdicts is not None,
+                        list(results.structures),
                     ],
                 )
-                for position, (policy, p) in enumerate(summary.policies.items()):
-                    con.execute(
-                        "INSERT INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [
-                            results.run_id,
-                            policy,
-                            position,
-                            p.p_decoupling,
-                            p.p_decoupling_ci[0],
-                            p.p_decoupling_ci[1],
-                            *results.sums.row(policy),
-                            dumps(p.to_dict(), indent=None),
-                            results.sums.measures,
-                        ],
-                    )
+                con.executemany(
+                    f"INSERT INTO summaries ({_SUMMARY_COLUMNS}) VALUES "
+                    f"({', '.join('?' * len(_SUMMARY_COLUMNS.split(', ')))})",
+                    summary_rows,
+                )
                 if parameters:
                     con.executemany(
                         "INSERT INTO parameters VALUES (?, ?, ?, ?, ?, ?)",
@@ -292,15 +296,39 @@ class Store:
         with self.catalogue() as con:
             return self._record(con, run_id)
 
-    def summary(self, reference: str) -> dict[str, Any]:
-        """The stored per-policy summary of a run, as `run --json` prints it."""
+    def summary(self, reference: str, structure: str | None = None) -> dict[str, Any]:
+        """The stored per-policy summary of a run, as `run --json` prints it: of its one
+        structure, or of the weighted combination of its structures (``structure``: of that
+        structure, or ``weighted``)."""
+        run_id = self.resolve(reference)
+        with self.catalogue() as con:
+            if structure is None:
+                structure = self._headline(con, run_id)
+            rows = con.execute(
+                "SELECT policy, summary FROM summaries WHERE run_id = ? AND structure = ? "
+                "ORDER BY position",
+                [run_id, structure],
+            ).fetchall()
+        return {policy: json.loads(text) for policy, text in rows}
+
+    def structure_summaries(self, reference: str) -> dict[str, dict[str, Any]]:
+        """Every stored per-policy summary of a run, by structure (and ``weighted``)."""
         run_id = self.resolve(reference)
         with self.catalogue() as con:
             rows = con.execute(
-                "SELECT policy, summary FROM summaries WHERE run_id = ? ORDER BY position",
-                [run_id],
+                "SELECT structure, policy, summary FROM summaries WHERE run_id = ? "
+                "ORDER BY structure = 'weighted', list_position(coalesce(("
+                "SELECT structures FROM runs WHERE run_id = ?), ['seed']), structure), position",
+                [run_id, run_id],
             ).fetchall()
-        return {policy: json.loads(text) for policy, text in rows}
+        out: dict[str, dict[str, Any]] = {}
+        for structure, policy, text in rows:
+            out.setdefault(structure, {})[policy] = json.loads(text)
+        return out
+
+    def _headline(self, con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+        row = con.execute(f"SELECT {_HEADLINE} FROM runs r WHERE run_id = ?", [run_id]).fetchone()
+        return str(row[0]) if row else "seed"
 
     def claim_verdicts(self, reference: str) -> list[dict[str, Any]] | None:
         """The claim verdicts stored with a run, or None if they were not evaluated."""
@@ -343,8 +371,9 @@ class Store:
                 "SELECT definition FROM scenarios WHERE scenario_hash = ?", [record.scenario_hash]
             ).fetchone()
             partials = con.execute(
-                "SELECT policy, decoupled_by_step, horizon_sum, horizon_sq, diff_sum, diff_sq, "
-                "measures FROM summaries WHERE run_id = ? ORDER BY position",
+                "SELECT structure, policy, decoupled_by_step, horizon_sum, horizon_sq, diff_sum, "
+                "diff_sq, measures, decoupled_sum, decoupled_sq FROM summaries "
+                "WHERE run_id = ? ORDER BY position",
                 [run_id],
             ).fetchall()
         assert definition is not None
@@ -357,12 +386,17 @@ class Store:
                 f"read its scenario any more ({str(exc).splitlines()[0]})",
             ) from None
         model = compile_model(scenario)
-        files = RunFiles(record.directory)
+        files = RunFiles(record.directory, structured=bool(scenario.mechanisms))
         measures = _summary_measures(model, record.record)
-        if all(row[6] == measures for row in partials):
-            sums = PartialSums.from_rows(measures, [row[:6] for row in partials])
-        else:  # made by a version that summarised other measures: sum them again from Parquet
-            sums = PartialSums.from_files(files, record.policies, measures, model.horizon)
+        sums: dict[str, PartialSums] = {}
+        for structure in record.structures:
+            rows = [row for row in partials if row[0] == structure]
+            if rows and all(row[7] == measures for row in rows):
+                sums[structure] = PartialSums.from_rows(measures, [row[1:7] for row in rows])
+            else:  # made by a version that summarised other measures: sum them from Parquet
+                sums[structure] = PartialSums.from_files(
+                    files.only(structure), record.policies, measures, model.horizon
+                )
         results = Results(
             run_id=run_id,
             model=model,
@@ -372,9 +406,21 @@ class Store:
             record=record.record,
             scenario_hash=record.scenario_hash,
             files=files,
-            sums=sums,
+            structure_sums=sums,
             elapsed=record.elapsed_seconds,
         )
+        if results.several:
+            rows = [row for row in partials if row[0] == WEIGHTED]
+            if rows and all(row[7] == measures for row in rows):
+                results.weighted_sums = WeightedSums.from_rows(
+                    measures,
+                    results.weights,
+                    [(row[1], row[8], row[9], *row[3:7]) for row in rows],
+                )
+            else:
+                results.weighted_sums = WeightedSums.from_files(
+                    files, results.weights, record.policies, measures, model.horizon
+                )
         return results
 
     # -- analyses attached later ------------------------------------------------------------------
@@ -435,7 +481,9 @@ class Store:
     # -- export and delete ----------------------------------------------------------------------
     def export(self, reference: str, fmt: str, out: Path) -> list[Path]:
         """Write a run's trajectories, parameters, summary and claims into ``out`` as Parquet or
-        CSV (one file per table) plus JSON; returns the files written."""
+        CSV (one file per table) plus JSON (``structures.json``: each structure's summary and
+        their weighted combination's, for a run of other structures than the seed alone);
+        returns the files written."""
         if fmt not in ("parquet", "csv"):
             raise InputError.single("--format", f"expected parquet or csv, got {fmt!r}")
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -446,12 +494,15 @@ class Store:
         parameters = self.parameters(record.run_id)
         out.mkdir(parents=True, exist_ok=True)
         written = RunFiles(record.directory).export(out, fmt)
-        for name, data in (
+        documents: list[tuple[str, Any]] = [
             ("run.json", record.to_dict()),
             ("summary.json", summary),
             ("claims.json", claims),
             ("parameter_ranges.json", parameters),
-        ):
+        ]
+        if record.structures != (SEED,):
+            documents.append(("structures.json", self.structure_summaries(record.run_id)))
+        for name, data in documents:
             path = out / name
             path.write_text(dumps(data) + "\n")
             written.append(path)
@@ -483,7 +534,8 @@ class Store:
 
     def _from_row(self, row: tuple[Any, ...]) -> RunRecord:
         (run_id, sid, title, shash, version, seed, members, policies, record, horizon, steps,
-         started, finished, elapsed, directory, files, size, claims, p, lo, hi) = row  # fmt: skip
+         started, finished, elapsed, directory, files, size, claims, p, lo, hi,
+         structures) = row  # fmt: skip
         return RunRecord(
             run_id=run_id,
             scenario_id=sid,
@@ -505,6 +557,7 @@ class Store:
             claims_evaluated=bool(claims),
             p_decoupling=p,
             p_decoupling_ci=(lo, hi) if lo is not None else None,
+            structures=tuple(structures or (SEED,)),
         )
 
 
@@ -533,6 +586,55 @@ def _parameter_rows(results: Results) -> list[tuple[str, str, float, float, floa
         distribution = spec.value.describe() if spec is not None else ""
         out.append((name, distribution, *drawn))
     return out
+
+
+def _summary_rows(results: Results) -> list[list[Any]]:
+    """The catalogue's summaries rows of a run: per structure and policy, and per policy for
+    the weighted combination of several structures."""
+    rows: list[list[Any]] = []
+    for structure in results.structures:
+        part = results.structure(structure)
+        summary = part.summary()
+        for position, (policy, p) in enumerate(summary.policies.items()):
+            rows.append(
+                [
+                    results.run_id,
+                    structure,
+                    policy,
+                    position,
+                    p.p_decoupling,
+                    p.p_decoupling_ci[0],
+                    p.p_decoupling_ci[1],
+                    *part.sums.row(policy),
+                    dumps(p.to_dict(), indent=None),
+                    part.sums.measures,
+                    None,
+                    None,
+                ]
+            )
+    if results.several:
+        weighted = results.weighted_sums
+        assert weighted is not None
+        for position, (policy, p) in enumerate(results.summary().policies.items()):
+            decoupled_sum, decoupled_sq, *horizon = weighted.row(policy)
+            rows.append(
+                [
+                    results.run_id,
+                    WEIGHTED,
+                    policy,
+                    position,
+                    p.p_decoupling,
+                    p.p_decoupling_ci[0],
+                    p.p_decoupling_ci[1],
+                    None,
+                    *horizon,
+                    dumps(p.to_dict(), indent=None),
+                    weighted.measures,
+                    decoupled_sum,
+                    decoupled_sq,
+                ]
+            )
+    return rows
 
 
 def _summary_measures(model: Model, record: str) -> list[str]:

@@ -12,20 +12,42 @@ Two kinds:
   process dies, however it dies (SIGKILL included), so a later process can tell an abandoned
   staging directory from a live one. POSIX locks are not inherited by forked worker processes,
   so a pool worker that outlives a killed parent does not keep a dead run alive.
+
+Where there is no ``fcntl`` (Windows), both locks are taken with the ``filelock`` package's
+platform lock, which there is ``msvcrt.locking`` on an open handle: the operating system
+closes a dead process's handles and with them its locks, so there too a killed run cannot
+look alive. (``filelock`` falls back to lock *files* only where neither exists; a killed
+process would leave those behind, so alliancesim refuses that fallback.) Importing this
+module never needs ``fcntl``: ``import alliancesim`` and ``alliancesim --help`` work anywhere.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-__all__ = ["StoreBusyError", "catalogue_lock", "hold_owner_lock", "owner_is_gone"]
+try:
+    import fcntl
+except ImportError:  # not POSIX: the locks come from filelock (see above)
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "POSIX_LOCKS",
+    "StoreBusyError",
+    "catalogue_lock",
+    "hold_owner_lock",
+    "owner_is_gone",
+    "release_owner_lock",
+]
+
+POSIX_LOCKS = fcntl is not None
+"""Whether the store locks with POSIX ``flock``/``lockf`` (else with filelock's OS lock)."""
 
 DEFAULT_TIMEOUT = 120.0
 """Seconds to wait for another process's catalogue transaction before giving up."""
@@ -55,6 +77,14 @@ def catalogue_lock(path: Path, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Non
             depth[key] -= 1
         return
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not POSIX_LOCKS:
+        with _os_file_lock(path, timeout):
+            depth[key] = 1
+            try:
+                yield
+            finally:
+                depth[key] = 0
+        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + timeout
@@ -83,8 +113,51 @@ def catalogue_lock(path: Path, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Non
         os.close(fd)
 
 
-def hold_owner_lock(path: Path) -> int:
-    """Create ``path`` and hold a POSIX lock on it until the returned descriptor is closed."""
+def _file_lock(path: Path) -> Any:
+    """filelock's operating-system lock at ``path`` (never its lock-file fallback)."""
+    import filelock
+
+    kind = getattr(filelock, "WindowsFileLock", None) if os.name == "nt" else None
+    kind = kind or getattr(filelock, "UnixFileLock", None)
+    if kind is None or kind is getattr(filelock, "SoftFileLock", object()):
+        raise RuntimeError("no operating-system file lock here: the store cannot be shared")
+    return kind(str(path))
+
+
+@contextmanager
+def _os_file_lock(path: Path, timeout: float) -> Iterator[None]:
+    """The catalogue lock where there is no ``fcntl``: filelock's OS lock, same timeout."""
+    import filelock
+
+    lock = _file_lock(path)
+    try:
+        lock.acquire(timeout=timeout, poll_interval=0.01)
+    except filelock.Timeout:
+        raise StoreBusyError(
+            f"the experiment store's catalogue {path.with_suffix('')} stayed locked "
+            f"by another process for {timeout:.0f} s"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def release_owner_lock(handle: Any) -> None:
+    """Let go of an owner lock taken by :func:`hold_owner_lock`."""
+    if isinstance(handle, int):
+        os.close(handle)
+    else:
+        handle.release()
+
+
+def hold_owner_lock(path: Path) -> Any:
+    """Create ``path`` and hold a lock on it until :func:`release_owner_lock` (or death): a
+    POSIX ``lockf`` (the returned descriptor), or filelock's OS lock where there is none."""
+    if not POSIX_LOCKS:
+        lock = _file_lock(path)
+        lock.acquire(timeout=0)
+        return lock
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -101,6 +174,18 @@ def owner_is_gone(path: Path) -> bool:
     Only call this for staging directories that this process does not own itself: POSIX locks
     do not exclude their own process, and closing any descriptor of the file would drop them.
     """
+    if not POSIX_LOCKS:
+        import filelock
+
+        if not path.exists():
+            return True
+        lock = _file_lock(path)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            return False
+        lock.release()
+        return True
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:

@@ -14,11 +14,16 @@ HOME_VARIABLE = "ALLIANCESIM_HOME"
 
 
 def default_home() -> Path:
-    """Where the store lives: ``$ALLIANCESIM_HOME``, else ``~/.local/share/alliancesim``."""
+    """Where the store lives: ``$ALLIANCESIM_HOME``, else the platform's user data directory
+    (platformdirs): ``~/.local/share/alliancesim`` on Linux (``$XDG_DATA_HOME/alliancesim``
+    when that is set), ``~/Library/Application Support/alliancesim`` on macOS,
+    ``%LOCALAPPDATA%\\alliancesim`` on Windows."""
     value = os.environ.get(HOME_VARIABLE)
     if value:
         return Path(value).expanduser()
-    return Path.home() / ".local" / "share" / "alliancesim"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("alliancesim", appauthor=False))
 
 
 @dataclass(frozen=True)
@@ -43,8 +48,9 @@ class RunRecord:
     files: int
     bytes: int
     claims_evaluated: bool
-    p_decoupling: float | None  # under baseline, at the horizon
+    p_decoupling: float | None  # under baseline, at the horizon (weighted over structures)
     p_decoupling_ci: tuple[float, float] | None
+    structures: tuple[str, ...] = ("seed",)  # the structures run, in order
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
@@ -69,4 +75,5 @@ class RunRecord:
             "claims_evaluated": self.claims_evaluated,
             "p_decoupling": self.p_decoupling,
             "p_decoupling_ci": list(self.p_decoupling_ci) if self.p_decoupling_ci else None,
+            "structures": list(self.structures),
         }

@@ -16,8 +16,14 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from alliancesim.store.locks import hold_owner_lock, owner_is_gone
+from alliancesim.store.locks import (
+    POSIX_LOCKS,
+    hold_owner_lock,
+    owner_is_gone,
+    release_owner_lock,
+)
 
 __all__ = [
     "PARTIAL",
@@ -25,6 +31,7 @@ __all__ = [
     "TRASH",
     "Leftovers",
     "Staging",
+    "drop_owner",
     "fsync_tree",
     "leftovers",
     "new_staging",
@@ -49,7 +56,7 @@ class Staging:
     run_id: str
     directory: Path
     started: datetime
-    _owner_fd: int | None = field(default=None, repr=False)
+    _owner_fd: Any = field(default=None, repr=False)  # a descriptor, or filelock's lock
 
     @property
     def final(self) -> Path:
@@ -79,8 +86,18 @@ def release(staging: Staging, *, discard: bool) -> None:
     if discard:
         shutil.rmtree(staging.directory, ignore_errors=True)
     if staging._owner_fd is not None:
-        os.close(staging._owner_fd)
+        release_owner_lock(staging._owner_fd)
         staging._owner_fd = None
+
+
+def drop_owner(staging: Staging) -> None:
+    """Remove the owner file as the directory becomes a run (call under the catalogue lock).
+    A POSIX lock stays held until :func:`release`; elsewhere a locked file cannot be removed,
+    so the lock is let go first, which is safe: recovery needs the catalogue lock."""
+    if not POSIX_LOCKS and staging._owner_fd is not None:
+        release_owner_lock(staging._owner_fd)
+        staging._owner_fd = None
+    os.unlink(staging.directory / OWNER)
 
 
 def fsync_tree(directory: Path) -> tuple[int, int]:

@@ -33,6 +33,7 @@ from alliancesim.scenario.schema import Policy, Scenario
 from alliancesim.scenario.uncertain import Fixed, Uncertain
 
 __all__ = [
+    "chosen_accounts",
     "compromise",
     "evaluate",
     "member_parameters",
@@ -319,19 +320,38 @@ def _bargain(
 # the run
 
 
+def chosen_accounts(scenario: Scenario, structure: str) -> dict[str, str]:
+    """The account each contested mechanism takes under a structure: ``seed`` is every
+    mechanism's first account; ``m=a,n=b`` replaces those of the mechanisms it names."""
+    chosen = {m.id: m.accounts[0].id for m in scenario.mechanisms}
+    if structure.strip() == "seed":
+        return chosen
+    accounts = {m.id: {a.id for a in m.accounts} for m in scenario.mechanisms}
+    for part in structure.split(","):
+        mechanism, _, account = (x.strip() for x in part.partition("="))
+        if account not in accounts.get(mechanism, set()):
+            raise KeyError(f"no account {account!r} of a mechanism {mechanism!r}")
+        chosen[mechanism] = account
+    return chosen
+
+
 def simulate_member(
     scenario: Scenario,
     policy: str,
     unit: Mapping[str, float],
     slots: Sequence[Sequence[float]],
+    structure: str = "seed",
 ) -> dict[str, list[float]]:
-    """Simulate one member of ``scenario`` under ``policy`` for steps 0..horizon.
+    """Simulate one member of ``scenario`` under ``policy`` and ``structure`` for steps 0..horizon.
 
     ``unit``: the member's uniform draw of each uncertain parameter, by parameter name.
     ``slots``: for each step t = 1..H (``slots[t - 1]``) the member's uniform numbers, two per
     stochastic event (occurrence, intensity) and then two per action (act, consulted), in file
-    order. Returns every recorded quantity's values for steps 0..H, ``decoupled`` as 0.0/1.0.
+    order. ``structure``: the account of each contested mechanism (``seed``, or
+    ``mechanism=account,…``). Returns every recorded quantity's values for steps 0..H,
+    ``decoupled`` as 0.0/1.0.
     """
+    chosen = chosen_accounts(scenario, structure)
     meta = scenario.scenario
     horizon = meta.horizon
     clock = Clock(meta.start, meta.step, horizon)
@@ -373,6 +393,10 @@ def simulate_member(
         v[f"policy.{lever.id}"] = P[f"policy.{lever.id}"]
     for param in scenario.parameters:
         v[f"param.{param.id}"] = P[f"param.{param.id}"]
+    for mechanism in scenario.mechanisms:
+        for account in mechanism.accounts:
+            chosen_here = chosen[mechanism.id] == account.id
+            v[f"structure.{mechanism.id}.{account.id}"] = 1.0 if chosen_here else 0.0
     for state in scenario.state:
         v[state.id] = P[f"state.{state.id}.initial"]
     for issue in scenario.issues:
@@ -472,6 +496,10 @@ def simulate_member(
         # 5. rules: all contributions first, then each target's sum (in rule order) at once
         sums: dict[str, float] = {}
         for rule in scenario.rules:
+            if rule.account is not None:
+                mechanism, account = rule.account.split(".")
+                if chosen[mechanism] != account:
+                    continue  # the rule of an account this structure does not choose
             contribution = P[f"rules.{rule.id}.weight"] * evaluate(rule.driver, v)
             if rule.gate is not None:
                 contribution = contribution * evaluate(rule.gate, v)

@@ -362,6 +362,8 @@ def scenario_texts(
         plan.readable += [f"event.{ident}", f"count.{ident}"]
     plan.readable += [f"consulted.{a}" for a in actions]
     plan.readable += ["step", "year"]
+    mechanisms = _mechanism_shapes(draw)
+    plan.readable += [f"structure.{m}.{a}" for m, accounts in mechanisms for a in accounts]
     everything = [*plan.movable, *plan.readable, *indicators]
 
     everything_names = tuple(sorted(everything))
@@ -383,6 +385,7 @@ def scenario_texts(
             rule["gate"] = expression()
         plan.parameters[f"rules.rule{k}.weight"] = (-scale, scale, False)
         doc["rules"].append(rule)
+    doc["mechanisms"] = _mechanisms(draw, mechanisms, doc["rules"], plan, expression)
 
     doc["events"] = []
     for ident in events:
@@ -469,6 +472,67 @@ def scenario_texts(
 
     doc["decoupling"] = {"when": expression(), "for_steps": draw(st.integers(1, 3))}
     return to_toml({key: value for key, value in doc.items() if value != []})
+
+
+_ACCOUNTS = st.integers(2, 3)
+_MECHANISMS = st.integers(0, 2)
+_ACCOUNT_RULES = st.integers(0, 2)
+
+
+def _mechanism_shapes(draw: Draw) -> list[tuple[str, list[str]]]:
+    """Ids of 0–2 contested mechanisms, each with 2–3 accounts."""
+    return [
+        (f"mech{k}", [f"acc{j}" for j in range(draw(_ACCOUNTS))]) for k in range(draw(_MECHANISMS))
+    ]
+
+
+def _mechanisms(
+    draw: Draw,
+    shapes: list[tuple[str, list[str]]],
+    rules: list[dict[str, Any]],
+    plan: _Plan,
+    expression: Any,
+) -> list[dict[str, Any]]:
+    """The mechanisms' entries (priors stated or not), and the rules each account brings
+    (appended to ``rules``, marked with their account)."""
+    out = []
+    for mechanism, accounts in shapes:
+        priors = draw(st.booleans())
+        entries = []
+        for account in accounts:
+            entry: dict[str, Any] = {
+                "id": account,
+                "label": f"account {account}",
+                "source": "assumption: generated",
+            }
+            if priors:
+                entry["prior"] = draw(st.sampled_from([0.5, 1.0, 2.0, 3.0]))
+            entries.append(entry)
+            for k in range(draw(_ACCOUNT_RULES)):
+                ident = f"{mechanism}_{account}_rule{k}"
+                target = draw(st.sampled_from(plan.movable))
+                scale = 50.0 if target.startswith(("position.", "issue.")) else 2.0
+                rule: dict[str, Any] = {
+                    "id": ident,
+                    "target": target,
+                    "driver": expression(),
+                    "weight": _number(draw, -scale, scale, bounded=False, edges=(scale / 10,)),
+                    "account": f"{mechanism}.{account}",
+                }
+                if draw(st.booleans()):
+                    rule["gate"] = expression()
+                plan.parameters[f"rules.{ident}.weight"] = (-scale, scale, False)
+                rules.append(rule)
+        out.append(
+            {
+                "id": mechanism,
+                "label": f"mechanism {mechanism}",
+                "question": "which account holds?",
+                "source": "assumption: generated",
+                "accounts": entries,
+            }
+        )
+    return out
 
 
 def scenarios(

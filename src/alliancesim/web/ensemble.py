@@ -1,5 +1,6 @@
-"""The "Run an ensemble" tab: choose a scenario (built-in or uploaded), policies, members, seed
-and parameter ranges; run in a background job with a progress bar; see the run's charts.
+"""The "Run an ensemble" tab: choose a scenario (built-in or uploaded), policies, the structures
+of its contested mechanisms, members, seed and parameter ranges; run in a background job with a
+progress bar; see the run's charts.
 
 The run itself is a Dash background callback (``DiskcacheManager``): it executes in its own
 process, reports progress through the cache, can be cancelled, and leaves the page responsive.
@@ -115,6 +116,19 @@ def layout(dashboard: Dashboard) -> html.Div:
                 ),
                 "Policies applied together, joined by '+'; several separated by commas.",
                 label_for="combinations",
+            ),
+            html.Div(
+                [
+                    html.H3("Structures"),
+                    help_text(
+                        "Rival accounts of the scenario's contested mechanisms: the run "
+                        "simulates the same worlds under each structure chosen and weighs them "
+                        "by their accounts' priors. Default: the seed's and each rival alone."
+                    ),
+                    dcc.Checklist(id="structures", options=[], value=[], className="checklist"),
+                ],
+                id="structures-box",
+                style={"display": "none"},
             ),
             html.H3("3. Ensemble"),
             html.Div(
@@ -258,6 +272,42 @@ def _policy_options(scenario: Any) -> tuple[list[dict[str, Any]], list[str]]:
         label = f"{name} — {policy_label(scenario, name)}" + (" (counterfactual)" if kind else "")
         options.append({"label": label, "value": name, "disabled": name == "baseline"})
     return options, names
+
+
+def _structure_options(scenario: Any) -> tuple[list[dict[str, Any]], list[str], dict[str, str]]:
+    """The structures a run may choose (every combination, or the default design when there
+    are more than :data:`alliancesim.structures.MAX_STRUCTURES`), those chosen by default, and
+    whether the box shows."""
+    from alliancesim.presentation import structure_label
+    from alliancesim.structures import all_structures, default_structures
+
+    if not scenario.mechanisms:
+        return [], [], {"display": "none"}
+    default = [s.name for s in default_structures(scenario)]
+    try:
+        names = [s.name for s in all_structures(scenario)]
+    except InputError:
+        names = default
+    options = [
+        {"label": f"{name} — {structure_label(scenario, name)}", "value": name} for name in names
+    ]
+    return options, default, {"display": "block"}
+
+
+def chosen_structures(scenario: Any, values: list[str] | None) -> list[str] | None:
+    """The structures a run request chooses (None: the scenario has no mechanisms, or the
+    default design); InputError when it chooses none or an unknown one."""
+    from alliancesim.structures import MAX_STRUCTURES, parse_structure
+
+    if not scenario.mechanisms:
+        return None
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InputError.single("structures", "expected a list of structures")
+    if not values:
+        raise InputError.single("structures", "choose at least one structure to run")
+    if len(values) > MAX_STRUCTURES:
+        raise InputError.single("structures", f"at most {MAX_STRUCTURES} structures at once")
+    return [parse_structure(scenario, value).name for value in values]
 
 
 def _combinations(text: str | None) -> list[str]:
@@ -405,6 +455,19 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         return _about(scenario), options, names, _ranges_table(range_rows(scenario))
 
     @app.callback(
+        Output("structures", "options"),
+        Output("structures", "value"),
+        Output("structures-box", "style"),
+        Input("scenario", "value"),
+    )
+    def choose_structures(reference: str) -> Any:
+        try:
+            scenario = dashboard.sources.scenario(reference)
+        except InputError:
+            return [], [], {"display": "none"}
+        return _structure_options(scenario)
+
+    @app.callback(
         Output("finished-run", "data"),
         Output("run-error", "children"),
         Input("run", "n_clicks"),
@@ -414,6 +477,7 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         State("combinations", "value"),
         State("members", "value"),
         State("seed", "value"),
+        State("structures", "value"),
         State({"type": "range-low", "name": ALL}, "value"),
         State({"type": "range-high", "name": ALL}, "value"),
         State({"type": "range-low", "name": ALL}, "id"),
@@ -441,6 +505,7 @@ def register(app: Dash, dashboard: Dashboard) -> None:
         combinations: Any,
         members: Any,
         seed: Any,
+        structure_values: Any,
         lows: Any,
         highs: Any,
         ids: Any,
@@ -462,6 +527,7 @@ def register(app: Dash, dashboard: Dashboard) -> None:
                         seed,
                         _rows(lows, highs, ids),
                     ),
+                    structures=lambda scenario: chosen_structures(scenario, structure_values),
                 )
         except RunsBusyError as exc:
             log.info("run refused: %s", exc)
@@ -601,15 +667,19 @@ def run_in_slot(
     echo: dict[str, Any],
     *,
     prepare: Callable[[], tuple[Any, list[str], int, int]],
+    structures: Callable[[Any], list[str] | None] | None = None,
 ) -> tuple[Any, Any]:
-    """A run that holds its slot: check the request, check the disk, simulate and store; the
-    callback's outputs (the finished run, or a message)."""
+    """A run that holds its slot: check the request (and the structures chosen), check the
+    disk, simulate and store; the callback's outputs (the finished run, or a message)."""
     from alliancesim.model import compile_model
     from alliancesim.sizes import run_cost
+    from alliancesim.structures import structures_to_run
 
     try:
         scenario, names, members_n, seed_n = prepare()
-        cost = run_cost(compile_model(scenario), names, members_n)
+        chosen = structures(scenario) if structures is not None else None
+        count = len(structures_to_run(scenario, chosen))
+        cost = run_cost(compile_model(scenario), len(names) * count, members_n)
         dashboard.slots.check_disk(slot, cost, dashboard.store.home, dashboard.limits.disk_reserve)
     except InputError as exc:
         return no_update, problem_list(exc.problems, "The run was not started", id="run-problems")
@@ -620,7 +690,9 @@ def run_in_slot(
 
     total = len(blocks_of(members_n))
     steps = total + 1  # the blocks, then the claims
-    what = f"{members_n:,} worlds × {len(names)} policies"
+    what = f"{members_n:,} worlds × {len(names)} policies" + (
+        f" × {count} structures" if count > 1 else ""
+    )
 
     def on_block(done: int, _total: int) -> None:
         simulated = min(done * BLOCK_SIZE, members_n)
@@ -634,6 +706,7 @@ def run_in_slot(
             names,
             members_n,
             seed_n,
+            structures=chosen,
             on_block=on_block,
             on_claims=lambda: set_progress(
                 (str(total), str(steps), "Checking the seeds' claims and storing the run…")
@@ -655,11 +728,13 @@ def simulate_and_store(
     members: int,
     seed: int,
     *,
+    structures: list[str] | None = None,
     on_block: Callable[[int, int], None] | None = None,
     on_claims: Callable[[], None] | None = None,
 ) -> str:
     """Simulate a run and keep it in the dashboard's store, exactly as ``alliancesim run``
-    does (:func:`alliancesim.workflows.run_and_store`); the run id."""
+    does (:func:`alliancesim.workflows.run_and_store`); the run id. ``structures``: as
+    ``run(structures=…)`` (None: the default design)."""
     from alliancesim.workflows import run_and_store
 
     stored = run_and_store(
@@ -668,6 +743,7 @@ def simulate_and_store(
         policies=policies,
         members=members,
         seed=seed,
+        structures=structures,
         on_block=on_block,
         on_claims=on_claims,
     )

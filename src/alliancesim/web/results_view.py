@@ -13,7 +13,7 @@ from typing import Any
 from dash import dcc, html
 
 from alliancesim.bands import indicator_bands
-from alliancesim.presentation import ClaimsView, RunView, policy_label
+from alliancesim.presentation import ClaimsView, RunView, percent, policy_label
 from alliancesim.report import figures
 from alliancesim.results import Results
 from alliancesim.web.context import Dashboard
@@ -37,7 +37,7 @@ def _headline(view: RunView) -> html.Div:
     parts: list[Any] = [
         html.Div(
             [
-                f"P(decoupling by {headline.horizon}) under baseline: ",
+                f"P(decoupling by {headline.horizon}) under baseline{headline.over_text}: ",
                 html.Strong(base.p_text, id="headline-risk"),
                 html.Span(" " + base.p_interval_text, className="ci"),
             ],
@@ -111,6 +111,126 @@ def _ranking_table(view: RunView) -> html.Table:
     return html.Table([html.Thead(head), html.Tbody(body)], className="table", id="ranking-table")
 
 
+def _observable_card(view: RunView) -> html.Div | None:
+    """Decoupling as a historian could code it: each sign with P(seen by the horizon) per
+    policy, their combination, and the cohesion index beside them."""
+    observable = view.observable
+    if observable is None:
+        return None
+    policies = sorted((r.policy for r in view.ranking), key=lambda p: p != "baseline")
+    head = html.Tr([html.Th("sign"), *(html.Th(html.Code(p), className="num") for p in policies)])
+
+    def row(label: str, condition: str, values: Any, strong: bool = False) -> html.Tr:
+        cells = [html.Td(percent(values.get(p)), className="num") for p in policies]
+        name: Any = html.Strong(label) if strong else label
+        return html.Tr([html.Td([name, html.Div(html.Code(condition), className="small")]), *cells])
+
+    rows = [row(s.label, s.condition, s.p_by_policy) for s in observable.signs]
+    rows.append(row(f"Decoupled: {observable.combination}", "", observable.combined, True))
+    if observable.index is not None:
+        rows.append(
+            row(
+                f"{observable.index.label} (not part of the definition)",
+                observable.index.condition,
+                observable.index.p_by_policy,
+            )
+        )
+    return html.Div(
+        [
+            html.H3("What counts as decoupling"),
+            html.P(
+                "Observable signs a historian could code from the news: the share of plausible "
+                f"worlds in which each has been seen by {view.horizon}"
+                + (", weighted over the structures." if observable.weighted else "."),
+                className="help",
+            ),
+            html.Table([html.Thead(head), html.Tbody(rows)], className="table", id="signs-table"),
+        ],
+        className="card",
+    )
+
+
+def _structures_card(view: RunView) -> html.Div | None:
+    """The rival structures: each one's weight and ranking of the policies (P(decoupling) and
+    paired change), beside the weighted answer, and where their rankings disagree."""
+    if not view.weighted:
+        return None
+    head = html.Tr(
+        [
+            html.Th("policy"),
+            *(
+                html.Th(
+                    [html.Code(s.name), html.Div(f"weight {s.weight_text}", className="small")],
+                    className="num",
+                )
+                for s in view.structures
+            ),
+            html.Th("weighted", className="num"),
+        ]
+    )
+
+    def cell(row: Any) -> html.Td:
+        badge: Any = ""
+        if row.effect is not None:
+            badge = html.Span(
+                row.effect.badge, className=f"badge {BADGE_CLASS[row.effect.direction]}"
+            )
+        return html.Td(
+            [row.p_text, html.Div(row.effect_text, className="small change"), badge],
+            className="num",
+        )
+
+    body = [
+        html.Tr(
+            [
+                html.Td([html.Code(row.policy), html.Div(row.label, className="small")]),
+                *(cell(s.row(row.policy)) for s in view.structures),
+                cell(row),
+            ],
+            **{"data-policy": row.policy},
+        )
+        for row in view.ranking
+    ]
+    if view.disagreements:
+        verdict: Any = html.Div(
+            [
+                html.Strong("The structures disagree."),
+                html.Ul([html.Li(line) for line in view.disagreements]),
+            ],
+            className="problems",
+            id="structure-disagreements",
+        )
+    else:
+        verdict = html.P(
+            "The structures agree on the best recommendation and on the direction of every "
+            "policy's effect.",
+            className="note",
+            id="structure-disagreements",
+        )
+    return html.Div(
+        [
+            html.H3("Rival structures: does the answer depend on the account?"),
+            html.P(
+                "The same plausible worlds under each structure (one account of each contested "
+                "mechanism), weighted by their accounts' priors. Each cell: P(decoupling) and the "
+                "paired change vs baseline under that structure.",
+                className="help",
+            ),
+            html.Ul(
+                [
+                    html.Li([html.Code(s.name), f" (weight {s.weight_text}): {s.label}"])
+                    for s in view.structures
+                ]
+            ),
+            verdict,
+            html.Table(
+                [html.Thead(head), html.Tbody(body)], className="table", id="structures-table"
+            ),
+        ],
+        className="card",
+    )
+
+
 def _claims_section(claims: ClaimsView) -> list[Any]:
     if claims.rows is None:
         return [html.P(["Claims not evaluated. ", claims.note], className="note", id="claims-note")]
@@ -156,13 +276,20 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
     keys = list(view.key_indicators)
     names = view.quantity_labels
     started = record.started.strftime("%Y-%m-%d %H:%M UTC")
+    observable = _observable_card(view)
     return [
         html.Div(
             [
                 html.H2(view.title, id="results-title"),
                 html.Div(
                     f"run {record.run_id} · {record.members:,} plausible worlds × "
-                    f"{len(record.policies)} policies · seed {record.seed} · {started} · "
+                    f"{len(record.policies)} policies"
+                    + (
+                        f" × {len(record.structures)} structures"
+                        if len(record.structures) > 1
+                        else ""
+                    )
+                    + f" · seed {record.seed} · {started} · "
                     f"{record.elapsed_seconds:.1f} s",
                     className="small",
                     id="results-facts",
@@ -187,6 +314,7 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
             ],
             className="card",
         ),
+        *([observable] if observable is not None else []),
         html.Div(
             [
                 html.H3("How likely is decoupling?"),
@@ -209,7 +337,8 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
             [
                 html.H3("Which recommendation buys the most?"),
                 html.P(
-                    "Each policy against baseline in the same plausible worlds with the same "
+                    ("Weighted over the run's structures. " if view.weighted else "")
+                    + "Each policy against baseline in the same plausible worlds with the same "
                     "random events: the difference is the policy's effect (policy minus baseline). "
                     "Green: lowers the risk beyond chance; red: raises it.",
                     className="help",
@@ -223,6 +352,7 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
             ],
             className="card",
         ),
+        *([card] if (card := _structures_card(view)) is not None else []),
         html.Div(
             [
                 html.H3("Do the seeds' claims hold?"),
@@ -240,7 +370,12 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
             [
                 html.H3("Key indicators over time"),
                 html.P(
-                    "Median world (line), middle half (dark band) and 90 % of worlds (light "
+                    (
+                        f"Under the structure {results.primary_structure}. "
+                        if results.several
+                        else ""
+                    )
+                    + "Median world (line), middle half (dark band) and 90 % of worlds (light "
                     "band) per policy; dashed: the baseline median.",
                     className="help",
                 ),
