@@ -89,6 +89,12 @@ COMMANDS: dict[str, LazyCommand] = {
         "Narrow SCENARIO's uncertain ranges by history matching on episodes; write them as a "
         "module.",
     ),
+    "structures": LazyCommand(
+        "alliancesim.commands.structures",
+        "structures",
+        "Weigh each contested mechanism's rival accounts by history: prior, out-of-sample "
+        "scores, weight.",
+    ),
     "runs": LazyCommand(
         "alliancesim.commands.store",
         "runs",

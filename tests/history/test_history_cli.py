@@ -131,3 +131,72 @@ def test_calibrate_out_of_sample_json(linear_episode_path, tmp_path):
     assert payload["folds"][0]["trained_on"] == ["linear-later"]
     assert payload["folds"][0]["transferred"][0]["parameter"] == "rules.push.weight"
     assert not list(tmp_path.glob("calibrated-*.toml"))  # scoring writes nothing
+
+
+# --------------------------------------------------------------------------------------------
+# alliancesim structures
+
+
+def _rivals():
+    from pathlib import Path
+
+    return Path(__file__).parent / "data" / "rivals"
+
+
+def test_structures_json_computes_history_weights_and_writes_the_file(tmp_path):
+    d = _rivals()
+    out_file = tmp_path / "w.json"
+    args = ["structures", str(d / "toy-rivals.toml"), "-n", "8", "--json", "--write", str(out_file)]
+    for e in ("rise-2001", "rise-2003", "fall-2005"):
+        args += ["-e", str(d / f"{e}.toml")]
+    out = _json(args)
+    assert out["source"] == "computed" and out["written"] == str(out_file)
+    (drift,) = out["mechanisms"]
+    weights = {a["id"]: a["weight"] for a in drift["accounts"]}
+    assert weights["rise"] == pytest.approx(2 / 3, abs=1e-6)
+    assert drift["favoured"][0] == "rise" and drift["targets"] == 6
+    assert out["computation"]["simulations"] == 9
+    written = json.loads(out_file.read_text())
+    assert written["format"] == "alliancesim history weights"
+    assert written["episodes"]["fall-2005"]["source"] == str((d / "fall-2005.toml").resolve())
+    # read back from the file, and a run weighed by it
+    again = _json(["structures", str(d / "toy-rivals.toml"), "--weights", str(out_file), "--json"])
+    assert again["source"] == "file"
+    assert again["mechanisms"][0]["accounts"][0]["weight"] == pytest.approx(weights["rise"])
+    table = runner.invoke(
+        app, ["structures", str(d / "toy-rivals.toml"), "--weights", str(out_file)]
+    )
+    assert table.exit_code == 0 and "history favours rise with weight 67 %" in table.stdout
+    ran = _json(
+        [
+            "run",
+            str(d / "toy-rivals.toml"),
+            "-n",
+            "20",
+            "--no-store",
+            "--weights",
+            str(out_file),
+            "--json",
+        ]
+    )
+    assert ran["structures"]["weights"]["seed"] == pytest.approx(2 / 3, abs=1e-6)
+    assert ran["weights_source"].startswith("history (drift)")
+    assert ran["history_favours"][0].startswith("History favours rise for drift")
+
+
+def test_structures_of_scenarios_without_mechanisms_and_bad_input(tmp_path, monkeypatch, capsys):
+    out = _json(["structures", "us-rok-2025", "--json"])
+    assert out["mechanisms"] == [] and out["scenarios"] == ["us-rok-2025"]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    toy = str(_rivals() / "toy-rivals.toml")
+    for args, message in (
+        (["structures", toy, "--weights", str(bad)], "not an alliancesim weights file"),
+        (["run", toy, "-n", "5", "--no-store", "--weights", "nowhere"], "--weights: expected"),
+        (["structures", toy, "--compute", "--method", "vote", "-n", "4"], "--method: expected"),
+    ):
+        monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err.replace("\n", " ")

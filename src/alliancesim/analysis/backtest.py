@@ -364,12 +364,13 @@ def bare_target(scenario: Scenario, observation: Observation) -> Target:
 # the simulated values of a target
 
 
-def simulate_history(model: Model, members: int, seed: int) -> np.ndarray:
+def simulate_history(model: Model, members: int, seed: int, structure: str = "seed") -> np.ndarray:
     """The episode as it happened (its baseline) over an ensemble: (steps + 1, names, members).
 
-    Members draw exactly what ``alliancesim run`` draws for the same seed (same blocks).
+    Members draw exactly what ``alliancesim run`` draws for the same seed (same blocks), under
+    ``structure`` (one account of each contested mechanism; every structure sees the same draws).
     """
-    return simulate_members(model, "baseline", members, seed)
+    return simulate_members(model, "baseline", members, seed, structure=structure)
 
 
 def simulated_values(
@@ -949,17 +950,29 @@ def backtest_records(
     )
 
 
-def backtest(scenario: Scenario, members: int = 2000, seed: int = 0) -> Backtest:
+def backtest(
+    scenario: Scenario, members: int = 2000, seed: int = 0, structure: str | None = None
+) -> Backtest:
     """Simulate the episode over ``members`` worlds and score every target against history.
 
-    Raises :class:`~alliancesim.errors.InputError` if the episode has nothing to forecast.
+    ``structure`` (``seed``, ``mechanism=account``…) chooses the accounts of the episode's
+    contested mechanisms (default: the seed's). Raises
+    :class:`~alliancesim.errors.InputError` if the episode has nothing to forecast or the
+    structure is not one of the episode's.
     """
     _check_members(members, seed)
     if not history_targets(scenario)[0]:
         raise _no_targets(scenario)
+    name = None
+    if structure is not None:
+        from alliancesim.structures import parse_structure
+
+        name = parse_structure(scenario, structure).name
     model = compile_model(scenario)
-    records = simulate_history(model, members, seed)
-    return backtest_records(scenario, records, model.record_names, members=members, seed=seed)
+    records = simulate_history(model, members, seed, name or "seed")
+    return backtest_records(
+        scenario, records, model.record_names, members=members, seed=seed, structure=name
+    )
 
 
 def _source_text(source: object) -> str | None:

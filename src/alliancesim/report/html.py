@@ -349,11 +349,29 @@ def _structures(view: RunView, scenario: Scenario) -> str:
         "Where the seeds or the literature explain a mechanism in rival ways, the scenario holds "
         "each account as a rule module and the run simulates the same plausible worlds under "
         "each structure (one account per mechanism). A structure's weight is the product of its "
-        "accounts' priors, normalised over the structures run"
+        "accounts' weights — history's where the episodes weigh the mechanism, the priors "
+        "elsewhere — normalised over the structures run"
         + (f" ({_e(', '.join(names))})." if names else ".")
         + " Each cell: P(decoupling by the horizon) and the paired change vs baseline."
     )
-    body = "".join(mechanisms) + f"<h3>Structures run</h3><ul>{described}</ul>" + verdict + table
+    history = (
+        f"<p id='structure-weights'>Structures weighed by {_e(view.weights_source)}.</p>"
+        if view.weights_source
+        else ""
+    )
+    if view.history:
+        history += (
+            "<ul id='history-favours'>"
+            + "".join(f"<li>{_e(line)}</li>" for line in view.history)
+            + "</ul>"
+        )
+    body = (
+        "".join(mechanisms)
+        + f"<h3>Structures run</h3><ul>{described}</ul>"
+        + history
+        + verdict
+        + table
+    )
     return _section(
         "structures", "Rival structures: does the answer depend on the account?", intro, body
     )
