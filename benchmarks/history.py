@@ -5,7 +5,13 @@ Prints two tables:
 1. ``backtest`` per built-in episode: wall time for an ensemble of members (simulation and
    quantiles), and member-steps per second;
 2. ``history_match`` on all built-in episodes: per wave, points × replicates × episodes simulated,
-   wall time, simulated member-steps per second, and the share of points not ruled out.
+   wall time, simulated member-steps per second, and the share of points not ruled out;
+3. ``calibrate --out-of-sample``: one history match per fold, then the fold's back-tests;
+4. rival structures weighed by history, leave one episode out: every built-in episode under
+   every structure it needs (``weigh_by_history``, 2 worker processes), its wall time and
+   member-steps per second. While no built-in episode declares a contested mechanism of the
+   built-in scenarios, the same work is timed on a stand-in: each episode simulated once per
+   structure RIVALS.md implies (the seed and its ten rival accounts: 11 runs an episode).
 
 ``--quick`` runs smaller sizes.
 """
@@ -24,6 +30,10 @@ from alliancesim.analysis.calibrate import Wave, history_match, module_parameter
 from alliancesim.analysis.out_of_sample import calibrate_out_of_sample
 from alliancesim.commands.history import builtin_episodes
 from alliancesim.scenario import load_scenario
+
+STAND_IN_STRUCTURES = 11
+"""The seed plus the ten rival accounts RIVALS.md lists (consult 1, nuclear 3, burden 1, engage
+1, troops 1, align 1, japan 1, domestic 1)."""
 
 
 def main() -> None:
@@ -116,6 +126,48 @@ def main() -> None:
         f"calibrate --out-of-sample: {folds} folds, {oos_waves} waves of {oos_points:,} points x "
         f"{oos_replicates} replicates on the other folds, back-tests of {oos_members:,} members: "
         f"{elapsed:.1f} s ({simulated:,} episode histories simulated)"
+    )
+
+    weigh_structures(episodes, members=500 if args.quick else 2000, console=console)
+
+
+def weigh_structures(episodes: list, *, members: int, console: Console) -> None:
+    """Time the leave-one-episode-out weighing of every structure on every episode."""
+    from alliancesim.analysis.rivals import _simulate, _Task, weigh_by_history
+    from alliancesim.ensemble import scenario_hash
+    from alliancesim.executors import in_order, using_executor
+    from alliancesim.workflows import _mechanisms_of
+
+    defaults = [load_scenario(s) for s in ("us-rok-2019", "us-rok-2021", "us-rok-2025")]
+    mechanisms, _ = _mechanisms_of(defaults)
+    declared = any(m.id == d.id for e in episodes for m in e.mechanisms for d in mechanisms)
+    start = time.perf_counter()
+    if declared:
+        result = weigh_by_history(mechanisms, episodes, members=members, workers=2)
+        runs, steps, what = result.simulations, result.member_steps, "structures they declare"
+        for m in result.mechanisms:
+            if m.weights:
+                console.print(
+                    f"  {m.mechanism}: {len(m.episodes)} episodes, weights "
+                    + ", ".join(f"{a} {w:.2f}" for a, w in m.weights.items())
+                )
+    else:
+        tasks = [
+            _Task(e, scenario_hash(e), "seed", members, 0)
+            for e in episodes
+            for _ in range(STAND_IN_STRUCTURES)
+        ]
+        with using_executor(None, 2) as pool:
+            for _ in in_order(pool, _simulate, tasks, window=4):
+                pass
+        runs = len(tasks)
+        steps = sum(t.members * t.episode.scenario.horizon for t in tasks)
+        what = f"a stand-in of {STAND_IN_STRUCTURES} structures each (no episode declares a mechanism yet)"
+    elapsed = time.perf_counter() - start
+    console.print(
+        f"structures weighed by history, leave one episode out: {len(episodes)} episodes x "
+        f"{what}: {runs} runs of {members:,} members, 2 workers: {elapsed:.1f} s, "
+        f"{steps / elapsed:,.0f} member-steps/s"
     )
 
 

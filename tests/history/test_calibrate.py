@@ -265,3 +265,28 @@ def test_rank_two_forgives_one_badly_fitted_target(linear_episode_path):
     assert weight.calibrated[1] == pytest.approx(1.0 + 3 * SIGMA, abs=0.02)
     with pytest.raises(InputError, match="--rank"):
         history_match([scenario], points=10, rank=0)
+
+
+def test_calibration_effect_on_the_answer_by_hand():
+    """growth.toml: P(decoupling) 1/2 under w ~ U(0, 2), 1/3 under w ~ U(0, 1.5), paired change
+    −1/6 with no member moving the other way; the counterfactual is never the best policy."""
+    from pathlib import Path
+
+    from alliancesim.analysis.calibrate import Dimension, ParameterRange
+    from alliancesim.analysis.calibration_effect import calibration_effect
+    from alliancesim.scenario import load_scenario
+    from alliancesim.scenario.uncertain import Uniform
+
+    scenario = load_scenario(Path(__file__).parent / "data" / "growth.toml")
+    weight = ParameterRange(Dimension("rules.grow.weight", Uniform(0.0, 2.0), ()), (0.0, 1.5))
+    effect = calibration_effect(scenario, [weight], members=6000, seed=4)
+    baseline, hold = effect.policies
+    assert baseline.prior == pytest.approx(1 / 2, abs=0.02)
+    assert baseline.calibrated == pytest.approx(1 / 3, abs=0.02)
+    assert baseline.change == pytest.approx(-1 / 6, abs=0.015)
+    assert baseline.change == pytest.approx(baseline.calibrated - baseline.prior, abs=1e-12)
+    assert baseline.change_ci[0] < baseline.change < baseline.change_ci[1] < 0
+    assert hold.prior == hold.calibrated == 0.0
+    assert effect.best("prior") is None and effect.counterfactuals == ("hold",)
+    out = effect.to_dict()
+    assert out["parameters"][0]["calibrated"] == "U(0, 1.5)" and out["horizon"] == "2025Q2"

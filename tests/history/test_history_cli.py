@@ -200,3 +200,28 @@ def test_structures_of_scenarios_without_mechanisms_and_bad_input(tmp_path, monk
             main()
         assert exit_info.value.code == 2
         assert message in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_calibrate_effect_json(linear_episode_path, tmp_path):
+    out = _json(
+        [
+            "calibrate",
+            str(linear_episode_path),
+            "--points",
+            "300",
+            "--replicates",
+            "2",
+            "--waves",
+            "2",
+            "--effect",
+            "-n",
+            "200",
+            "--out",
+            str(tmp_path / "cal.toml"),
+            "--json",
+        ]
+    )
+    effect = out["effect"]
+    assert next(p["policy"] for p in effect["policies"]) == "baseline"
+    assert [p["parameter"] for p in effect["parameters"]] == out["written"]["parameters"]
+    assert effect["members"] == 200

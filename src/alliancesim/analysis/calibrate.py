@@ -79,6 +79,7 @@ __all__ = [
     "history_match",
     "implausibility",
     "module_parameters",
+    "module_priors",
     "nroy_box",
     "shared_ranges",
     "synthetic_episode",
@@ -503,6 +504,10 @@ def history_match(
     )
 
 
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+
+
 def _ranked(each: np.ndarray, rank: int) -> np.ndarray:
     """Per point, the ``rank``-th largest implausibility (0 with no targets; the smallest if
     there are fewer targets than ``rank``)."""
@@ -554,23 +559,35 @@ def module_parameters(reference: str) -> set[str]:
     return set(parameters_of_module(load_module(reference)))
 
 
+def module_priors(reference: str) -> dict[str, Uncertain]:
+    """The ranges a rule module itself gives its parameters (before any scenario's overrides)."""
+    return {name: spec.value for name, spec in parameters_of_module(load_module(reference)).items()}
+
+
 def shared_ranges(
     calibration: Calibration,
     target: Scenario,
     *,
     only: set[str] | None = None,
     min_narrowing: float = WRITE_NARROWING,
+    priors: dict[str, Uncertain] | None = None,
 ) -> list[ParameterRange]:
     """The calibrated ranges worth writing for ``target``.
 
     Same parameter name and same prior in the target as in the episodes (a shared module's
-    parameter), narrowed by at least ``min_narrowing``, and among ``only`` when given.
+    parameter), narrowed by at least ``min_narrowing``, and among ``only`` when given. With
+    ``priors`` (a module's own ranges, :func:`module_priors`), a parameter whose prior in the
+    episodes is the module's also counts when the target's differs: a target that already
+    includes an earlier calibration of the module is recalibrated from the module's priors.
     """
     specs = scenario_parameters(target)
     out = []
     for r in calibration.ranges:
         spec = specs.get(r.dimension.name)
-        if spec is None or spec.value != r.dimension.prior or r.calibrated is None:
+        if spec is None or r.calibrated is None:
+            continue
+        module_prior = None if priors is None else priors.get(r.dimension.name)
+        if r.dimension.prior not in (spec.value, module_prior):
             continue
         if only is not None and r.dimension.name not in only:
             continue
@@ -587,8 +604,10 @@ def calibration_module(
     module_id: str,
     date: str,
     only: set[str] | None = None,
+    priors: dict[str, Uncertain] | None = None,
 ) -> str:
-    """A rule module of ``[[overrides]]`` with the calibrated ranges that apply to ``target``.
+    """A rule module of ``[[overrides]]`` with the calibrated ranges that apply to ``target``
+    (``only``, ``priors``: as :func:`shared_ranges`).
 
     A scenario that includes the module (after the module whose parameters it overrides, e.g.
     ``include = ["dilemma", "calibrated-dilemma"]``) samples the calibrated ranges instead.
@@ -600,6 +619,16 @@ def calibration_module(
         f"{calibration.discrepancy:g}, {waves} wave{'s' if waves != 1 else ''} of "
         f"{calibration.waves[0].points if calibration.waves else 0} points x "
         f"{calibration.replicates} replicates, seed {calibration.seed}"
+        + (
+            f", judged by the {_ordinal(calibration.rank)} largest implausibility"
+            if calibration.rank > 1
+            else ""
+        )
+        + (
+            f", {len(calibration.unmatched)} structural misses left out"
+            if calibration.unmatched
+            else ""
+        )
     )
     head = toml.comments(
         [
@@ -615,7 +644,7 @@ def calibration_module(
         "description": f"Parameter ranges of {target.id} narrowed by {method}.",
     }
     overrides = []
-    for r in shared_ranges(calibration, target, only=only):
+    for r in shared_ranges(calibration, target, only=only, priors=priors):
         lo, hi = r.dimension.prior_range
         note = (
             f"prior {r.dimension.prior.describe()} [{lo:.4g}, {hi:.4g}], narrowed by "

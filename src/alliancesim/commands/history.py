@@ -30,6 +30,7 @@ from alliancesim.analysis.calibrate import (
     calibration_module,
     history_match,
     module_parameters,
+    module_priors,
     shared_ranges,
 )
 from alliancesim.commands.progress import task_progress
@@ -46,6 +47,7 @@ __all__ = [
     "builtin_episodes",
     "calibrate",
     "calibration_table",
+    "effect_table",
     "overall_table",
 ]
 
@@ -437,7 +439,9 @@ def calibrate(
         str | None,
         typer.Option(
             "--module",
-            help="Write only the parameters this rule module declares (e.g. dilemma).",
+            help="Calibrate (unless --parameter says otherwise) and write only the parameters "
+            "this rule module declares (e.g. dilemma), compared with the module's own priors; "
+            "the episodes' other parameters vary between replicate worlds.",
         ),
     ] = None,
     module_id: Annotated[
@@ -468,8 +472,21 @@ def calibrate(
         ),
     ] = False,
     members: Annotated[
-        int, typer.Option("--members", "-n", help="Members of each back-test (--out-of-sample).")
+        int,
+        typer.Option(
+            "--members",
+            "-n",
+            help="Members of each back-test (--out-of-sample) or of each run (--effect).",
+        ),
     ] = 1000,
+    effect: Annotated[
+        bool,
+        typer.Option(
+            "--effect",
+            help="Then run SCENARIO with the written ranges at their priors and calibrated, on "
+            "the same draws: how P(decoupling) of each policy moves.",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
@@ -506,6 +523,7 @@ def calibrate(
             f"expected lower-case letters, digits and _ (e.g. calibrated_dilemma), got {ident!r}",
         )
     only = module_parameters(module) if module else None
+    priors = module_priors(module) if module else None
     progress = Console(stderr=True)
     with task_progress(progress, "history matching", "waves", quiet=as_json) as (bar, advance):
         advance(0, waves)
@@ -527,7 +545,7 @@ def calibrate(
             cutoff=cutoff,
             discrepancy=discrepancy,
             seed=seed,
-            parameters=_split(parameter) or None,
+            parameters=_split(parameter) or (sorted(only) if only else None),
             on_wave=on_wave,
             skip_unmatched=skip_unmatched,
             rank=rank,
@@ -540,10 +558,12 @@ def calibrate(
         "written": None,
     }
     if not calibration.ruled_out_everywhere:
-        shared = shared_ranges(calibration, target, only=only)
+        shared = shared_ranges(calibration, target, only=only, priors=priors)
         date = dt.datetime.now(dt.UTC).date().isoformat()
         path.write_text(
-            calibration_module(calibration, target, module_id=ident, date=date, only=only),
+            calibration_module(
+                calibration, target, module_id=ident, date=date, only=only, priors=priors
+            ),
             encoding="utf-8",
         )
         payload["written"] = {
@@ -551,11 +571,29 @@ def calibrate(
             "module": ident,
             "parameters": [r.dimension.name for r in shared],
         }
+    moved = None
+    if effect and not calibration.ruled_out_everywhere:
+        from alliancesim.analysis.calibration_effect import calibration_effect
+
+        moved = calibration_effect(target, shared, members=members, seed=seed)
+        payload["effect"] = moved.to_dict()
     if as_json:
         typer.echo(dumps(payload))
         return
     console = _console()
     console.print(calibration_table(calibration, shared))
+    if calibration.unmatched:
+        console.print(
+            "left out as structural misses (no point of the prior box matches them): "
+            + "; ".join(
+                f"{u['episode']} {u['indicator']} {u['from']}→{u['to']}"
+                for u in calibration.unmatched
+            ),
+            highlight=False,
+            markup=False,
+        )
+    if moved is not None:
+        console.print(effect_table(moved))
     if calibration.ruled_out_everywhere:
         hardest = calibration.worst_changes[0] if calibration.worst_changes else None
         detail = (
@@ -573,6 +611,35 @@ def calibrate(
         f"wrote {len(shared)} calibrated range{'s' if len(shared) != 1 else ''} to {path} "
         f"(module {ident}); include it after the modules it calibrates"
     )
+
+
+def effect_table(moved: Any) -> Table:
+    """A Rich table: each policy's P(decoupling) with the ranges at their priors and calibrated
+    (same draws), and the paired change."""
+    from alliancesim.presentation.formats import percent, percent_interval
+
+    names = ", ".join(r.dimension.name for r in moved.ranges) or "none"
+    table = Table(
+        title=(
+            f"{moved.scenario}: P(decoupling by {moved.horizon}), prior against calibrated ranges "
+            f"({moved.members:,} members, seed {moved.seed}, same draws)"
+        ),
+        title_justify="left",
+        caption=f"calibrated parameters: {names}; change = calibrated − prior, paired member by "
+        f"member (95 % t); lowest risk: {moved.best('prior')} (prior), {moved.best('calibrated')} "
+        "(calibrated)",
+        caption_justify="left",
+    )
+    for column in ("policy", "prior", "calibrated", "change"):
+        table.add_column(column, justify="left" if column == "policy" else "right")
+    for p in moved.policies:
+        table.add_row(
+            p.policy,
+            f"{percent(p.prior)} {percent_interval(p.prior_ci)}",
+            f"{percent(p.calibrated)} {percent_interval(p.calibrated_ci)}",
+            f"{100 * p.change:+.2f} pp [{100 * p.change_ci[0]:+.2f}, {100 * p.change_ci[1]:+.2f}]",
+        )
+    return table
 
 
 def _out_of_sample(
