@@ -9,9 +9,10 @@ Prints two tables:
 3. ``calibrate --out-of-sample``: one history match per fold, then the fold's back-tests;
 4. rival structures weighed by history, leave one episode out: every built-in episode under
    every structure it needs (``weigh_by_history``, 2 worker processes), its wall time and
-   member-steps per second. While no built-in episode declares a contested mechanism of the
-   built-in scenarios, the same work is timed on a stand-in: each episode simulated once per
-   structure RIVALS.md implies (the seed and its ten rival accounts: 11 runs an episode).
+   member-steps per second, and the scoring's time. While no built-in episode declares a
+   contested mechanism of the built-in scenarios, the same work is timed on a stand-in: every
+   episode given one mechanism of 11 accounts (the seed and the ten rival accounts RIVALS.md
+   lists), each a different weight of the dilemma module's P1 rule.
 
 ``--quick`` runs smaller sizes.
 """
@@ -33,7 +34,7 @@ from alliancesim.scenario import load_scenario
 
 STAND_IN_STRUCTURES = 11
 """The seed plus the ten rival accounts RIVALS.md lists (consult 1, nuclear 3, burden 1, engage
-1, troops 1, align 1, japan 1, domestic 1)."""
+1, troops 1, align 1, japan 1, domestic 1): the work of weighing them all one at a time."""
 
 
 def main() -> None:
@@ -131,44 +132,67 @@ def main() -> None:
     weigh_structures(episodes, members=500 if args.quick else 2000, console=console)
 
 
+def stand_in(episode, accounts: int = STAND_IN_STRUCTURES):
+    """The episode with a stand-in mechanism of ``accounts`` accounts: each replaces the
+    dilemma module's P1 rule (a cut raises Seoul's fear) by one of a different fixed weight."""
+    from alliancesim.scenario.entries import Account, Mechanism
+    from alliancesim.scenario.uncertain import Fixed
+
+    base = next(r for r in episode.rules if r.id == "p1_cut_raises_fear")
+    source = "assumption: benchmark stand-in"
+    mechanism = Mechanism(
+        id="standin",
+        label="stand-in",
+        question="how strongly does a cut raise Seoul's fear?",
+        accounts=[Account(id=f"a{i}", label=f"weight {0.05 + 0.04 * i:.2f}", source=source)
+                  for i in range(accounts)],
+        source=source,
+    )  # fmt: skip
+    rules = [r for r in episode.rules if r.id != base.id]
+    rules += [
+        base.model_copy(
+            update={"id": f"{base.id}_{i}", "weight": Fixed(0.05 + 0.04 * i), "account": f"standin.a{i}"}
+        )
+        for i in range(accounts)
+    ]  # fmt: skip
+    return episode.model_copy(update={"mechanisms": [mechanism], "rules": rules})
+
+
 def weigh_structures(episodes: list, *, members: int, console: Console) -> None:
-    """Time the leave-one-episode-out weighing of every structure on every episode."""
-    from alliancesim.analysis.rivals import _simulate, _Task, weigh_by_history
-    from alliancesim.ensemble import scenario_hash
-    from alliancesim.executors import in_order, using_executor
+    """Time the leave-one-episode-out weighing of every structure on every episode: the
+    simulations (2 worker processes) and the scoring (log densities, CRPS terms, stacking and
+    BMA with every fold held out)."""
+    from alliancesim.analysis.rivals import weigh_by_history
     from alliancesim.workflows import _mechanisms_of
 
     defaults = [load_scenario(s) for s in ("us-rok-2019", "us-rok-2021", "us-rok-2025")]
     mechanisms, _ = _mechanisms_of(defaults)
     declared = any(m.id == d.id for e in episodes for m in e.mechanisms for d in mechanisms)
+    what = "the structures they declare"
+    if not declared:
+        episodes = [stand_in(e) for e in episodes]
+        mechanisms = list(episodes[0].mechanisms)
+        what = (
+            f"a stand-in mechanism of {STAND_IN_STRUCTURES} accounts (no built-in episode "
+            "declares a mechanism of the built-in scenarios yet)"
+        )
     start = time.perf_counter()
-    if declared:
-        result = weigh_by_history(mechanisms, episodes, members=members, workers=2)
-        runs, steps, what = result.simulations, result.member_steps, "structures they declare"
-        for m in result.mechanisms:
-            if m.weights:
-                console.print(
-                    f"  {m.mechanism}: {len(m.episodes)} episodes, weights "
-                    + ", ".join(f"{a} {w:.2f}" for a, w in m.weights.items())
-                )
-    else:
-        tasks = [
-            _Task(e, scenario_hash(e), "seed", members, 0)
-            for e in episodes
-            for _ in range(STAND_IN_STRUCTURES)
-        ]
-        with using_executor(None, 2) as pool:
-            for _ in in_order(pool, _simulate, tasks, window=4):
-                pass
-        runs = len(tasks)
-        steps = sum(t.members * t.episode.scenario.horizon for t in tasks)
-        what = f"a stand-in of {STAND_IN_STRUCTURES} structures each (no episode declares a mechanism yet)"
+    result = weigh_by_history(mechanisms, episodes, members=members, workers=2)
     elapsed = time.perf_counter() - start
     console.print(
         f"structures weighed by history, leave one episode out: {len(episodes)} episodes x "
-        f"{what}: {runs} runs of {members:,} members, 2 workers: {elapsed:.1f} s, "
-        f"{steps / elapsed:,.0f} member-steps/s"
+        f"{what}: {result.simulations} runs of {members:,} members ({result.member_steps:,} "
+        f"member-steps), 2 workers: simulations {result.seconds:.1f} s "
+        f"({result.member_steps / result.seconds:,.0f} member-steps/s), scoring "
+        f"{elapsed - result.seconds:.1f} s, total {elapsed:.1f} s"
     )
+    for m in result.mechanisms:
+        if m.weights:
+            best = max(m.weights, key=lambda a: m.weights[a])
+            console.print(
+                f"  {m.mechanism}: {len(m.episodes)} episodes, {m.scores.targets} targets; "
+                f"history favours {best} ({m.weights[best]:.2f})"
+            )
 
 
 if __name__ == "__main__":

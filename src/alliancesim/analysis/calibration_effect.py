@@ -4,7 +4,9 @@ The scenario is simulated twice on the same draws (same seed, so every member ke
 uniforms and only the ranges they map to change): once with each calibrated parameter at its
 prior range (the episodes' prior, which is the shared module's own), once at its calibrated
 range. Each policy's P(decoupling by the horizon) both ways, and the paired change member by
-member (calibrated − prior, with a 95 % t interval), say how far history moves the headline.
+member (calibrated − prior, with a 95 % t interval), say how far history moves the headline;
+the scenario's key indicators and the quantities the calibrated rules act on (their means at
+the horizon, paired the same way) say how far it moves the world behind it.
 Where the scenario has rival structures, each is simulated and weighed as a run weighs them.
 """
 
@@ -25,13 +27,35 @@ from alliancesim.scenario.overrides import apply_overrides
 from alliancesim.scenario.schema import Override, Scenario
 from alliancesim.structures import structure_weights, structures_to_run
 
-__all__ = ["CalibrationEffect", "PolicyShift", "calibration_effect"]
+__all__ = ["CalibrationEffect", "PolicyShift", "QuantityShift", "calibration_effect"]
+
+
+@dataclass(frozen=True)
+class QuantityShift:
+    """One quantity's mean at the horizon under the prior and the calibrated ranges, and the
+    paired change (calibrated − prior, 95 % t interval)."""
+
+    name: str
+    prior: float
+    calibrated: float
+    change: float
+    change_ci: tuple[float, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "prior": self.prior,
+            "calibrated": self.calibrated,
+            "change": self.change,
+            "change_ci": list(self.change_ci),
+        }
 
 
 @dataclass(frozen=True)
 class PolicyShift:
-    """One policy's P(decoupling) under the prior and the calibrated ranges, and the paired
-    change (calibrated − prior)."""
+    """One policy's P(decoupling) under the prior and the calibrated ranges, the paired change
+    (calibrated − prior), and the same for the scenario's key indicators and the quantities the
+    calibrated rules act on (means at the horizon)."""
 
     policy: str
     prior: float
@@ -40,6 +64,7 @@ class PolicyShift:
     calibrated_ci: tuple[float, float]
     change: float
     change_ci: tuple[float, float]
+    quantities: tuple[QuantityShift, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
@@ -51,6 +76,7 @@ class PolicyShift:
             "p_decoupling_calibrated_ci": list(self.calibrated_ci),
             "change": self.change,
             "change_ci": list(self.change_ci),
+            "quantities": {q.name: q.to_dict() for q in self.quantities},
         }
 
 
@@ -121,23 +147,42 @@ def _with(scenario: Scenario, ranges: Sequence[ParameterRange], calibrated: bool
     return apply_overrides(scenario, overrides)
 
 
-def _decoupled(
-    scenario: Scenario, policies: Sequence[str], members: int, seed: int
-) -> dict[str, np.ndarray]:
-    """Per policy, each member's decoupled-by-the-horizon flag weighted over the structures
-    (a weighted mean of 0/1 flags, member by member)."""
+def _outcomes(
+    scenario: Scenario,
+    policies: Sequence[str],
+    quantities: Sequence[str],
+    members: int,
+    seed: int,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Per policy, each member's decoupled-by-the-horizon flag and each quantity at the
+    horizon, weighted over the structures as a run weighs them (member by member)."""
     model = compile_model(scenario)
     accounts, _ = account_weights(scenario)
     weights = structure_weights(structures_to_run(scenario), accounts)
-    index = model.record_names.index("decoupled")
-    out = {}
+    names = model.record_names
+    index = names.index("decoupled")
+    out: dict[str, dict[str, np.ndarray]] = {}
     for policy in policies:
-        total = np.zeros(members)
+        totals = {k: np.zeros(members) for k in ["decoupled", *quantities]}
         for structure, w in weights.items():
             records = simulate_members(model, policy, members, seed, structure=structure)
-            total += w * (records[:, index, :].max(axis=0) > 0)
-        out[policy] = total
+            totals["decoupled"] += w * (records[:, index, :].max(axis=0) > 0)
+            for q in quantities:
+                totals[q] += w * records[-1, names.index(q), :]
+        out[policy] = totals
     return out
+
+
+def _quantities(scenario: Scenario, ranges: Sequence[ParameterRange]) -> list[str]:
+    """The scenario's key indicators and the quantities the calibrated rules act on."""
+    model = compile_model(scenario)
+    names = [k for k in model.key_indicators if k in model.record_names and k != "decoupled"]
+    targets = {f"rules.{r.id}.weight": r.target for r in scenario.rules}
+    for r in ranges:
+        target = targets.get(r.dimension.name)
+        if target is not None and target in model.record_names and target not in names:
+            names.append(target)
+    return names
 
 
 def calibration_effect(
@@ -153,12 +198,26 @@ def calibration_effect(
     prior = _with(scenario, ranges, calibrated=False)
     calibrated = _with(scenario, ranges, calibrated=True)
     names = ["baseline", *(p for p in (policies or scenario.policy_ids) if p != "baseline")]
-    before = _decoupled(prior, names, members, seed)
-    after = _decoupled(calibrated, names, members, seed)
+    quantities = _quantities(scenario, ranges)
+    before = _outcomes(prior, names, quantities, members, seed)
+    after = _outcomes(calibrated, names, quantities, members, seed)
     rows = []
     for name in names:
-        b, a = before[name], after[name]
+        b, a = before[name]["decoupled"], after[name]["decoupled"]
         change, change_ci = mean_interval(a - b)
+        shifts = []
+        for q in quantities:
+            qb, qa = before[name][q], after[name][q]
+            d, d_ci = mean_interval(qa - qb)
+            shifts.append(
+                QuantityShift(
+                    q,
+                    float(qb.mean()),
+                    float(qa.mean()),
+                    float(d),
+                    (float(d_ci[0]), float(d_ci[1])),
+                )
+            )
         rows.append(
             PolicyShift(
                 name,
@@ -168,6 +227,7 @@ def calibration_effect(
                 wilson_interval(round(float(a.sum())), members),
                 float(change),
                 (float(change_ci[0]), float(change_ci[1])),
+                tuple(shifts),
             )
         )
     clock = compile_model(scenario).clock

@@ -632,12 +632,16 @@ def effect_table(moved: Any) -> Table:
     )
     for column in ("policy", "prior", "calibrated", "change"):
         table.add_column(column, justify="left" if column == "policy" else "right")
+    quantities = [q.name for q in moved.policies[0].quantities] if moved.policies else []
+    for name in quantities:
+        table.add_column(f"{name}\nprior → calibrated (change)", justify="right")
     for p in moved.policies:
         table.add_row(
             p.policy,
             f"{percent(p.prior)} {percent_interval(p.prior_ci)}",
             f"{percent(p.calibrated)} {percent_interval(p.calibrated_ci)}",
             f"{100 * p.change:+.2f} pp [{100 * p.change_ci[0]:+.2f}, {100 * p.change_ci[1]:+.2f}]",
+            *(f"{q.prior:.3f} → {q.calibrated:.3f} ({q.change:+.4f})" for q in p.quantities),
         )
     return table
 
