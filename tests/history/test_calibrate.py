@@ -287,6 +287,12 @@ def test_calibration_effect_on_the_answer_by_hand():
     assert baseline.change == pytest.approx(baseline.calibrated - baseline.prior, abs=1e-12)
     assert baseline.change_ci[0] < baseline.change < baseline.change_ci[1] < 0
     assert hold.prior == hold.calibrated == 0.0
+    # the calibrated rule's target at the horizon: 2w, i.e. 4u before and 3u after (change −u)
+    (level,) = baseline.quantities
+    assert level.name == "level.A"
+    assert level.prior == pytest.approx(2.0, abs=0.03)
+    assert level.calibrated == pytest.approx(0.75 * level.prior, rel=1e-9)
+    assert level.change == pytest.approx(-0.5, abs=0.01)
     assert effect.best("prior") is None and effect.counterfactuals == ("hold",)
     out = effect.to_dict()
     assert out["parameters"][0]["calibrated"] == "U(0, 1.5)" and out["horizon"] == "2025Q2"
