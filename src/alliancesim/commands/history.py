@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from alliancesim.analysis.backtest import Backtest, Target, TargetScore, overall_skill
@@ -155,7 +156,7 @@ def backtest_table(result: Backtest) -> Table:
     if result.structure:
         title += f", structure {result.structure}"
     table = Table(
-        title=title,
+        title=escape(title),
         title_justify="left",
         caption=(
             f"mean CRPS on one footing: model {_plain(means['model'])}, persistence "
@@ -193,9 +194,9 @@ def backtest_table(result: Backtest) -> Table:
         )
         in_band = row.level_in_band
         table.add_row(
-            t.indicator,
-            _what(t),
-            _observed_text(t),
+            escape(t.indicator),
+            escape(_what(t)),
+            escape(_observed_text(t)),
             observed,
             _forecast_text(row),
             crps,
@@ -234,7 +235,7 @@ def overall_table(results: Sequence[Backtest]) -> Table:
         summary = result.summary()
         means = summary["mean_scaled_crps"]
         table.add_row(
-            result.episode,
+            escape(result.episode),
             str(summary["targets"]),
             " / ".join(_plain(means[f]) for f in ("model", "persistence", "trend")),
             skills(summary["skill"], "crps"),
@@ -304,7 +305,9 @@ def backtest(
         text = render_backtest_report(results, overall_skill(results), members=members, seed=seed)
         write_text_file(report, text, what="report", force=force)
         if not as_json:
-            Console(stderr=True).print(f"wrote the back-test report to {report}", highlight=False)
+            Console(stderr=True).print(
+                f"wrote the back-test report to {report}", highlight=False, markup=False
+            )
     if as_json:
         typer.echo(
             dumps(
@@ -339,7 +342,7 @@ def calibration_table(
     ]
     hidden = len(rows) - len(shown)
     table = Table(
-        title=(
+        title=escape(
             f"history matching on {', '.join(calibration.episodes)} (cut-off "
             f"{calibration.cutoff:g}, discrepancy {calibration.discrepancy:g}); "
             f"not ruled out per wave: {waves}"
@@ -367,7 +370,7 @@ def calibration_table(
         )
         narrowed = "—" if r.narrowing is None else f"{100 * r.narrowing:.0f} %"
         table.add_row(
-            calibration.label(r.dimension),
+            escape(calibration.label(r.dimension)),
             f"{lo:.4g} – {hi:.4g}",
             cal,
             narrowed,
@@ -604,12 +607,13 @@ def calibrate(
         )
         console.print(
             f"[red]every sampled point is ruled out[/red]: the model cannot reproduce the "
-            f"episodes within the cut-off{detail}; nothing written"
+            f"episodes within the cut-off{escape(detail)}; nothing written"
         )
         return
     console.print(
         f"wrote {len(shared)} calibrated range{'s' if len(shared) != 1 else ''} to {path} "
-        f"(module {ident}); include it after the modules it calibrates"
+        f"(module {ident}); include it after the modules it calibrates",
+        markup=False,
     )
 
 
@@ -620,14 +624,16 @@ def effect_table(moved: Any) -> Table:
 
     names = ", ".join(r.dimension.name for r in moved.ranges) or "none"
     table = Table(
-        title=(
+        title=escape(
             f"{moved.scenario}: P(decoupling by {moved.horizon}), prior against calibrated ranges "
             f"({moved.members:,} members, seed {moved.seed}, same draws)"
         ),
         title_justify="left",
-        caption=f"calibrated parameters: {names}; change = calibrated − prior, paired member by "
-        f"member (95 % t); lowest risk: {moved.best('prior')} (prior), {moved.best('calibrated')} "
-        "(calibrated)",
+        caption=escape(
+            f"calibrated parameters: {names}; change = calibrated − prior, paired member by "
+            f"member (95 % t); lowest risk: {moved.best('prior')} (prior), "
+            f"{moved.best('calibrated')} (calibrated)"
+        ),
         caption_justify="left",
     )
     for column in ("policy", "prior", "calibrated", "change"):
@@ -637,7 +643,7 @@ def effect_table(moved: Any) -> Table:
         table.add_column(f"{name}\nprior → calibrated (change)", justify="right")
     for p in moved.policies:
         table.add_row(
-            p.policy,
+            escape(p.policy),
             f"{percent(p.prior)} {percent_interval(p.prior_ci)}",
             f"{percent(p.calibrated)} {percent_interval(p.calibrated_ci)}",
             f"{100 * p.change:+.2f} pp [{100 * p.change_ci[0]:+.2f}, {100 * p.change_ci[1]:+.2f}]",
@@ -667,7 +673,7 @@ def _out_of_sample(
 
     def on_fold(fold: FoldCalibration) -> None:
         if not as_json:
-            progress.print(f"fold {fold.fold}: done", highlight=False)
+            progress.print(f"fold {fold.fold}: done", highlight=False, markup=False)
 
     result = calibrate_out_of_sample(chosen, transfer=transfer, on_fold=on_fold, **options)
     if as_json:
@@ -687,13 +693,15 @@ def _out_of_sample(
     table.add_column("CRPS prior", justify="right")
     table.add_column("CRPS calibrated", justify="right")
     for fold in result.folds:
-        carried = ", ".join(
-            f"{r.dimension.name} ({100 * (r.narrowing or 0):.0f} %)" for r in fold.transferred
+        carried = escape(
+            ", ".join(
+                f"{r.dimension.name} ({100 * (r.narrowing or 0):.0f} %)" for r in fold.transferred
+            )
         )
         if fold.ruled_out_everywhere:
             carried = "[red]every point ruled out[/red]"
         table.add_row(
-            fold.fold,
+            escape(fold.fold),
             carried or "none",
             _plain(fold.mean_crps("prior")),
             _plain(fold.mean_crps("calibrated")),

@@ -201,4 +201,6 @@ def structures(
             highlight=False,
         )
     if written:
-        Console(stderr=True).print(f"wrote history's weights to {written}", highlight=False)
+        Console(stderr=True).print(
+            f"wrote history's weights to {written}", highlight=False, markup=False
+        )
