@@ -50,10 +50,11 @@ __all__ = [
     "StructureView",
     "claims_view",
     "decoupling_text",
-    "history_text",
+    "history_favours",
     "key_indicators",
     "policy_label",
     "present_run",
+    "projection_text",
     "quantity_labels",
     "run_facts",
     "scenario_reference",
@@ -820,7 +821,11 @@ class RunView:
     """Where the structures' rankings disagree, in words."""
     observable: ObservableView | None = None
     """Decoupling's observable signs with P(each), when the scenario defines them."""
-    history: str = ""
+    weights_source: str = ""
+    """Where the structures' weights come from, in words (history's weights or the priors)."""
+    history: tuple[str, ...] = ()
+    """Per mechanism with history's weights: which account history favours and how strongly."""
+    projection: str = ""
     """Which steps replay recorded history and which are projection, in words ("" when the
     whole run is projection)."""
 
@@ -880,12 +885,14 @@ class RunView:
         }
         if self.observable is not None:
             out["observable"] = self.observable.to_dict()
-        if self.history:
-            out["history"] = self.history
+        if self.projection:
+            out["projection"] = self.projection
         if self.structures:
             out["ranking_under"] = "weighted" if self.weighted else self.structures[0].name
             out["structures"] = [s.to_dict() for s in self.structures]
             out["structure_disagreements"] = list(self.disagreements)
+            out["weights_source"] = self.weights_source
+            out["history_favours"] = list(self.history)
         return out
 
 
@@ -893,7 +900,7 @@ class RunView:
 # building the view
 
 
-def history_text(scenario: Scenario) -> str:
+def projection_text(scenario: Scenario) -> str:
     """Which of a scenario's steps replay recorded history (``[scenario] history_until``) and
     which are projection, with the dated events the history replays; ``""`` when the whole run
     is projection."""
@@ -1087,5 +1094,32 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
         structures=structures,
         disagreements=disagreements(structures),
         observable=observable,
-        history=history_text(scenario),
+        weights_source=results.weights_source,
+        history=history_favours(scenario, results.account_weights),
+        projection=projection_text(scenario),
     )
+
+
+def history_favours(
+    scenario: Scenario, accounts: Mapping[str, Mapping[str, float]]
+) -> tuple[str, ...]:
+    """One sentence per mechanism that has history's weights: the account history favours, its
+    weight against its prior, and the other accounts' weights (priors in brackets)."""
+    out = []
+    for m in scenario.mechanisms:
+        weights = accounts.get(m.id)
+        if not weights:
+            continue
+        priors = dict(zip((a.id for a in m.accounts), m.priors, strict=True))
+        best = max(weights, key=lambda a: weights[a])
+        others = "; ".join(
+            f"{a} {percent(weights[a], 0)} (prior {percent(priors.get(a, 0.0), 0)})"
+            for a in weights
+            if a != best
+        )
+        out.append(
+            f"History favours {best} for {m.id} ({m.label}): weight {percent(weights[best], 0)} "
+            f"against a prior of {percent(priors.get(best, 0.0), 0)}"
+            + (f"; {others}." if others else ".")
+        )
+    return tuple(out)

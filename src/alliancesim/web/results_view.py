@@ -67,8 +67,8 @@ def _headline(view: RunView) -> html.Div:
                     id="headline-best",
                 )
             )
-    if view.history:
-        parts.append(html.Div(["History and projection: ", view.history], id="history-note"))
+    if view.projection:
+        parts.append(html.Div(["History and projection: ", view.projection], id="history-note"))
     parts.append(
         html.Div(
             "Shares of plausible worlds (ensemble members). Brackets are 95 % intervals; a "
@@ -230,7 +230,8 @@ def _structures_card(view: RunView) -> html.Div | None:
             html.H3("Rival structures: does the answer depend on the account?"),
             html.P(
                 "The same plausible worlds under each structure (one account of each contested "
-                "mechanism), weighted by their accounts' priors. Each cell: P(decoupling), the "
+                "mechanism), weighted by their accounts' weights (history's where the episodes "
+                "weigh the mechanism, the priors elsewhere). Each cell: P(decoupling), the "
                 "paired change vs baseline and the share of worlds the policy harms under that "
                 "structure.",
                 className="help",
@@ -240,6 +241,16 @@ def _structures_card(view: RunView) -> html.Div | None:
                     html.Li([html.Code(s.name), f" (weight {s.weight_text}): {s.label}"])
                     for s in view.structures
                 ]
+            ),
+            html.P(
+                f"Structures weighed by {view.weights_source}.",
+                className="note",
+                id="structure-weights",
+            ),
+            *(
+                [html.Ul([html.Li(line) for line in view.history], id="history-favours")]
+                if view.history
+                else []
             ),
             verdict,
             html.Table(
