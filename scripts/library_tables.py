@@ -99,8 +99,12 @@ def params_table(items: list[dict[str, Any]], prefix: str) -> str:
     return table(
         ["name", "meaning", "value", "source"],
         [
-            [f"{prefix}.{p['id']}", p.get("label", ""), num(p["value"]),
-             src(p.get("sources", {}).get("value", p.get("source")))]  # fmt: skip
+            [
+                f"{prefix}.{p['id']}",
+                p.get("label", ""),
+                num(p["value"]),
+                src(p.get("sources", {}).get("value", p.get("source"))),
+            ]
             for p in items
         ],
     )

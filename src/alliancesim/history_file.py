@@ -263,12 +263,13 @@ class HistoryWeights:
 
 
 def _signature(mechanism: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """A declared mechanism's accounts and their modules."""
-    return tuple((a.id, tuple(a.include)) for a in mechanism.accounts)
+    """A declared mechanism's accounts and their modules, in no particular order (a scenario
+    lists its seed's account first, so two scenarios may list the same accounts in two orders)."""
+    return tuple(sorted((a.id, tuple(a.include)) for a in mechanism.accounts))
 
 
 def _entry_signature(entry: MechanismWeights) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((a.id, a.include) for a in entry.accounts)
+    return tuple(sorted((a.id, tuple(a.include)) for a in entry.accounts))
 
 
 def _stale(entry: MechanismWeights, known: Mapping[str, str], current: Mapping[str, str]) -> str:

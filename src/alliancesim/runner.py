@@ -21,7 +21,7 @@ from alliancesim.scenario.loader import load_scenario
 from alliancesim.scenario.schema import Scenario
 from alliancesim.scratch import new_scratch_folder
 from alliancesim.sizes import check_run_fits, run_cost, useful_workers
-from alliancesim.structures import structure_weights, structures_to_run
+from alliancesim.structures import structure_weights, structures_to_run, weights_caveat
 from alliancesim.sums import PartialSums, WeightedSums
 
 __all__ = ["DEFAULT_MEMBERS", "DEFAULT_SCENARIO", "IN_MEMORY_LIMIT", "account_weights", "run"]
@@ -89,6 +89,7 @@ def run(
     chosen = structures_to_run(scenario, structures)
     accounts, weights_source = account_weights(scenario, weights)
     structure_weights_ = structure_weights(chosen, accounts)
+    weights_source += weights_caveat(chosen, accounts, structure_weights_)
     size = members * len(names) * (model.horizon + 1) * (len(recorded_names(model, record)) + 3) * 8
     size *= len(structure_weights_)
     keep = size <= IN_MEMORY_LIMIT

@@ -46,6 +46,7 @@ __all__ = [
     "parse_structure",
     "structure_weights",
     "structures_to_run",
+    "weights_caveat",
 ]
 
 SEED = "seed"
@@ -221,6 +222,31 @@ def structure_weights(
             return {name: w / total for name, w in raw.items()}
     total = sum(s.prior for s in structures)
     return {s.name: s.prior / total for s in structures}
+
+
+def weights_caveat(
+    structures: Sequence[Structure],
+    accounts: Mapping[str, Mapping[str, float]] | None,
+    weights: Mapping[str, float],
+) -> str:
+    """What a reader of the weights' source must know when history's weights (``accounts``)
+    leave the structures run degenerate: every one at zero (the priors are used instead), or
+    (all but 1e-9 of) the weight on one of several structures (the combined results are that
+    structure's)."""
+    if not accounts or len(structures) < 2:
+        return ""
+    if not any(_weight(s, accounts) > 0 for s in structures):
+        return (
+            "; history's weights leave every structure run at zero (each combines an account "
+            "history rules out), so the priors weigh them"
+        )
+    carried = [name for name, w in weights.items() if w > 1e-9]  # stacking leaves ~1e-16
+    if len(carried) == 1:
+        return (
+            f"; history's weights leave all the weight on {carried[0]} (every other structure "
+            "run chooses an account history rules out): the combined results are its results"
+        )
+    return ""
 
 
 def _weight(structure: Structure, accounts: Mapping[str, Mapping[str, float]]) -> float:

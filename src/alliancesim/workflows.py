@@ -603,9 +603,9 @@ def _mechanisms_of(scenarios: Sequence[Scenario]) -> tuple[list[Any], list[str]]
             first = seen.get(m.id)
             if first is None:
                 seen[m.id] = m
-            elif [(a.id, a.include) for a in first.accounts] != [
-                (a.id, a.include) for a in m.accounts
-            ]:
+            elif sorted((a.id, tuple(a.include)) for a in first.accounts) != sorted(
+                (a.id, tuple(a.include)) for a in m.accounts
+            ):
                 notes.append(
                     f"{scenario.id} declares mechanism {m.id!r} with other accounts or modules "
                     "than the first scenario that declares it; the first declaration is weighed"

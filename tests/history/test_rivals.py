@@ -29,7 +29,7 @@ from alliancesim.analysis.rivals import account_structure, episodes_declaring, w
 from alliancesim.history_file import history_weights, read_weights_file, weights_document
 from alliancesim.runner import run
 from alliancesim.scenario import load_scenario
-from alliancesim.structures import parse_structure, structure_weights
+from alliancesim.structures import parse_structure, structure_weights, weights_caveat
 from alliancesim.workflows import structures_by_history
 
 RIVALS = Path(__file__).parent / "data" / "rivals"
@@ -159,6 +159,25 @@ def test_structure_weights_multiply_history_and_priors():
     }
 
 
+def test_degenerate_history_weights_are_said():
+    two = load_scenario(Path(__file__).parents[1] / "structures" / "data" / "toy.toml")
+    structures = [parse_structure(two, s) for s in ("seed", "consult=costly", "burden=leverage")]
+
+    def caveat(accounts):
+        return weights_caveat(structures, accounts, structure_weights(structures, accounts))
+
+    # history weighs consult 0.9 / 0.1: nothing degenerate
+    assert caveat({"consult": {"reassure": 0.9, "costly": 0.1}}) == ""
+    # history rules out the seed's consult and burden's leverage: only consult=costly is left
+    one = caveat({"consult": {"reassure": 2e-16, "costly": 1.0}, "burden": {"leverage": 0.0}})
+    assert "all the weight on consult=costly" in one  # stacking's 1e-16 is no weight
+    # every structure run chooses an account history rules out: priors, and the run says so
+    ruled_out = {"consult": {"reassure": 0.0, "costly": 0.0}}
+    assert structure_weights(structures, ruled_out) == structure_weights(structures)
+    assert "every structure run at zero" in caveat(ruled_out)
+    assert caveat(None) == ""
+
+
 # --------------------------------------------------------------------------------------------
 # the weights file: provenance, freshness, and runs that use it
 
@@ -221,6 +240,22 @@ def test_other_accounts_are_not_weighed_by_the_file(episodes, weights_file, toy)
     )
     found = history_weights(other, weights_file, episodes=episodes)
     assert found.accounts == {} and "other accounts or modules" in found.notes[0]
+
+
+def test_the_same_accounts_in_another_order_are_weighed_by_the_file(episodes, weights_file, toy):
+    # each scenario lists its seed's account first: two seeds may list one mechanism's accounts
+    # in two orders, and the episodes' weights still apply to both
+    mechanism = toy.mechanisms[0]
+    reordered = toy.model_copy(
+        update={
+            "mechanisms": [
+                mechanism.model_copy(update={"accounts": list(reversed(mechanism.accounts))})
+            ]
+        }
+    )
+    found = history_weights(reordered, weights_file, episodes=episodes)
+    assert found.accounts == history_weights(toy, weights_file, episodes=episodes).accounts
+    assert found.accounts and not found.notes
 
 
 def test_a_run_uses_history_weights_and_says_so(toy, weights_file):

@@ -97,3 +97,14 @@ def test_the_command_that_reproduces_a_run_names_its_structures():
     assert run_facts(chosen).command.endswith("--structure seed")
     every = run(TOY, members=20, structures="all")
     assert run_facts(every).command.endswith("--structure all")
+
+
+def test_named_structures_of_a_scenario_with_more_than_all_allows():
+    # us-rok-2025 has 128 structures, more than 'all' may run: a run of named structures is
+    # reproduced by naming them (this used to raise while writing the command)
+    chosen = ["nuclear=assurance", "nuclear=assurance,consult=costly_signal"]
+    results = run("us-rok-2025", members=4, structures=chosen, policies=["baseline"])
+    command = run_facts(results).command
+    assert command.endswith(
+        "--structure nuclear=assurance --structure consult=costly_signal,nuclear=assurance"
+    )

@@ -66,8 +66,9 @@ def account_structure(scenario: Scenario, mechanism: str, account: str) -> str:
 
 
 def _signature(mechanism: Mechanism) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """What makes two declarations the same mechanism: its accounts and their modules."""
-    return tuple((a.id, tuple(a.include)) for a in mechanism.accounts)
+    """What makes two declarations the same mechanism: its accounts and their modules, in no
+    particular order (each scenario lists its seed's account first)."""
+    return tuple(sorted((a.id, tuple(a.include)) for a in mechanism.accounts))
 
 
 def episodes_declaring(

@@ -694,18 +694,28 @@ def scenario_reference(scenario: Scenario) -> str:
     return file if file != "<memory>" else f"{scenario.id}.toml"
 
 
+def _is_all(scenario: Any, names: list[str]) -> bool:
+    """Whether ``names`` are every structure of the scenario ('all'; never true for a scenario
+    with more structures than 'all' may run: such a run named its structures)."""
+    from alliancesim.errors import InputError
+    from alliancesim.structures import all_structures
+
+    try:
+        return names == [s.name for s in all_structures(scenario)]
+    except InputError:
+        return False
+
+
 def _structure_options(results: Results) -> str:
     """The ``--structure`` options that make the same run (none for the default design)."""
-    from alliancesim.structures import all_structures, default_structures
+    from alliancesim.structures import default_structures
 
     if not results.structured:
         return ""
     scenario = results.model.scenario
     if results.structures == [s.name for s in default_structures(scenario)]:
         return ""
-    if len(results.structures) > 1 and results.structures == [
-        s.name for s in all_structures(scenario)
-    ]:
+    if len(results.structures) > 1 and _is_all(scenario, results.structures):
         return " --structure all"
     return "".join(f" --structure {name}" for name in results.structures)
 
