@@ -27,7 +27,12 @@ from pydantic import BaseModel
 
 from alliancesim.expr import ParsedExpression
 from alliancesim.scenario.clock import Clock
-from alliancesim.scenario.entries import ACTOR_PATTERN, PERIOD_PATTERN, Account
+from alliancesim.scenario.entries import (
+    ACTOR_PATTERN,
+    OBJECTIVE_MEASURES,
+    PERIOD_PATTERN,
+    Account,
+)
 from alliancesim.scenario.files import Problems
 from alliancesim.scenario.merge import Merged
 from alliancesim.scenario.names import TIME_NAMES, suggest
@@ -380,6 +385,83 @@ def parameter_setting(name: Any, site: Site) -> Iterator[str]:
         yield message
 
 
+def recorded_expression(expression: Any, site: Site) -> Iterator[str]:
+    """Every name a threshold reads is recorded each step (it is read at the horizon)."""
+    if not isinstance(expression, ParsedExpression):
+        return
+    known = site.scope.recorded
+    for used in sorted(expression.names):
+        if used not in known:
+            yield (
+                f"unknown name {used!r} in expression {expression.text!r}{suggest(used, known)}: "
+                "a threshold reads what a world records (indicators, state variables, "
+                "count.<event>, decoupled…) at the horizon"
+            )
+
+
+def tuned_parameter(name: Any, site: Site) -> Iterator[str]:
+    """A tuned parameter is one of the scenario's, and its bounds are values it may take."""
+    scope = site.scope
+    if not isinstance(name, str):
+        return
+    if name.startswith("structure."):
+        yield f"a structure ({name}) is not a lever to tune; choose structures with --structure"
+        return
+    spec = scope.parameters.get(name)
+    if spec is None:
+        if any(name.startswith(prefix) or name == prefix for prefix in scope.blurred):
+            return
+        yield (
+            f"unknown parameter {name!r}{suggest(name, scope.parameters)}; a tuned lever sets "
+            "policy.<lever>, param.<id>, actions.<id>.probability, actions.<id>.effects.<target>, …"
+        )
+        return
+    bounds = site.item.raw.get("bounds")
+    if isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds):
+        try:
+            message = spec.problem(parse_uncertain({"low": bounds[0], "high": bounds[1]}))
+        except ValueError:
+            return  # the schema reports it
+        if message:
+            yield f"bounds {bounds!r}: {name} {message}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def tuned_periods(bounds: Any, site: Site) -> Iterator[str]:
+    """When a tuned event is first held: two periods of the scenario, the first not later."""
+    clock = site.scope.clock
+    if clock is None or site.item.raw.get("timing") != "first" or not isinstance(bounds, tuple):
+        return
+    try:
+        first, last = (clock.check(b) for b in bounds)
+    except ValueError as exc:
+        yield str(exc)
+        return
+    if first > last:
+        yield f"bounds {list(bounds)!r}: the first period must not come after the second"
+
+
+def objective_measure(name: Any, site: Site) -> Iterator[str]:
+    """An objective measures a built-in outcome or a recorded quantity."""
+    if not isinstance(name, str):
+        return
+    known = {*OBJECTIVE_MEASURES, *site.scope.recorded}
+    if name not in known:
+        yield (
+            f"unknown measure {name!r}{suggest(name, known)}: one of "
+            f"{', '.join(OBJECTIVE_MEASURES)} or a recorded quantity (its mean at the horizon)"
+        )
+
+
+def objective_named(ident: Any, site: Site) -> Iterator[str]:
+    """An objective without a measure is named by its measure."""
+    if site.item.raw.get("measure") is None:
+        yield from objective_measure(ident, site)
+
+
 def entry_field(name: Any, site: Site) -> Iterator[str]:
     """A key of ``sources`` is a field of the entry."""
     yield from _field_of(name, site.item.section.model)
@@ -451,6 +533,12 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("observations", "at", observed_period),
     Reference("observations", "average_from", averaging_start),
     Reference("decoupling", "when", readable),
+    Reference("thresholds", "holds", recorded_expression),
+    Reference("tuning", "set", tuned_parameter),
+    Reference("tuning", "schedule", scheduled_event),
+    Reference("tuning", "bounds", tuned_periods),
+    Reference("objectives", "measure", objective_measure),
+    Reference("objectives", "id", objective_named),
 )
 """Every reference between entries: which field of which section names what."""
 

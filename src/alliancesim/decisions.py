@@ -1,0 +1,171 @@
+"""Use cases for deciding under deep uncertainty: robustness, pathways and signposts of a run.
+
+:mod:`alliancesim.workflows` re-exports these; the CLI (``compare --robust``), the report and
+the dashboard call them and lay out what :func:`alliancesim.presentation.present_robust` makes
+of their result, so they show the same numbers.
+
+- :func:`robust_analysis` — a run's robustness (regret, satisficing share, ranks under each
+  structure and weighting; :mod:`alliancesim.analysis.robust`), with on request the pathway
+  decomposition of its recommendations (:mod:`alliancesim.analysis.pathways`, which simulates the
+  policies with each pathway off on the run's own worlds) and the signposts of its leading
+  recommendations (:mod:`alliancesim.analysis.signposts`, PRIM over early values), as one JSON
+  payload;
+- :func:`robust_analysis_of_stored_run` — the same for a stored run, kept with it (kind
+  ``robust``) so its report shows it; :func:`stored_robust_analysis` reads what is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from alliancesim.errors import InputError
+
+if TYPE_CHECKING:
+    from alliancesim.analysis.robust import Threshold
+    from alliancesim.results import Results
+    from alliancesim.store import RunRecord, Store
+
+__all__ = [
+    "ROBUST",
+    "RobustOptions",
+    "leading_policies",
+    "robust_analysis",
+    "robust_analysis_of_stored_run",
+    "stored_robust_analysis",
+]
+
+ROBUST = "robust"
+"""Kind of the stored analysis holding a run's robustness, pathways and signposts."""
+
+
+@dataclass(frozen=True)
+class RobustOptions:
+    """What a robustness analysis computes: ``thresholds`` (as written on the command line,
+    ``EXPR`` or ``EXPR @ SHARE``; empty: the scenario's ``[[thresholds]]``), the regret
+    ``measure`` and which way is ``better`` (None: from the decoupling condition), the
+    ``weightings`` of the structures besides the prior (e.g. ``{"history": …}``), whether to
+    decompose the recommendations by ``pathways`` and search ``signposts`` for the ``leading``
+    ones, and the ``workers`` the pathway simulations use."""
+
+    thresholds: tuple[str, ...] = ()
+    measure: str | None = None
+    better: str | None = None
+    weightings: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    pathways: bool = False
+    signposts: bool = False
+    leading: int = 2
+    workers: int = 1
+
+
+def _thresholds(results: Results, texts: Sequence[str]) -> list[Threshold]:
+    from alliancesim.analysis.robust import parse_threshold, scenario_thresholds
+
+    if not texts:
+        return scenario_thresholds(results.model.scenario)
+    return [parse_threshold(text, k) for k, text in enumerate(texts)]
+
+
+def leading_policies(payload: Mapping[str, Any], count: int = 2) -> list[str]:
+    """The ``count`` recommendations ranked best under the headline weighting of a robustness
+    analysis (its JSON form)."""
+    data = payload["robustness"]
+    head = data["headline"]
+    ranked = sorted(
+        (p for p in data["policies"] if p["kind"] == "recommendation"),
+        key=lambda p: p["weighted"][head]["rank"],
+    )
+    return [p["policy"] for p in ranked[:count]]
+
+
+def robust_analysis(
+    results: Results,
+    options: RobustOptions = RobustOptions(),
+    *,
+    policies: Sequence[str] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """A run's robustness as one JSON payload: ``robustness`` (always), ``pathways`` (policy →
+    decompositions, with ``options.pathways``) and ``signposts`` (with ``options.signposts``),
+    and the ``options`` used. ``on_stage(name)`` says which part starts; ``on_chunk`` reports
+    the pathway simulations' progress."""
+    from alliancesim.analysis.robust import PRIOR, regret_measure, robustness_of_run
+
+    if options.leading < 1:
+        raise InputError.single("--leading", f"expected at least 1, got {options.leading}")
+    thresholds = _thresholds(results, options.thresholds)
+    measure = regret_measure(results.model, options.measure, options.better)
+    weightings = {PRIOR: dict(results.weights), **options.weightings}
+    if on_stage is not None:
+        on_stage("robustness")
+    robustness = robustness_of_run(
+        results, policies, measure=measure, thresholds=thresholds, weightings=weightings
+    )
+    payload: dict[str, Any] = {
+        "robustness": robustness.to_dict(),
+        "options": {
+            "thresholds": [t.to_dict() for t in thresholds],
+            "measure": measure.to_dict(),
+            "leading": options.leading,
+        },
+    }
+    recommendations = [p.policy for p in robustness.policies if p.kind == "recommendation"]
+    if options.pathways and recommendations:
+        from alliancesim.analysis.pathways import decompose_run
+        from alliancesim.analysis.robust import DECOUPLING_TIME
+
+        if on_stage is not None:
+            on_stage("pathways")
+        outcomes = ["decoupled"] + ([measure.name] if measure.name != DECOUPLING_TIME else [])
+        decompositions = decompose_run(
+            results,
+            recommendations,
+            outcomes=outcomes,
+            workers=options.workers,
+            on_chunk=on_chunk,
+        )
+        payload["pathways"] = {
+            p: [d.to_dict() for d in found] for p, found in decompositions.items()
+        }
+    if options.signposts and recommendations:
+        from alliancesim.analysis.signposts import signposts_of_run
+
+        if on_stage is not None:
+            on_stage("signposts")
+        leading = leading_policies(payload, options.leading)
+        found = signposts_of_run(results, leading, thresholds=thresholds)
+        payload["signposts"] = [s.to_dict() for s in found]
+    return payload
+
+
+def stored_robust_analysis(store: Store, record: RunRecord) -> dict[str, Any] | None:
+    """The newest robustness analysis kept with a stored run (None if none was)."""
+    kept = store.analyses(run_id=record.run_id, kind=ROBUST)
+    return dict(kept[0]["payload"]) if kept else None
+
+
+def robust_analysis_of_stored_run(
+    store: Store,
+    reference: str,
+    options: RobustOptions = RobustOptions(),
+    *,
+    policies: Sequence[str] | None = None,
+    keep: bool = True,
+    on_stage: Callable[[str], None] | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> tuple[RunRecord, Results, dict[str, Any]]:
+    """A stored run's robustness (:func:`robust_analysis`) from its files; the pathways are
+    simulated on its own worlds. Kept with the run (kind ``robust``) unless ``keep`` is False,
+    so that its report shows it."""
+    record = store.get(reference)
+    results = store.open_run(record.run_id)
+    payload = robust_analysis(
+        results, options, policies=policies, on_stage=on_stage, on_chunk=on_chunk
+    )
+    if keep:
+        store.attach_analysis(
+            ROBUST, payload, scenario_hash=record.scenario_hash, run_id=record.run_id
+        )
+    return record, results, payload
