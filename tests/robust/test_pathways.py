@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from alliancesim.analysis.pathways import decompose, decompose_run, policy_pathways
-from alliancesim.runner import run
 from alliancesim.scenario import load_scenario
 
 TOL = 2.5 / 2000
@@ -120,7 +119,7 @@ def test_a_reader_on_the_actions_consultation_is_switched_off_alone():
     # Seoul's outreach: consulted as often as under the policy (far more than at baseline)
     assert off[:, 1].sum() == full[:, 1].sum() > base[:, 1].sum()
     # the withdrawal (when it happens) is consulted about as rarely as at baseline
-    happened_off, happened_base = off[:, 2].sum(), base[:, 2].sum()
+    happened_off = off[:, 2].sum()
     assert happened_off > 0
     rate_off = off[:, 0].sum() / happened_off
     rate_full = full[:, 0].sum() / max(full[:, 2].sum(), 1)

@@ -86,7 +86,7 @@ def test_compare_robust_of_a_stored_run_is_kept_with_it(monkeypatch, capsys, tmp
     ],
 )
 def test_misuse_is_an_input_error(monkeypatch, capsys, args, message):
-    code, out, err = cli(monkeypatch, capsys, "compare", TOY, "-n", "50", *args)
+    code, _, err = cli(monkeypatch, capsys, "compare", TOY, "-n", "50", *args)
     assert code == 2, err
     assert message in err
     assert "Traceback" not in err

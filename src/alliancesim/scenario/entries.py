@@ -749,11 +749,11 @@ class Tuning(Entry):
                 f"expected two numbers [low, high], got {list(value)!r} (periods go with "
                 'timing = "first")'
             )
-        if info.data.get("timing") == "every":
-            if not (float(lo).is_integer() and float(hi).is_integer()) or lo < 1:
-                raise ValueError(
-                    f"every how many steps: two whole numbers of at least 1, got {list(value)!r}"
-                )
+        whole = float(lo).is_integer() and float(hi).is_integer()
+        if info.data.get("timing") == "every" and (not whole or lo < 1):
+            raise ValueError(
+                f"every how many steps: two whole numbers of at least 1, got {list(value)!r}"
+            )
         if not lo < hi:
             raise ValueError(f"expected [low, high] with low < high, got {list(value)!r}")
         return value
