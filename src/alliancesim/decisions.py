@@ -11,7 +11,9 @@ of their result, so they show the same numbers.
   recommendations (:mod:`alliancesim.analysis.signposts`, PRIM over early values), as one JSON
   payload;
 - :func:`robust_analysis_of_stored_run` — the same for a stored run, kept with it (kind
-  ``robust``) so its report shows it; :func:`stored_robust_analysis` reads what is kept.
+  ``robust``) so its report shows it; :func:`stored_robust_analysis` reads what is kept;
+- :func:`optimize_scenario` — the Pareto set of settings of a scenario's levers to tune
+  (:mod:`alliancesim.analysis.optimize`, EMA Workbench's ε-NSGA-II), as a JSON payload.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "ROBUST",
     "RobustOptions",
     "leading_policies",
+    "optimize_scenario",
     "robust_analysis",
     "robust_analysis_of_stored_run",
     "stored_robust_analysis",
@@ -169,3 +172,47 @@ def robust_analysis_of_stored_run(
             ROBUST, payload, scenario_hash=record.scenario_hash, run_id=record.run_id
         )
     return record, results, payload
+
+
+def optimize_scenario(
+    scenario: Any,
+    *,
+    members: int | None = None,
+    nfe: int | None = None,
+    seed: int = 0,
+    structures: str | Sequence[str] | None = None,
+    thresholds: Sequence[str] = (),
+    epsilons: Sequence[float] | None = None,
+    population: int | None = None,
+    workers: int = 1,
+    on_batch: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """The Pareto set of a scenario's levers to tune (``[[tuning]]``) against its objectives
+    (``[[objectives]]``, or P(decoupling), cost and robustness), measured on ``members`` worlds
+    of each structure (``structures`` as ``run(structures=…)``), as a JSON payload
+    (:meth:`alliancesim.analysis.optimize.Optimisation.to_dict`). ``thresholds`` as written on
+    the command line (empty: the scenario's)."""
+    from alliancesim.analysis.optimize import (
+        DEFAULT_MEMBERS,
+        DEFAULT_NFE,
+        DEFAULT_POPULATION,
+        optimize_levers,
+    )
+    from alliancesim.analysis.robust import parse_threshold
+    from alliancesim.structures import structure_weights, structures_to_run
+
+    weights = structure_weights(structures_to_run(scenario, structures))
+    chosen = [parse_threshold(t, k) for k, t in enumerate(thresholds)] if thresholds else None
+    found = optimize_levers(
+        scenario,
+        members=DEFAULT_MEMBERS if members is None else members,
+        nfe=DEFAULT_NFE if nfe is None else nfe,
+        seed=seed,
+        structures=weights,
+        thresholds=chosen,
+        epsilons=epsilons,
+        population=DEFAULT_POPULATION if population is None else population,
+        workers=workers,
+        on_batch=on_batch,
+    )
+    return found.to_dict()

@@ -52,6 +52,8 @@ __all__ = [
     "decompose_run",
     "pathway_off",
     "policy_pathways",
+    "simulate_switched",
+    "under_structure",
 ]
 
 DIRECT = "engine"
@@ -298,7 +300,7 @@ def pathway_off(model: Model, policy: str, pathway: Pathway | None) -> Switched:
     return Switched(variant, spec, (row,))
 
 
-def _under(model: Model, spec: PolicySpec, structure: str) -> PolicySpec:
+def under_structure(model: Model, spec: PolicySpec, structure: str) -> PolicySpec:
     """A policy's replacements under a structure (as :meth:`Model.under` makes them)."""
     from alliancesim.model import PolicySpec
 
@@ -319,11 +321,11 @@ def simulate_switched(
     from alliancesim.engine import simulate
 
     model = switched.model
-    spec = _under(model, switched.spec, structure)
+    spec = under_structure(model, switched.spec, structure)
     P = draws.parameters(model, spec)
     if switched.shadow:
         if switched.from_policy:  # the readers keep the policy's value
-            source = _under(model, model.policy(switched.spec.id), structure)
+            source = under_structure(model, model.policy(switched.spec.id), structure)
         else:
             source = model.under("baseline", structure)
         values = draws.parameters(model, source)

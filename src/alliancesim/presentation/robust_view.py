@@ -16,6 +16,8 @@ from typing import Any
 from alliancesim.presentation.formats import MISSING, percent, pp_change, signed, signed_interval
 
 __all__ = [
+    "OptimisationView",
+    "ParetoRow",
     "PathwayBar",
     "PathwayView",
     "RobustRow",
@@ -23,6 +25,7 @@ __all__ = [
     "RobustnessView",
     "SignpostRow",
     "amount",
+    "present_optimisation",
     "present_robust",
 ]
 
@@ -371,4 +374,88 @@ def present_robust(payload: Mapping[str, Any]) -> RobustView:
         pathways=_pathway_views(payload.get("pathways") or {}),
         signposts=_signpost_rows(payload.get("signposts") or []),
         note=str(payload.get("note", "")),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the Pareto set of lever settings
+
+
+@dataclass(frozen=True)
+class ParetoRow:
+    """One setting of the Pareto set: each lever's value in words, and its objectives."""
+
+    settings: tuple[tuple[str, float], ...]
+    described: tuple[str, ...]
+    objectives: tuple[tuple[str, float], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "settings": dict(self.settings),
+            "described": list(self.described),
+            "objectives": dict(self.objectives),
+        }
+
+
+@dataclass(frozen=True)
+class OptimisationView:
+    """The Pareto set of an optimisation as rows, with what was searched and how."""
+
+    scenario: str
+    levers: tuple[tuple[str, str], ...]  # (id, label)
+    objectives: tuple[tuple[str, str, str], ...]  # (id, measure, direction)
+    rows: tuple[ParetoRow, ...]
+    members: int
+    worlds: int
+    nfe: int
+    evaluations: int
+    elapsed: float
+    thresholds: tuple[str, ...] = ()
+
+    def cell(self, objective: str, value: float) -> str:
+        """An objective's value as written: probabilities and shares in percent."""
+        measure = next(m for i, m, _ in self.objectives if i == objective)
+        if measure in ("p_decoupling", "satisficing", "worst_structure"):
+            return percent(value)
+        return f"{value:.3g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "scenario": self.scenario,
+            "levers": [{"id": i, "label": label} for i, label in self.levers],
+            "objectives": [{"id": i, "measure": m, "direction": d} for i, m, d in self.objectives],
+            "pareto": [r.to_dict() for r in self.rows],
+            "members": self.members,
+            "worlds": self.worlds,
+            "nfe": self.nfe,
+            "evaluations": self.evaluations,
+            "elapsed": self.elapsed,
+            "thresholds": list(self.thresholds),
+        }
+
+
+def present_optimisation(payload: Mapping[str, Any]) -> OptimisationView:
+    """The rows of an optimisation from its JSON form
+    (:meth:`alliancesim.analysis.optimize.Optimisation.to_dict`)."""
+    objectives = tuple((o["id"], o["measure"], o["direction"]) for o in payload["objectives"])
+    return OptimisationView(
+        scenario=payload["scenario"],
+        levers=tuple((lever["id"], lever["label"]) for lever in payload["levers"]),
+        objectives=objectives,
+        rows=tuple(
+            ParetoRow(
+                settings=tuple(p["settings"].items()),
+                described=tuple(p["described"]),
+                objectives=tuple((i, float(p["objectives"][i])) for i, _, _ in objectives),
+            )
+            for p in payload["pareto"]
+        ),
+        members=int(payload["members"]),
+        worlds=int(payload["members"]) * len(payload["structures"]),
+        nfe=int(payload["nfe"]),
+        evaluations=int(payload["evaluations"]),
+        elapsed=float(payload["elapsed"]),
+        thresholds=tuple(payload.get("thresholds", [])),
     )
