@@ -36,6 +36,7 @@ __all__ = [
     "optimize_scenario",
     "robust_analysis",
     "robust_analysis_of_stored_run",
+    "robust_view_payload",
     "stored_robust_analysis",
 ]
 
@@ -70,6 +71,19 @@ def _thresholds(results: Results, texts: Sequence[str]) -> list[Threshold]:
     return [parse_threshold(text, k) for k, text in enumerate(texts)]
 
 
+def _checkable(results: Results, thresholds: Sequence[Threshold]) -> tuple[list[Threshold], str]:
+    """The thresholds a run's records can check, and a note naming those left out."""
+    recorded = results.files.columns()
+    kept = [t for t in thresholds if t.holds.names <= recorded]
+    left = [t for t in thresholds if t not in kept]
+    if not left:
+        return kept, ""
+    return kept, (
+        "left out, the run did not record what they read (run with --record all): "
+        + "; ".join(t.text for t in left)
+    )
+
+
 def leading_policies(payload: Mapping[str, Any], count: int = 2) -> list[str]:
     """The ``count`` recommendations ranked best under the headline weighting of a robustness
     analysis (its JSON form)."""
@@ -99,6 +113,9 @@ def robust_analysis(
     if options.leading < 1:
         raise InputError.single("--leading", f"expected at least 1, got {options.leading}")
     thresholds = _thresholds(results, options.thresholds)
+    note = ""
+    if not options.thresholds:  # the scenario's own: check those the run recorded
+        thresholds, note = _checkable(results, thresholds)
     measure = regret_measure(results.model, options.measure, options.better)
     weightings = {PRIOR: dict(results.weights), **options.weightings}
     if on_stage is not None:
@@ -108,6 +125,7 @@ def robust_analysis(
     )
     payload: dict[str, Any] = {
         "robustness": robustness.to_dict(),
+        "note": f"Thresholds {note}." if note else "",
         "options": {
             "thresholds": [t.to_dict() for t in thresholds],
             "measure": measure.to_dict(),
@@ -140,6 +158,25 @@ def robust_analysis(
         leading = leading_policies(payload, options.leading)
         found = signposts_of_run(results, leading, thresholds=thresholds)
         payload["signposts"] = [s.to_dict() for s in found]
+    return payload
+
+
+def robust_view_payload(results: Results, kept: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the report and the dashboard show of a run's robustness: the analysis kept with it
+    (with its pathways and signposts), else its robustness alone, computed now from its files
+    (nothing is simulated); a run whose files cannot give it gets a note instead."""
+    if kept is not None:
+        return dict(kept)
+    try:
+        payload = robust_analysis(results)
+    except InputError as exc:
+        return {"robustness": None, "note": f"Robustness not computed: {exc}"}
+    hint = (
+        "What carries each recommendation's effect and the signposts of the leading ones: "
+        f"`alliancesim compare --run {results.run_id} --robust --pathways --signposts` keeps "
+        "them with the run, and its report shows them."
+    )
+    payload["note"] = " ".join(x for x in (payload.get("note", ""), hint) if x)
     return payload
 
 

@@ -68,6 +68,8 @@ class Pathway:
     id: str
     kind: Literal["set", "schedule"]
     label: str
+    short: str
+    """The pathway in a few words, for a chart's axis."""
     parameter: str | None = None  # the parameter a setting overrides
     reader: str | None = None  # the entry that reads it ("actions.lee_outreach"); None: all
     event: str | None = None  # a scheduled event the policy adds
@@ -79,6 +81,7 @@ class Pathway:
             "id": self.id,
             "kind": self.kind,
             "label": self.label,
+            "short": self.short,
             "parameter": self.parameter,
             "reader": self.reader,
             "event": self.event,
@@ -123,17 +126,30 @@ def _setting_pathways(scenario: Scenario, policy_id: str, parameter: str) -> lis
     if direct:
         readers = [*readers, (DIRECT, "the engine")] if readers else []
     if len(readers) <= 1:
-        return [Pathway(f"{policy_id}:{parameter}", "set", f"sets {parameter}", parameter)]
+        short = f"{_tail(parameter)} set"
+        return [Pathway(f"{policy_id}:{parameter}", "set", f"sets {parameter}", short, parameter)]
     return [
         Pathway(
             f"{policy_id}:{parameter}@{reader}",
             "set",
             f"{parameter} as {reader} reads it ({label})",
+            f"{_tail(parameter)} → {reader.rpartition('.')[2] or reader}",
             parameter,
             reader,
         )
         for reader, label in readers
     ]
+
+
+def _tail(parameter: str) -> str:
+    """A parameter's name in a few words: ``policy.consultation`` → ``consultation``,
+    ``issues.regional_role.positions.USA.position`` → ``regional_role USA position``."""
+    parts = parameter.split(".")
+    if parts[0] in ("policy", "param"):
+        return ".".join(parts[1:])
+    if parts[0] == "issues" and len(parts) >= 5:
+        return f"{parts[1]} {parts[3]} {parts[4]}"
+    return ".".join(parts[1:])
 
 
 def policy_pathways(model: Model, policy: str) -> list[Pathway]:
@@ -161,6 +177,7 @@ def policy_pathways(model: Model, policy: str) -> list[Pathway]:
                         ident,
                         "schedule",
                         f"adds {occurrence.event} in {occurrence.at}",
+                        f"{occurrence.event} {occurrence.at}",
                         event=occurrence.event,
                         step=step,
                     )

@@ -120,6 +120,7 @@ class PathwayBar:
     pathway: str
     label: str
     kind: str
+    short: str
     carried: float
     ci: tuple[float, float]
     share: float | None
@@ -136,6 +137,7 @@ class PathwayBar:
             "pathway": self.pathway,
             "label": self.label,
             "kind": self.kind,
+            "short": self.short,
             "carried": self.carried,
             "ci": list(self.ci),
             "share": self.share,
@@ -320,6 +322,7 @@ def _pathway_views(data: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[Pat
                             pathway=b["id"],
                             label=b["label"],
                             kind=b["kind"],
+                            short=b.get("short") or b["label"],
                             carried=float(b["carried"]),
                             ci=(float(b["ci"][0]), float(b["ci"][1])),
                             share=b.get("share"),

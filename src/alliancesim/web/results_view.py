@@ -17,7 +17,8 @@ from alliancesim.presentation import ClaimsView, RunView, percent, policy_label
 from alliancesim.report import figures
 from alliancesim.results import Results
 from alliancesim.web.context import Dashboard
-from alliancesim.workflows import view_of_stored_run
+from alliancesim.web.robust_cards import robust_cards
+from alliancesim.workflows import robust_view_of_stored_run, view_of_stored_run
 
 __all__ = ["GRAPH_CONFIG", "fan_figure", "run_view"]
 
@@ -273,6 +274,7 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
     view, results = view_of_stored_run(
         store, record.run_id, results=dashboard.results(record.run_id)
     )
+    robust = robust_view_of_stored_run(store, record, results)
     keys = list(view.key_indicators)
     names = view.quantity_labels
     started = record.started.strftime("%Y-%m-%d %H:%M UTC")
@@ -353,6 +355,7 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
             className="card",
         ),
         *([card] if (card := _structures_card(view)) is not None else []),
+        *robust_cards(robust),
         html.Div(
             [
                 html.H3("Do the seeds' claims hold?"),
