@@ -48,6 +48,7 @@ __all__ = [
     "Decomposition",
     "Pathway",
     "PathwayEffect",
+    "Switched",
     "decompose",
     "decompose_run",
     "pathway_off",

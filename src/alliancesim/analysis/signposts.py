@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Signpost",
     "Signposts",
+    "Watch",
     "checkpoints",
     "signposts_of_policy",
     "signposts_of_run",
