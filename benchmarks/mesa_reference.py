@@ -1,8 +1,10 @@
 """The same scenario written as a plain Mesa model: the benchmark anchor for the engine.
 
 What a modeller would otherwise write: one Mesa ``Model`` per ensemble member, the actors as
-Mesa ``Agent``s holding their positions and saliences, and the scenario's rules, events and
-actions as straight-line Python executed each step. To be a fair anchor the step is not an
+Mesa ``Agent``s holding their positions and saliences, and the scenario's rules (saturating or
+linear), events and actions, and the positions' relaxation toward standing preferences, as
+straight-line Python executed each step (what the built-in scenarios use: no fading rules,
+set-effects, elections or decoupling signs). To be a fair anchor the step is not an
 interpreter: the scenario's expressions are translated once into Python source (the code a
 modeller would have typed) and compiled. Only the compromise bargaining model is supported.
 
@@ -145,8 +147,8 @@ def generate_step_source(model: Model) -> str:
         "    v['step'] = float(t)",
         f"    v['year'] = t / {model.clock.per_year}",
     ]
-    states = [s.id for s in sc.state]
-    lines.append("    start = {" + ", ".join(f"{s!r}: v[{s!r}]" for s in states) + "}")
+    _check_supported(model)
+    lines.append("    start = {" + ", ".join(f"{q!r}: v[{q!r}]" for q in model.quantities) + "}")
     for h in model.happenings:
         lines.append(f"    v['event.{h}'] = 0.0")
     for a in sc.actions:
@@ -200,8 +202,21 @@ def generate_step_source(model: Model) -> str:
             term = f"({term} * {to_python(r.gate.tree)})"
         lines.append(f"    c_{r.id} = {term}")
         totals.setdefault(r.target, []).append(f"c_{r.id}")
+    saturating = dict(zip(model.quantities, model.saturating, strict=True))
+    bounds = {
+        q: (float(lo), float(hi))
+        for q, lo, hi in zip(model.quantities, model.lower, model.upper, strict=True)
+    }
     for target, terms in totals.items():
-        lines.append(f"    v[{target!r}] += " + " + ".join(terms))
+        lines.append("    total = " + " + ".join(terms))
+        if not saturating[target]:
+            lines.append(f"    v[{target!r}] += total")
+            continue
+        lo, hi = bounds[target]
+        lines.append("    if total > 0.0:")
+        lines.append(f"        v[{target!r}] += total * ({hi!r} - start[{target!r}]) / {hi - lo!r}")
+        lines.append("    else:")
+        lines.append(f"        v[{target!r}] += total * (start[{target!r}] - {lo!r}) / {hi - lo!r}")
     # 6. relaxation and clipping
     for s in sc.state:
         baseline = (
@@ -212,11 +227,23 @@ def generate_step_source(model: Model) -> str:
         lines.append(
             f"    v[{s.id!r}] -= p['state.{s.id}.relaxation'] * (start[{s.id!r}] - {baseline})"
         )
+    for issue in sc.issues:
+        for actor, stance in issue.positions.items():
+            name = f"position.{actor}.{issue.id}"
+            rate = (
+                f"p['issues.{issue.id}.positions.{actor}.relaxation']"
+                if stance.relaxation is not None
+                else f"p['issues.{issue.id}.relaxation']"
+            )
+            lines.append(
+                f"    v[{name!r}] -= {rate} * (start[{name!r}] - self.preference[{name!r}])"
+            )
     for name, lo, hi in zip(model.quantities, model.lower, model.upper, strict=True):
         lines.append(f"    v[{name!r}] = min(max(v[{name!r}], {float(lo)!r}), {float(hi)!r})")
     # 7. indicators, 8. decoupling
     for ind in sc.indicators:
         lines.append(f"    v[{ind.id!r}] = {to_python(ind.expr.tree)}")
+    assert sc.decoupling.when is not None
     lines.append(
         f"    self.streak = self.streak + 1 if {to_python(sc.decoupling.when.tree)} != 0.0 else 0"
     )
@@ -277,6 +304,7 @@ class AllianceModel(mesa.Model):
         v["step"] = 0.0
         v["year"] = 0.0
         self.v = v
+        self.preference = {name: v[name] for name in v if name.startswith("position.")}
         for ind in sc.indicators:
             v[ind.id] = eval(
                 compile(to_python(ind.expr.tree), "<indicator>", "eval"),
@@ -316,6 +344,21 @@ def _ppf(dist: Uncertain) -> Any:
     lo = unit.cdf(dist.low) if math.isfinite(dist.low) else 0.0
     hi = unit.cdf(dist.high) if math.isfinite(dist.high) else 1.0
     return lambda u: min(max(unit.inv_cdf(lo + u * (hi - lo)), dist.low), dist.high)
+
+
+def _check_supported(model: Model) -> None:
+    """The anchor writes what the built-in scenarios use; refuse what it does not write."""
+    sc = model.scenario
+    unsupported = {
+        "fading rules": any(r.fades is not None for r in sc.rules),
+        "set-effects": any(x.sets for x in [*sc.schedule, *sc.actions]),
+        "scheduled events' effects": any(s.effects for s in sc.schedule),
+        "elections": bool(sc.elections),
+        "decoupling signs": bool(sc.decoupling.signs),
+    }
+    used = [name for name, present in unsupported.items() if present]
+    if used:
+        raise ValueError(f"the Mesa anchor does not write {', '.join(used)}")
 
 
 def build_model_class(compiled: Model) -> type[AllianceModel]:

@@ -9,3 +9,25 @@ def _private_store(tmp_path_factory, monkeypatch):
     (subprocesses inherit them)."""
     monkeypatch.setenv("ALLIANCESIM_HOME", str(tmp_path_factory.mktemp("alliancesim-home")))
     monkeypatch.setenv("ALLIANCESIM_CACHE", str(tmp_path_factory.mktemp("alliancesim-cache")))
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Run the command line in this process: ``cli(*args)`` gives (exit code, stdout,
+    stderr), with wide output so messages are not wrapped mid-phrase."""
+    import sys
+
+    from alliancesim.cli import main
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
+        monkeypatch.setenv("COLUMNS", "400")
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from alliancesim.model import Model
     from alliancesim.scenario.loops import Link
-    from alliancesim.scenario.schema import Claim
+    from alliancesim.scenario.schema import Claim, Scenario
 
 __all__ = [
     "CLASSES",
@@ -123,13 +123,14 @@ def policy_difference(model: Model, policy: str, against: str) -> dict[str, int 
 # the signed graph of a claim
 
 
-def _parameter_links(model: Model, links: Sequence[Link]) -> list[tuple[str, str, int]]:
+def _parameter_links(
+    model: Model, scenario: Scenario, links: Sequence[Link]
+) -> list[tuple[str, str, int]]:
     """Links from parameters that are not themselves quantities (a rule's weight, an action's
     probability or effect, a scheduled event's intensity, an initial value…) to the quantities
     they move, with the direction of that move (0 when it cannot be told)."""
     from alliancesim.scenario.loops import rule_value_signs
 
-    scenario = model.scenario
     out: list[tuple[str, str, int]] = []
     for rule_id, (target, sign) in rule_value_signs(scenario).items():
         out.append((f"rules.{rule_id}.weight", target, sign))
@@ -173,18 +174,24 @@ def _parameter_links(model: Model, links: Sequence[Link]) -> list[tuple[str, str
     return out
 
 
-def _graph(model: Model) -> dict[str, list[tuple[str, int]]]:
-    """The claim graph: the scenario's causal links, the links from parameters to what they
-    move, and the decoupling condition's links to the decoupled flag."""
+def _graph(model: Model, structure: str | None = None) -> dict[str, list[tuple[str, int]]]:
+    """The claim graph under ``structure`` (None: every rule): the causal links of the rules
+    that act under it, the links from parameters to what they move, and the decoupling
+    condition's links to the decoupled flag."""
     from alliancesim.scenario.loops import causal_links, condition_links
 
-    links = causal_links(model.scenario)
+    scenario = model.scenario
+    if structure is not None and scenario.mechanisms:
+        from alliancesim.structures import active_rules
+
+        scenario = scenario.model_copy(update={"rules": active_rules(scenario, structure)})
+    links = causal_links(scenario)
     graph: dict[str, list[tuple[str, int]]] = {}
     for link in links:
         graph.setdefault(link.source, []).append((link.target, link.sign))
-    for source, target, sign in _parameter_links(model, links):
+    for source, target, sign in _parameter_links(model, scenario, links):
         graph.setdefault(source, []).append((target, sign))
-    for source, sign in condition_links(model.scenario):
+    for source, sign in condition_links(scenario):
         graph.setdefault(source, []).append(("decoupled", sign))
     return graph
 
@@ -220,12 +227,15 @@ class PathSigns:
         return self.positive + self.negative + self.unknown
 
 
-def structural_signs(model: Model, claim: Claim) -> tuple[PathSigns, dict[str, int | None]]:
+def structural_signs(
+    model: Model, claim: Claim, structure: str | None = None
+) -> tuple[PathSigns, dict[str, int | None]]:
     """Count the simple paths, by the sign of the change they carry, from what the claim's
     policies change to its indicator (the sign includes the direction of each change: +1 means
-    the indicator is pushed up under ``policy`` relative to ``against``)."""
+    the indicator is pushed up under ``policy`` relative to ``against``), in the rule graph of
+    ``structure`` (None: every rule)."""
     changes = policy_difference(model, claim.compare.policy, claim.compare.against)
-    graph = _graph(model)
+    graph = _graph(model, structure)
     target = claim.compare.indicator
     useful = _reaching(graph, target)
     signs = PathSigns()
@@ -405,11 +415,13 @@ def classify_claim(
     holds: np.ndarray,
     fails: np.ndarray,
     share: float,
+    structure: str | None = None,
 ) -> ClaimClass:
-    """The claim's class: structural if the signed graph fixes its sign, else prior-driven if
-    one parameter's sign decides it and its share restates that parameter's prior mass, else
-    contingent."""
-    signs, changes = structural_signs(model, claim)
+    """The claim's class under ``structure`` (its rule graph: the rules without an account and
+    those of the accounts it chooses; None: every rule): structural if the signed graph fixes
+    its sign, else prior-driven if one parameter's sign decides it and its share restates that
+    parameter's prior mass, else contingent."""
+    signs, changes = structural_signs(model, claim, structure)
     structural = _structural(model, claim, signs, changes, int(holds.sum()), int(fails.sum()))
     if structural is not None:
         return structural

@@ -293,7 +293,13 @@ def _evaluate(
     if discover and (verdict != "supported" or n_fails >= MIN_FAILURES):
         box, note = _failure_box(parameters, holds, fails)
     kind = classify_claim(
-        results.model, claim, parameters=parameters, holds=holds, fails=fails, share=share
+        results.model,
+        claim,
+        parameters=parameters,
+        holds=holds,
+        fails=fails,
+        share=share,
+        structure=results.primary_structure,
     )
     return ClaimVerdict(
         claim_id=claim.id,

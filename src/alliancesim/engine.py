@@ -1,9 +1,11 @@
 """One step of the alliance and the loop over steps, vectorised over ensemble members.
 
-The order of a step (see docs/semantics.md): scheduled events → stochastic events → one
-bargaining round per issue → actions (with the consultation draw) → rules → relaxation and
-clipping → indicators → decoupling → record. Every operation acts on all members of a block at
-once; nothing loops over members.
+The order of a step (see docs/semantics.md): scheduled events (their effects and sets) and
+elections → stochastic events → one bargaining round per issue → actions (with the
+consultation draw; their effects, then their sets) → rules (saturating or linear, fading or
+not) → relaxation (state variables and positions) and clipping → indicators → decoupling (signs,
+their combination, the index) → record. Every operation acts on all members of a block at once;
+nothing loops over members.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from alliancesim import kernels
-from alliancesim.model import Context, Model, PolicySpec
+from alliancesim.model import SET_QUANTITY, Context, Model, OutcomeSpec, PolicySpec, SetSpec
+from alliancesim.scenario.names import DECOUPLED
 
 __all__ = [
     "MAX_EVENTS_PER_STEP",
@@ -109,8 +112,9 @@ class BlockState:
     """A block of members between two steps: every quantity the step reads and changes.
 
     ``t`` is the last step completed (0 after :func:`start`). The rows of ``P`` may be changed
-    between steps (a lever set from a given quarter on); relaxation rates, baselines and rule
-    weights are read from ``P`` once, at the start.
+    between steps (a lever set from a given quarter on); relaxation rates, baselines, rule
+    weights and fading rates are read from ``P`` once, at the start. ``P`` is the block's own
+    copy when set-effects may change parameters during the run.
     """
 
     def __init__(self, model: Model, policy: PolicySpec, P: np.ndarray):
@@ -118,9 +122,12 @@ class BlockState:
         S = model.n_states
         n_happen = len(model.happenings)
         n_actions = len(model.actions)
+        if model.sets_parameters:
+            P = P.copy()
         self.t = 0
         self.P = P
         self.X = P[model.initial_rows].copy()  # (Q, M)
+        self.preference = self.X[model.position_rows]  # (positions, M), a copy
         self.outcome = np.empty((len(model.issues), M))
         for k, issue in enumerate(model.issues):
             self.outcome[k] = self.X[issue.status_quo_row]
@@ -129,21 +136,40 @@ class BlockState:
         self.consulted = np.zeros((n_actions, M))
         self.indicator = np.zeros((len(model.indicators), M))
         self.ctx = Context(
-            self.X, P, self.outcome, self.event, self.count, self.consulted, self.indicator
+            self.X,
+            P,
+            self.outcome,
+            self.event,
+            self.count,
+            self.consulted,
+            self.indicator,
+            self.preference,
         )
         self.done = np.zeros((n_actions, M), dtype=bool)
-        self.streak = np.zeros(M)
+        self.sign_streak = np.zeros((len(model.signs), M))
+        self.sign_seen = np.zeros((len(model.signs), M), dtype=bool)
+        self.index_streak = np.zeros(M)
+        self.index_seen = np.zeros(M, dtype=bool)
         self.decoupled = np.zeros(M, dtype=bool)
+        self.named_signs = bool(model.decoupling_signs)
+        self.has_index = model.has_index
         self.relax = P[model.relaxation_rows]  # (S, M)
         self.baseline = np.where(
             (model.baseline_rows >= 0)[:, None],
             P[np.maximum(model.baseline_rows, 0)],
             self.X[:S],
         )
+        self.position_relax = P[model.position_relaxation_rows]  # (positions, M)
+        self.positions_relax = model.positions_relax and bool(np.any(self.position_relax))
         self.weights = P[model.rule_weight_rows]  # (R, M)
+        fading = model.rule_fade_rows[model.rule_fade_rows >= 0]
+        self.fades = P[fading]  # (fading rules, M)
+        self.impulse = np.zeros((len(fading), M))
         self.sched_steps = [
             spec.steps | policy.added.get(k, frozenset()) for k, spec in enumerate(model.scheduled)
         ]
+        self.start_row = model.plan.start_of_row  # per row of X, its row of ``start`` (or -1)
+        self.start = np.empty((0, M))  # the kept values at the start of the current step
 
     @property
     def members(self) -> int:
@@ -155,6 +181,24 @@ class BlockState:
         M = self.members
         for k, (_, expr) in enumerate(model.indicators):
             self.indicator[k] = _as_row(expr(self.ctx), M)
+
+    def flags(self) -> list[np.ndarray]:
+        """The recorded decoupling flags besides ``decoupled``: each named sign's, the index's."""
+        signs = list(self.sign_seen) if self.named_signs else []
+        return [*signs, self.index_seen] if self.has_index else signs
+
+    def apply_set(self, spec: SetSpec, where: np.ndarray | None = None) -> None:
+        """A set-effect: its target takes its value (only in the members ``where`` says); a
+        movable quantity counts as having started the step there (its row of ``start``)."""
+        value = self.P[spec.value_row]
+        _put((self.X, self.preference, self.P)[spec.kind], spec.row, value, where)
+        if spec.kind == SET_QUANTITY and self.start_row[spec.row] >= 0:
+            _put(self.start, self.start_row[spec.row], value, where)
+
+
+def _put(array: np.ndarray, row: int, value: np.ndarray, where: np.ndarray | None) -> None:
+    """``array[row]`` takes ``value`` (only where ``where`` is true, when given)."""
+    array[row] = value if where is None else np.where(where, value, array[row])
 
 
 def start(model: Model, policy: PolicySpec, P: np.ndarray) -> BlockState:
@@ -178,37 +222,107 @@ def advance(
     and ``scheduled`` (scheduled-event index → held or not this step) replace the model's own
     decisions for this step; without them the step is exactly the one :func:`simulate` runs.
     """
-    from alliancesim.bargaining import bargaining_round
-
-    M = state.members
-    S = model.n_states
-    n_events = len(model.events)
-    n_sched = len(model.scheduled)
-    X, P = state.X, state.P
-    event, count, consulted, ctx = state.event, state.count, state.consulted, state.ctx
     t = state.t + 1
-    ctx.step = float(t)
-    ctx.year = model.clock.years(t)
-    X0 = X[:S].copy()
-    event[:] = 0.0
-    consulted[:] = 0.0
-    # 1. scheduled events
+    state.ctx.step = float(t)
+    state.ctx.year = model.clock.years(t)
+    X0 = _start_values(model, state.X)
+    state.start = X0  # a set-effect writes its value here too
+    state.event[:] = 0.0
+    state.consulted[:] = 0.0
+    _scheduled_events(model, state, t, scheduled)  # 1.
+    _elections(model, state, t, u)
+    _stochastic_events(model, state, u)  # 2.
+    _bargaining(model, state)  # 3.
+    _actions(model, state, u, actions)  # 4.
+    _rules(model, state, X0)  # 5.
+    _relax_and_clip(model, state, X0)  # 6.
+    state.compute_indicators(model)  # 7.
+    _decoupling(model, state)  # 8.
+    state.t = t
+
+
+def _start_values(model: Model, X: np.ndarray) -> np.ndarray:
+    """A copy of the rows of X a step needs at their start-of-step values (rows 0..K-1 are
+    copied as one slice, faster than fancy indexing)."""
+    kept = model.plan.start_rows
+    return X[: len(kept)].copy() if model.plan.start_prefix else X[kept]
+
+
+def _scheduled_events(
+    model: Model, state: BlockState, t: int, chosen: Mapping[int, bool] | None
+) -> None:
+    """Step 1: each scheduled event held this step; then their effects, then their sets."""
+    n_events = len(model.events)
+    held = []
     for k, spec in enumerate(model.scheduled):
-        held = t in state.sched_steps[k]
-        if scheduled is not None and k in scheduled:
-            held = scheduled[k]
-        if held:
+        happens = t in state.sched_steps[k]
+        if chosen is not None and k in chosen:
+            happens = chosen[k]
+        if happens:
             r = n_events + k
-            event[r] = P[spec.intensity_row]
-            count[r] += 1.0
-    # 2. stochastic events
+            state.event[r] = state.P[spec.intensity_row]
+            state.count[r] += 1.0
+            held.append(spec)
+    for spec in held:
+        for target, value_row in spec.effects:
+            state.X[target] += state.P[value_row]
+    for spec in held:
+        for set_spec in spec.sets:
+            state.apply_set(set_spec)
+    rows = model.scheduled_effect_rows
+    if held and len(rows):
+        X = state.X
+        X[rows] = np.minimum(np.maximum(X[rows], model.lower[rows, None]), model.upper[rows, None])
+
+
+def _elections(model: Model, state: BlockState, t: int, u: np.ndarray) -> None:
+    """Step 1 (end): each election held this step chooses its outcome, which takes office."""
+    for election in model.elections:
+        if election.step != t:
+            continue
+        listed = [o for o in election.outcomes if o.probability_row >= 0]
+        sums: list[np.ndarray] = []
+        for outcome in listed:
+            p = state.P[outcome.probability_row]
+            sums.append(p + 0.0 if not sums else sums[-1] + p)
+        total = np.maximum(sums[-1], 1.0) if sums else 1.0
+        undecided = np.ones(state.members, dtype=bool)
+        for outcome, partial in zip(listed, sums, strict=True):
+            chosen = undecided & (u[election.slot] < partial / total)
+            undecided &= ~chosen
+            _take_office(state, outcome, chosen)
+        last = election.outcomes[-1]
+        if last.probability_row < 0:
+            _take_office(state, last, undecided)
+
+
+def _take_office(state: BlockState, outcome: OutcomeSpec, chosen: np.ndarray) -> None:
+    """An election's outcome where it was chosen: its event, its count and its sets."""
+    state.event[outcome.event_row] = chosen
+    state.count[outcome.event_row] += chosen
+    for set_spec in outcome.sets:
+        state.apply_set(set_spec, chosen)
+
+
+def _stochastic_events(model: Model, state: BlockState, u: np.ndarray) -> None:
+    """Step 2: each stochastic event's occurrences (Poisson, by inverse CDF) and magnitude."""
+    M = state.members
     for k, spec in enumerate(model.events):
-        rate = P[spec.rate] if isinstance(spec.rate, int) else _as_row(spec.rate(ctx), M)
+        if isinstance(spec.rate, int):
+            rate = state.P[spec.rate]
+        else:
+            rate = _as_row(spec.rate(state.ctx), M)
         rate = np.minimum(np.maximum(rate, 0.0), MAX_RATE)
         n = poisson_quantile(u[2 * k], rate)
-        event[k] = n * spec.intensity.ppf(u[2 * k + 1])
-        count[k] += n
-    # 3. bargaining
+        state.event[k] = n * spec.intensity.ppf(u[2 * k + 1])
+        state.count[k] += n
+
+
+def _bargaining(model: Model, state: BlockState) -> None:
+    """Step 3: one round per issue; moved positions stay on the issue's scale."""
+    from alliancesim.bargaining import bargaining_round
+
+    X, P = state.X, state.P
     for k, issue in enumerate(model.issues):
         result = bargaining_round(
             issue.model,
@@ -219,10 +333,17 @@ def advance(
             check=False,
         )
         if issue.moves_positions:
-            X[issue.position_rows] = result.positions.T
+            X[issue.position_rows] = np.minimum(np.maximum(result.positions.T, 0.0), 100.0)
         state.outcome[k] = result.outcome
-    # 4. actions: decide all, then apply
-    base = 2 * n_events
+
+
+def _actions(
+    model: Model, state: BlockState, u: np.ndarray, choices: Mapping[int, ActionChoice] | None
+) -> None:
+    """Step 4: every action decides on the same quantities; then effects, then sets apply."""
+    M = state.members
+    P, ctx = state.P, state.ctx
+    base = 2 * len(model.events)
     happened = []
     for j, action in enumerate(model.actions):
         eligible = _as_row(action.when(ctx), M) != 0.0
@@ -231,7 +352,7 @@ def advance(
         occurs = eligible & (u[base + 2 * j] < P[action.probability_row])
         chance = np.minimum(np.maximum(_as_row(action.consulted(ctx), M), 0.0), 1.0)
         was_consulted = occurs & (u[base + 2 * j + 1] < chance)
-        choice = actions.get(j) if actions is not None else None
+        choice = choices.get(j) if choices is not None else None
         if choice is not None:
             if choice.happens is not None:
                 occurs = np.full(M, choice.happens)
@@ -241,48 +362,96 @@ def advance(
             if choice.consulted is not None:
                 was_consulted = occurs & choice.consulted
         happened.append((occurs, was_consulted))
+    first = len(model.events) + len(model.scheduled)
     for j, action in enumerate(model.actions):
         occurs, was_consulted = happened[j]
-        r = n_events + n_sched + j
-        event[r] = np.where(occurs, P[action.intensity_row], 0.0)
-        count[r] += occurs
-        consulted[j] = was_consulted
+        state.event[first + j] = np.where(occurs, P[action.intensity_row], 0.0)
+        state.count[first + j] += occurs
+        state.consulted[j] = was_consulted
         state.done[j] |= occurs
         for target, value_row in action.effects:
-            X[target] += np.where(occurs, P[value_row], 0.0)
-    # 5. rules (synchronous: every contribution from the same snapshot, then all applied)
-    totals = []
-    weights, drivers, gates = state.weights, model.rule_drivers, model.rule_gates
-    for target, rules in model.rule_groups:
-        total = None
-        for r in rules:
-            value = np.multiply(weights[r], drivers[r](ctx))
+            state.X[target] += np.where(occurs, P[value_row], 0.0)
+    for j, action in enumerate(model.actions):
+        for set_spec in action.sets:
+            state.apply_set(set_spec, happened[j][0])
+
+
+def _rules(model: Model, state: BlockState, X0: np.ndarray) -> None:
+    """Step 5: every rule's amount from the same snapshot (a fading rule's net of its impulse),
+    summed per target in rule order, then each target moved, saturating or linear."""
+    groups = model.rule_groups
+    if not groups:
+        return
+    plan = model.plan
+    ctx, weights, drivers, gates = state.ctx, state.weights, model.rule_drivers, model.rule_gates
+    totals = np.empty((len(groups), state.members))
+    for g, (_, rules) in enumerate(groups):
+        total = totals[g]
+        for k, r in enumerate(rules):
+            value = total if k == 0 else np.empty_like(total)
+            np.multiply(weights[r], drivers[r](ctx), out=value)
             gate = gates[r]
             if gate is not None:
                 np.multiply(value, gate(ctx), out=value)
-            if total is None:
-                total = value
-            else:
+            f = plan.fading[r]
+            if f >= 0:
+                np.subtract(value, state.fades[f] * state.impulse[f], out=value)
+                state.impulse[f] += value
+            if k > 0:
                 total += value
-        totals.append((target, total))
-    for target, total in totals:
-        X[target] += total
-    # 6. relaxation and clipping (only the rows a step can move)
+    kernels.apply_pushes(
+        state.X,
+        plan.group_rows,
+        totals,
+        plan.group_saturates,
+        X0,
+        plan.group_start,
+        plan.group_low,
+        plan.group_high,
+        plan.group_width,
+    )
+
+
+def _relax_and_clip(model: Model, state: BlockState, X0: np.ndarray) -> None:
+    """Step 6: state variables relax toward their baselines and positions toward their standing
+    preferences (from their start-of-step values); then every quantity that can move is clipped."""
+    S = model.n_states
+    X = state.X
     states = X[:S]
-    states -= state.relax * (X0 - state.baseline)
+    states -= state.relax * (X0[:S] - state.baseline)
     np.minimum(
         np.maximum(states, model.lower[:S, None], out=states), model.upper[:S, None], out=states
     )
     rows = model.changing_rows
+    if state.positions_relax:  # positions relax and are clipped together
+        kernels.relax_positions(
+            X,
+            model.position_rows,
+            state.position_relax,
+            X0,
+            model.plan.positions_start,
+            state.preference,
+        )
+        rows = model.plan.changing_besides_positions
     if len(rows):
         X[rows] = np.minimum(np.maximum(X[rows], model.lower[rows, None]), model.upper[rows, None])
-    # 7. indicators
-    state.compute_indicators(model)
-    # 8. decoupling
-    holds = _as_row(model.decoupling(ctx), M) != 0.0
-    state.streak = np.where(holds, state.streak + 1.0, 0.0)
-    state.decoupled |= state.streak >= model.decoupling_steps
-    state.t = t
+
+
+def _decoupling(model: Model, state: BlockState) -> None:
+    """Step 8: each sign's streak and whether it has been seen; the alliance decoupled once at
+    least N signs have been seen; the cohesion index on its own."""
+    M = state.members
+    ctx = state.ctx
+    for k, sign in enumerate(model.signs):
+        holds = _as_row(sign.when(ctx), M) != 0.0
+        state.sign_streak[k] = np.where(holds, state.sign_streak[k] + 1.0, 0.0)
+        state.sign_seen[k] |= state.sign_streak[k] >= sign.for_steps
+    seen = state.sign_seen.sum(axis=0) if len(model.signs) > 1 else state.sign_seen[0]
+    state.decoupled |= seen >= model.at_least
+    if model.index is not None:
+        holds = _as_row(model.index.when(ctx), M) != 0.0
+        state.index_streak = np.where(holds, state.index_streak + 1.0, 0.0)
+        state.index_seen |= state.index_streak >= model.index.for_steps
 
 
 def simulate(
@@ -304,7 +473,7 @@ def simulate(
         names: Sequence[str] | None = None
         n_rec = len(model.record_names)
     elif record == "indicators":
-        names = [*model.indicator_names, "decoupled"]
+        names = [*model.indicator_names, *model.decoupling_names, DECOUPLED]
         n_rec = len(names)
     elif isinstance(record, str):
         raise ValueError(f"record must be 'all', 'indicators' or a list of names, got {record!r}")
@@ -325,7 +494,8 @@ _SOURCES = ("X", "outcome", "event", "count", "consulted", "indicator")
 
 
 def record_plan(model: Model, names: Sequence[str]) -> list[tuple[str, int]]:
-    """Where each recorded name lives in a block's state: (array, row); ``decoupled`` is its own."""
+    """Where each recorded name lives in a block's state: (array, row); -1 for a flag that is a
+    row of its own (``decoupled``, ``decoupled.index``)."""
     where: dict[str, tuple[str, int]] = {}
     layout = (
         ("X", model.quantities),
@@ -338,7 +508,11 @@ def record_plan(model: Model, names: Sequence[str]) -> list[tuple[str, int]]:
     for source, labels in layout:
         for row, label in enumerate(labels):
             where[label] = (source, row)
-    where["decoupled"] = ("decoupled", 0)
+    for row, sign in enumerate(model.decoupling_signs):
+        where[f"{DECOUPLED}.{sign}"] = ("sign_seen", row)
+    if model.has_index:
+        where[f"{DECOUPLED}.index"] = ("index_seen", -1)
+    where[DECOUPLED] = ("decoupled", -1)
     unknown = [n for n in names if n not in where]
     if unknown:
         raise ValueError(f"not recorded by the engine: {', '.join(unknown)}")
@@ -359,19 +533,24 @@ def record_row(
         if out is None:
             out = np.empty((len(plan), state.members))
         for i, (source, row) in enumerate(plan):
-            out[i] = state.decoupled if source == "decoupled" else getattr(state, source)[row]
+            array = getattr(state, source)
+            out[i] = array if row < 0 else array[row]
         return out
     blocks = (
         (state.indicator,)
         if record == "indicators"
         else tuple(getattr(state, source) for source in _SOURCES)
     )
-    rows = sum(b.shape[0] for b in blocks) + 1
+    flags = state.flags()
+    rows = sum(b.shape[0] for b in blocks) + len(flags) + 1
     if out is None:
         out = np.empty((rows, state.members))
     i = 0
     for block in blocks:
         out[i : i + block.shape[0]] = block
         i += block.shape[0]
+    for flag in flags:
+        out[i] = flag
+        i += 1
     out[i] = state.decoupled
     return out

@@ -93,11 +93,13 @@ def evaluate(
 
 def recorded_names(model: Model, record: str) -> list[str]:
     """Names of the stored columns for a record level: everything, or the indicators and the
-    scenario's key indicators (with the decoupled flag)."""
+    scenario's key indicators (with the decoupling flags: each sign's, the index's, and
+    ``decoupled`` last)."""
     if record == "all":
         return model.record_names
-    extra = [k for k in model.key_indicators if k not in model.indicator_names and k != "decoupled"]
-    return [*model.indicator_names, *extra, "decoupled"]
+    flags = [*model.decoupling_names, "decoupled"]
+    extra = [k for k in model.key_indicators if k not in model.indicator_names and k not in flags]
+    return [*model.indicator_names, *extra, *flags]
 
 
 def summary_names(model: Model, record: str = "all") -> list[str]:

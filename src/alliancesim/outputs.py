@@ -1,4 +1,4 @@
-"""Writing output files (reports, plots): atomically, and never harming what was there.
+"""Writing output files (reports, plots, exports): atomically, and never harming what was there.
 
 A reader never sees half a file (write to a temporary file beside it, then rename). Only a
 regular file is ever replaced — never a device, a pipe or a directory — and only a file that
@@ -9,13 +9,16 @@ replaced file keeps its permission bits.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alliancesim.errors import InputError
 
-__all__ = ["MARK", "check_writable", "write_text_file"]
+__all__ = ["MARK", "check_writable", "new_output_directory", "write_text_file"]
 
 MARK = '<meta name="generator" content="alliancesim'
 """In the head of every HTML file alliancesim makes (reports, plots): how it knows its own."""
@@ -83,3 +86,34 @@ def _written_by_us(path: Path) -> bool:
     except OSError:
         return False
     return MARK.encode() in head
+
+
+@contextmanager
+def new_output_directory(out: Path | str) -> Iterator[Path]:
+    """A directory to write an export into, that becomes ``out`` only when everything was
+    written: ``out`` must not exist or be an empty directory; the files are written into a
+    hidden sibling first (removed if anything fails), so a reader never sees half an export."""
+    out = Path(out)
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise InputError.single(str(out), "exists and is not a directory: name a new directory")
+    if out.exists() and any(out.iterdir()):
+        raise InputError.single(str(out), "output directory exists and is not empty")
+    parent = out.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    except OSError as exc:
+        raise InputError.single(
+            str(out), f"cannot create the output directory here ({exc.strerror or exc})"
+        ) from None
+    try:
+        yield staging
+        try:
+            os.replace(staging, out)
+        except OSError as exc:
+            raise InputError.single(
+                str(out), f"cannot put the export in place ({exc.strerror or exc})"
+            ) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -171,6 +171,9 @@ class RunFiles:
     _parameters: pa.Table | None = field(default=None, repr=False)
     structured: bool = False
     structure: str | None = None
+    scratch: Any = field(default=None, repr=False, compare=False)
+    """The run's :class:`alliancesim.scratch.ScratchFolder` when its directory is temporary:
+    kept by every copy of these files, so the folder lives as long as anyone can read it."""
 
     def only(self, structure: str) -> RunFiles:
         """The same files showing one structure's rows only (as a run without structures)."""

@@ -19,6 +19,8 @@ from alliancesim.results import Results
 from alliancesim.runfiles import RunFiles
 from alliancesim.scenario.loader import load_scenario
 from alliancesim.scenario.schema import Scenario
+from alliancesim.scratch import new_scratch_folder
+from alliancesim.sizes import check_run_fits, run_cost, useful_workers
 from alliancesim.structures import structure_weights, structures_to_run
 from alliancesim.sums import PartialSums, WeightedSums
 
@@ -83,36 +85,51 @@ def run(
     size = members * len(names) * (model.horizon + 1) * (len(recorded_names(model, record)) + 3) * 8
     size *= len(weights)
     keep = size <= IN_MEMORY_LIMIT
-    if directory is None and not keep:
-        directory = Path(tempfile.mkdtemp(prefix="alliancesim-run-"))
+    cost = run_cost(model, len(names) * len(weights), members, record)
+    writes_to = Path(directory) if directory is not None else None
+    if writes_to is None and not keep:
+        writes_to = Path(tempfile.gettempdir())
+    check_run_fits(cost, workers=workers, directory=writes_to)
+    workers = useful_workers(members, workers)
+    scratch = None
+    if directory is None and not keep:  # removed when no one reads it (alliancesim.scratch)
+        scratch = new_scratch_folder()
+        directory = scratch.directory
     run_id = run_id or new_run_id()  # named by its start time
     structured = bool(scenario.mechanisms)
-    files = RunFiles(Path(directory) if directory is not None else None, structured=structured)
+    files = RunFiles(
+        Path(directory) if directory is not None else None, structured=structured, scratch=scratch
+    )
     measures = summary_names(model, record)
     sums = {name: PartialSums(measures) for name in weights}
     weighted = WeightedSums(measures, weights) if len(weights) > 1 else None
     total = len(blocks_of(members))
     window = max(2, 2 * max(workers, 1))
-    with using_executor(executor, workers, scheduler, dask_local) as pool:
-        started = time.perf_counter()
-        outputs = run_blocks(
-            scenario,
-            names,
-            members,
-            seed,
-            pool,
-            record=record,
-            window=window,
-            structures=weights,
-        )
-        for done, output in enumerate(outputs, 1):
-            files.add_block(output.index, output.trajectories, output.parameters, keep=keep)
-            for name, part in output.sums.items():
-                sums[name].merge(part)
-            if weighted is not None and output.weighted is not None:
-                weighted.merge(output.weighted)
-            if on_block is not None:
-                on_block(done, total)
+    try:
+        with using_executor(executor, workers, scheduler, dask_local) as pool:
+            started = time.perf_counter()
+            outputs = run_blocks(
+                scenario,
+                names,
+                members,
+                seed,
+                pool,
+                record=record,
+                window=window,
+                structures=weights,
+            )
+            for done, output in enumerate(outputs, 1):
+                files.add_block(output.index, output.trajectories, output.parameters, keep=keep)
+                for name, part in output.sums.items():
+                    sums[name].merge(part)
+                if weighted is not None and output.weighted is not None:
+                    weighted.merge(output.weighted)
+                if on_block is not None:
+                    on_block(done, total)
+    except BaseException:
+        if scratch is not None:
+            scratch.remove()  # a failed or interrupted run leaves no files behind
+        raise
     return Results(
         run_id=run_id,
         model=model,

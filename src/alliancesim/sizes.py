@@ -35,6 +35,7 @@ its seven default policies is estimated at 4.8 GB (it stores about 3.6 GB).
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,11 +48,16 @@ __all__ = [
     "BYTES_PER_VALUE",
     "COMPRESSION",
     "KEPT_IN_MEMORY",
+    "MEMBER_STEPS_PER_SECOND",
+    "WORKERS_PER_CORE",
     "RunCost",
+    "available_memory",
+    "check_run_fits",
     "free_bytes",
     "human_bytes",
     "recorded_columns",
     "run_cost",
+    "useful_workers",
 ]
 
 BYTES_PER_VALUE = 8
@@ -73,6 +79,11 @@ KEPT_IN_MEMORY = 512 * 2**20
 :data:`alliancesim.runner.IN_MEMORY_LIMIT`; a test checks)."""
 WORKING_COPIES = 6
 """Copies of one policy's record of one task alive while it becomes a table (measured)."""
+MEMBER_STEPS_PER_SECOND = 150_000
+"""Member-steps one worker simulates per second, for a time estimate only (benchmarks/RESULTS.md:
+161,000–196,000 on one worker for us-rok-2025; the default run 252,000 member-steps in 1.6 s)."""
+WORKERS_PER_CORE = 4
+"""Worker processes allowed per core of the machine (more only share the same cores)."""
 
 
 def recorded_columns(model: Model, record: str = "all") -> int:
@@ -137,6 +148,10 @@ class RunCost:
         working = WORKING_COPIES * task_members * (self.steps + 1) * row_bytes
         return int(kept + in_flight + working)
 
+    def seconds(self, workers: int = 1) -> float:
+        """A rough time to simulate, at :data:`MEMBER_STEPS_PER_SECOND` per worker."""
+        return self.member_steps / (MEMBER_STEPS_PER_SECOND * max(1, workers))
+
     def describe(self) -> str:
         """One line for people: the size of the run and what it will store."""
         return (
@@ -176,3 +191,61 @@ def human_bytes(n: float) -> str:
             value = n / size
             return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
     return f"{int(n)} bytes"
+
+
+def available_memory() -> int | None:
+    """Memory the machine can give a new process now (``MemAvailable`` on Linux, else the
+    physical memory), in bytes; None where neither can be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def useful_workers(members: int, workers: int) -> int:
+    """Worker processes worth starting for ``members`` worlds: no more than the run has tasks
+    (blocks of :data:`BLOCK_SIZE` members, :data:`CHUNK_BLOCKS` per task)."""
+    tasks = -(-members // (BLOCK_SIZE * CHUNK_BLOCKS))
+    return max(1, min(workers, tasks))
+
+
+def check_run_fits(cost: RunCost, *, workers: int, directory: Path | None) -> None:
+    """Refuse, before anything is simulated, a run this machine cannot hold: more worker
+    processes than :data:`WORKERS_PER_CORE` per core, more memory than is available, or more
+    bytes than the disk holding ``directory`` (where its files go; None: kept in memory) has
+    free. The error names the option to change and the largest value that would fit."""
+    from alliancesim.errors import InputError
+
+    cores = os.cpu_count() or 1
+    if workers > WORKERS_PER_CORE * cores:
+        raise InputError.single(
+            "--workers",
+            f"{workers:,} worker processes on a machine with {cores} cores: at most "
+            f"{WORKERS_PER_CORE * cores} ({WORKERS_PER_CORE} per core); more only share the "
+            "same cores",
+        )
+    per_member = max(cost.memory_bytes / cost.members, 1.0)
+    memory = available_memory()
+    if memory is not None and cost.memory_bytes > memory:
+        raise InputError.single(
+            "--members",
+            f"{cost.describe()} and needs about {human_bytes(cost.memory_bytes)} of memory; "
+            f"this machine has {human_bytes(memory)} available: use at most about "
+            f"{int(memory / per_member):,} members",
+        )
+    if directory is not None:
+        free = free_bytes(directory)
+        if cost.stored_bytes > free:
+            per_stored = max(cost.stored_bytes / cost.members, 1.0)
+            raise InputError.single(
+                "--members",
+                f"{cost.describe()}; {directory} has {human_bytes(free)} free: use at most "
+                f"about {int(free / per_stored):,} members, or free disk space",
+            )

@@ -429,11 +429,13 @@ class TurnSession:
             **{e.id: e.label or e.id for e in model.scenario.events},
             **{s.id: s.label or s.id for s in model.scenario.schedule},
             **{a.id: a.label or a.id for a in model.scenario.actions},
+            **{o.id: o.label or o.id for e in model.scenario.elections for o in e.outcomes},
         }
         kinds = {
             **{e.id: "event" for e in model.scenario.events},
             **{s.id: "scheduled" for s in model.scenario.schedule},
             **{a.id: "action" for a in model.scenario.actions},
+            **{o.id: "election" for e in model.scenario.elections for o in e.outcomes},
         }
         happenings = []
         if t > 0:
@@ -483,10 +485,10 @@ class TurnSession:
         return {"steps": self.model.clock.labels[: self.step + 1], "policies": policies}
 
     def key_quantities(self, limit: int = 6) -> list[str]:
-        """The quantities a game shows first: those the decoupling condition reads, those the
-        claims compare, then the state variables in file order."""
+        """The quantities a game shows first: those the decoupling conditions read (its signs
+        and its index), those the claims compare, then the state variables in file order."""
         scenario = self.model.scenario
-        wanted = [*sorted(scenario.decoupling.when.names)]
+        wanted = [*sorted(scenario.decoupling.names)]
         wanted += [c.compare.indicator for c in scenario.claims]
         wanted += self.model.quantities[: self.model.n_states]
         out: list[str] = []

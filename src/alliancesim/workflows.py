@@ -566,14 +566,17 @@ def export_stored_run(store: Store, reference: str, fmt: str, out: Path) -> list
     """Copy a stored run out of the store: ``parquet`` or ``csv`` (trajectories, parameters,
     summary, claims, description), or ``ema``: an EMA Workbench archive
     ``<out>/<run id>.tar.gz`` that ``ema_workbench.load_results`` reads as
-    ``(experiments, outcomes)``, outcomes as time series."""
-    if fmt != "ema":
-        return store.export(reference, fmt, out)
-    from alliancesim.ema import save_ema_results
+    ``(experiments, outcomes)``, outcomes as time series. ``out`` appears only once every file
+    is written (:func:`alliancesim.outputs.new_output_directory`)."""
+    from alliancesim.outputs import new_output_directory
 
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError.single(str(out), "output directory exists and is not empty")
     record = store.get(reference)
-    results = store.open_run(record.run_id)
-    out.mkdir(parents=True, exist_ok=True)
-    return [save_ema_results(results, out / f"{record.run_id}.tar.gz")]
+    with new_output_directory(out) as partial:
+        if fmt == "ema":
+            from alliancesim.ema import save_ema_results
+
+            results = store.open_run(record.run_id)
+            written = [save_ema_results(results, partial / f"{record.run_id}.tar.gz")]
+        else:
+            written = store.export(record.run_id, fmt, partial)
+    return [out / path.relative_to(partial) for path in written]

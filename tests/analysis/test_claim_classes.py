@@ -82,3 +82,41 @@ def test_prior_driven_needs_the_share_to_match_the_mass() -> None:
 
 def test_the_toy_loads() -> None:
     assert [c.id for c in load_scenario(TOY).claims] == ["one_path", "prior_sign", "two_paths"]
+
+
+def test_each_structure_has_its_own_rule_graph() -> None:
+    """The structures toy: consultation raises trust under the seed's account (+0.1) and lowers
+    it under the rival's (−0.05). Over every rule the paths disagree; each structure's graph
+    holds only its own account's rule, so there the sign is fixed."""
+    from pathlib import Path
+
+    from alliancesim.claim_classes import structural_signs
+    from alliancesim.model import compile_model
+    from alliancesim.scenario.loader import load_scenario
+
+    toy = load_scenario(Path(__file__).parents[1] / "structures" / "data" / "toy.toml")
+    model = compile_model(toy)
+    [claim] = toy.claims
+    every, _ = structural_signs(model, claim)
+    seed, _ = structural_signs(model, claim, "seed")
+    rival, _ = structural_signs(model, claim, "consult=costly")
+    assert (every.positive, every.negative) == (1, 1)
+    assert (seed.positive, seed.negative, seed.unknown) == (1, 0, 0)
+    assert (rival.positive, rival.negative, rival.unknown) == (0, 1, 0)
+
+
+def test_a_claim_checked_under_a_structure_is_classed_by_its_graph() -> None:
+    from pathlib import Path
+
+    from alliancesim.claims import check_claims
+    from alliancesim.runner import run
+
+    toy = Path(__file__).parents[1] / "structures" / "data" / "toy.toml"
+    results = run(toy, members=200, structures=["seed", "consult=costly"])
+    seed = check_claims(results.structure("seed"), discover=False)[0]
+    rival = check_claims(results.structure("consult=costly"), discover=False)[0]
+    assert seed.claim_class is not None and rival.claim_class is not None
+    assert (seed.claim_class.name, seed.reading) == ("structural", "holds by construction")
+    assert (rival.claim_class.name, rival.reading) == ("structural", "fails by construction")
+    assert seed.claim_class.details.get("basis") == "graph"
+    assert rival.claim_class.details.get("basis") == "graph"

@@ -21,6 +21,20 @@ from alliancesim.intervals import wilson_interval
 from alliancesim.runner import run
 
 
+def saturated(start: float, push: np.ndarray | float, steps: int) -> np.ndarray:
+    """A [0, 1] variable pushed by the same amount each step, saturating (docs/semantics.md,
+    step 5): a push T > 0 closes the share T of the gap to 1 (1 − v ← (1 − v)·(1 − T)), a push
+    T < 0 the share −T of the gap to 0 (v ← v·(1 + T))."""
+    push = np.asarray(push, dtype=np.float64)
+    up = 1.0 - (1.0 - start) * (1.0 - push) ** steps
+    down = start * (1.0 + push) ** steps
+    return np.where(push > 0, up, down)
+
+
+# level.ROK after 4 steps of +0.1 under push, from 0.5 (0.5 under baseline): 1 − 0.5·0.9⁴
+PUSHED = 1.0 - 0.5 * 0.9**4  # 0.67195
+
+
 @pytest.fixture(scope="module")
 def verdicts(claims_run):
     return {v.claim_id: v for v in check_claims(claims_run)}
@@ -33,8 +47,9 @@ def test_claim_that_holds_in_every_member_is_supported(verdicts, claims_run):
     assert v.share_ci == pytest.approx(wilson_interval(1500, 1500))
     assert v.verdict == "supported"
     assert v.failure_box is None
-    # level ends at 0.5 + 4 · 0.1 under push, 0.5 under baseline: difference 0.4 everywhere
-    assert v.mean_difference == pytest.approx(0.4, abs=1e-12)
+    # level ends at 1 − 0.5 · 0.9⁴ = 0.67195 under push (saturating), 0.5 under baseline
+    assert v.mean_difference == pytest.approx(PUSHED - 0.5, abs=1e-12)
+    assert float(saturated(0.5, 0.1, 4)) == pytest.approx(PUSHED, abs=1e-15)
     assert v.seed == "toy.txt" and v.quote == "pushing always raises the level"
 
 
@@ -78,12 +93,12 @@ def test_prim_finds_where_the_threshold_claim_fails(verdicts, claim, threshold):
 def test_mean_statistic_uses_the_paired_mean_difference(verdicts):
     v = verdicts["mean_level"]
     assert v.statistic == "mean"
-    assert v.mean_difference == pytest.approx(0.4, abs=1e-12)
-    assert v.mean_difference_ci == pytest.approx((0.4, 0.4), abs=1e-9)
+    assert v.mean_difference == pytest.approx(PUSHED - 0.5, abs=1e-12)
+    assert v.mean_difference_ci == pytest.approx((PUSHED - 0.5, PUSHED - 0.5), abs=1e-9)
     assert v.verdict == "supported"
-    early = verdicts["early"]  # baseline − push at step 2 = −0.2, expected "less"
+    early = verdicts["early"]  # baseline − push at step 2 = 0.5 − (1 − 0.5·0.9²) = −0.095
     assert early.at == "2025Q4" and early.step == 2
-    assert early.mean_difference == pytest.approx(-0.2, abs=1e-12)
+    assert early.mean_difference == pytest.approx(-0.095, abs=1e-12)
     assert early.verdict == "supported"
 
 
@@ -108,8 +123,8 @@ def test_share_counts_only_members_where_policies_differ(claims_run):
     assert step == 4
     diff = a - b
     theta = claims_run.parameters()["param.theta"].to_numpy()
-    # the difference is 0.4 · (theta − 0.5) exactly (no clipping)
-    np.testing.assert_allclose(diff, 0.4 * (theta - 0.5), atol=1e-12)
+    # four pushes of 0.1 · (theta − 0.5), saturating from 0.5; baseline stays at 0.5
+    np.testing.assert_allclose(diff, saturated(0.5, 0.1 * (theta - 0.5), 4) - 0.5, atol=1e-12)
 
 
 def test_to_dict_has_what_the_report_needs(verdicts):

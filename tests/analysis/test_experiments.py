@@ -95,4 +95,8 @@ def test_state_variables_are_measurable(claims_path):
     theta = np.array([0.2, 0.9])
     unit = np.column_stack([theta, np.full(2, 0.5), np.full(2, 0.5)])
     out = e.evaluate_unit(unit)[:, 0]
-    np.testing.assert_allclose(out, 0.5 + 0.4 * (theta - 0.7), atol=1e-12)
+    # four pushes of T = 0.1 · (theta − 0.7), saturating from 0.5 (docs/semantics.md, step 5):
+    # T < 0 shrinks the value by the factor 1 + T, T > 0 the gap to 1 by 1 − T
+    push = 0.1 * (theta - 0.7)
+    expected = np.where(push > 0, 1 - 0.5 * (1 - push) ** 4, 0.5 * (1 + push) ** 4)
+    np.testing.assert_allclose(out, expected, atol=1e-12)

@@ -46,3 +46,48 @@ def test_compiled_weighted_mean_equals_numpy(members, actors, seed):
     assert np.array_equal(
         kernels.weighted_mean(x.T.copy().T, c.T.copy().T, s.T.copy().T, q), expected
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 8), st.integers(0, 2**32 - 1))
+def test_compiled_pushes_equal_numpy(members, groups, seed):
+    """A rule group's push reaches its target alike, saturating or linear, NaN and ±inf
+    included."""
+    rng = np.random.default_rng(seed)
+    quantities = groups + 3
+    X = rng.uniform(-1, 1, (quantities, members))
+    rows = rng.permutation(quantities)[:groups]
+    totals = rng.normal(0, 2, (groups, members))
+    totals[rng.random(totals.shape) < 0.2] = 0.0
+    specials = rng.random(totals.shape)
+    totals[specials < 0.03] = np.inf
+    totals[(specials >= 0.03) & (specials < 0.06)] = -np.inf
+    totals[(specials >= 0.06) & (specials < 0.08)] = np.nan
+    saturates = rng.random(groups) < 0.7
+    low = rng.uniform(-2, 0, groups)
+    high = low + rng.uniform(0.5, 3, groups)
+    start = rng.uniform(-2, 3, (quantities, members))
+    start_rows = rng.integers(0, quantities, groups)
+    args = (rows, totals, saturates, start, start_rows, low, high, high - low)
+    compiled, numpy = X.copy(), X.copy()
+    kernels.apply_pushes(compiled, *args)
+    kernels.apply_pushes_numpy(numpy, *args)
+    assert np.array_equal(compiled, numpy, equal_nan=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 8), st.integers(0, 2**32 - 1))
+def test_compiled_relaxation_of_positions_equals_numpy(members, positions, seed):
+    """Positions relax toward their preferences, then are clipped to 0–100, alike."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-20, 120, (positions + 2, members))  # rules may have pushed them out
+    rows = rng.permutation(positions + 2)[:positions]
+    rates = rng.uniform(0, 1, (positions, members))
+    rates[rng.random(rates.shape) < 0.3] = 0.0
+    start = rng.uniform(0, 100, (positions + 4, members))
+    start_rows = rng.integers(0, positions + 4, positions)
+    preference = rng.uniform(0, 100, (positions, members))
+    compiled, numpy = X.copy(), X.copy()
+    kernels.relax_positions(compiled, rows, rates, start, start_rows, preference)
+    kernels.relax_positions_numpy(numpy, rows, rates, start, start_rows, preference)
+    assert np.array_equal(compiled, numpy)

@@ -56,8 +56,8 @@ class Draws:
 
 
 def n_slots(scenario: Scenario) -> int:
-    """Uniform numbers per step: two per stochastic event, then two per action."""
-    return 2 * len(scenario.events) + 2 * len(scenario.actions)
+    """Uniform numbers per step: two per stochastic event, two per action, one per election."""
+    return 2 * len(scenario.events) + 2 * len(scenario.actions) + len(scenario.elections)
 
 
 def draw_members(model: Any, seed: int, members: int, edge_share: float = 0.0) -> Draws:

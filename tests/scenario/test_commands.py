@@ -40,7 +40,7 @@ def test_validate_a_good_file_prints_one_summary_line(monkeypatch, capsys):
     code, out, err = run_cli(monkeypatch, capsys, "validate", str(EXAMPLE))
     assert code == 0
     assert out == (
-        "ok: my-first-scenario (4 actors, 1 issue, 5 rules, 27 parameters of which 12 uncertain)\n"
+        "ok: my-first-scenario (4 actors, 1 issue, 5 rules, 28 parameters of which 13 uncertain)\n"
     )
     assert err == ""
 
@@ -57,8 +57,8 @@ def test_validate_json_counts(monkeypatch, capsys):
         "actors": 4,
         "issues": 1,
         "rules": 5,
-        "parameters": 27,
-        "uncertain": 12,
+        "parameters": 28,
+        "uncertain": 13,
     }
 
 
@@ -195,7 +195,7 @@ def test_show_json_has_every_entry_with_its_origin_and_the_loops(monkeypatch, ca
     ]
     uncertain = [p["name"] for p in data["parameter_values"] if p["uncertain"]]
     assert "rules.abandonment_from_cut.weight" in uncertain
-    assert len(data["parameter_values"]) == 27
+    assert len(data["parameter_values"]) == 28
 
 
 def test_show_a_bad_file_exits_2(monkeypatch, capsys):

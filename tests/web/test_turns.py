@@ -95,6 +95,8 @@ def test_a_forced_unconsulted_withdrawal_adds_its_effect_and_rules_in_every_worl
     rows = {p.name: k for k, p in enumerate(toy_model.parameters)}
     w_fear = state.P[rows["rules.fear_from_cut.weight"]]
     w_trust = state.P[rows["rules.trust_from_cut.weight"]]
+    fear_start = state.X[toy_model.quantities.index("fear_abandonment.ROK")].copy()
+    trust_start = state.X[toy_model.quantities.index("trust.ROK.USA")].copy()
     session.play(TurnChoices(actions={"withdrawal": ActionChoice(happens=True, consulted=False)}))
     j = toy_model.happenings.index("withdrawal")
     auto = session.tracks[AUTOPILOT]
@@ -105,11 +107,15 @@ def test_a_forced_unconsulted_withdrawal_adds_its_effect_and_rules_in_every_worl
     fear_auto = session.values("fear_abandonment.ROK", AUTOPILOT)
     trust_auto = session.values("trust.ROK.USA", AUTOPILOT)
     # where the model did not withdraw and nothing was clipped, the difference is the effect
-    # (0.1) plus the rule's weight times the withdrawal (gate 1: not consulted)
+    # (0.1, never scaled) plus the rule's push (weight × withdrawal, gate 1: not consulted),
+    # saturating from the start-of-step value: w·(1 − v₀) for a rise on [0, 1], w·v₀ for a
+    # fall (the other rules push both tracks alike: provocations raise fear in both, in the
+    # same direction)
     free = (auto.event[j] == 0.0) & (fear < 1.0) & (trust > 0.0)
     assert free.sum() > MEMBERS // 2
-    assert np.allclose(fear[free] - fear_auto[free], (0.1 + w_fear)[free], atol=1e-6)
-    assert np.allclose(trust[free] - trust_auto[free], w_trust[free], atol=1e-6)
+    expected_fear = 0.1 + w_fear * (1.0 - fear_start)
+    assert np.allclose(fear[free] - fear_auto[free], expected_fear[free], atol=1e-6)
+    assert np.allclose(trust[free] - trust_auto[free], (w_trust * trust_start)[free], atol=1e-6)
 
 
 def test_a_consulted_withdrawal_only_adds_its_effect(toy_model: Model) -> None:

@@ -374,7 +374,7 @@ def _claims_table(
             highlight=False,
         )
         if box.get("note"):
-            out.print(f"  [yellow]{box['note']}[/yellow]", highlight=False)
+            out.print(f"  [yellow]{escape(box['note'])}[/yellow]", highlight=False)
 
 
 def _combined_claims_table(
@@ -413,7 +413,13 @@ def _combined_claims_table(
             overall = "split: " + ", ".join(f"{v} {percent(w, 0)}" for v, w in weights.items())
         else:
             overall = f"{claim['verdict']} under every structure"
-        table.add_row(f"[bold]{claim['claim_id']}[/bold]", *cells, share, mean, overall)
+        table.add_row(
+            f"[bold]{escape(claim['claim_id'])}[/bold]",
+            *cells,
+            share,
+            escape(mean),
+            escape(overall),
+        )
     out.print(table)
 
 
@@ -787,8 +793,10 @@ def sensitivity(
         else f"{indicator} at {result.at}"
     )
     table = Table(
-        title=f"{scenario_id}: what drives {what} under {policy} ({method}; "
-        f"{result.evaluations:,} points × {result.replicates} event streams, {result.elapsed:.1f} s)",
+        title=escape(
+            f"{scenario_id}: what drives {what} under {policy} ({method}; {result.evaluations:,} "
+            f"points × {result.replicates} event streams, {result.elapsed:.1f} s)"
+        ),
         title_justify="left",
     )
     table.add_column("#", justify="right")
@@ -808,7 +816,7 @@ def sensitivity(
     for head in heads:
         table.add_column(head, justify="right")
     for k, name in enumerate(result.ranking[:top], 1):
-        label = name
+        label = escape(name)
         if len(result.members[name]) > 1:
             label += f" [dim]({len(result.members[name])} numbers)[/dim]"
         values = [result.indices[name][key] for key in keys]
@@ -819,9 +827,9 @@ def sensitivity(
         highlight=False,
     )
     for note in result.notes:
-        out.print(f"[yellow]{note}[/yellow]", highlight=False)
+        out.print(f"[yellow]{escape(note)}[/yellow]", highlight=False)
     if plot is not None:
-        out.print(f"plot written to {plot}", highlight=False)
+        out.print(f"plot written to {plot}", highlight=False, markup=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -921,7 +929,8 @@ def discover(
         return
     out = Console()
     out.print(
-        f"[bold]{loaded.id}[/bold]: {result.condition} under {policy} in {result.cases:,} of "
+        f"[bold]{escape(loaded.id)}[/bold]: {escape(result.condition)} under {escape(policy)} in "
+        f"{result.cases:,} of "
         f"{result.members:,} members ({percent(result.base_density)})",
         highlight=False,
     )
@@ -944,14 +953,14 @@ def discover(
         for r in box.restrictions:
             qps = [q for q in (r["qp_low"], r["qp_high"]) if math.isfinite(q)]
             table.add_row(
-                r["parameter"],
+                escape(r["parameter"]),
                 f"{r['low']:.4g} – {r['high']:.4g}",
                 f"{r['full_low']:.4g} – {r['full_high']:.4g}",
                 ", ".join(f"{q:.2g}" for q in qps),
             )
         out.print(table)
         if box.note:
-            out.print(f"[yellow]{box.note}[/yellow]", highlight=False)
+            out.print(f"[yellow]{escape(box.note)}[/yellow]", highlight=False)
         traj = Table(title="peeling trajectory", title_justify="left", box=None)
         for head in ("box", "coverage", "density", "mass", "restricted"):
             traj.add_column(head, justify="right")
@@ -971,4 +980,4 @@ def discover(
             )
         out.print(traj)
     if plot is not None:
-        out.print(f"plot written to {plot}", highlight=False)
+        out.print(f"plot written to {plot}", highlight=False, markup=False)

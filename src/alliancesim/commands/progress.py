@@ -1,7 +1,7 @@
 """The progress bars commands show on standard error, all with one look.
 
 A bar names what is being done and counts its units (blocks simulated, points evaluated,
-waves, episodes) with the time elapsed; work with no count (a PRIM search, drawing the
+waves, episodes) with the time elapsed and an estimate of the time left; work with no count (a PRIM search, drawing the
 report's charts) shows its name with a spinner-like pulsing bar. Bars are transient and
 hidden when quiet (``--json``) or when standard error is not a terminal.
 """
@@ -12,18 +12,27 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 __all__ = ["simulation_progress", "stage_progress", "task_progress"]
 
 
 def _progress(console: Console, quiet: bool, *, counted: bool = True) -> Progress:
     counts = (MofNCompleteColumn(), TextColumn("{task.fields[unit]}")) if counted else ()
+    remaining = (TextColumn("left"), TimeRemainingColumn()) if counted else ()
     return Progress(
         TextColumn("[bold]{task.description}[/bold]"),
         BarColumn(),
         *counts,
         TimeElapsedColumn(),
+        *remaining,
         console=console,
         disable=quiet or not console.is_terminal,
         transient=True,

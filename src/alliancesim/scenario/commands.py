@@ -32,12 +32,13 @@ JSON_OPTION = typer.Option(False, "--json", help="Machine-readable output (JSON 
 
 
 def _console() -> Console:
-    """Rich output on stdout; when not a terminal (pipes, files): $COLUMNS or 140 columns."""
+    """Rich output on stdout, without markup (scenario text is printed as written); when not a
+    terminal (pipes, files): $COLUMNS or 140 columns."""
     width = None
     if not sys.stdout.isatty():
         columns = os.environ.get("COLUMNS", "")
         width = int(columns) if columns.isdigit() and int(columns) >= 40 else 140
-    return Console(highlight=False, width=width)
+    return Console(highlight=False, markup=False, width=width)
 
 
 def _emit_json(data: dict[str, Any]) -> None:
@@ -164,7 +165,7 @@ def scenarios(as_json: bool = JSON_OPTION) -> None:
         table.add_column(column)
     for row in rows:
         if not row["ok"]:
-            table.add_row(row["id"], f"[red]invalid: {row['problems']} problems[/red]")
+            table.add_row(row["id"], Text(f"invalid: {row['problems']} problems", style="red"))
             continue
         table.add_row(
             row["id"],
@@ -284,6 +285,60 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
+def _changes(effects: dict[str, Any], sets: dict[str, Any]) -> str:
+    """What a happening changes: ``target += amount`` for each effect, ``target = value`` for
+    each set."""
+    parts = [f"{k} += {_number(v)}" for k, v in effects.items()]
+    parts += [f"{k} = {_number(v)}" for k, v in sets.items()]
+    return ", ".join(parts)
+
+
+def _elections_table(scenario: Scenario) -> Table:
+    """Each election's outcomes: who may take office, how likely, and what each sets."""
+    table = _table("Elections", "id", "country", "takes office", "outcome", "p", "sets", "source")
+    for election in scenario.elections:
+        for k, outcome in enumerate(election.outcomes):
+            first = k == 0
+            probability = "rest" if outcome.is_rest else _number(outcome.probability)
+            table.add_row(
+                election.id if first else "",
+                election.country if first else "",
+                election.at if first else "",
+                outcome.id,
+                probability,
+                _changes({}, outcome.sets),
+                source_text(outcome.source or election.source),
+            )
+    return table
+
+
+def _decoupling_lines(scenario: Scenario) -> list[str]:
+    """What counts as decoupling: the signs (or the one condition), their combination, the
+    cohesion index and its threshold."""
+    d = scenario.decoupling
+    if not d.signs:
+        assert d.when is not None
+        lines = [
+            f"Decoupling: {d.when.text} for {d.for_steps} consecutive step(s) — "
+            f"{source_text(d.source)}"
+        ]
+    else:
+        n = "any sign" if d.at_least == 1 else f"at least {d.at_least} of the signs"
+        lines = [f"Decoupling: {n} seen — {source_text(d.source)}"]
+        lines += [
+            f"  sign {sign.id}: {sign.when.text} for {sign.for_steps} step(s)"
+            f"{' — ' + sign.label if sign.label else ''} — {source_text(sign.source)}"
+            for sign in d.signs
+        ]
+    if d.index is not None:
+        lines.append(
+            f"Cohesion index (reported apart, not part of decoupling): {d.index.when.text} for "
+            f"{d.index.for_steps} step(s); threshold {d.index.threshold} — "
+            f"{source_text(d.index.source)}"
+        )
+    return lines
+
+
 def _show_mechanisms(console: Console, scenario: Scenario) -> None:
     """The contested mechanisms: each account with its prior, its modules and rules, its
     source; then the structures a run simulates by default."""
@@ -365,13 +420,16 @@ def show(
     for issue in scenario.issues:
         title = (
             f"Issue {issue.id}: {issue.label} — 0 = {issue.ends[0]}, 100 = {issue.ends[1]}; "
-            f"status quo {_number(issue.status_quo)}; model {issue.model}"
+            f"status quo {_number(issue.status_quo)} ({issue.status_quo_response}); "
+            f"model {issue.model}; positions relax {_number(issue.relaxation)} a step toward "
+            f"the standing preference; positions and saliences {issue.response}"
         )
         table = _table(title, "actor", "position", "salience", "source")
         for actor, stance in issue.positions.items():
+            own = "" if stance.relaxation is None else f" (relaxes {_number(stance.relaxation)})"
             table.add_row(
                 actor,
-                _number(stance.position),
+                _number(stance.position) + own,
                 _number(stance.salience),
                 source_text(stance.source),
             )
@@ -379,7 +437,14 @@ def show(
 
     if scenario.state:
         table = _table(
-            "State variables", "id", "initial", "baseline", "relaxation", "bounds", "source"
+            "State variables",
+            "id",
+            "initial",
+            "baseline",
+            "relaxation",
+            "bounds",
+            "response",
+            "source",
         )
         for v in scenario.state:
             table.add_row(
@@ -388,6 +453,7 @@ def show(
                 _number(v.baseline) or "= initial",
                 _number(v.relaxation),
                 f"[{v.bounds[0]:g}, {v.bounds[1]:g}]",
+                v.response + (" (may sit at a bound)" if v.at_bound else ""),
                 source_text(v.source),
             )
         console.print(table)
@@ -398,12 +464,13 @@ def show(
             gate = f" × ({r.gate.text})" if r.gate is not None else ""
             where = _origin(r, main_file)
             ident = r.id if where.startswith("line") or not where else f"{r.id}\n({where})"
+            fades = "" if r.fades is None else f", fades {_number(r.fades)}"
             if r.account is not None:
                 ident += f"\nonly under {r.account}"
             table.add_row(
                 ident,
                 f"{r.target} ← ({r.driver.text}){gate}",
-                _number(r.weight),
+                _number(r.weight) + fades,
                 str(r.proposition or ""),
                 source_text(r.source),
             )
@@ -426,10 +493,12 @@ def show(
             )
         for s in scenario.schedule:
             at = ", ".join(s.at) or "(only under policies)"
+            changes = _changes(s.effects, s.sets)
+            at += f"; {changes}" if changes else ""
             table.add_row(s.id, "scheduled", "", at, _number(s.intensity), source_text(s.source))
         for act in scenario.actions:
             who = act.actor + (f" → {act.target}" if act.target else "")
-            effects = ", ".join(f"{k} += {_number(v)}" for k, v in act.effects.items())
+            effects = _changes(act.effects, act.sets)
             when = (
                 f"when {act.when.text}, p = {_number(act.probability)}"
                 f"{' (once)' if act.once else ''}; consulted {act.consulted.text}"
@@ -440,6 +509,9 @@ def show(
                 act.id, "action", who, when, _number(act.intensity), source_text(act.source)
             )
         console.print(table)
+
+    if scenario.elections:
+        console.print(_elections_table(scenario))
 
     table = _table("Policies", "id", "label", "changes", "source")
     table.add_row("baseline", "no changes", "", "")
@@ -462,10 +534,8 @@ def show(
         for i in scenario.indicators:
             table.add_row(i.id, i.expr.text, source_text(i.source))
         console.print(table)
-    d = scenario.decoupling
-    console.print(
-        f"Decoupling: {d.when.text} for {d.for_steps} consecutive step(s) — {source_text(d.source)}"
-    )
+    for line in _decoupling_lines(scenario):
+        console.print(Text(line))
 
     table = _table(f"Feedback loops ({len(loops)})", "#", "polarity", "loop", "through")
     for n, loop in enumerate(loops[:SHOWN_LOOPS], 1):

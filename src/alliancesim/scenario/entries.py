@@ -48,12 +48,17 @@ __all__ = [
     "BARGAINING_MODELS",
     "OBJECTIVE_MEASURES",
     "PERIOD_PATTERN",
+    "RESPONSES",
     "Account",
     "Action",
     "Actor",
+    "AtLeast",
     "Claim",
     "Comparison",
     "Decoupling",
+    "DecouplingIndex",
+    "DecouplingSign",
+    "Election",
     "Entry",
     "Event",
     "Indicator",
@@ -64,6 +69,7 @@ __all__ = [
     "ModuleMeta",
     "Objective",
     "Observation",
+    "Outcome",
     "Override",
     "Parameter",
     "Policy",
@@ -79,6 +85,8 @@ __all__ = [
 ]
 
 BARGAINING_MODELS = ("compromise", "median", "eum", "smp", "nash")
+RESPONSES = ("saturating", "linear")
+"""How a movable quantity responds to rules (docs/semantics.md, "Responses")."""
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _SCENARIO_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -251,6 +259,16 @@ def _positive(value: Uncertain) -> Uncertain:
     return value
 
 
+def _fading_rate(value: Uncertain) -> Uncertain:
+    lo, hi = value.support
+    if lo <= 0 or hi > 1:
+        raise ValueError(
+            "must lie in (0, 1] (the share of the rule's impulse taken back per step), "
+            f"got {_shown_range(value)}"
+        )
+    return value
+
+
 Identifier = Annotated[str, AfterValidator(_identifier)]
 ActorId = Annotated[str, AfterValidator(_actor_id)]
 StateId = Annotated[str, AfterValidator(_state_id)]
@@ -267,6 +285,13 @@ Expression = Annotated[
     BeforeValidator(_expression),
     PlainSerializer(lambda e: e.text),
 ]
+# the share of a gap closed per step (state variables toward baselines, positions toward
+# standing preferences)
+Relaxation = Annotated[
+    Number,
+    _within(0, 1, "must lie in [0, 1] (the share of the gap closed per step)"),
+]
+Response = Literal["saturating", "linear"]
 
 
 class _Strict(BaseModel):
@@ -419,10 +444,14 @@ class Parameter(Entry):
 
 
 class Stance(Entry):
-    """An actor's position on an issue's 0–100 scale and how much the issue matters to it."""
+    """An actor's position on an issue's 0–100 scale and how much the issue matters to it.
+
+    The drawn position is also the actor's standing preference, where the position relaxes to
+    (at the stance's ``relaxation`` when written, else the issue's)."""
 
     position: Annotated[Number, _within(0, 100, "must lie on the issue scale 0–100")]
     salience: Annotated[Number, _within(0, 1, "must lie in [0, 1]")]
+    relaxation: Relaxation | None = None
 
 
 class Issue(Entry):
@@ -434,6 +463,12 @@ class Issue(Entry):
     unit: str = ""
     status_quo: Annotated[Number, _within(0, 100, "must lie on the issue scale 0–100")]
     model: Literal["compromise", "median", "eum", "smp", "nash"] = "compromise"
+    relaxation: Relaxation = Field(default_factory=lambda: parse_uncertain(0.0))
+    """The share of the gap between a position and its standing preference closed per step."""
+    response: Response = "saturating"
+    """How the participants' positions and saliences respond to rules."""
+    status_quo_response: Response = "linear"
+    """How the status quo responds to rules."""
     positions: dict[ActorId, Stance] = Field(min_length=1)
 
     @property
@@ -458,6 +493,10 @@ class StateVariable(Entry):
         Number,
         _within(0, 1, "must lie in [0, 1] (the share of the gap to the baseline closed per step)"),
     ] = Field(default_factory=lambda: parse_uncertain(0.0))
+    response: Response = "saturating"
+    """How it responds to rules; ``linear`` needs ``sources.response`` saying why."""
+    at_bound: bool = Field(default=False, strict=True)
+    """Whether it may legitimately sit at a bound (``sources.at_bound`` says why)."""
 
     @field_validator("initial", "baseline")
     @classmethod
@@ -481,6 +520,8 @@ class Rule(Entry):
     driver: Expression
     gate: Expression | None = None
     weight: Number
+    fades: Annotated[Number, AfterValidator(_fading_rate)] | None = None
+    """When set, the rule's effect is transient: taken back at this rate per step."""
     account: Annotated[str | None, AfterValidator(_account_name)] = None
     """The account (``<mechanism>.<account>``) the rule belongs to: it acts only in structures
     that choose that account. Set by the loader for the rules an account's modules bring; a
@@ -577,6 +618,8 @@ class Scheduled(Entry):
     label: str = ""
     at: list[Period] = Field(default_factory=list)
     intensity: Intensity = Field(default_factory=lambda: parse_uncertain(1.0))
+    effects: dict[str, Number] = Field(default_factory=dict)
+    sets: dict[str, Number] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -598,7 +641,55 @@ class Action(Entry):
     once: bool = Field(default=True, strict=True)
     intensity: Intensity = Field(default_factory=lambda: parse_uncertain(1.0))
     effects: dict[str, Number] = Field(default_factory=dict)
+    sets: dict[str, Number] = Field(default_factory=dict)
     consulted: Expression = Field(default_factory=lambda: _expression("0"))
+
+
+def _probability_or_rest(value: Any) -> Uncertain | str:
+    if value == "rest":
+        return "rest"
+    if isinstance(value, str):
+        raise ValueError(
+            f'expected a probability (a number or range in [0, 1]) or "rest", got {value!r}'
+        )
+    probability = parse_uncertain(value)
+    lo, hi = probability.support
+    if lo < 0 or hi > 1:
+        raise ValueError(f"must lie in [0, 1], got {_shown_range(probability)}")
+    return probability
+
+
+def _serialize_probability(value: Uncertain | str) -> Any:
+    return value if isinstance(value, str) else uncertain_data(value)
+
+
+class Outcome(Entry):
+    """One possible result of an election: who takes office, and what they bring with them."""
+
+    id: Identifier
+    label: str = ""
+    probability: Annotated[
+        Uncertain | str,
+        PlainValidator(_probability_or_rest),
+        PlainSerializer(_serialize_probability),
+    ]
+    sets: dict[str, Number] = Field(default_factory=dict)
+
+    @property
+    def is_rest(self) -> bool:
+        """Whether it takes whatever probability the other outcomes leave."""
+        return self.probability == "rest"
+
+
+class Election(Entry):
+    """A change of government: at a date, one of several outcomes takes office and replaces its
+    country's positions, preferences, saliences, parameters and levers with its own."""
+
+    id: Identifier
+    label: str = ""
+    country: ActorId
+    at: Period
+    outcomes: list[Outcome] = Field(min_length=1)
 
 
 class PolicyOccurrence(_Strict):
@@ -651,12 +742,114 @@ class Indicator(Entry):
     expr: Expression
 
 
-class Decoupling(Entry):
-    """What counts as the alliance decoupling: a condition holding for some consecutive steps."""
+class DecouplingSign(Entry):
+    """An observable sign of decoupling: a dated event a historian could code from the news,
+    seen once its condition has held for ``for_steps`` consecutive steps."""
 
+    id: Identifier
+    label: str = ""
     when: Expression
     for_steps: int = Field(default=1, ge=1, strict=True)
+
+
+def _threshold_parameter(value: str) -> str:
+    ident = value.removeprefix("param.")
+    if not value.startswith("param.") or not _ID.match(ident):
+        raise ValueError(
+            "expected the parameter the index is compared with, as param.<id> "
+            f"(e.g. param.decoupling_threshold), got {value!r}"
+        )
+    return value
+
+
+class DecouplingIndex(Entry):
+    """The cohesion index: a condition on an index below a threshold, reported on its own (with
+    its threshold's sensitivity), never part of the observable definition."""
+
+    label: str = "cohesion index"
+    when: Expression
+    for_steps: int = Field(default=1, ge=1, strict=True)
+    threshold: Annotated[str, AfterValidator(_threshold_parameter)]
+    """The parameter (``param.<id>``) the condition compares the index with."""
+
+
+class AtLeast(_Strict):
+    """A combination of decoupling signs: at least this many of them seen."""
+
+    at_least: int = Field(ge=1, strict=True)
+
+
+def _combination(value: Any) -> AtLeast | str:
+    if value == "any" or isinstance(value, AtLeast):
+        return value
+    if isinstance(value, dict) and set(value) == {"at_least"}:
+        n = value["at_least"]
+        if isinstance(n, int) and not isinstance(n, bool) and n >= 1:
+            return AtLeast(at_least=n)
+    raise ValueError(
+        f'expected "any" (one sign is enough) or {{ at_least = N }} (N ≥ 1 signs), got {value!r}'
+    )
+
+
+def _serialize_combination(value: AtLeast | str) -> Any:
+    return value.model_dump() if isinstance(value, AtLeast) else value
+
+
+class Decoupling(Entry):
+    """What counts as the alliance decoupling: observable signs and how they combine, or (the
+    older form) one condition holding for some consecutive steps; optionally the cohesion index.
+    """
+
+    when: Expression | None = None
+    for_steps: int = Field(default=1, ge=1, strict=True)
     label: str = "decoupling"
+    signs: list[DecouplingSign] = Field(default_factory=list)
+    combine: Annotated[
+        AtLeast | str, PlainValidator(_combination), PlainSerializer(_serialize_combination)
+    ] = "any"
+    index: DecouplingIndex | None = None
+    # Sign ids unique and not "index", and not both forms at once: the reference table's
+    # (scenario/references.py), so that they are reported with every other problem.
+
+    @model_validator(mode="after")
+    def _some_form(self) -> Decoupling:
+        if not self.signs and self.when is None:
+            raise ValueError("needs when (one condition) or at least one [[decoupling.signs]]")
+        return self
+
+    @field_validator("combine")
+    @classmethod
+    def _enough_signs(cls, value: Any, info: ValidationInfo) -> Any:
+        signs = info.data.get("signs")
+        if isinstance(value, AtLeast) and signs is not None:
+            count = max(len(signs), 1)
+            if value.at_least > count:
+                raise ValueError(
+                    f"at_least must be at most the number of signs ({count}), got {value.at_least}"
+                )
+        return value
+
+    @property
+    def sign_conditions(self) -> list[tuple[str | None, ParsedExpression, int]]:
+        """Each sign as (id, condition, for_steps); the older form is one sign without an id
+        (the signs win when an unchecked entry has both)."""
+        if not self.signs:
+            assert self.when is not None
+            return [(None, self.when, self.for_steps)]
+        return [(sign.id, sign.when, sign.for_steps) for sign in self.signs]
+
+    @property
+    def at_least(self) -> int:
+        """How many signs must be seen for the alliance to count as decoupled."""
+        return self.combine.at_least if isinstance(self.combine, AtLeast) else 1
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Every name the signs' and the index's conditions read."""
+        names = set().union(*(when.names for _, when, _ in self.sign_conditions))
+        if self.index is not None:
+            names |= self.index.when.names
+        return frozenset(names)
 
 
 class Observation(Entry):

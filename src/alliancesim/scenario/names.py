@@ -6,11 +6,13 @@ action effects, claims, the results and the store:
 =================================  ================================================================
 ``<kind>.<actor>[.<actor>]``       a state variable, e.g. ``fear_abandonment.ROK``, ``trust.ROK.USA``
 ``position.<actor>.<issue>``       an actor's position on an issue (0–100)
+``preference.<actor>.<issue>``     its standing preference, where the position relaxes to (0–100)
 ``salience.<actor>.<issue>``       how much the issue matters to the actor (0–1)
 ``capability.<actor>``             the actor's clout (> 0)
 ``issue.<issue>.outcome``          the bargaining model's forecast this step (0–100)
 ``issue.<issue>.status_quo``       the issue's status quo (0–100)
 ``event.<id>``                     this step's magnitude of an event, scheduled event or action
+                                   (1 for an election's outcome the step it takes office)
 ``count.<id>``                     how many times it has happened so far (this step included)
 ``consulted.<action>``             1 if the action happened this step after genuine consultation
 ``policy.<lever>``                 a policy lever (e.g. ``policy.consultation``)
@@ -19,6 +21,9 @@ action effects, claims, the results and the store:
 ``<indicator>``                    an indicator (in rules and actions: its value last step)
 ``step``, ``year``                 steps since the start; years since the start
 =================================  ================================================================
+
+Recorded besides (not readable in expressions): ``decoupled``, ``decoupled.<sign>`` for each
+observable sign of decoupling and ``decoupled.index`` for the cohesion index.
 """
 
 from __future__ import annotations
@@ -27,9 +32,17 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["TIME_NAMES", "Namespace", "suggest"]
+__all__ = ["DECOUPLED", "TIME_NAMES", "Namespace", "decoupling_names", "suggest"]
 
 TIME_NAMES = ("step", "year")
+DECOUPLED = "decoupled"
+"""The recorded flag: the alliance has decoupled (its observable signs combined)."""
+
+
+def decoupling_names(signs: Iterable[str], index: bool) -> list[str]:
+    """The recorded decoupling flags besides ``decoupled``: ``decoupled.<sign>`` for each named
+    sign, then ``decoupled.index`` when there is a cohesion index."""
+    return [*(f"{DECOUPLED}.{s}" for s in signs), *([f"{DECOUPLED}.index"] if index else [])]
 
 
 @dataclass
@@ -45,11 +58,18 @@ class Namespace:
     levers: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
     indicators: list[str] = field(default_factory=list)
+    election_outcomes: list[str] = field(default_factory=list)  # their ids are event ids
+    signs: list[str] = field(default_factory=list)  # named decoupling signs
+    index: bool = False  # whether decoupling declares a cohesion index
     accounts: list[str] = field(default_factory=list)  # <mechanism>.<account>
 
     def positions(self) -> list[str]:
         """``position.<actor>.<issue>`` for every participant of every issue."""
         return [f"position.{a}.{i}" for i, actors in self.issues.items() for a in actors]
+
+    def preferences(self) -> list[str]:
+        """``preference.<actor>.<issue>`` for every participant of every issue."""
+        return [f"preference.{a}.{i}" for i, actors in self.issues.items() for a in actors]
 
     def saliences(self) -> list[str]:
         """``salience.<actor>.<issue>`` for every participant of every issue."""
@@ -64,17 +84,29 @@ class Namespace:
         return [f"issue.{i}.outcome" for i in self.issues]
 
     def happenings(self) -> list[str]:
-        """Ids of everything that happens: stochastic events, scheduled events and actions."""
-        return [*self.events, *self.scheduled, *self.actions]
+        """Ids of everything that happens: stochastic events, scheduled events, actions and
+        election outcomes."""
+        return [*self.events, *self.scheduled, *self.actions, *self.election_outcomes]
 
     def targets(self) -> list[str]:
         """Quantities a rule or an action's effect may move."""
         return [*self.states, *self.positions(), *self.saliences(), *self.status_quos()]
 
+    def settable(self) -> list[str]:
+        """What a set-effect may set: a movable quantity, a standing preference, a named
+        parameter or a lever."""
+        return [
+            *self.targets(),
+            *self.preferences(),
+            *(f"param.{p}" for p in self.params),
+            *(f"policy.{lever}" for lever in self.levers),
+        ]
+
     def readable(self, *, indicators: Iterable[str] | None = None) -> set[str]:
         """Names an expression may read; ``indicators`` restricts which indicator ids count."""
         names = set(self.targets())
         names.update(self.outcomes())
+        names.update(self.preferences())
         names.update(f"capability.{a}" for a in self.actors)
         names.update(f"event.{e}" for e in self.happenings())
         names.update(f"count.{e}" for e in self.happenings())
@@ -93,7 +125,8 @@ class Namespace:
         names.update(f"event.{e}" for e in self.happenings())
         names.update(f"count.{e}" for e in self.happenings())
         names.update(self.indicators)
-        names.add("decoupled")
+        names.add(DECOUPLED)
+        names.update(decoupling_names(self.signs, self.index))
         return names
 
 

@@ -80,9 +80,10 @@ def apply_overrides(scenario: Scenario, overrides: Sequence[Override]) -> Scenar
     for override in overrides:
         spec = specs[override.parameter]
         entry = current(spec.entry)
-        if spec.field == "effects":
-            target = override.parameter.split(".effects.", 1)[1]
-            update: dict[str, Any] = {"effects": {**entry.effects, target: override.value}}
+        if spec.field in ("effects", "sets"):
+            table = getattr(entry, spec.field)
+            (target,) = [k for k in table if override.parameter.endswith(f".{spec.field}.{k}")]
+            update: dict[str, Any] = {spec.field: {**table, target: override.value}}
         else:
             update = {spec.field: override.value}
         update["sources"] = {**entry.sources, spec.field: override.source}

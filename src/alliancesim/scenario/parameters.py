@@ -5,12 +5,16 @@ may override by name. The names:
 
 - ``actors.<A>.capability``
 - ``policy.<lever>``, ``param.<id>`` (the same names expressions use)
-- ``issues.<I>.status_quo``, ``issues.<I>.positions.<A>.position``, ``…<A>.salience``
+- ``issues.<I>.status_quo``, ``issues.<I>.relaxation``, ``issues.<I>.positions.<A>.position``,
+  ``…<A>.salience``, ``…<A>.relaxation`` (when the stance writes one)
 - ``state.<id>.initial``, ``state.<id>.baseline``, ``state.<id>.relaxation``
-- ``rules.<id>.weight``
+- ``rules.<id>.weight``, ``rules.<id>.fades`` (when written)
 - ``events.<id>.rate`` (when the rate is a number rather than an expression)
-- ``schedule.<id>.intensity``
-- ``actions.<id>.probability``, ``actions.<id>.intensity``, ``actions.<id>.effects.<target>``
+- ``schedule.<id>.intensity``, ``schedule.<id>.effects.<target>``, ``schedule.<id>.sets.<target>``
+- ``actions.<id>.probability``, ``actions.<id>.intensity``, ``actions.<id>.effects.<target>``,
+  ``actions.<id>.sets.<target>``
+- ``elections.<E>.outcomes.<O>.probability`` (unless it is ``"rest"``),
+  ``elections.<E>.outcomes.<O>.sets.<target>``
 
 The prefix of each section's names (``rules.<id>.``) is the section registry's
 (:mod:`alliancesim.scenario.sections`); this module is the one place that composes names.
@@ -32,6 +36,7 @@ __all__ = [
     "module_parameters",
     "parameter_prefix",
     "scenario_parameters",
+    "target_ranges",
 ]
 
 
@@ -73,6 +78,23 @@ _ANY = (-math.inf, math.inf)
 _UNIT = (0.0, 1.0)
 _SCALE = (0.0, 100.0)
 _NON_NEGATIVE = (0.0, math.inf)
+_FADING = (0.0, 1.0)  # and positive
+
+
+def target_ranges(scenario: Scenario) -> dict[str, tuple[float, float]]:
+    """The range of everything a set-effect may set but a named parameter or lever: state
+    variables (their bounds), positions and preferences (0–100), saliences (0–1), status quos
+    (0–100)."""
+    out: dict[str, tuple[float, float]] = {}
+    for state in scenario.state:
+        out[state.id] = (float(state.bounds[0]), float(state.bounds[1]))
+    for issue in scenario.issues:
+        for actor in issue.positions:
+            out[f"position.{actor}.{issue.id}"] = _SCALE
+            out[f"preference.{actor}.{issue.id}"] = _SCALE
+            out[f"salience.{actor}.{issue.id}"] = _UNIT
+        out[f"issue.{issue.id}.status_quo"] = _SCALE
+    return out
 
 
 def parameter_prefix(section: str, ident: str) -> str:
@@ -106,32 +128,58 @@ def scenario_parameters(scenario: Scenario) -> dict[str, ParameterSpec]:
         add(parameter_prefix("levers", lever.id), lever.value, lever, "value")
     for param in scenario.parameters:
         add(parameter_prefix("parameters", param.id), param.value, param, "value")
+    ranges = target_ranges(scenario)
+
+    def add_table(stem: str, entry: Entry, field: str) -> None:
+        for target, value in getattr(entry, field).items():
+            add(f"{stem}{field}.{target}", value, entry, field, ranges.get(target, _ANY))
+
     for issue in scenario.issues:
         stem = parameter_prefix("issues", issue.id)
         add(f"{stem}status_quo", issue.status_quo, issue, "status_quo", _SCALE)
+        add(f"{stem}relaxation", issue.relaxation, issue, "relaxation", _UNIT)
         for actor, stance in issue.positions.items():
             add(f"{stem}positions.{actor}.position", stance.position, stance, "position", _SCALE)
             add(f"{stem}positions.{actor}.salience", stance.salience, stance, "salience", _UNIT)
+            add(
+                f"{stem}positions.{actor}.relaxation",
+                stance.relaxation,
+                stance,
+                "relaxation",
+                _UNIT,
+            )
     for state in scenario.state:
         stem, bounds = parameter_prefix("state", state.id), tuple(state.bounds)
         add(f"{stem}initial", state.initial, state, "initial", bounds)
         add(f"{stem}baseline", state.baseline, state, "baseline", bounds)
         add(f"{stem}relaxation", state.relaxation, state, "relaxation", _UNIT)
     for rule in scenario.rules:
-        add(f"{parameter_prefix('rules', rule.id)}weight", rule.weight, rule, "weight")
+        stem = parameter_prefix("rules", rule.id)
+        add(f"{stem}weight", rule.weight, rule, "weight")
+        add(f"{stem}fades", rule.fades, rule, "fades", _FADING, positive=True)
     for event in scenario.events:
         if not isinstance(event.rate, ParsedExpression):
             name = f"{parameter_prefix('events', event.id)}rate"
             add(name, event.rate, event, "rate", _NON_NEGATIVE)
     for scheduled in scenario.schedule:
-        name = f"{parameter_prefix('schedule', scheduled.id)}intensity"
-        add(name, scheduled.intensity, scheduled, "intensity", _NON_NEGATIVE)
+        stem = parameter_prefix("schedule", scheduled.id)
+        add(f"{stem}intensity", scheduled.intensity, scheduled, "intensity", _NON_NEGATIVE)
+        for target, value in scheduled.effects.items():
+            add(f"{stem}effects.{target}", value, scheduled, "effects")
+        add_table(stem, scheduled, "sets")
     for action in scenario.actions:
         stem = parameter_prefix("actions", action.id)
         add(f"{stem}probability", action.probability, action, "probability", _UNIT)
         add(f"{stem}intensity", action.intensity, action, "intensity", _NON_NEGATIVE)
         for target, value in action.effects.items():
             add(f"{stem}effects.{target}", value, action, "effects")
+        add_table(stem, action, "sets")
+    for election in scenario.elections:
+        for outcome in election.outcomes:
+            stem = f"{parameter_prefix('elections', election.id)}outcomes.{outcome.id}."
+            if not outcome.is_rest:
+                add(f"{stem}probability", outcome.probability, outcome, "probability", _UNIT)
+            add_table(stem, outcome, "sets")
     return out
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from alliancesim.expr import ParsedExpression
+from alliancesim.expr import ExpressionError, ParsedExpression, parse_expression
 from alliancesim.scenario.clock import Clock
 from alliancesim.scenario.entries import (
     ACTOR_PATTERN,
@@ -41,10 +41,11 @@ from alliancesim.scenario.parameters import (
     expression_numbers,
     parameter_prefix,
     scenario_parameters,
+    target_ranges,
 )
 from alliancesim.scenario.schema import Scenario
 from alliancesim.scenario.sections import sections
-from alliancesim.scenario.uncertain import parse_uncertain
+from alliancesim.scenario.uncertain import Uncertain, parse_uncertain
 from alliancesim.scenario.validation import Item
 
 __all__ = ["REFERENCES", "Reference", "check_references"]
@@ -54,6 +55,7 @@ Loc = tuple[Any, ...]
 # First parts of dotted names that a state variable's kind may not take.
 RESERVED_KINDS = (
     "position",
+    "preference",
     "salience",
     "capability",
     "issue",
@@ -94,6 +96,23 @@ class Scope:
     @cached_property
     def targets(self) -> set[str]:
         return set(self.namespace.targets())
+
+    @cached_property
+    def settable(self) -> set[str]:
+        return set(self.namespace.settable())
+
+    @cached_property
+    def preferences(self) -> set[str]:
+        return set(self.namespace.preferences())
+
+    @cached_property
+    def params(self) -> set[str]:
+        return {f"param.{p}" for p in self.namespace.params}
+
+    @cached_property
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        """The range of each quantity a set-effect may set (of the complete entries)."""
+        return target_ranges(self._complete)
 
     @cached_property
     def recorded(self) -> set[str]:
@@ -187,9 +206,12 @@ class OneOf:
     explain: str = ""  # between the name and the suggestion
     tail: str = ""  # after the suggestion
     shape: re.Pattern[str] | None = None  # only names of this shape (others are the schema's)
+    skip: Callable[[Scope], Collection[str]] | None = None  # names another check words better
 
     def __call__(self, value: Any, site: Site) -> Iterator[str]:
         if not isinstance(value, str) or (self.shape is not None and not self.shape.match(value)):
+            return
+        if self.skip is not None and value in self.skip(site.scope):
             return
         known = self.known(site.scope)
         if value not in known:
@@ -202,11 +224,27 @@ rule_target = OneOf(
     lambda s: s.targets,
     explain=": a rule moves a state variable, position.<actor>.<issue>, "
     "salience.<actor>.<issue> or issue.<issue>.status_quo",
+    skip=lambda s: s.preferences,
 )
 effect_target = OneOf(
     "effect target",
     lambda s: s.targets,
     explain=": an effect moves a state variable, position, salience or status quo",
+    skip=lambda s: s.preferences,
+)
+
+
+def not_a_preference(name: Any, site: Site) -> Iterator[str]:
+    """A standing preference is only ever set (a rule or an added effect cannot move it)."""
+    if isinstance(name, str) and name in site.scope.preferences:
+        yield f"{name} is a standing preference: only a set-effect (sets) changes it"
+
+
+set_target = OneOf(
+    "set target",
+    lambda s: s.settable,
+    explain=": a set-effect sets a state variable, position, salience, status quo, "
+    "preference.<actor>.<issue>, param.<id> or policy.<lever>",
 )
 scheduled_event = OneOf(
     "scheduled event",
@@ -226,6 +264,112 @@ def state_actor(parent: Any, site: Site) -> Iterator[str]:
     kinds = site.scope.actor_kinds
     if parent in kinds and kinds[parent] != "state":
         yield f"parent {parent!r} must be a state, not a {kinds[parent] or 'faction'}"
+
+
+def state_country(country: Any, site: Site) -> Iterator[str]:
+    """An election's country is an actor that is a state."""
+    kinds = site.scope.actor_kinds
+    if country in kinds and kinds[country] != "state":
+        yield f"an election is held in a state; {country!r} is a {kinds[country] or 'faction'}"
+
+
+def set_value(target: Any, site: Site) -> Iterator[str]:
+    """A set-effect's value lies in its target's range (a set never leaves a bound behind)."""
+    bounds = site.scope.ranges.get(target)
+    if bounds is None:
+        return  # a parameter or lever (any value), or a target reported as unknown
+    try:
+        value = parse_uncertain(site.written())
+    except ValueError:
+        return  # the schema reports it
+    low, high = bounds
+    v_low, v_high = value.support
+    if v_low < low or v_high > high:
+        yield (
+            f"{target} lies in [{low:g}, {high:g}], so the value it is set to must too, "
+            f"got {_shown(value)}"
+        )
+
+
+def _shown(value: Uncertain) -> str:
+    low, high = value.support
+    return f"{low:g}" if low == high else f"values from {low:g} to {high:g}"
+
+
+def sourced_choice(expected: Any) -> Check:
+    """A field that departs from its default (``response = "linear"``, ``at_bound = true``)
+    only with a source of its own in ``sources``."""
+
+    def check(value: Any, site: Site) -> Iterator[str]:
+        field = site.loc[-1]
+        if value != expected:
+            return
+        sources = site.item.raw.get("sources")
+        if not isinstance(sources, dict) or field not in sources:
+            shown = f'"{value}"' if isinstance(value, str) else str(value).lower()
+            yield (
+                f"{field} = {shown} needs a source saying why, in sources.{field} "
+                f'(e.g. sources = {{ {field} = "public: …" }})'
+            )
+
+    return check
+
+
+def one_decoupling_form(signs: Any, site: Site) -> Iterator[str]:
+    """Observable signs, or the older single condition: not both."""
+    raw = site.item.raw
+    if signs and ("when" in raw or "for_steps" in raw):
+        yield (
+            "write either when (and for_steps) for one condition or [[decoupling.signs]], not both"
+        )
+
+
+def sign_id(ident: Any, site: Site) -> Iterator[str]:
+    """A sign's id names its recorded flag, decoupled.<id>: unique, and not the index's."""
+    if not isinstance(ident, str):
+        return
+    if ident == "index":
+        yield "'index' names the cohesion index (decoupled.index); choose another id"
+    signs = site.item.raw.get("signs")
+    k = site.loc[-2]
+    earlier = [s.get("id") for s in signs[:k] if isinstance(s, dict)]
+    if ident in earlier:
+        first = site.item.file.line((*site.item.loc, "signs", earlier.index(ident), "id"))
+        yield f"duplicate sign id {ident!r} (first declared at line {first})"
+
+
+def readable_as_written(text: Any, site: Site) -> Iterator[str]:
+    """As :func:`readable`, for an expression read from the file (its entry may have problems
+    elsewhere, e.g. another sign's)."""
+    if not isinstance(text, str):
+        return
+    try:
+        expression = parse_expression(text)
+    except ExpressionError:
+        return  # the schema reports it
+    yield from readable(expression, site)
+
+
+def rest_is_last(probability: Any, site: Site) -> Iterator[str]:
+    """Only an election's last outcome may take the probability the others leave."""
+    outcomes = site.item.raw.get("outcomes")
+    k = site.loc[-2]
+    if probability == "rest" and isinstance(outcomes, list) and k != len(outcomes) - 1:
+        yield 'only the last outcome may say probability = "rest"'
+
+
+def threshold(name: Any, site: Site) -> Iterator[str]:
+    """The cohesion index's threshold is a declared parameter that its condition reads."""
+    if not isinstance(name, str) or not name.startswith("param."):
+        return  # the schema reports it
+    known = site.scope.params
+    if name not in known:
+        yield f"unknown parameter {name!r}{suggest(name, known)}; declare it under [[parameters]]"
+        return
+    when = site.item.get("index")
+    when = getattr(when, "when", None)
+    if isinstance(when, ParsedExpression) and name not in when.names:
+        yield f"the index's condition {when.text!r} does not read {name}"
 
 
 def state_variable_id(ident: Any, site: Site) -> Iterator[str]:
@@ -503,7 +647,10 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("actors", "parent", state_actor),
     Reference("issues", "positions.<key>", actor, as_written=True),
     Reference("state", "id", state_variable_id),
+    Reference("state", "response", sourced_choice("linear"), as_written=True),
+    Reference("state", "at_bound", sourced_choice(True), as_written=True),
     Reference("rules", "target", rule_target),
+    Reference("rules", "target", not_a_preference),
     Reference("rules", "driver", readable),
     Reference("rules", "gate", readable),
     Reference("rules", "account", rule_account),
@@ -512,11 +659,24 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("events", "target", actor),
     Reference("events", "rate", readable),
     Reference("schedule", "at[]", period),
+    Reference("schedule", "effects.<key>", effect_target, as_written=True),
+    Reference("schedule", "effects.<key>", not_a_preference, as_written=True),
+    Reference("schedule", "sets.<key>", set_target, as_written=True),
+    Reference("schedule", "sets.<key>", set_value, as_written=True),
     Reference("actions", "actor", actor),
     Reference("actions", "target", actor),
     Reference("actions", "when", readable),
     Reference("actions", "consulted", readable),
     Reference("actions", "effects.<key>", effect_target, as_written=True),
+    Reference("actions", "effects.<key>", not_a_preference, as_written=True),
+    Reference("actions", "sets.<key>", set_target, as_written=True),
+    Reference("actions", "sets.<key>", set_value, as_written=True),
+    Reference("elections", "country", actor),
+    Reference("elections", "country", state_country),
+    Reference("elections", "at", period),
+    Reference("elections", "outcomes[].probability", rest_is_last, as_written=True),
+    Reference("elections", "outcomes[].sets.<key>", set_target, as_written=True),
+    Reference("elections", "outcomes[].sets.<key>", set_value, as_written=True),
     Reference("indicators", "id", indicator_id),
     Reference("indicators", "expr", readable_above),
     Reference("policies", "set.<key>", parameter_setting, as_written=True),
@@ -533,6 +693,11 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("observations", "at", observed_period),
     Reference("observations", "average_from", averaging_start),
     Reference("decoupling", "when", readable),
+    Reference("decoupling", "signs", one_decoupling_form, as_written=True),
+    Reference("decoupling", "signs[].id", sign_id, as_written=True),
+    Reference("decoupling", "signs[].when", readable_as_written, as_written=True),
+    Reference("decoupling", "index.when", readable_as_written, as_written=True),
+    Reference("decoupling", "index.threshold", threshold, as_written=True),
     Reference("thresholds", "holds", recorded_expression),
     Reference("tuning", "set", tuned_parameter),
     Reference("tuning", "schedule", scheduled_event),

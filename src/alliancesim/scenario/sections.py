@@ -26,6 +26,7 @@ from alliancesim.scenario.entries import (
     Actor,
     Claim,
     Decoupling,
+    Election,
     Event,
     Indicator,
     Issue,
@@ -80,6 +81,9 @@ class Section:
     sourced: bool = True
     """Whether its entries' sources are the model's provenance (the seed quotes a report lists);
     an observation's source says where an observed value comes from, not why the model is so."""
+    inner_ids: tuple[str, str] | None = None
+    """(field, namespace) when the entries written in a field of each entry declare ids too:
+    an election's ``outcomes`` are events, unique among the happenings."""
 
     @property
     def namespace(self) -> str:
@@ -129,6 +133,13 @@ SECTIONS: tuple[Section, ...] = (
     Section("events", Event, "event", parameters="events.{}.", ids="happenings"),
     Section("schedule", Scheduled, "scheduled event", parameters="schedule.{}.", ids="happenings"),
     Section("actions", Action, "action", parameters="actions.{}.", ids="happenings"),
+    Section(
+        "elections",
+        Election,
+        "election",
+        parameters="elections.{}.",
+        inner_ids=("outcomes", "happenings"),
+    ),
     Section("policies", Policy, "policy"),
     Section("claims", Claim, "claim"),
     Section("indicators", Indicator, "indicator", module=True),

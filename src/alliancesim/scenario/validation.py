@@ -10,6 +10,7 @@ so a rule with a malformed driver *and* an unknown target gets both problems.
 from __future__ import annotations
 
 import typing
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -70,10 +71,48 @@ class Document:
         return names if isinstance(names, list) else []
 
 
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _control_character(text: str) -> tuple[int, str] | None:
+    """The first character of ``text`` a terminal or a page would act on rather than show
+    (C0/C1 controls other than tab and line breaks, DEL, bidirectional overrides), with its
+    position; None for plain text."""
+    for position, char in enumerate(text):
+        if char in "\t\n\r":
+            continue
+        if unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS:
+            return position, char
+    return None
+
+
+def check_plain_text(file: TomlFile, value: Any, loc: Loc, problems: Problems) -> None:
+    """Every string of a file (keys and values) is plain text: a control character (an
+    escape sequence, a bell, a bidirectional override) is refused where it is written, so no
+    scenario text can move a terminal's cursor, colour it or open a link when printed."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            check_plain_text(file, key, (*loc, key), problems)
+            check_plain_text(file, inner, (*loc, key), problems)
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            check_plain_text(file, inner, (*loc, i), problems)
+    elif isinstance(value, str) and (found := _control_character(value)) is not None:
+        position, char = found
+        name = unicodedata.name(char, "a control character")
+        problems.add(
+            file,
+            loc,
+            f"text may not contain control characters: U+{ord(char):04X} ({name}) at "
+            f"character {position + 1}; write plain text",
+        )
+
+
 def validate(file: TomlFile, kind: FileKind, problems: Problems) -> Document:
     """Each entry of a scenario or module file validated, every problem added to ``problems``."""
     document = Document(file, kind)
     data = file.data
+    check_plain_text(file, data, (), problems)
     allowed = [s.key for s in sections(kind, single=True)] + [
         s.key for s in sections(kind, single=False)
     ]

@@ -34,6 +34,7 @@ from alliancesim.model import Model
 from alliancesim.results import Results
 from alliancesim.runfiles import RunFiles
 from alliancesim.store import catalogue
+from alliancesim.store.checksums import MANIFEST, verify_run_files, write_manifest
 from alliancesim.store.locks import DEFAULT_TIMEOUT, catalogue_lock
 from alliancesim.store.records import RunRecord, default_home
 from alliancesim.store.staging import (
@@ -169,7 +170,9 @@ class Store:
         summary = results.summary()
         summary_rows = _summary_rows(results)
         parameters = _parameter_rows(results)
-        files, size = fsync_tree(staging.directory)
+        files = write_manifest(staging.directory)  # checked whenever the run is read
+        _, size = fsync_tree(staging.directory)
+        size -= (staging.directory / MANIFEST).stat().st_size  # the run's data, as before
         scenario = results.model.scenario
         definition = scenario.model_dump_json(warnings=False)
         finished = datetime.now(UTC)
@@ -385,6 +388,7 @@ class Store:
                 f"run {run_id} was made by alliancesim {record.version}; this version cannot "
                 f"read its scenario any more ({str(exc).splitlines()[0]})",
             ) from None
+        verify_run_files(record.directory, run_id)
         model = compile_model(scenario)
         files = RunFiles(record.directory, structured=bool(scenario.mechanisms))
         measures = _summary_measures(model, record.record)
@@ -492,6 +496,7 @@ class Store:
         summary = self.summary(record.run_id)
         claims = self.claim_verdicts(record.run_id)
         parameters = self.parameters(record.run_id)
+        verify_run_files(record.directory, record.run_id)
         out.mkdir(parents=True, exist_ok=True)
         written = RunFiles(record.directory).export(out, fmt)
         documents: list[tuple[str, Any]] = [

@@ -2,7 +2,8 @@
 
 - :func:`simulate_member`: the oracle, one member in plain Python, written from
   ``docs/semantics.md`` independently of the vectorised engine (with its pieces
-  :func:`evaluate`, :func:`member_parameters`, :func:`poisson_count`, :func:`compromise`);
+  :func:`evaluate`, :func:`member_parameters`, :func:`poisson_count`, :func:`compromise`,
+  :func:`respond`, :func:`election_outcome`);
 - :func:`scenario_texts`, :func:`scenarios`: hypothesis strategies for random valid scenarios
   (with :func:`expressions`, :func:`numbers`, :func:`to_toml`, :func:`load_scenario_text`).
 
@@ -14,20 +15,24 @@ import typing as _typing
 
 from alliancesim.testing.oracle import (
     compromise,
+    election_outcome,
     evaluate,
     member_parameters,
     poisson_count,
+    respond,
     simulate_member,
 )
 
 __all__ = [
     "compromise",
+    "election_outcome",
     "evaluate",
     "expressions",
     "load_scenario_text",
     "member_parameters",
     "numbers",
     "poisson_count",
+    "respond",
     "scenario_texts",
     "scenarios",
     "simulate_member",

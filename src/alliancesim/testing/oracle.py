@@ -29,15 +29,17 @@ import numpy as np
 from alliancesim.expr import ParsedExpression
 from alliancesim.scenario.clock import Clock
 from alliancesim.scenario.parameters import scenario_parameters
-from alliancesim.scenario.schema import Policy, Scenario
+from alliancesim.scenario.schema import Election, Outcome, Policy, Scenario
 from alliancesim.scenario.uncertain import Fixed, Uncertain
 
 __all__ = [
     "chosen_accounts",
     "compromise",
+    "election_outcome",
     "evaluate",
     "member_parameters",
     "poisson_count",
+    "respond",
     "simulate_member",
 ]
 
@@ -317,6 +319,145 @@ def _bargain(
 
 
 # --------------------------------------------------------------------------------------------
+# the pieces of a step (docs/semantics.md)
+
+
+def _ranges(scenario: Scenario) -> dict[str, tuple[float, float]]:
+    """Every movable quantity's range, in the order quantities are listed (states, positions,
+    saliences, status quos)."""
+    out: dict[str, tuple[float, float]] = {}
+    for state in scenario.state:
+        out[state.id] = (float(state.bounds[0]), float(state.bounds[1]))
+    for issue in scenario.issues:
+        for actor in issue.participants:
+            out[f"position.{actor}.{issue.id}"] = (0.0, 100.0)
+    for issue in scenario.issues:
+        for actor in issue.participants:
+            out[f"salience.{actor}.{issue.id}"] = (0.0, 1.0)
+    for issue in scenario.issues:
+        out[f"issue.{issue.id}.status_quo"] = (0.0, 100.0)
+    return out
+
+
+def _responses(scenario: Scenario) -> dict[str, str]:
+    """How each movable quantity responds to rules ("Responses"): a state variable its own
+    ``response``, positions and saliences their issue's, a status quo its issue's
+    ``status_quo_response``."""
+    out = {state.id: state.response for state in scenario.state}
+    for issue in scenario.issues:
+        for actor in issue.participants:
+            out[f"position.{actor}.{issue.id}"] = issue.response
+            out[f"salience.{actor}.{issue.id}"] = issue.response
+        out[f"issue.{issue.id}.status_quo"] = issue.status_quo_response
+    return out
+
+
+def respond(total: float, start: float, low: float, high: float, response: str) -> float:
+    """How far a target moves under its rules' summed push ``total`` (step 5): as it is when
+    linear; saturating, (T·(hi − v₀))/(hi − lo) when T > 0 and (T·(v₀ − lo))/(hi − lo) otherwise,
+    with v₀ the target's value at the start of the step."""
+    if response == "linear":
+        return total
+    if total > 0.0:
+        return total * (high - start) / (high - low)
+    return total * (start - low) / (high - low)
+
+
+def _apply_sets(
+    v: dict[str, float],
+    P: dict[str, float],
+    start: dict[str, float],
+    stem: str,
+    targets: Sequence[str],
+) -> None:
+    """Each target of a set-effect takes its value (its parameter ``<stem>sets.<target>``), in
+    the order written. A movable quantity counts as having started the step there (``start``,
+    X₀); a named parameter or lever changes for every later reading."""
+    for target in targets:
+        value = P[f"{stem}sets.{target}"]
+        v[target] = value
+        if target in start:
+            start[target] = value
+        if target.startswith(("param.", "policy.")):
+            P[target] = value
+
+
+def _apply_effects(
+    v: dict[str, float], P: dict[str, float], stem: str, targets: Sequence[str]
+) -> None:
+    """Each effect's value (its parameter ``<stem>effects.<target>``) added to its target."""
+    for target in targets:
+        v[target] = v[target] + P[f"{stem}effects.{target}"]
+
+
+def election_outcome(election: Election, P: Mapping[str, float], u: float) -> Outcome | None:
+    """The outcome an election gives for the uniform number ``u`` (step 1): with the listed
+    probabilities' partial sums S_k and S = max(S_n, 1), the first outcome with u < S_k / S; a
+    last outcome that says ``rest`` takes every u left; none when nothing is left to take."""
+    stem = f"elections.{election.id}.outcomes."
+    listed = [o for o in election.outcomes if not o.is_rest]
+    partial_sums = []
+    partial = 0.0
+    for outcome in listed:
+        partial = partial + P[f"{stem}{outcome.id}.probability"]
+        partial_sums.append(partial)
+    total = max(partial, 1.0)
+    for outcome, partial_sum in zip(listed, partial_sums, strict=True):
+        if u < partial_sum / total:
+            return outcome
+    last = election.outcomes[-1]
+    return last if last.is_rest else None
+
+
+class _Decoupling:
+    """The decoupling flags of one member (step 8): each sign's streak and whether it has been
+    seen, the combination (``decoupled``) and the cohesion index."""
+
+    def __init__(self, scenario: Scenario):
+        d = scenario.decoupling
+        if d.signs:
+            self.signs = [(sign.id, sign.when, sign.for_steps) for sign in d.signs]
+        else:
+            self.signs = [(None, d.when, d.for_steps)]  # the older form: one sign
+        combine = d.combine
+        self.at_least = 1 if combine == "any" else combine.at_least
+        self.index = d.index
+        self.streaks = [0] * len(self.signs)
+        self.seen = [False] * len(self.signs)
+        self.index_streak = 0
+        self.index_seen = False
+        self.decoupled = False
+
+    def names(self) -> list[str]:
+        """The recorded flags: each named sign's, the index's, and ``decoupled``."""
+        named = [f"decoupled.{ident}" for ident, _, _ in self.signs if ident is not None]
+        return [*named, *(["decoupled.index"] if self.index is not None else []), "decoupled"]
+
+    def update(self, v: Mapping[str, float]) -> None:
+        """One step's test of every condition on the end-of-step values ``v``."""
+        for k, (_, when, for_steps) in enumerate(self.signs):
+            self.streaks[k] = self.streaks[k] + 1 if _truth(evaluate(when, v)) else 0
+            self.seen[k] = self.seen[k] or self.streaks[k] >= for_steps
+        self.decoupled = self.decoupled or sum(self.seen) >= self.at_least
+        if self.index is not None:
+            holds = _truth(evaluate(self.index.when, v))
+            self.index_streak = self.index_streak + 1 if holds else 0
+            self.index_seen = self.index_seen or self.index_streak >= self.index.for_steps
+
+    def values(self) -> dict[str, float]:
+        """The flags now, as 0.0/1.0, by recorded name."""
+        out = {
+            f"decoupled.{ident}": _bool(seen)
+            for (ident, _, _), seen in zip(self.signs, self.seen, strict=True)
+            if ident is not None
+        }
+        if self.index is not None:
+            out["decoupled.index"] = _bool(self.index_seen)
+        out["decoupled"] = _bool(self.decoupled)
+        return out
+
+
+# --------------------------------------------------------------------------------------------
 # the run
 
 
@@ -346,10 +487,10 @@ def simulate_member(
 
     ``unit``: the member's uniform draw of each uncertain parameter, by parameter name.
     ``slots``: for each step t = 1..H (``slots[t - 1]``) the member's uniform numbers, two per
-    stochastic event (occurrence, intensity) and then two per action (act, consulted), in file
-    order. ``structure``: the account of each contested mechanism (``seed``, or
-    ``mechanism=account,…``). Returns every recorded quantity's values for steps 0..H,
-    ``decoupled`` as 0.0/1.0.
+    stochastic event (occurrence, intensity), then two per action (act, consulted), then one per
+    election, in file order. ``structure``: the account of each contested mechanism (``seed``,
+    or ``mechanism=account,…``). Returns every recorded quantity's values for steps 0..H, the
+    decoupling flags (``decoupled``, ``decoupled.<sign>``, ``decoupled.index``) as 0.0/1.0.
     """
     chosen = chosen_accounts(scenario, structure)
     meta = scenario.scenario
@@ -357,23 +498,19 @@ def simulate_member(
     clock = Clock(meta.start, meta.step, horizon)
     policies = _policies(scenario, policy)
     P = member_parameters(scenario, policy, unit)
-    n_slots = 2 * len(scenario.events) + 2 * len(scenario.actions)
+    n_events, n_actions = len(scenario.events), len(scenario.actions)
+    n_slots = 2 * n_events + 2 * n_actions + len(scenario.elections)
     if len(slots) < horizon or any(len(s) < n_slots for s in slots[:horizon]):
         raise ValueError(f"need {horizon} steps of {n_slots} slots")
 
-    # what exists, and how each movable quantity is bounded
-    bounds: dict[str, tuple[float, float]] = {}
-    for state in scenario.state:
-        bounds[state.id] = (float(state.bounds[0]), float(state.bounds[1]))
-    for issue in scenario.issues:
-        for actor in issue.participants:
-            bounds[f"position.{actor}.{issue.id}"] = (0.0, 100.0)
-            bounds[f"salience.{actor}.{issue.id}"] = (0.0, 1.0)
-        bounds[f"issue.{issue.id}.status_quo"] = (0.0, 100.0)
+    # what exists, how each movable quantity is bounded and responds, where positions relax to
+    bounds = _ranges(scenario)
+    responses = _responses(scenario)
     happenings = [
         *(e.id for e in scenario.events),
         *(s.id for s in scenario.schedule),
         *(a.id for a in scenario.actions),
+        *(o.id for e in scenario.elections for o in e.outcomes),
     ]
     occurs_at: dict[str, set[int]] = {
         s.id: {clock.step_of(p) for p in s.at} for s in scenario.schedule
@@ -384,6 +521,14 @@ def simulate_member(
     baseline_of = {
         s.id: P.get(f"state.{s.id}.baseline", P[f"state.{s.id}.initial"]) for s in scenario.state
     }
+    position_relaxation: dict[str, float] = {}
+    for issue in scenario.issues:
+        for actor, stance in issue.positions.items():
+            own = f"issues.{issue.id}.positions.{actor}.relaxation"
+            rate = P[own] if stance.relaxation is not None else P[f"issues.{issue.id}.relaxation"]
+            position_relaxation[f"{actor}.{issue.id}"] = rate
+    impulse = {rule.id: 0.0 for rule in scenario.rules if rule.fades is not None}
+    elected_at = {e.id: clock.step_of(e.at) for e in scenario.elections}
 
     # step 0
     v: dict[str, float] = {}
@@ -401,7 +546,9 @@ def simulate_member(
         v[state.id] = P[f"state.{state.id}.initial"]
     for issue in scenario.issues:
         for actor in issue.participants:
-            v[f"position.{actor}.{issue.id}"] = P[f"issues.{issue.id}.positions.{actor}.position"]
+            position = P[f"issues.{issue.id}.positions.{actor}.position"]
+            v[f"position.{actor}.{issue.id}"] = position
+            v[f"preference.{actor}.{issue.id}"] = position
             v[f"salience.{actor}.{issue.id}"] = P[f"issues.{issue.id}.positions.{actor}.salience"]
         v[f"issue.{issue.id}.status_quo"] = P[f"issues.{issue.id}.status_quo"]
         v[f"issue.{issue.id}.outcome"] = v[f"issue.{issue.id}.status_quo"]
@@ -414,8 +561,7 @@ def simulate_member(
     v["year"] = 0.0
     for indicator in scenario.indicators:
         v[indicator.id] = evaluate(indicator.expr, v)
-    decoupled = False
-    streak = 0
+    decoupling = _Decoupling(scenario)
     happened: dict[str, bool] = {a.id: False for a in scenario.actions}
 
     recorded = [
@@ -427,7 +573,8 @@ def simulate_member(
         *(i.id for i in scenario.indicators),
     ]
     out: dict[str, list[float]] = {name: [v[name]] for name in recorded}
-    out["decoupled"] = [0.0]
+    for name, flag in decoupling.values().items():
+        out[name] = [flag]
 
     for t in range(1, horizon + 1):
         u = slots[t - 1]
@@ -435,15 +582,30 @@ def simulate_member(
         v["year"] = t / clock.per_year
         start = {name: v[name] for name in bounds}  # X₀
 
-        # 1. scheduled events
+        # 1. scheduled events (then their effects, then their sets) and elections
         for ident in happenings:
             v[f"event.{ident}"] = 0.0
         for action in scenario.actions:
             v[f"consulted.{action.id}"] = 0.0
-        for scheduled in scenario.schedule:
-            if t in occurs_at[scheduled.id]:
-                v[f"event.{scheduled.id}"] = P[f"schedule.{scheduled.id}.intensity"]
-                v[f"count.{scheduled.id}"] += 1.0
+        held = [s for s in scenario.schedule if t in occurs_at[s.id]]
+        for scheduled in held:
+            v[f"event.{scheduled.id}"] = P[f"schedule.{scheduled.id}.intensity"]
+            v[f"count.{scheduled.id}"] += 1.0
+        for scheduled in held:
+            _apply_effects(v, P, f"schedule.{scheduled.id}.", list(scheduled.effects))
+        for scheduled in held:
+            _apply_sets(v, P, start, f"schedule.{scheduled.id}.", list(scheduled.sets))
+        for name, (low, high) in bounds.items():
+            v[name] = min(max(v[name], low), high)
+        for e, election in enumerate(scenario.elections):
+            if elected_at[election.id] != t:
+                continue
+            outcome = election_outcome(election, P, u[2 * n_events + 2 * n_actions + e])
+            if outcome is not None:
+                v[f"event.{outcome.id}"] = 1.0
+                v[f"count.{outcome.id}"] += 1.0
+                stem = f"elections.{election.id}.outcomes.{outcome.id}."
+                _apply_sets(v, P, start, stem, list(outcome.sets))
 
         # 2. stochastic events, in file order
         for k, event in enumerate(scenario.events):
@@ -456,7 +618,7 @@ def simulate_member(
             v[f"event.{event.id}"] = n * intensity
             v[f"count.{event.id}"] += float(n)
 
-        # 3. bargaining, issue by issue
+        # 3. bargaining, issue by issue; the round's positions clipped to the issue's scale
         for issue in scenario.issues:
             actors = issue.participants
             positions, outcome = _bargain(
@@ -467,12 +629,12 @@ def simulate_member(
                 v[f"issue.{issue.id}.status_quo"],
             )
             for a, x in zip(actors, positions, strict=True):
-                v[f"position.{a}.{issue.id}"] = x
+                v[f"position.{a}.{issue.id}"] = min(max(x, 0.0), 100.0)
             v[f"issue.{issue.id}.outcome"] = outcome
 
-        # 4. actions: decide all on the quantities as they are now, then apply
+        # 4. actions: decide all on the quantities as they are now, then effects, then sets
         decisions: list[tuple[str, bool]] = []
-        base = 2 * len(scenario.events)
+        base = 2 * n_events
         for j, action in enumerate(scenario.actions):
             eligible = (not happened[action.id] or not action.once) and _truth(
                 evaluate(action.when, v)
@@ -483,36 +645,49 @@ def simulate_member(
                 chance = min(max(evaluate(action.consulted, v), 0.0), 1.0)
                 consulted = u[base + 2 * j + 1] < chance
             decisions.append((action.id, consulted) if happens else ("", False))
+        acted = []
         for action, (ident, consulted) in zip(scenario.actions, decisions, strict=True):
             if not ident:
                 continue
+            acted.append(action)
             happened[action.id] = True
             v[f"event.{action.id}"] = P[f"actions.{action.id}.intensity"]
             v[f"count.{action.id}"] += 1.0
             v[f"consulted.{action.id}"] = _bool(consulted)
-            for target in action.effects:
-                v[target] = v[target] + P[f"actions.{action.id}.effects.{target}"]
+            _apply_effects(v, P, f"actions.{action.id}.", list(action.effects))
+        for action in acted:
+            _apply_sets(v, P, start, f"actions.{action.id}.", list(action.sets))
 
-        # 5. rules: all contributions first, then each target's sum (in rule order) at once
+        # 5. rules: every amount first (a fading rule's net of its impulse), then each target's
+        #    sum (in rule order), saturating or linear, at once
         sums: dict[str, float] = {}
         for rule in scenario.rules:
             if rule.account is not None:
                 mechanism, account = rule.account.split(".")
                 if chosen[mechanism] != account:
                     continue  # the rule of an account this structure does not choose
-            contribution = P[f"rules.{rule.id}.weight"] * evaluate(rule.driver, v)
+            amount = P[f"rules.{rule.id}.weight"] * evaluate(rule.driver, v)
             if rule.gate is not None:
-                contribution = contribution * evaluate(rule.gate, v)
-            sums[rule.target] = (
-                sums[rule.target] + contribution if rule.target in sums else contribution
-            )
-        for target, total in sums.items():
-            v[target] = v[target] + total
+                amount = amount * evaluate(rule.gate, v)
+            if rule.fades is not None:
+                amount = amount - P[f"rules.{rule.id}.fades"] * impulse[rule.id]
+                impulse[rule.id] = impulse[rule.id] + amount
+            sums[rule.target] = sums[rule.target] + amount if rule.target in sums else amount
+        moves = {
+            target: respond(total, start[target], *bounds[target], responses[target])
+            for target, total in sums.items()
+        }
+        for target, move in moves.items():
+            v[target] = v[target] + move
 
-        # 6. relaxation toward the baseline (from the start-of-step value), then clipping
+        # 6. relaxation: state variables toward their baselines, positions toward their
+        #    standing preferences (from the start-of-step values); then clipping
         for state in scenario.state:
             relaxation = P[f"state.{state.id}.relaxation"]
             v[state.id] = v[state.id] - relaxation * (start[state.id] - baseline_of[state.id])
+        for who, relaxation in position_relaxation.items():
+            name = f"position.{who}"
+            v[name] = v[name] - relaxation * (start[name] - v[f"preference.{who}"])
         for name, (low, high) in bounds.items():
             v[name] = min(max(v[name], low), high)
 
@@ -520,12 +695,12 @@ def simulate_member(
         for indicator in scenario.indicators:
             v[indicator.id] = evaluate(indicator.expr, v)
 
-        # 8. decoupling
-        streak = streak + 1 if _truth(evaluate(scenario.decoupling.when, v)) else 0
-        decoupled = decoupled or streak >= scenario.decoupling.for_steps
+        # 8. decoupling: the signs, their combination, the index
+        decoupling.update(v)
 
         # 9. record
         for name in recorded:
             out[name].append(v[name])
-        out["decoupled"].append(_bool(decoupled))
+        for name, flag in decoupling.values().items():
+            out[name].append(flag)
     return out
