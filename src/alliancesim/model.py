@@ -799,7 +799,7 @@ def compile_model(scenario: Scenario) -> Model:
         structure_rows={
             p.name: c.prow[p.name] for p in c.parameters if p.name.startswith("structure.")
         },
-        resolve=resolver,
+        resolve=c.resolver,
     )
 
 

@@ -115,8 +115,14 @@ def _readers(scenario: Scenario, name: str) -> list[tuple[str, str]]:
     for indicator in scenario.indicators:
         if name in indicator.expr.names:
             out.append((f"indicators.{indicator.id}", indicator.label or indicator.id))
-    if name in scenario.decoupling.when.names:
-        out.append(("decoupling", "the decoupling condition"))
+    decoupling = scenario.decoupling
+    for ident, when, _ in decoupling.sign_conditions:
+        if name in when.names:
+            reader = "decoupling" if ident is None else f"decoupling.signs.{ident}"
+            out.append((reader, "the decoupling condition" if ident is None else ident))
+    index = getattr(decoupling, "index", None)
+    if index is not None and name in index.when.names:
+        out.append(("decoupling.index", "the cohesion index"))
     return out
 
 
@@ -275,8 +281,16 @@ def _with_reader_shadowed(model: Model, reader: str, name: str, shadow_row: int)
             for i, expr in model.indicators
         ]
         return replace(model, indicators=indicators)
-    if kind == "decoupling":
-        return replace(model, decoupling=_recompiled(model.decoupling, resolver, None))
+    if reader == "decoupling.index" and model.index is not None:
+        index = replace(model.index, when=_recompiled(model.index.when, resolver, None))
+        return replace(model, index=index)
+    if kind == "decoupling":  # the older form's one condition, or one sign
+        sign = reader.removeprefix("decoupling.signs.") if reader != "decoupling" else None
+        signs = [
+            replace(s, when=_recompiled(s.when, resolver, None)) if s.id == sign else s
+            for s in model.signs
+        ]
+        return replace(model, signs=signs)
     raise ValueError(f"unknown reader {reader!r}")
 
 

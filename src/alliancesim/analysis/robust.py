@@ -107,26 +107,28 @@ _FLIP = {"higher": "lower", "lower": "higher"}
 
 
 def _condition_measure(model: Model) -> tuple[str, str] | None:
-    """The indicator (or state variable) the decoupling condition compares with a threshold,
-    and which side of it keeps the alliance together, when the condition says so plainly."""
-    recordable = {*model.indicator_names, *model.quantities[: model.n_states]}
-    condition = model.scenario.decoupling.when
-    tree = getattr(condition, "tree", None)
-    if tree is None:
-        return None
+    """The indicator (or state variable) the decoupling definition compares with a threshold —
+    the cohesion index's condition if it has one, else its (first such) sign — and which side
+    of it keeps the alliance together, when the condition says so plainly."""
     from alliancesim.expr import _dotted
 
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Compare) or len(node.ops) != 1:
-            continue
-        side = _SIDES.get(type(node.ops[0]))
-        if side is None:
-            continue
-        left, right = _dotted(node.left), _dotted(node.comparators[0])
-        if left in recordable:
-            return left, side  # cohesion < t: decoupling below, so higher is better
-        if right in recordable:
-            return right, _FLIP[side]  # t > cohesion: the same
+    recordable = {*model.indicator_names, *model.quantities[: model.n_states]}
+    decoupling = model.scenario.decoupling
+    index = getattr(decoupling, "index", None)
+    conditions = [index.when] if index is not None else []  # the cohesion index first
+    conditions += [when for _, when, _ in decoupling.sign_conditions]
+    for condition in conditions:
+        for node in ast.walk(condition.tree):
+            if not isinstance(node, ast.Compare) or len(node.ops) != 1:
+                continue
+            side = _SIDES.get(type(node.ops[0]))
+            if side is None:
+                continue
+            left, right = _dotted(node.left), _dotted(node.comparators[0])
+            if left in recordable:
+                return left, side  # cohesion < t: decoupling below, so higher is better
+            if right in recordable:
+                return right, _FLIP[side]  # t > cohesion: the same
     return None
 
 
