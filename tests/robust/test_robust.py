@@ -155,3 +155,38 @@ def test_thresholds_from_the_command_line():
 def test_a_threshold_on_a_quantity_the_run_did_not_record_is_refused(toy_run):
     with pytest.raises(InputError, match="did not record"):
         robustness_of_run(toy_run, thresholds=[parse_threshold("count.nothing == 0")])
+
+
+def test_equal_probabilities_are_ranked_by_regret_and_said_so():
+    outcomes = WorldOutcomes(
+        structures=["seed"],
+        policies=["baseline", "x", "y"],
+        measure={
+            "baseline": np.array([[0.5, 0.5]]),
+            "x": np.array([[0.7, 0.6]]),
+            "y": np.array([[0.6, 0.6]]),
+        },
+        decoupled={p: np.zeros((1, 2)) for p in ("baseline", "x", "y")},
+    )
+    result = robustness(outcomes, RegretMeasure("m", "higher", "test"), {PRIOR: {"seed": 1}})
+    ranks = {r.policy: r.weighted[PRIOR].rank for r in result.policies}
+    assert ranks == {"x": 1, "y": 2, "baseline": 3}  # mean regret 0, 0.05, 0.15
+    assert result.disagreements[0].startswith("No option changes P(decoupling) (all 0.0 %)")
+
+
+def test_the_front_ends_show_the_measure_s_pathways_where_decoupling_does_not_move():
+    from alliancesim.presentation.robust_view import present_robust
+
+    def decomposition(outcome: str, total: float) -> dict:
+        bar = {"id": "p:a", "label": "a", "kind": "set", "short": "a", "carried": total,
+               "ci": [total, total], "share": 1.0 if total else None}  # fmt: skip
+        return {"policy": "p", "label": "P", "outcome": outcome, "baseline": 0.5,
+                "total": total, "total_ci": [total, total], "pathways": [bar],
+                "interaction": 0.0, "interaction_ci": [0.0, 0.0], "members": 10}  # fmt: skip
+
+    moving = present_robust({"pathways": {"p": [decomposition("decoupled", -0.1),
+                                                decomposition("cohesion", 0.02)]}})  # fmt: skip
+    still = present_robust({"pathways": {"p": [decomposition("decoupled", 0.0),
+                                               decomposition("cohesion", 0.02)]}})  # fmt: skip
+    assert [v.outcome for v in moving.shown_pathways()] == ["decoupled"]
+    assert [v.outcome for v in still.shown_pathways()] == ["cohesion"]

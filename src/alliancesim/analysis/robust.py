@@ -487,9 +487,15 @@ def _satisfied(outcomes: WorldOutcomes, thresholds: Sequence[Threshold], policy:
     return ok
 
 
-def _ranks(values: Mapping[str, float], options: Sequence[str]) -> dict[str, int]:
-    """Ranks (1 = lowest value) among the options, ties in the options' order."""
-    order = sorted(options, key=lambda p: (values[p], options.index(p)))
+def _ranks(
+    values: Mapping[str, float], regrets: Mapping[str, float], options: Sequence[str]
+) -> dict[str, int]:
+    """Ranks (1 = lowest P(decoupling)) among the options; equal probabilities are ranked by
+    mean regret (the continuous measure tells apart what the yes/no outcome cannot), then in
+    the options' order."""
+    order = sorted(
+        options, key=lambda p: (round(values[p], 12), round(regrets[p], 12), options.index(p))
+    )
     return {p: k + 1 for k, p in enumerate(order)}
 
 
@@ -522,7 +528,11 @@ def robustness(
     p_by_structure = {p: outcomes.decoupled[p].mean(axis=1) for p in options}
     by_structure: dict[str, dict[str, Scores]] = {p: {} for p in options}
     for s, name in enumerate(structures):
-        ranks = _ranks({p: float(p_by_structure[p][s]) for p in options}, options)
+        ranks = _ranks(
+            {p: float(p_by_structure[p][s]) for p in options},
+            {p: float(regret[p][s].mean()) for p in options},
+            options,
+        )
         for p in options:
             r = regret[p][s]
             by_structure[p][name] = Scores(
@@ -540,7 +550,8 @@ def robustness(
         norm[wname] = {s: float(x) for s, x in zip(structures, w, strict=True)}
         world_w = np.repeat(w / M, M).reshape(S, M)
         p_weighted = {p: float(w @ p_by_structure[p]) for p in options}
-        ranks = _ranks(p_weighted, options)
+        mean_regret = {p: float((world_w * regret[p]).sum()) for p in options}
+        ranks = _ranks(p_weighted, mean_regret, options)
         for p in options:
             r = regret[p]
             alive = world_w > 0
@@ -611,11 +622,17 @@ def _with_disagreements(result: Robustness) -> Robustness:
         )
     head = result.headline
     if head in result.weightings:
+        values = {r.weighted[head].p_decoupling for r in rows}
+        if max(values) - min(values) < 1e-12:
+            out.append(
+                f"No option changes P(decoupling) (all {100 * min(values):.1f} %): they are ranked "
+                f"by mean regret in {result.measure.name}."
+            )
         by_p = by_weighting[head]
         by_regret = _first(rows, lambda r: (r.weighted[head].regret_p90, r.weighted[head].rank))
         if by_regret != by_p:
             out.append(
-                f"By P(decoupling) {by_p} ranks first, but {by_regret} has the smallest "
+                f"{by_p} ranks first, but {by_regret} has the smallest "
                 f"90th-percentile regret in {result.measure.name}: the best on average is not "
                 "the one that falls least short in bad worlds."
             )
@@ -625,8 +642,7 @@ def _with_disagreements(result: Robustness) -> Robustness:
             )
             if by_sat != by_p:
                 out.append(
-                    f"{by_sat} meets every threshold in the most worlds, though {by_p} ranks "
-                    "first by P(decoupling)."
+                    f"{by_sat} meets every threshold in the most worlds, though {by_p} ranks first."
                 )
     if not out:
         every = "every structure and weighting" if len(result.structures) > 1 else "every view"

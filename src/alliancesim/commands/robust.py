@@ -143,9 +143,8 @@ def print_robust(view: RobustView, title: str, console: Console | None = None) -
             )
         for sentence in robustness.disagreements:
             console.print(escape(sentence))
-    for pathway in view.pathways:
-        if pathway.outcome == "decoupled":
-            console.print(_pathway_table(pathway))
+    for pathway in view.shown_pathways():
+        console.print(_pathway_table(pathway))
     if view.signposts:
         console.print(_signpost_table(view.signposts))
 

@@ -241,6 +241,20 @@ class RobustView:
     signposts: tuple[SignpostRow, ...] = ()
     note: str = ""
 
+    def shown_pathways(self) -> tuple[PathwayView, ...]:
+        """One decomposition per recommendation, as the front ends show it: of P(decoupling),
+        or of the regret measure where the recommendation changes no world's decoupling (its
+        change and every pathway's are 0, so their shares say nothing)."""
+        out = []
+        for policy in dict.fromkeys(p.policy for p in self.pathways):
+            found = [p for p in self.pathways if p.policy == policy]
+            chosen = next((p for p in found if p.outcome == "decoupled"), found[0])
+            moves = chosen.total != 0 or any(b.carried != 0 for b in chosen.bars)
+            if not moves:
+                chosen = next((p for p in found if p.outcome != "decoupled"), chosen)
+            out.append(chosen)
+        return tuple(out)
+
     def pathway(self, policy: str, outcome: str = "decoupled") -> PathwayView | None:
         """The decomposition of one policy's effect on one outcome, if computed."""
         return next((p for p in self.pathways if p.policy == policy and p.outcome == outcome), None)

@@ -99,7 +99,7 @@ def _robustness(view: RobustView, chart: Callable[[Any, str], str]) -> str:
 
 
 def _pathways(view: RobustView, chart: Callable[[Any, str], str]) -> str:
-    shown = [p for p in view.pathways if p.outcome == "decoupled"]
+    shown = list(view.shown_pathways())
     if not shown:
         return ""
     parts = []
@@ -115,9 +115,10 @@ def _pathways(view: RobustView, chart: Callable[[Any, str], str]) -> str:
             f"<td class='num'>{_e(pathway.interaction_text())}</td>"
             f"<td class='num'>{_e(percent(share, 0) if share is not None else '—')}</td></tr>"
         )
+        outcome = "P(decoupling)" if pathway.outcome == "decoupled" else pathway.outcome
         parts.append(
             f"<h3><code>{_e(pathway.policy)}</code> — {_e(pathway.label)}: "
-            f"{_e(pathway.total_text())}</h3>"
+            f"{_e(outcome)} {_e(pathway.total_text())}</h3>"
             + chart(pathway_waterfall(pathway), f"chart-pathways-{k}")
             + f"<table class='pathways' data-policy='{_e(pathway.policy)}'><thead><tr>"
             "<th>pathway</th><th class='num'>carries [95 %]</th><th class='num'>share</th>"
@@ -127,7 +128,8 @@ def _pathways(view: RobustView, chart: Callable[[Any, str], str]) -> str:
         "Each recommendation is run again with one of its pathways switched off — a setting as "
         "one entry of the model reads it (read at its baseline value there), or an event it "
         "adds — on the same worlds. What a pathway carries: the paired change in P(decoupling) "
-        "that switching it off takes away. Pathways can overlap (each would do part of the job "
+        "that switching it off takes away (in the regret measure, for a recommendation that "
+        "changes no world's decoupling). Pathways can overlap (each would do part of the job "
         "alone) or need each other: what their sum leaves out is the interaction."
     )
     return (

@@ -109,7 +109,7 @@ def _robustness_card(view: RobustView) -> html.Div | None:
 
 
 def _pathways_card(view: RobustView) -> html.Div | None:
-    shown = [p for p in view.pathways if p.outcome == "decoupled"]
+    shown = list(view.shown_pathways())
     if not shown:
         return None
     graphs: list[Any] = []
@@ -134,7 +134,8 @@ def _pathways_card(view: RobustView) -> html.Div | None:
             html.P(
                 "Each recommendation run again with one pathway switched off (a setting as one "
                 "entry reads it, or an event it adds), on the same worlds: what each pathway "
-                "carries of the change in P(decoupling); the interaction is what their sum "
+                "carries of the change in P(decoupling) (in the regret measure where a "
+                "recommendation changes no world's decoupling); the interaction is what their sum "
                 "leaves out.",
                 className="help",
             ),
