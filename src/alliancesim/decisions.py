@@ -38,6 +38,7 @@ __all__ = [
     "robust_analysis_of_stored_run",
     "robust_view_payload",
     "stored_robust_analysis",
+    "structure_weightings",
 ]
 
 ROBUST = "robust"
@@ -84,6 +85,30 @@ def _checkable(results: Results, thresholds: Sequence[Threshold]) -> tuple[list[
     )
 
 
+def structure_weightings(results: Results) -> tuple[dict[str, dict[str, float]], str]:
+    """The weightings of a run's structures robustness is judged under: the accounts' priors
+    (``prior``), and history's weights of the accounts (``history``) where history has weighed
+    the scenario's mechanisms (:mod:`alliancesim.history_file`); with a note saying where
+    history's weights come from, or why they are not used."""
+    from alliancesim.analysis.robust import HISTORY, PRIOR
+    from alliancesim.structures import parse_structure, structure_weights
+
+    scenario = results.model.scenario
+    structures = [parse_structure(scenario, name) for name in results.structures]
+    out = {PRIOR: structure_weights(structures)}
+    if not scenario.mechanisms:
+        return out, ""
+    try:
+        from alliancesim.history_file import history_weights  # type: ignore[import-not-found]
+    except ImportError:  # history's weights are not part of this version
+        return out, ""
+    found = history_weights(scenario)
+    if not found.accounts:
+        return out, f"History's weights not used: {found.describe()}."
+    out[HISTORY] = structure_weights(structures, found.accounts)  # type: ignore[call-arg]
+    return out, f"History's weights: {found.describe()}."
+
+
 def leading_policies(payload: Mapping[str, Any], count: int = 2) -> list[str]:
     """The ``count`` recommendations ranked best under the headline weighting of a robustness
     analysis (its JSON form)."""
@@ -108,7 +133,7 @@ def robust_analysis(
     decompositions, with ``options.pathways``) and ``signposts`` (with ``options.signposts``),
     and the ``options`` used. ``on_stage(name)`` says which part starts; ``on_chunk`` reports
     the pathway simulations' progress."""
-    from alliancesim.analysis.robust import PRIOR, regret_measure, robustness_of_run
+    from alliancesim.analysis.robust import regret_measure, robustness_of_run
 
     if options.leading < 1:
         raise InputError.single("--leading", f"expected at least 1, got {options.leading}")
@@ -117,15 +142,17 @@ def robust_analysis(
     if not options.thresholds:  # the scenario's own: check those the run recorded
         thresholds, note = _checkable(results, thresholds)
     measure = regret_measure(results.model, options.measure, options.better)
-    weightings = {PRIOR: dict(results.weights), **options.weightings}
+    weightings, weights_note = structure_weightings(results)
+    weightings.update(options.weightings)
     if on_stage is not None:
         on_stage("robustness")
     robustness = robustness_of_run(
         results, policies, measure=measure, thresholds=thresholds, weightings=weightings
     )
+    notes = [f"Thresholds {note}." if note else "", weights_note]
     payload: dict[str, Any] = {
         "robustness": robustness.to_dict(),
-        "note": f"Thresholds {note}." if note else "",
+        "note": " ".join(n for n in notes if n),
         "options": {
             "thresholds": [t.to_dict() for t in thresholds],
             "measure": measure.to_dict(),
