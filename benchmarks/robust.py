@@ -95,12 +95,16 @@ def main() -> None:
     print("thresholds:", "; ".join(t["description"] for t in robustness["thresholds"]))
     for line in robustness["disagreements"]:
         print(" -", line)
-    print("\npathway shares of the change in P(decoupling)")
-    for policy, outcomes in pathways["pathways"].items():
-        d = next(o for o in outcomes if o["outcome"] == "decoupled")
-        parts = ", ".join(f"{b['short']} {100 * (b['share'] or 0):.0f} %" for b in d["pathways"])
-        share = d["interaction"] / d["total"] if d["total"] else 0.0
-        print(f"- {policy} ({100 * d['total']:+.1f} pp): {parts}, interaction {100 * share:.0f} %")
+    from alliancesim.presentation.robust_view import present_robust
+
+    print("\npathway shares (of the change in P(decoupling), else in the regret measure)")
+    for view in present_robust(pathways).shown_pathways():
+        parts = ", ".join(f"{b.short} {100 * (b.share or 0):.0f} %" for b in view.bars)
+        share = view.interaction / view.total if view.total else 0.0
+        print(
+            f"- {view.policy}, {view.outcome} {view.total_text()}: {parts}, "
+            f"interaction {100 * share:.0f} %"
+        )
     print("\nsignposts of", ", ".join(leading_policies(signposts)))
     for s in signposts["signposts"]:
         for sign in s["signposts"]:
