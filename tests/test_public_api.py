@@ -39,6 +39,8 @@ ENTRY_POINTS = (
     "alliancesim.analysis",
     "alliancesim.analysis.scores",
     "alliancesim.analysis.weights",
+    "alliancesim.analysis.rivals",
+    "alliancesim.history_file",
     "alliancesim.analysis.robust",
     "alliancesim.analysis.pathways",
     "alliancesim.analysis.signposts",

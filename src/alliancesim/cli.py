@@ -87,14 +87,19 @@ COMMANDS: dict[str, LazyCommand] = {
     "backtest": LazyCommand(
         "alliancesim.commands.history",
         "backtest",
-        "Run historical episodes and compare simulated with observed changes, indicator by "
-        "indicator.",
+        "Score the model's forecasts of historical episodes against persistence and trend.",
     ),
     "calibrate": LazyCommand(
         "alliancesim.commands.history",
         "calibrate",
         "Narrow SCENARIO's uncertain ranges by history matching on episodes; write them as a "
         "module.",
+    ),
+    "structures": LazyCommand(
+        "alliancesim.commands.structures",
+        "structures",
+        "Weigh each contested mechanism's rival accounts by history: prior, out-of-sample "
+        "scores, weight.",
     ),
     "runs": LazyCommand(
         "alliancesim.commands.store",

@@ -138,7 +138,12 @@ class Results:
     weighted_sums: WeightedSums | None = None
     weights: dict[str, float] = field(default_factory=dict)
     """Each structure's weight in the combination (the normalised product of its accounts'
-    priors; see :mod:`alliancesim.structures`)."""
+    weights: history's where it has them, else the priors; see :mod:`alliancesim.structures`)."""
+    weights_source: str = ""
+    """Where the weights come from, in words ("priors", or "history (…): <provenance>")."""
+    account_weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    """History's weights of the accounts of each mechanism that has them (mechanism → account
+    → weight); the other mechanisms' accounts are weighed by their priors."""
     _summary: Summary | None = field(default=None, init=False, repr=False)
     _slices: dict[str, Results] = field(default_factory=dict, init=False, repr=False)
 
@@ -150,6 +155,8 @@ class Results:
             self.weights = structure_weights(
                 [parse_structure(scenario, name) for name in self.structure_sums]
             )
+        if not self.weights_source and self.model.scenario.mechanisms:
+            self.weights_source = "priors"
         if len(self.structure_sums) == 1:  # one structure: read as a run without structures
             self.files = self.files.only(self.structures[0])
 

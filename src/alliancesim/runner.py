@@ -24,7 +24,7 @@ from alliancesim.sizes import check_run_fits, run_cost, useful_workers
 from alliancesim.structures import structure_weights, structures_to_run
 from alliancesim.sums import PartialSums, WeightedSums
 
-__all__ = ["DEFAULT_MEMBERS", "DEFAULT_SCENARIO", "IN_MEMORY_LIMIT", "run"]
+__all__ = ["DEFAULT_MEMBERS", "DEFAULT_SCENARIO", "IN_MEMORY_LIMIT", "account_weights", "run"]
 
 DEFAULT_SCENARIO = "us-rok-2025"
 DEFAULT_MEMBERS = 2000
@@ -59,6 +59,7 @@ def run(
     on_block: Callable[[int, int], None] | None = None,
     run_id: str | None = None,
     structures: str | Sequence[str] | None = None,
+    weights: str | Path = "history",
 ) -> Results:
     """Simulate ``members`` plausible worlds of the scenario under each policy (and baseline)
     and each structure.
@@ -68,7 +69,11 @@ def run(
     structures (``"seed"``, ``"consult=costly_signal"``…); a scenario without mechanisms has
     one, ``seed``. Every policy under every structure sees the same parameter draws and random
     events (paired comparisons). The same scenario, seed, members and structures give
-    bit-identical results with any executor. Trajectories go to ``directory`` as Parquet when
+    bit-identical results with any executor. ``weights`` says how the structures are weighed
+    in their combination: ``"history"`` (history's weights of the accounts, from the packaged
+    weights file, where they exist and are fresh; the priors elsewhere), ``"prior"`` (the
+    accounts' priors), or a weights file written by ``alliancesim structures --write``; the
+    results say which (``weights_source``). Trajectories go to ``directory`` as Parquet when
     given (or when too large for memory, to a temporary one). ``on_block(done, total)`` reports
     progress.
     """
@@ -81,11 +86,13 @@ def run(
         raise InputError.single("--record", f"record must be 'all' or 'indicators', got {record!r}")
     model = compile_model(scenario)
     names = _policies(model, policies)
-    weights = structure_weights(structures_to_run(scenario, structures))
+    chosen = structures_to_run(scenario, structures)
+    accounts, weights_source = account_weights(scenario, weights)
+    structure_weights_ = structure_weights(chosen, accounts)
     size = members * len(names) * (model.horizon + 1) * (len(recorded_names(model, record)) + 3) * 8
-    size *= len(weights)
+    size *= len(structure_weights_)
     keep = size <= IN_MEMORY_LIMIT
-    cost = run_cost(model, len(names) * len(weights), members, record)
+    cost = run_cost(model, len(names) * len(structure_weights_), members, record)
     writes_to = Path(directory) if directory is not None else None
     if writes_to is None and not keep:
         writes_to = Path(tempfile.gettempdir())
@@ -101,8 +108,8 @@ def run(
         Path(directory) if directory is not None else None, structured=structured, scratch=scratch
     )
     measures = summary_names(model, record)
-    sums = {name: PartialSums(measures) for name in weights}
-    weighted = WeightedSums(measures, weights) if len(weights) > 1 else None
+    sums = {name: PartialSums(measures) for name in structure_weights_}
+    weighted = WeightedSums(measures, structure_weights_) if len(structure_weights_) > 1 else None
     total = len(blocks_of(members))
     window = max(2, 2 * max(workers, 1))
     try:
@@ -116,7 +123,7 @@ def run(
                 pool,
                 record=record,
                 window=window,
-                structures=weights,
+                structures=structure_weights_,
             )
             for done, output in enumerate(outputs, 1):
                 files.add_block(output.index, output.trajectories, output.parameters, keep=keep)
@@ -142,5 +149,29 @@ def run(
         structure_sums=sums,
         elapsed=time.perf_counter() - started,
         weighted_sums=weighted,
-        weights=weights,
+        weights=structure_weights_,
+        weights_source=weights_source,
+        account_weights=accounts or {},
     )
+
+
+def account_weights(
+    scenario: Scenario, weights: str | Path = "history"
+) -> tuple[dict[str, dict[str, float]] | None, str]:
+    """The accounts' weights a run of the scenario uses (None: the priors) and where they come
+    from, in words: ``"history"`` (the packaged or ``$ALLIANCESIM_HISTORY_WEIGHTS`` file),
+    ``"prior"``, or a weights file's path."""
+    if not scenario.mechanisms:
+        return None, ""
+    if str(weights) == "prior":
+        return None, "priors"
+    from alliancesim.history_file import history_weights
+
+    if str(weights) != "history" and not Path(weights).exists():
+        raise InputError.single(
+            "--weights",
+            f"expected 'history', 'prior' or a weights file (alliancesim structures --write), "
+            f"got {str(weights)!r}",
+        )
+    found = history_weights(scenario, None if str(weights) == "history" else Path(weights))
+    return (found.accounts or None), found.describe()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from alliancesim.errors import InputError
@@ -73,6 +73,8 @@ class Structure:
     name: str
     accounts: tuple[tuple[str, str], ...]  # (mechanism, account) for every mechanism
     prior: float
+    account_priors: tuple[float, ...] = ()
+    """The prior of each chosen account within its mechanism (same order as ``accounts``)."""
 
     def flags(self, mechanisms: Sequence[Mechanism]) -> dict[str, float]:
         """``structure.<mechanism>.<account>`` → 1.0 for the accounts chosen, 0.0 for the others."""
@@ -91,16 +93,16 @@ class Structure:
 def _structure(mechanisms: Sequence[Mechanism], choice: dict[str, str]) -> Structure:
     """The structure choosing ``choice[m]`` (default: the first account) for each mechanism."""
     accounts = []
-    prior = 1.0
+    priors = []
     rivals = []
     for mechanism in mechanisms:
         ids = [a.id for a in mechanism.accounts]
         account = choice.get(mechanism.id, ids[0])
         accounts.append((mechanism.id, account))
-        prior *= mechanism.priors[ids.index(account)]
+        priors.append(mechanism.priors[ids.index(account)])
         if account != ids[0]:
             rivals.append(f"{mechanism.id}={account}")
-    return Structure(",".join(rivals) or SEED, tuple(accounts), prior)
+    return Structure(",".join(rivals) or SEED, tuple(accounts), math.prod(priors), tuple(priors))
 
 
 def parse_structure(scenario: Scenario, text: str) -> Structure:
@@ -203,10 +205,31 @@ def structures_to_run(
     return out
 
 
-def structure_weights(structures: Sequence[Structure]) -> dict[str, float]:
-    """Each structure's weight: its prior, normalised over the structures given."""
+def structure_weights(
+    structures: Sequence[Structure],
+    accounts: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict[str, float]:
+    """Each structure's weight: the product of its accounts' weights, normalised over the
+    structures given. An account's weight is its prior within its mechanism, or, for the
+    mechanisms in ``accounts`` (mechanism → account → weight, e.g. history's weights), the
+    weight given there. If those weights leave every structure given at zero (history rules
+    out every account run), the priors are used."""
+    if accounts:
+        raw = {s.name: _weight(s, accounts) for s in structures}
+        total = sum(raw.values())
+        if total > 0:
+            return {name: w / total for name, w in raw.items()}
     total = sum(s.prior for s in structures)
     return {s.name: s.prior / total for s in structures}
+
+
+def _weight(structure: Structure, accounts: Mapping[str, Mapping[str, float]]) -> float:
+    """A structure's unnormalised weight: its accounts' weights (given, else priors) multiplied."""
+    priors = structure.account_priors or (1.0,) * len(structure.accounts)
+    return math.prod(
+        float(accounts[m][a]) if m in accounts and a in accounts[m] else p
+        for (m, a), p in zip(structure.accounts, priors, strict=True)
+    )
 
 
 def active_rules(scenario: Scenario, structure: Structure | str) -> list[Rule]:

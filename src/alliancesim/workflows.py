@@ -15,6 +15,8 @@ report:
   says, as typed rows;
 - :func:`report_of_run`, :func:`report_of_stored_run`, :func:`report_of_new_stored_run` — the
   self-contained HTML report;
+- :func:`structures_by_history` — each contested mechanism's accounts weighed by how well
+  they forecast the episodes (from the weights file runs use, or simulated now);
 - analyses of what is stored, computed from a run's Parquet without simulating:
   :func:`compare_stored_run`, :func:`claims_of_stored_run`, :func:`discover_in_stored_run`,
   :func:`sensitivity_of_stored_run` (PAWN, delta), :func:`export_stored_run` (Parquet, CSV,
@@ -47,6 +49,7 @@ __all__ = [
     "FAILURE_REGIONS",
     "MOMENT_INDEPENDENT",
     "StoredRun",
+    "StructuresByHistory",
     "claims_by_structure",
     "claims_of_run",
     "claims_of_stored_run",
@@ -66,6 +69,7 @@ __all__ = [
     "sensitivity_of_stored_run",
     "stored_claims",
     "stored_sensitivity",
+    "structures_by_history",
     "view_of_new_stored_run",
     "view_of_run",
     "view_of_stored_run",
@@ -580,3 +584,134 @@ def export_stored_run(store: Store, reference: str, fmt: str, out: Path) -> list
         else:
             written = store.export(record.run_id, fmt, partial)
     return [out / path.relative_to(partial) for path in written]
+
+
+# --------------------------------------------------------------------------------------------
+# rival structures weighed by history
+
+
+@dataclass(frozen=True)
+class StructuresByHistory:
+    """History's verdict on the contested mechanisms of one or more scenarios: one
+    :class:`~alliancesim.presentation.history_view.MechanismVerdict` each, whether it was read
+    from the weights file or simulated now (``weighing``, with its timing), and notes."""
+
+    scenarios: tuple[str, ...]
+    verdicts: tuple[Any, ...]
+    computed: bool
+    weighing: Any | None
+    notes: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        out: dict[str, Any] = {
+            "scenarios": list(self.scenarios),
+            "source": "computed" if self.computed else "file",
+            "mechanisms": [v.to_dict() for v in self.verdicts],
+            "notes": list(self.notes),
+        }
+        if self.weighing is not None:
+            w = self.weighing
+            out["computation"] = {
+                "members": w.members,
+                "seed": w.seed,
+                "method": w.method,
+                "episodes": w.episode_hashes,
+                "folds": w.folds,
+                "simulations": w.simulations,
+                "member_steps": w.member_steps,
+                "seconds": w.seconds,
+            }
+        return out
+
+
+def _mechanisms_of(scenarios: Sequence[Scenario]) -> tuple[list[Any], list[str]]:
+    """The scenarios' contested mechanisms, each id once (the first declaration), and a note
+    for every later declaration of the same id with other accounts or modules."""
+    seen: dict[str, Any] = {}
+    notes = []
+    for scenario in scenarios:
+        for m in scenario.mechanisms:
+            first = seen.get(m.id)
+            if first is None:
+                seen[m.id] = m
+            elif [(a.id, a.include) for a in first.accounts] != [
+                (a.id, a.include) for a in m.accounts
+            ]:
+                notes.append(
+                    f"{scenario.id} declares mechanism {m.id!r} with other accounts or modules "
+                    "than the first scenario that declares it; the first declaration is weighed"
+                )
+    return list(seen.values()), notes
+
+
+def structures_by_history(
+    scenarios: Sequence[Scenario],
+    *,
+    episodes: Sequence[Scenario] | None = None,
+    compute: bool = False,
+    members: int = 2000,
+    seed: int = 0,
+    method: str = "stacking",
+    workers: int = 1,
+    weights_file: Path | None = None,
+    on_simulation: Callable[[int, int], None] | None = None,
+) -> StructuresByHistory:
+    """Each contested mechanism of the scenarios, its accounts weighed by history.
+
+    Read from the weights file runs use (``weights_file``, else ``$ALLIANCESIM_HISTORY_WEIGHTS``
+    or the packaged one) when it holds every mechanism that episodes declare, fresh; otherwise
+    — or with ``compute``, or given ``episodes`` — the episodes (default: the built-in ones)
+    are simulated under each account now (:func:`~alliancesim.analysis.rivals.weigh_by_history`).
+    """
+    from types import SimpleNamespace
+
+    from alliancesim.history_file import history_weights
+    from alliancesim.presentation.history_view import (
+        verdict_from_file,
+        verdict_from_weighing,
+        verdict_without_history,
+    )
+
+    if method not in ("stacking", "bma", "crps-stacking"):
+        raise InputError.single(
+            "--method", f"expected stacking, bma or crps-stacking, got {method!r}"
+        )
+    mechanisms, notes = _mechanisms_of(scenarios)
+    ids = tuple(s.id for s in scenarios)
+    if not mechanisms and not compute:
+        return StructuresByHistory(ids, (), False, None, tuple(notes))
+    if not compute and episodes is None:
+        found = history_weights(SimpleNamespace(mechanisms=mechanisms), weights_file)
+        if found.source is not None and not found.stale:
+            provenance = found.source.provenance()
+            verdicts = tuple(
+                verdict_from_file(m, found.source.mechanisms[m.id], provenance)
+                if m.id in found.accounts
+                else verdict_without_history(
+                    m, [n for n in found.notes if n.startswith(f"{m.id}:")]
+                )
+                for m in mechanisms
+            )
+            return StructuresByHistory(ids, verdicts, False, None, tuple(notes))
+        notes.extend(found.notes)
+    from alliancesim.analysis.rivals import weigh_by_history
+
+    if episodes is None:
+        from alliancesim.commands.history import builtin_episodes
+        from alliancesim.scenario import load_scenario
+
+        episodes = [load_scenario(e) for e in builtin_episodes()]
+    weighing = weigh_by_history(
+        mechanisms,
+        episodes,
+        members=members,
+        seed=seed,
+        method=method,  # type: ignore[arg-type]
+        workers=workers,
+        on_simulation=on_simulation,
+    )
+    verdicts = tuple(
+        verdict_from_weighing(m, weighing.mechanism(m.id), members, seed) for m in mechanisms
+    )
+    return StructuresByHistory(ids, verdicts, True, weighing, tuple(notes))

@@ -21,3 +21,9 @@ def linear_episode_path() -> Path:
 def plain_scenario_path() -> Path:
     """A scenario without observations, including a module of overrides."""
     return DATA / "plain.toml"
+
+
+@pytest.fixture
+def scored_episode_path() -> Path:
+    """A deterministic episode with history, levels, counts and events, scored by hand."""
+    return DATA / "scored-episode.toml"

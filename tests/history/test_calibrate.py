@@ -9,13 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alliancesim.analysis.backtest import observed_changes, simulated_values
+from alliancesim.analysis.backtest import target_members
 from alliancesim.analysis.calibrate import (
     Dimension,
     ParameterRange,
     calibration_module,
     history_match,
     implausibility,
+    matched_targets,
     nroy_box,
     shared_ranges,
     synthetic_episode,
@@ -68,14 +69,11 @@ def test_implausibility_draws_its_worlds_from_one_running_generator(toy_episode_
         for name, value in point.items():
             P[model.parameter_names.index(name)] = value
         records = simulate(model, spec, P, slots)
-        for change in observed_changes(episode):
-            names = model.record_names
-            after = simulated_values(records, names, change.indicator, change.end_steps)
-            before = simulated_values(records, names, change.indicator, change.start_steps)
-            delta = after - before
-            variance = (change.sd or 0.0) ** 2 + (discrepancy * change.value) ** 2
+        for target in matched_targets(episode):
+            delta = target_members(target, records, model.record_names)
+            variance = target.sd**2 + (discrepancy * target.observed) ** 2
             variance += delta.var(ddof=1) * (1 + 1 / replicates)
-            worst = max(worst, abs(change.value - delta.mean()) / math.sqrt(variance))
+            worst = max(worst, abs(target.observed - delta.mean()) / math.sqrt(variance))
     assert got == pytest.approx(worst, rel=1e-12)
 
 
@@ -231,3 +229,70 @@ def test_override_values_keep_the_prior_family_where_the_format_allows():
     assert ParameterRange(triangle, (0.1, 0.3)).narrowing == pytest.approx(0.8)
     open_normal = Dimension("param.x", Normal(0.0, 1.0), ("e",))
     assert open_normal.prior_range == pytest.approx((-2.5758293, 2.5758293))
+
+
+def test_a_structural_miss_is_left_out_and_listed(linear_episode_path):
+    """A target no point of the prior box can match says the model lacks a mechanism: with
+    skip_unmatched it is listed, not allowed to rule every point out."""
+    episode = _level_only(load_scenario(linear_episode_path))
+    far = [
+        o.model_copy(update={"value": 5.0}) if o.at == "2020Q3" else o for o in episode.observations
+    ]
+    contradicted = episode.model_copy(update={"observations": far})
+    result = history_match([contradicted], points=200, replicates=2, waves=2, skip_unmatched=True)
+    assert not result.ruled_out_everywhere
+    (miss,) = result.unmatched
+    assert miss["indicator"] == "level.A" and miss["observed"] == pytest.approx(5.0)
+    assert miss["least_implausibility"] > result.cutoff
+    assert result.ranges[0].narrowing == pytest.approx(0.0, abs=0.02)  # nothing left to match
+
+
+def test_rank_two_forgives_one_badly_fitted_target(linear_episode_path):
+    """Two targets (level.A and its percent average); at rank 2 a point is judged by the better
+    fitted one, so a contradicted second target no longer rules the first's interval out."""
+    scenario = load_scenario(linear_episode_path)
+    far = [
+        o.model_copy(update={"value": 500.0})
+        if o.indicator == "level_pct" and o.at == "2020Q4"
+        else o
+        for o in scenario.observations
+    ]
+    contradicted = scenario.model_copy(update={"observations": far})
+    assert history_match([contradicted], points=300, replicates=2, waves=1).ruled_out_everywhere
+    ranked = history_match([contradicted], points=3000, replicates=2, waves=3, seed=1, rank=2)
+    (weight,) = ranked.ranges
+    assert weight.calibrated[0] == pytest.approx(1.0 - 3 * SIGMA, abs=0.02)
+    assert weight.calibrated[1] == pytest.approx(1.0 + 3 * SIGMA, abs=0.02)
+    with pytest.raises(InputError, match="--rank"):
+        history_match([scenario], points=10, rank=0)
+
+
+def test_calibration_effect_on_the_answer_by_hand():
+    """growth.toml: P(decoupling) 1/2 under w ~ U(0, 2), 1/3 under w ~ U(0, 1.5), paired change
+    −1/6 with no member moving the other way; the counterfactual is never the best policy."""
+    from pathlib import Path
+
+    from alliancesim.analysis.calibrate import Dimension, ParameterRange
+    from alliancesim.analysis.calibration_effect import calibration_effect
+    from alliancesim.scenario import load_scenario
+    from alliancesim.scenario.uncertain import Uniform
+
+    scenario = load_scenario(Path(__file__).parent / "data" / "growth.toml")
+    weight = ParameterRange(Dimension("rules.grow.weight", Uniform(0.0, 2.0), ()), (0.0, 1.5))
+    effect = calibration_effect(scenario, [weight], members=6000, seed=4)
+    baseline, hold = effect.policies
+    assert baseline.prior == pytest.approx(1 / 2, abs=0.02)
+    assert baseline.calibrated == pytest.approx(1 / 3, abs=0.02)
+    assert baseline.change == pytest.approx(-1 / 6, abs=0.015)
+    assert baseline.change == pytest.approx(baseline.calibrated - baseline.prior, abs=1e-12)
+    assert baseline.change_ci[0] < baseline.change < baseline.change_ci[1] < 0
+    assert hold.prior == hold.calibrated == 0.0
+    # the calibrated rule's target at the horizon: 2w, i.e. 4u before and 3u after (change −u)
+    (level,) = baseline.quantities
+    assert level.name == "level.A"
+    assert level.prior == pytest.approx(2.0, abs=0.03)
+    assert level.calibrated == pytest.approx(0.75 * level.prior, rel=1e-9)
+    assert level.change == pytest.approx(-0.5, abs=0.01)
+    assert effect.best("prior") is None and effect.counterfactuals == ("hold",)
+    out = effect.to_dict()
+    assert out["parameters"][0]["calibrated"] == "U(0, 1.5)" and out["horizon"] == "2025Q2"

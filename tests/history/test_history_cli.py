@@ -24,18 +24,28 @@ def test_backtest_json(linear_episode_path):
     out = _json(["backtest", str(linear_episode_path), "-n", "1000", "--json"])
     (episode,) = out["episodes"]
     assert episode["episode"] == "linear-episode" and episode["members"] == 1000
-    first = episode["changes"][0]
-    assert first["indicator"] == "level.A" and (first["from"], first["to"]) == ("2019Q4", "2020Q3")
-    assert first["observed_change"] == pytest.approx(1.0)
-    assert first["simulated_change"]["q50"] == pytest.approx(1.0, abs=0.01)
+    first = episode["targets"][0]
+    assert first["indicator"] == "level.A" and (first["base"]["at"], first["at"]) == (
+        "2019Q4",
+        "2020Q3",
+    )
+    assert first["observed"] == pytest.approx(1.0)
+    assert first["forecast"]["q50"] == pytest.approx(1.0, abs=0.01)
+    assert set(first["scores"]) == {"model", "persistence", "trend"}
+    assert first["scores"]["model"]["crps"] < first["scores"]["persistence"]["crps"]
     assert episode["summary"]["direction_agrees"] == 2
+    assert out["overall"]["targets"] == 2
+    assert out["overall"]["skill"]["crps/persistence"]["skill"] > 0
 
 
-def test_backtest_table(toy_episode_path):
-    result = runner.invoke(app, ["backtest", str(toy_episode_path), "-n", "300"])
+def test_backtest_table(toy_episode_path, linear_episode_path):
+    result = runner.invoke(
+        app, ["backtest", str(toy_episode_path), str(linear_episode_path), "-n", "300"]
+    )
     assert result.exit_code == 0, result.output
     assert "toy-episode" in result.stdout and "fear_pct" in result.stdout
-    assert "direction agrees 3/3" in result.stdout
+    assert "direction agrees 3" in result.stdout
+    assert "2 episodes, 5 targets" in result.stdout and "overall" in result.stdout
 
 
 def test_calibrate_writes_an_includable_module(toy_episode_path, tmp_path):
@@ -90,7 +100,7 @@ def test_calibrate_table_and_module_filter(toy_episode_path, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["backtest", "{plain}"], "no two observations"),
+        (["backtest", "{plain}"], "nothing to forecast"),
         (["backtest", "{toy}", "--members", "1"], "members must be at least 2"),
         (["calibrate", "{toy}", "--points", "1", "--out", "{tmp}/x.toml"], "--points"),
         (["calibrate", "{toy}", "--module-id", "Bad-Id", "--out", "{tmp}/x.toml"], "--module-id"),
@@ -108,3 +118,110 @@ def test_bad_input_exits_2(
         main()
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_calibrate_out_of_sample_json(linear_episode_path, tmp_path):
+    later = linear_episode_path.read_text().replace("2020", "2022").replace("2019", "2021")
+    later = later.replace('id = "linear-episode"', 'id = "linear-later"')
+    (tmp_path / "later.toml").write_text(later)
+    args = ["calibrate", str(linear_episode_path), "-e", str(linear_episode_path)]
+    args += ["-e", str(tmp_path / "later.toml"), "--out-of-sample", "--points", "300"]
+    payload = _json([*args, "--replicates", "2", "--waves", "1", "-n", "100", "--json"])
+    assert [f["fold"] for f in payload["folds"]] == ["linear-episode", "linear-later"]
+    assert payload["folds"][0]["trained_on"] == ["linear-later"]
+    assert payload["folds"][0]["transferred"][0]["parameter"] == "rules.push.weight"
+    assert not list(tmp_path.glob("calibrated-*.toml"))  # scoring writes nothing
+
+
+# --------------------------------------------------------------------------------------------
+# alliancesim structures
+
+
+def _rivals():
+    from pathlib import Path
+
+    return Path(__file__).parent / "data" / "rivals"
+
+
+def test_structures_json_computes_history_weights_and_writes_the_file(tmp_path):
+    d = _rivals()
+    out_file = tmp_path / "w.json"
+    args = ["structures", str(d / "toy-rivals.toml"), "-n", "8", "--json", "--write", str(out_file)]
+    for e in ("rise-2001", "rise-2003", "fall-2005"):
+        args += ["-e", str(d / f"{e}.toml")]
+    out = _json(args)
+    assert out["source"] == "computed" and out["written"] == str(out_file)
+    (drift,) = out["mechanisms"]
+    weights = {a["id"]: a["weight"] for a in drift["accounts"]}
+    assert weights["rise"] == pytest.approx(2 / 3, abs=1e-6)
+    assert drift["favoured"][0] == "rise" and drift["targets"] == 6
+    assert out["computation"]["simulations"] == 9
+    written = json.loads(out_file.read_text())
+    assert written["format"] == "alliancesim history weights"
+    assert written["episodes"]["fall-2005"]["source"] == str((d / "fall-2005.toml").resolve())
+    # read back from the file, and a run weighed by it
+    again = _json(["structures", str(d / "toy-rivals.toml"), "--weights", str(out_file), "--json"])
+    assert again["source"] == "file"
+    assert again["mechanisms"][0]["accounts"][0]["weight"] == pytest.approx(weights["rise"])
+    table = runner.invoke(
+        app, ["structures", str(d / "toy-rivals.toml"), "--weights", str(out_file)]
+    )
+    assert table.exit_code == 0 and "history favours rise with weight 67 %" in table.stdout
+    ran = _json(
+        [
+            "run",
+            str(d / "toy-rivals.toml"),
+            "-n",
+            "20",
+            "--no-store",
+            "--weights",
+            str(out_file),
+            "--json",
+        ]
+    )
+    assert ran["structures"]["weights"]["seed"] == pytest.approx(2 / 3, abs=1e-6)
+    assert ran["weights_source"].startswith("history (drift)")
+    assert ran["history_favours"][0].startswith("History favours rise for drift")
+
+
+def test_structures_of_scenarios_without_mechanisms_and_bad_input(tmp_path, monkeypatch, capsys):
+    out = _json(["structures", "us-rok-2025", "--json"])
+    assert out["mechanisms"] == [] and out["scenarios"] == ["us-rok-2025"]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    toy = str(_rivals() / "toy-rivals.toml")
+    for args, message in (
+        (["structures", toy, "--weights", str(bad)], "not an alliancesim weights file"),
+        (["run", toy, "-n", "5", "--no-store", "--weights", "nowhere"], "--weights: expected"),
+        (["structures", toy, "--compute", "--method", "vote", "-n", "4"], "--method: expected"),
+    ):
+        monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_calibrate_effect_json(linear_episode_path, tmp_path):
+    out = _json(
+        [
+            "calibrate",
+            str(linear_episode_path),
+            "--points",
+            "300",
+            "--replicates",
+            "2",
+            "--waves",
+            "2",
+            "--effect",
+            "-n",
+            "200",
+            "--out",
+            str(tmp_path / "cal.toml"),
+            "--json",
+        ]
+    )
+    effect = out["effect"]
+    assert next(p["policy"] for p in effect["policies"]) == "baseline"
+    assert [p["parameter"] for p in effect["parameters"]] == out["written"]["parameters"]
+    assert effect["members"] == 200

@@ -476,3 +476,12 @@ def test_skill_averages_scores_first_then_takes_the_ratio():
     assert scaled.skill == pytest.approx(1 - (1 + 3) / (2 + 2))
     assert skill_score([1.0], [0.0]).skill is None
     json.dumps(table.to_dict(), allow_nan=False)
+
+
+def test_members_that_do_not_move_never_agree_even_after_rounding():
+    """Weights summing to 1 + 1e-16 must not turn Φ(0) = ½ into agreement."""
+    members = np.zeros(500)
+    check = direction_check(members, -9.0, 2.83)
+    assert check.scored and check.share == pytest.approx(0.5) and check.agrees is False
+    weights = np.full(3, 1 / 3)
+    assert direction_check([0.0, 0.0, 0.0], 5.0, 1.0, weights).agrees is False

@@ -95,7 +95,7 @@ def test_validate_json_lists_problems(monkeypatch, capsys):
             "file": "29_period_outside.toml",
             "line": 32,
             "field": "observations[0].at",
-            "message": "2027Q1 lies outside the scenario (2025Q2 to 2026Q2)",
+            "message": "2027Q1 lies after the scenario's end (2026Q2)",
         },
     ]
 

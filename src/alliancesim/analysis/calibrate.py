@@ -6,17 +6,20 @@ Andrianakis et al. 2015 for stochastic models) keeps that reading: it rules out 
 values whose simulated changes are too far from the observed ones and returns the ranges that
 remain, "not ruled out yet" (NROY), rather than a posterior.
 
-For a parameter point x and an observed change z (see :mod:`alliancesim.analysis.backtest`)
-the *implausibility* is
+For a parameter point x and an observed target z — what the back-test scores
+(:mod:`alliancesim.analysis.backtest`): a level's change from its series' base, a count's total
+over its window; events are not matched — the *implausibility* is
 
     I(x) = |z − E[f(x)]| / sqrt(V_obs + V_model + V_sim(x) · (1 + 1/R))
 
-where E[f(x)] and V_sim(x) are the mean and variance of the simulated change over R replicate
+where E[f(x)] and V_sim(x) are the mean and variance of the simulated target over R replicate
 worlds at x (the episode's random events and its parameters outside the calibration vary
-between replicates), V_obs the observation error of the change (from the observations' ``sd``)
+between replicates), V_obs the observation error of the target (from the observations' ``sd``)
 and V_model = (discrepancy · z)² the model discrepancy: how far even the best model may miss
-history. A point is ruled out when its largest implausibility over all observed changes of all
-episodes exceeds the cut-off (3, Pukelsheim's three-sigma rule).
+history. A point is ruled out when its largest implausibility over all targets of all episodes
+exceeds the cut-off (3, Pukelsheim's three-sigma rule). Matching the back-test's targets means
+calibration and the back-test judge the model on the same quantities, and a calibration scored
+on held-out episodes is scored exactly as the uncalibrated model.
 
 The search runs in *waves*: wave 1 fills the prior box with a Latin hypercube (in the unit
 space of each parameter's distribution); each later wave fills the bounding box of the previous
@@ -46,10 +49,12 @@ from typing import Any
 import numpy as np
 
 from alliancesim.analysis.backtest import (
-    ObservedChange,
-    observed_changes,
+    Target,
+    bare_target,
+    history_targets,
     simulate_history,
     simulated_values,
+    target_members,
 )
 from alliancesim.draws import GENERATOR_SLICE, Draws, check_seed, generator, latin_hypercube, spans
 from alliancesim.ensemble import compiled, evaluate
@@ -74,6 +79,7 @@ __all__ = [
     "history_match",
     "implausibility",
     "module_parameters",
+    "module_priors",
     "nroy_box",
     "shared_ranges",
     "synthetic_episode",
@@ -114,23 +120,32 @@ class Dimension:
         return (lo, hi)
 
 
+MATCHED = ("level", "count")
+"""The kinds of target history matching compares (an event's 0/1 rules nothing out at 3 sd)."""
+
+
+def matched_targets(scenario: Scenario) -> list[Target]:
+    """The episode's targets that history matching compares: levels and counts."""
+    return [t for t in history_targets(scenario)[0] if t.kind in MATCHED]
+
+
 @dataclass
 class _Episode:
-    """An episode prepared for matching: its model, observed changes and error variances."""
+    """An episode prepared for matching: its model, targets and error variances."""
 
     scenario: Scenario
     model: Model
-    changes: list[ObservedChange]
-    observed: np.ndarray  # (changes,)
-    variance: np.ndarray  # V_obs + V_model per change
+    changes: list[Target]
+    observed: np.ndarray  # (targets,)
+    variance: np.ndarray  # V_obs + V_model per target
     dimension_rows: list[tuple[int, int]]  # (dimension index, parameter row)
 
 
 def _prepare(scenario: Scenario, dims: list[Dimension], discrepancy: float) -> _Episode:
     model = compiled(scenario)
-    changes = observed_changes(scenario)
-    observed = np.array([c.value for c in changes], dtype=np.float64)
-    v_obs = np.array([(c.sd or 0.0) ** 2 for c in changes])
+    changes = matched_targets(scenario)
+    observed = np.array([c.observed for c in changes], dtype=np.float64)
+    v_obs = np.array([c.sd**2 for c in changes])
     variance = v_obs + (discrepancy * observed) ** 2
     rows = {name: k for k, name in enumerate(model.parameter_names)}
     dimension_rows = [
@@ -159,16 +174,14 @@ def _simulate_points(
 def _simulated_changes(
     episode: _Episode, replicates: int, draws: Draws
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and variance over replicates of each simulated change, for points drawn by
-    :meth:`Draws.from_generator`: (points, changes) each."""
+    """Mean and variance over replicates of each simulated target, for points drawn by
+    :meth:`Draws.from_generator`: (points, targets) each."""
     model = episode.model
     names = model.record_names
     _, records = next(evaluate(model, ["baseline"], draws))
     deltas = np.empty((len(episode.changes), draws.size))
-    for k, change in enumerate(episode.changes):
-        after = simulated_values(records, names, change.indicator, change.end_steps)
-        before = simulated_values(records, names, change.indicator, change.start_steps)
-        deltas[k] = after - before
+    for k, target in enumerate(episode.changes):
+        deltas[k] = target_members(target, records, names)
     deltas = deltas.reshape(len(episode.changes), draws.size // replicates, replicates)
     means = deltas.mean(axis=2).T
     variances = (deltas.var(axis=2, ddof=1) if replicates > 1 else np.zeros(deltas.shape[:2])).T
@@ -279,6 +292,10 @@ class Calibration:
     best: dict[str, float] = field(default_factory=dict)  # the least implausible point
     best_implausibility: float = math.inf
     worst_changes: list[dict[str, Any]] = field(default_factory=list)
+    unmatched: list[dict[str, Any]] = field(default_factory=list)
+    """Targets left out of the cut as structural misses (``skip_unmatched``)."""
+    rank: int = 1
+    """Which largest implausibility judged a point (1: the largest)."""
 
     @property
     def ruled_out_everywhere(self) -> bool:
@@ -305,6 +322,7 @@ class Calibration:
             "method": "history matching",
             "episodes": self.episodes,
             "cutoff": self.cutoff,
+            "rank": self.rank,
             "discrepancy": self.discrepancy,
             "replicates": self.replicates,
             "seed": self.seed,
@@ -313,6 +331,7 @@ class Calibration:
             "best_implausibility": self.best_implausibility,
             "best": self.best,
             "hardest_changes": self.worst_changes,
+            "unmatched": self.unmatched,
             "parameters": [r.to_dict() for r in self.ranges],
         }
 
@@ -344,10 +363,10 @@ def _check_episodes(episodes: Sequence[Scenario]) -> None:
     if not episodes:
         raise InputError.single("--episodes", "name at least one episode to calibrate on")
     for scenario in episodes:
-        if not observed_changes(scenario):
+        if not matched_targets(scenario):
             raise InputError.single(
                 "--episodes",
-                f"{scenario.id} has no two observations of the same indicator, so nothing to match",
+                f"{scenario.id} has no level or count to forecast from a base, so nothing to match",
             )
 
 
@@ -382,13 +401,21 @@ def history_match(
     seed: int = 0,
     parameters: Sequence[str] | None = None,
     on_wave: Callable[[Wave], None] | None = None,
+    skip_unmatched: bool = False,
+    rank: int = 1,
 ) -> Calibration:
-    """Rule out the parameter values whose simulated changes miss the episodes' observed ones.
+    """Rule out the parameter values whose simulated targets miss the episodes' observed ones.
 
     ``points`` per wave, each simulated on ``replicates`` worlds; ``parameters`` are glob
     patterns (``rules.p7_*.weight``) restricting which uncertain parameters are calibrated
     (default: all of every episode's). ``on_wave`` is told about each finished wave.
-    Deterministic for a given seed.
+    ``skip_unmatched``: a target that no point of the first wave (the prior box) brings within
+    the cut-off is a *structural* miss — the model lacks the mechanism, no parameter value
+    mends it — and is left out of the cut from then on (listed in ``unmatched``), instead of
+    ruling every point out. ``rank``: a point is judged by its ``rank``-th largest
+    implausibility over the targets (1: the largest; 2 or 3 leave one or two badly fitted
+    targets to model discrepancy, Vernon, Goldstein & Bower 2010). Deterministic for a given
+    seed.
     """
     for name, value, least in (
         ("--points", points, 2),
@@ -402,6 +429,8 @@ def history_match(
     if not discrepancy >= 0:
         raise InputError.single("--discrepancy", f"expected a share >= 0, got {discrepancy}")
     check_seed(seed)
+    if rank < 1:
+        raise InputError.single("--rank", f"expected 1 (the largest) or more, got {rank}")
     _check_episodes(episodes)
     dims = _dimensions(episodes, parameters)
     prepared = [_prepare(s, dims, discrepancy) for s in episodes]
@@ -411,11 +440,22 @@ def history_match(
     last_box: tuple[np.ndarray, np.ndarray] | None = None
     pool = np.empty((0, D))  # NROY points (unit space) of every wave, inside the current box
     best_i, best_x, best_each = math.inf, np.empty(0), np.empty(0)
+    labels = [(e.scenario.id, c) for e in prepared for c in e.changes]
+    counted = np.ones(len(labels), dtype=bool)
+    unmatched: list[dict[str, Any]] = []
     for w in range(waves):
         rng = generator(seed, w)  # the wave's points, then its members' other draws
         unit = low + (high - low) * latin_hypercube(rng, D, points)
         values = np.column_stack([d.values(unit[:, k]) for k, d in enumerate(dims)]) if D else unit
-        largest, each = _implausibility(prepared, values, replicates, rng)
+        _, each = _implausibility(prepared, values, replicates, rng)
+        if skip_unmatched and w == 0:
+            closest = each.min(axis=0)
+            counted = closest <= cutoff
+            unmatched = [
+                {**_describe(*labels[j]), "least_implausibility": float(closest[j])}
+                for j in np.flatnonzero(~counted)
+            ]
+        largest = _ranked(each[:, counted], rank)
         keep = largest <= cutoff
         k = int(np.argmin(largest))
         if largest[k] < best_i:
@@ -443,18 +483,10 @@ def history_match(
         ranges.append(ParameterRange(dim, span))
     hardest = []
     if best_each.size:
-        labels = [(e.scenario.id, c) for e in prepared for c in e.changes]
-        for j in np.argsort(-best_each)[:3]:
-            episode, change = labels[j]
-            hardest.append(
-                {
-                    "episode": episode,
-                    "indicator": change.indicator,
-                    "from": change.start.at,
-                    "to": change.end.at,
-                    "implausibility": float(best_each[j]),
-                }
-            )
+        shown = np.where(counted, best_each, -np.inf)
+        for j in np.argsort(-shown)[:3]:
+            if counted[j]:
+                hardest.append({**_describe(*labels[j]), "implausibility": float(best_each[j])})
     return Calibration(
         episodes=[s.id for s in episodes],
         dimensions=dims,
@@ -467,7 +499,34 @@ def history_match(
         best={d.name: float(v) for d, v in zip(dims, best_x, strict=True)} if best_x.size else {},
         best_implausibility=best_i,
         worst_changes=hardest,
+        unmatched=unmatched,
+        rank=rank,
     )
+
+
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+
+
+def _ranked(each: np.ndarray, rank: int) -> np.ndarray:
+    """Per point, the ``rank``-th largest implausibility (0 with no targets; the smallest if
+    there are fewer targets than ``rank``)."""
+    if each.shape[1] == 0:
+        return np.zeros(each.shape[0])
+    k = min(rank, each.shape[1])
+    return -np.partition(-each, k - 1, axis=1)[:, k - 1]
+
+
+def _describe(episode: str, target: Target) -> dict[str, Any]:
+    """A target as a short JSON-ready record (episode, indicator, window)."""
+    start = target.observation.total_from if target.kind == "count" else None
+    return {
+        "episode": episode,
+        "indicator": target.indicator,
+        "from": start or (target.base.at if target.base is not None else None),
+        "to": target.observation.at,
+        "observed": target.observed,
+    }
 
 
 def implausibility(
@@ -500,23 +559,35 @@ def module_parameters(reference: str) -> set[str]:
     return set(parameters_of_module(load_module(reference)))
 
 
+def module_priors(reference: str) -> dict[str, Uncertain]:
+    """The ranges a rule module itself gives its parameters (before any scenario's overrides)."""
+    return {name: spec.value for name, spec in parameters_of_module(load_module(reference)).items()}
+
+
 def shared_ranges(
     calibration: Calibration,
     target: Scenario,
     *,
     only: set[str] | None = None,
     min_narrowing: float = WRITE_NARROWING,
+    priors: dict[str, Uncertain] | None = None,
 ) -> list[ParameterRange]:
     """The calibrated ranges worth writing for ``target``.
 
     Same parameter name and same prior in the target as in the episodes (a shared module's
-    parameter), narrowed by at least ``min_narrowing``, and among ``only`` when given.
+    parameter), narrowed by at least ``min_narrowing``, and among ``only`` when given. With
+    ``priors`` (a module's own ranges, :func:`module_priors`), a parameter whose prior in the
+    episodes is the module's also counts when the target's differs: a target that already
+    includes an earlier calibration of the module is recalibrated from the module's priors.
     """
     specs = scenario_parameters(target)
     out = []
     for r in calibration.ranges:
         spec = specs.get(r.dimension.name)
-        if spec is None or spec.value != r.dimension.prior or r.calibrated is None:
+        if spec is None or r.calibrated is None:
+            continue
+        module_prior = None if priors is None else priors.get(r.dimension.name)
+        if r.dimension.prior not in (spec.value, module_prior):
             continue
         if only is not None and r.dimension.name not in only:
             continue
@@ -533,8 +604,10 @@ def calibration_module(
     module_id: str,
     date: str,
     only: set[str] | None = None,
+    priors: dict[str, Uncertain] | None = None,
 ) -> str:
-    """A rule module of ``[[overrides]]`` with the calibrated ranges that apply to ``target``.
+    """A rule module of ``[[overrides]]`` with the calibrated ranges that apply to ``target``
+    (``only``, ``priors``: as :func:`shared_ranges`).
 
     A scenario that includes the module (after the module whose parameters it overrides, e.g.
     ``include = ["dilemma", "calibrated-dilemma"]``) samples the calibrated ranges instead.
@@ -546,6 +619,16 @@ def calibration_module(
         f"{calibration.discrepancy:g}, {waves} wave{'s' if waves != 1 else ''} of "
         f"{calibration.waves[0].points if calibration.waves else 0} points x "
         f"{calibration.replicates} replicates, seed {calibration.seed}"
+        + (
+            f", judged by the {_ordinal(calibration.rank)} largest implausibility"
+            if calibration.rank > 1
+            else ""
+        )
+        + (
+            f", {len(calibration.unmatched)} structural misses left out"
+            if calibration.unmatched
+            else ""
+        )
     )
     head = toml.comments(
         [
@@ -561,7 +644,7 @@ def calibration_module(
         "description": f"Parameter ranges of {target.id} narrowed by {method}.",
     }
     overrides = []
-    for r in shared_ranges(calibration, target, only=only):
+    for r in shared_ranges(calibration, target, only=only, priors=priors):
         lo, hi = r.dimension.prior_range
         note = (
             f"prior {r.dimension.prior.describe()} [{lo:.4g}, {hi:.4g}], narrowed by "
@@ -594,7 +677,9 @@ def synthetic_episode(
     one world is simulated and its values become the observations: at the ``(indicator,
     period)`` pairs of ``observe`` (with observation error ``sd``), or, without ``observe``, at
     the scenario's own observations (same indicators, dates, averaging and sd), as if history
-    had been made by ``truth``. Calibrating on the result should recover ``truth``.
+    had been made by ``truth``. Calibrating on the result should recover ``truth``. History
+    dated before the initial state cannot be simulated: those observations are left out (a
+    series' first simulated observation is then its base).
     """
     fixed = apply_overrides(
         scenario,
@@ -608,7 +693,11 @@ def synthetic_episode(
     records = simulate_history(model, 2, seed)
     source = f"assumption: simulated at known parameters (seed {seed})"
     if observe is None:
-        templates = list(scenario.observations)
+        templates = [
+            o
+            for o in scenario.observations
+            if model.clock.step_of(o.total_from or o.average_from or o.at) >= 0
+        ]
     else:
         templates = [
             Observation(indicator=i, at=at, value=0.0, sd=sd, scale="model units", source=source)
@@ -616,12 +705,18 @@ def synthetic_episode(
         ]
     observations = []
     for template in templates:
-        last = model.clock.step_of(template.at)
-        first = (
-            last if template.average_from is None else model.clock.step_of(template.average_from)
-        )
-        steps = list(range(first, last + 1))
-        value = float(simulated_values(records, names, template.indicator, steps)[0])
+        if template.kind in ("count", "event"):
+            target = bare_target(scenario, template)
+            value = float(target_members(target, records, names)[0])
+        else:
+            last = model.clock.step_of(template.at)
+            first = (
+                last
+                if template.average_from is None
+                else model.clock.step_of(template.average_from)
+            )
+            steps = list(range(first, last + 1))
+            value = float(simulated_values(records, names, template.indicator, steps)[0])
         observations.append(template.model_copy(update={"value": value, "source": source}))
     meta = scenario.scenario.model_copy(update={"kind": "episode"})
     return scenario.model_copy(update={"observations": observations, "scenario": meta})

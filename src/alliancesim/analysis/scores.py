@@ -119,6 +119,8 @@ _BLOCK = 1 << 21
 """Elements per block of pairwise work (a few tens of MB of temporaries)."""
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
+_SHARE_ROUNDING = 1e-12
+"""A direction share must exceed one half by more than rounding to count as agreement."""
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
 _QUAD_NODES_PER_BLOCK = 128
 
@@ -697,7 +699,8 @@ def _direction_prepared(
         )
     sign = 1 if delta > 0 else -1
     share = _direction_share(centres, mass, spread, sign)
-    agrees = share > 0.5
+    # more than half, beyond rounding: members that do not move sum Φ(0) to 0.5 + 1e-16
+    agrees = share > 0.5 + _SHARE_ROUNDING
     word = "up" if sign > 0 else "down"
     return DirectionCheck(
         scored=True,

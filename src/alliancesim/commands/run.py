@@ -214,6 +214,9 @@ def print_structures(console: Console, view: RunView) -> None:
         return
     for table in tables:
         console.print(table)
+    console.print(f"Structures weighed by {view.weights_source}.", highlight=False, markup=False)
+    for line in view.history:
+        console.print(f"  {line}", highlight=False, markup=False)
     if view.disagreements:
         console.print("The structures disagree:", highlight=False, markup=False)
         for line in view.disagreements:
@@ -244,6 +247,15 @@ def run(
     structure: Annotated[
         list[str] | None, typer.Option("--structure", "-s", help=STRUCTURE_HELP)
     ] = None,
+    weights: Annotated[
+        str,
+        typer.Option(
+            "--weights",
+            help="How structures are weighed: 'history' (history's weights of the accounts where "
+            "the episodes weigh them, else the priors), 'prior', or a weights file written by "
+            "alliancesim structures --write.",
+        ),
+    ] = "history",
     workers: Annotated[int, typer.Option(help="Worker processes on this machine.")] = 1,
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
@@ -308,6 +320,7 @@ def run(
             "record": record,
             "on_block": on_block,
             "structures": structure or None,
+            "weights": weights,
         }
         shown: RunView | None = None
         experiments: Store | None = None

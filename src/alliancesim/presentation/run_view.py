@@ -49,6 +49,7 @@ __all__ = [
     "StructureView",
     "claims_view",
     "decoupling_text",
+    "history_favours",
     "key_indicators",
     "policy_label",
     "present_run",
@@ -736,6 +737,10 @@ class RunView:
     """Where the structures' rankings disagree, in words."""
     observable: ObservableView | None = None
     """Decoupling's observable signs with P(each), when the scenario defines them."""
+    weights_source: str = ""
+    """Where the structures' weights come from, in words (history's weights or the priors)."""
+    history: tuple[str, ...] = ()
+    """Per mechanism with history's weights: which account history favours and how strongly."""
 
     @property
     def weighted(self) -> bool:
@@ -797,6 +802,8 @@ class RunView:
             out["ranking_under"] = "weighted" if self.weighted else self.structures[0].name
             out["structures"] = [s.to_dict() for s in self.structures]
             out["structure_disagreements"] = list(self.disagreements)
+            out["weights_source"] = self.weights_source
+            out["history_favours"] = list(self.history)
         return out
 
 
@@ -973,4 +980,31 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
         structures=structures,
         disagreements=disagreements(structures),
         observable=observable,
+        weights_source=results.weights_source,
+        history=history_favours(scenario, results.account_weights),
     )
+
+
+def history_favours(
+    scenario: Scenario, accounts: Mapping[str, Mapping[str, float]]
+) -> tuple[str, ...]:
+    """One sentence per mechanism that has history's weights: the account history favours, its
+    weight against its prior, and the other accounts' weights (priors in brackets)."""
+    out = []
+    for m in scenario.mechanisms:
+        weights = accounts.get(m.id)
+        if not weights:
+            continue
+        priors = dict(zip((a.id for a in m.accounts), m.priors, strict=True))
+        best = max(weights, key=lambda a: weights[a])
+        others = "; ".join(
+            f"{a} {percent(weights[a], 0)} (prior {percent(priors.get(a, 0.0), 0)})"
+            for a in weights
+            if a != best
+        )
+        out.append(
+            f"History favours {best} for {m.id} ({m.label}): weight {percent(weights[best], 0)} "
+            f"against a prior of {percent(priors.get(best, 0.0), 0)}"
+            + (f"; {others}." if others else ".")
+        )
+    return tuple(out)

@@ -37,6 +37,7 @@ __all__ = [
     "decoupling_figure",
     "fan_chart",
     "fan_figure",
+    "history_chart",
     "policy_colours",
     "ranking_chart",
     "sensitivity_chart",
@@ -771,3 +772,130 @@ def causal_loop_figure(graph: CausalGraph, *, title: str | None = None) -> dict[
         },
     )
     return {"data": data, "layout": layout}
+
+
+# --------------------------------------------------------------------------------------------
+# back-tests: the model's forecast against what was observed
+
+
+OBSERVED = "#1d2733"
+HISTORY = "#8a96a3"
+REFERENCE = "#a67c00"
+
+
+def history_chart(chart: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
+    """One observed series against the model's forecast, in the observation's own units.
+
+    ``chart`` is a :class:`~alliancesim.analysis.backtest.SeriesChart`'s ``to_dict()``. For a
+    level: the model's fan anchored on the base (median line, 25-75 % and 5-95 % bands), the
+    persistence (dashed) and trend (dotted) forecasts, and every observation with its error bar
+    (±1.645 sd, the observation's 90 % interval): history grey, the base black, the targets
+    black on white. For a count: per target window the model's median with its 25-75 % and
+    5-95 % intervals, persistence and trend as markers, and the observed totals. Time in years.
+    """
+    fig = go.Figure()
+    points = list(chart["points"])
+    colour = PALETTE[0]
+    if chart["kind"] == "level" and chart["fan_times"]:
+        x = list(chart["fan_times"])
+        fan = chart["fan"]
+        labels = list(chart.get("fan_labels") or [])
+        for low, high, alpha, band in (
+            ("q05", "q95", 0.16, "5–95 %"),
+            ("q25", "q75", 0.32, "25–75 %"),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=fan[high], mode="lines", line={"width": 0}, hoverinfo="skip",
+                    showlegend=False, legendgroup=band,
+                )
+            )  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=fan[low], mode="lines", line={"width": 0}, fill="tonexty",
+                    fillcolor=_rgba(colour, alpha), name=f"model, {band} of members",
+                    legendgroup=band, hoverinfo="skip",
+                )
+            )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=fan["q50"], mode="lines", line={"color": colour, "width": 2.4},
+                name="model median", customdata=labels,
+                hovertemplate="model %{customdata}: median %{y:.3g}<extra></extra>",
+            )
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=chart["persistence"], mode="lines",
+                line={"color": REFERENCE, "width": 1.4, "dash": "dash"}, name="persistence",
+                hovertemplate="persistence %{y:.3g}<extra></extra>",
+            )
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=chart["trend"], mode="lines",
+                line={"color": REFERENCE, "width": 1.4, "dash": "dot"}, name="trend",
+                hovertemplate="trend %{y:.3g}<extra></extra>",
+            )
+        )  # fmt: skip
+    elif chart["kind"] == "count":
+        windows = list(chart["windows"])
+        x = [w["time"] for w in windows]
+        mid = [w["q50"] for w in windows]
+        for low, high, width, band in (("q05", "q95", 1.4, "5–95 %"), ("q25", "q75", 5, "25–75 %")):
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=mid, mode="markers", marker={"size": 1, "color": colour},
+                    error_y={
+                        "type": "data", "symmetric": False, "thickness": width, "width": 0,
+                        "array": [w[high] - m for w, m in zip(windows, mid, strict=True)],
+                        "arrayminus": [m - w[low] for w, m in zip(windows, mid, strict=True)],
+                        "color": _rgba(colour, 0.55),
+                    },
+                    name=f"model, {band} of members", hoverinfo="skip",
+                )
+            )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=mid, mode="markers", marker={"color": colour, "size": 11, "symbol": "line-ew-open", "line": {"width": 3, "color": colour}},
+                name="model median", hovertemplate="model median %{y:.3g}<extra></extra>",
+            )
+        )  # fmt: skip
+        for key, symbol in (("persistence", "diamond-open"), ("trend", "triangle-up-open")):
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=[w[key] for w in windows], mode="markers",
+                    marker={"color": REFERENCE, "size": 9, "symbol": symbol}, name=key,
+                    hovertemplate=f"{key} %{{y:.3g}}<extra></extra>",
+                )
+            )  # fmt: skip
+    for role, name, fill, line in (
+        ("history", "observed (history)", HISTORY, HISTORY),
+        ("base", "observed (base)", OBSERVED, OBSERVED),
+        ("target", "observed (target)", "white", OBSERVED),
+    ):
+        chosen = [p for p in points if p["role"] == role]
+        if not chosen:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[p["time"] for p in chosen],
+                y=[p["value"] for p in chosen],
+                mode="markers",
+                marker={"color": fill, "size": 9, "line": {"color": line, "width": 2}},
+                error_y={
+                    "type": "data",
+                    "array": [1.645 * (p["sd"] or 0.0) for p in chosen],
+                    "color": line,
+                    "thickness": 1.4,
+                    "width": 5,
+                },
+                name=name,
+                customdata=[p["at"] for p in chosen],
+                hovertemplate=f"{name} %{{customdata}}: %{{y:.4g}}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title="year", showgrid=True)
+    _style(fig, height=380, title=title)
+    fig.update_layout(legend={"y": -0.22, "yanchor": "top"}, margin={"b": 110})
+    return fig

@@ -33,7 +33,7 @@ from alliancesim.report.graph import CausalGraph, causal_graph
 from alliancesim.scenario.provenance import seed_quotes
 from alliancesim.scenario.schema import Scenario, SeedQuote
 
-__all__ = ["render_report"]
+__all__ = ["render_backtest_report", "render_report"]
 
 PLOTLY_CONFIG = {
     "displaylogo": False,
@@ -350,11 +350,29 @@ def _structures(view: RunView, scenario: Scenario) -> str:
         "Where the seeds or the literature explain a mechanism in rival ways, the scenario holds "
         "each account as a rule module and the run simulates the same plausible worlds under "
         "each structure (one account per mechanism). A structure's weight is the product of its "
-        "accounts' priors, normalised over the structures run"
+        "accounts' weights — history's where the episodes weigh the mechanism, the priors "
+        "elsewhere — normalised over the structures run"
         + (f" ({_e(', '.join(names))})." if names else ".")
         + " Each cell: P(decoupling by the horizon) and the paired change vs baseline."
     )
-    body = "".join(mechanisms) + f"<h3>Structures run</h3><ul>{described}</ul>" + verdict + table
+    history = (
+        f"<p id='structure-weights'>Structures weighed by {_e(view.weights_source)}.</p>"
+        if view.weights_source
+        else ""
+    )
+    if view.history:
+        history += (
+            "<ul id='history-favours'>"
+            + "".join(f"<li>{_e(line)}</li>" for line in view.history)
+            + "</ul>"
+        )
+    body = (
+        "".join(mechanisms)
+        + f"<h3>Structures run</h3><ul>{described}</ul>"
+        + history
+        + verdict
+        + table
+    )
     return _section(
         "structures", "Rival structures: does the answer depend on the account?", intro, body
     )
@@ -736,5 +754,213 @@ def render_report(
             f"</code> (hash {_e(facts.scenario_hash[:12])}…). An exploratory model: its causal "
             "strengths are ranges, not estimates; every number is a distribution over "
             "plausible worlds."
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the report of a back-test
+
+
+def _fmt(value: Any, spec: str = ".3g") -> str:
+    if value is None:
+        return "—"
+    return format(value, spec)
+
+
+def _skill_cell(value: Any) -> str:
+    if value is None:
+        return '<td class="num">—</td>'
+    badge = "supported" if value > 0 else "rejected" if value < 0 else "neutral"
+    return f'<td class="num"><span class="badge {badge}">{value:+.2f}</span></td>'
+
+
+def _overall_table(results: Sequence[Any], overall: Mapping[str, Any]) -> str:
+    head = (
+        "<tr><th>episode</th><th class='num'>targets</th><th class='num'>CRPS model / "
+        "pers. / trend</th><th class='num'>skill (CRPS) vs pers.</th>"
+        "<th class='num'>vs trend</th><th class='num'>skill (interval) vs pers.</th>"
+        "<th class='num'>direction ✓ / ✗ / –</th></tr>"
+    )
+    rows = []
+    for result in results:
+        summary = result.summary()
+        means = summary["mean_scaled_crps"]
+        skill = summary["skill"]
+        rows.append(
+            f"<tr><td><a href='#ep-{_e(result.episode)}'><code>{_e(result.episode)}</code></a>"
+            f"</td><td class='num'>{summary['targets']}</td><td class='num'>"
+            + " / ".join(_fmt(means[f], ".2f") for f in ("model", "persistence", "trend"))
+            + "</td>"
+            + _skill_cell(skill.get("crps/persistence", {}).get("skill"))
+            + _skill_cell(skill.get("crps/trend", {}).get("skill"))
+            + _skill_cell(skill.get("interval_score/persistence", {}).get("skill"))
+            + f"<td class='num'>{summary['direction_agrees']} / {summary['direction_disagrees']}"
+            f" / {summary['direction_not_scored']}</td></tr>"
+        )
+    means = overall["mean_scaled"]["crps"]
+    skill = overall["skill"]
+    d = overall["direction"]
+    rows.append(
+        f"<tr><td><b>overall</b></td><td class='num'>{overall['targets']}</td><td class='num'>"
+        + " / ".join(_fmt(means[f], ".2f") for f in ("model", "persistence", "trend"))
+        + "</td>"
+        + _skill_cell(skill.get("crps/persistence", {}).get("skill"))
+        + _skill_cell(skill.get("crps/trend", {}).get("skill"))
+        + _skill_cell(skill.get("interval_score/persistence", {}).get("skill"))
+        + f"<td class='num'>{d['agrees']} / {d['disagrees']} / {d['not_scored']}</td></tr>"
+    )
+    kinds = ", ".join(
+        f"{kind}s {_fmt(v['skill'], '+.2f')} ({v['n']} targets)"
+        for kind, v in overall.get("skill_by_kind", {}).items()
+    )
+    note = (
+        f'<p class="note">Skill (CRPS) against persistence by kind of observation: {_e(kinds)}.'
+        " Scores are divided by each target's footing (the sd of its persistence forecast);"
+        " skill = 1 − model / reference, averages first.</p>"
+    )
+    table = f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+    return f'<div style="overflow-x:auto">{table}</div>{note}'
+
+
+def _targets_table(result: Any) -> str:
+    head = (
+        "<tr><th>observed</th><th>when</th><th class='num'>value</th><th class='num'>scored ± "
+        "error</th><th class='num'>model median [5–95 %]</th><th class='num'>CRPS model / "
+        "pers. / trend</th><th class='num'>interval score model / pers. / trend</th>"
+        "<th>direction</th></tr>"
+    )
+    rows = []
+    sources: list[str] = []
+    for row in result.scored:
+        t = row.target
+        o = t.observation
+        if t.kind == "event":
+            value = "happened" if o.value == 1 else "did not happen"
+            when = f"by {o.at}"
+            forecast = f"P = {row.forecast['probability']:.2f}"
+            scored = f"{o.value:g}"
+        else:
+            base = t.base
+            value = f"{_fmt(base.value, 'g')} → {o.value:g}" if base is not None else f"{o.value:g}"
+            when = f"{o.total_from}–{o.at}" if t.kind == "count" else f"{base.at} → {o.at}"
+            f = row.forecast
+            forecast = f"{f['q50']:.3g} [{f['q05']:.3g}, {f['q95']:.3g}]"
+            scored = f"{t.observed:+.3g}" if t.kind == "level" else f"{t.observed:g}"
+            if t.sd:
+                scored += f" ± {t.sd:.2g}"
+        s = row.scores
+        crps = " / ".join(_fmt(s[k].crps) for k in ("model", "persistence", "trend"))
+        interval = " / ".join(_fmt(s[k].interval_score) for k in ("model", "persistence", "trend"))
+        direction = row.direction
+        badge = {"agrees": "supported", "disagrees": "rejected"}.get(direction, "neutral")
+        sources.append(f"<li><code>{_e(t.indicator)}</code> {_e(o.at)}: {_source(o.source)}</li>")
+        rows.append(
+            f"<tr><td><code>{_e(t.indicator)}</code><div class='small'>{_e(o.scale)}</div></td>"
+            f"<td>{_e(when)}</td><td class='num'>{_e(value)}</td><td class='num'>{_e(scored)}</td>"
+            f"<td class='num'>{_e(forecast)}</td><td class='num'>{_e(crps)}</td>"
+            f"<td class='num'>{_e(interval)}</td>"
+            f"<td><span class='badge {badge}'>{_e(direction)}</span></td></tr>"
+        )
+    table = f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+    return (
+        f'<div style="overflow-x:auto">{table}</div>'
+        f"<details><summary>Sources of the observed values</summary><ul class='small'>"
+        f"{''.join(sources)}</ul></details>"
+    )
+
+
+def render_backtest_report(
+    results: Sequence[Any], overall: Mapping[str, Any], *, members: int, seed: int
+) -> str:
+    """The report of a back-test as one self-contained HTML document (a string).
+
+    ``results`` are :class:`~alliancesim.analysis.backtest.Backtest` objects (with their
+    series charts) and ``overall`` their :func:`~alliancesim.analysis.backtest.overall_skill`.
+    For each episode: its targets scored against persistence and trend, and every level and
+    count series drawn in its own units — the model's forecast fan or intervals with the
+    observed points and their error bars.
+    """
+    from datetime import datetime
+
+    from alliancesim import __version__
+
+    skill = overall["skill"].get("crps/persistence", {}).get("skill")
+    headline = (
+        f'<div class="headline"><div class="big">Against persistence the model\'s skill is '
+        f"<strong>{_fmt(skill, '+.2f')}</strong> (CRPS, {overall['targets']} targets in "
+        f'{overall["episodes"]} episodes)</div><div class="caveat">Skill = 1 − model / '
+        "reference on scores divided by each target's observation noise; positive is better "
+        'than "nothing changes". Every forecast runs free from the episode\'s start.</div></div>'
+    )
+    masthead = (
+        '<div class="kicker">alliancesim · back-test report · '
+        f"{_e(datetime.now(UTC).strftime('%d %B %Y'))}</div>"
+        "<h1>The model against history</h1>"
+        '<p class="lede">Each episode starts from the state before a past episode of the '
+        "alliance, replays what happened, and forecasts what was later observed; persistence "
+        "(nothing changes) and the episode-free trend forecast the same observations from the "
+        "same information.</p>"
+        + headline
+        + '<ul class="facts">'
+        + f"<li>episodes <b>{len(results)}</b></li><li>targets <b>{overall['targets']}</b></li>"
+        + f"<li>members <b>{members:,}</b></li><li>seed <b>{seed}</b></li></ul>"
+    )
+    sections = [
+        (
+            "overall",
+            "Scores per episode",
+            _section(
+                "overall",
+                "Scores per episode",
+                "Mean CRPS on one footing and skill against the two naive forecasters.",
+                _overall_table(results, overall),
+            ),
+        )
+    ]
+    for k, result in enumerate(results):
+        charts = []
+        for j, chart in enumerate(result.charts):
+            data = chart.to_dict()
+            heading = f"<code>{_e(chart.indicator)}</code>" + (
+                f" — {_e(chart.scale)}" if chart.scale else ""
+            )
+            charts.append(
+                f"<h3>{heading}</h3>"
+                + _chart(figures.history_chart(data, title=""), f"chart-history-{k}-{j}")
+            )
+        summary = result.summary()
+        skill_text = summary["skill"].get("crps/persistence", {}).get("skill")
+        intro = (
+            f"{_e(result.title)}. Skill (CRPS) against persistence "
+            f"{_e(_fmt(skill_text, '+.2f'))}; against trend "
+            f"{_e(_fmt(summary['skill'].get('crps/trend', {}).get('skill'), '+.2f'))}. Charts: "
+            "the model's forecast anchored on the last value observed at or before the start "
+            "(line: median; bands: 25–75 % and 5–95 % of members), persistence (dashed) and "
+            "trend (dotted), and the observations with their 90 % error bars (grey: history "
+            "before the base; black: the base; open: the targets)."
+        )
+        body = _targets_table(result) + "".join(charts)
+        sections.append(
+            (
+                f"ep-{result.episode}",
+                result.episode,
+                _section(f"ep-{result.episode}", result.episode, intro, body),
+            )
+        )
+    toc = "".join(f'<li><a href="#{_e(a)}">{_e(t)}</a></li>' for a, t, _ in sections)
+    template = Template(
+        resources.files("alliancesim.report").joinpath("template.html").read_text("utf-8")
+    )
+    return template.substitute(
+        title=_e("The model against history — alliancesim back-test"),
+        version=_e(__version__),
+        plotlyjs=get_plotlyjs(),
+        masthead=masthead,
+        toc=toc,
+        sections="\n".join(body for _, _, body in sections),
+        footer=(
+            f"Made with alliancesim {_e(__version__)} by <code>alliancesim backtest --report</code>"
+            f" ({members:,} members, seed {seed}). Protocol and sources: docs/backtests.md."
         ),
     )

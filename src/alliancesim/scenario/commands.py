@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -262,11 +263,15 @@ def _structures_json(scenario: Scenario) -> dict[str, Any]:
     each account's prior within its mechanism and the rules it brings."""
     import math
 
+    from alliancesim.history_file import history_weights
     from alliancesim.structures import default_structures
 
+    history = history_weights(scenario)
     return {
         "default": [s.name for s in default_structures(scenario)],
         "all": math.prod(len(m.accounts) for m in scenario.mechanisms),
+        "weights_source": history.describe(),
+        "history_weights": history.accounts,
         "accounts": {
             f"{m.id}.{a.id}": {
                 "prior": prior,
@@ -344,27 +349,36 @@ def _show_mechanisms(console: Console, scenario: Scenario) -> None:
     source; then the structures a run simulates by default."""
     import math
 
+    from alliancesim.history_file import history_weights
     from alliancesim.structures import default_structures
 
+    history = history_weights(scenario)
     table = _table(
         "Contested mechanisms: rival accounts (the first is the seed's own)",
         "mechanism",
         "account",
         "prior",
+        "history",
         "modules → rules",
         "source",
     )
     for m in scenario.mechanisms:
+        weights = history.accounts.get(m.id, {})
         for k, (a, prior) in enumerate(zip(m.accounts, m.priors, strict=True)):
             rules = [r.id for r in scenario.rules if r.account == f"{m.id}.{a.id}"]
             table.add_row(
                 f"{m.id}\n{_shorten(m.question, 80)}" if k == 0 else "",
                 f"{a.id}{' (seed)' if k == 0 else ''}\n{a.label}",
                 f"{100 * prior:.0f} %",
+                f"{100 * weights[a.id]:.0f} %" if a.id in weights else "—",
                 f"{', '.join(a.include) or '(none)'} → {', '.join(rules) or 'no rules'}",
                 source_text(a.source_of("prior") if a.prior is not None else a.source),
             )
     console.print(table)
+    console.print(
+        escape(f"Runs weigh the structures by {history.describe()} (alliancesim structures)."),
+        highlight=False,
+    )
     names = [s.name for s in default_structures(scenario)]
     total = math.prod(len(m.accounts) for m in scenario.mechanisms)
     console.print(

@@ -853,16 +853,68 @@ class Decoupling(Entry):
 
 
 class Observation(Entry):
-    """An observed value of an indicator at a date, for back-tests and calibration."""
+    """A value observed in history, for back-tests and calibration.
+
+    ``kind`` says what was observed: a ``level`` (a poll share, troops, an amount) at the end of
+    ``at``, or its mean over ``average_from``..``at``; a ``count``, the total over the periods
+    ``total_from``..``at`` (launches a year from ``count.<event>``, or an annual sum of a
+    quantity); an ``event``, whether something happened by ``at`` (1) or not (0). An
+    observation dated before the scenario's start is history: it is never simulated, and the
+    reference forecasters (persistence, trend) start from it.
+    """
 
     indicator: str
     at: Period
+    kind: Literal["level", "count", "event"] = "level"
     value: Real
     scale: str = ""
     sd: Real | None = Field(default=None, gt=0)
     average_from: Period | None = None
     """When set, the observed value is the mean of the indicator over the periods from
-    ``average_from`` to ``at`` (e.g. an annual total recorded as a yearly average)."""
+    ``average_from`` to ``at`` (e.g. an annual figure recorded as a yearly average)."""
+    total_from: Period | None = Field(default=None, validate_default=True)
+    """A count's first period: the observed value is the total over ``total_from``..``at``."""
+
+    @field_validator("value")
+    @classmethod
+    def _value_of_kind(cls, value: float, info: ValidationInfo) -> float:
+        kind = info.data.get("kind")
+        if kind == "event" and value not in (0.0, 1.0):
+            raise ValueError(
+                f"an event observation is 1 (it happened by at) or 0 (it did not), got {value:g}"
+            )
+        if kind == "count" and value < 0:
+            raise ValueError(f"a count is not negative, got {value:g}")
+        return value
+
+    @field_validator("sd")
+    @classmethod
+    def _sd_of_kind(cls, sd: float | None, info: ValidationInfo) -> float | None:
+        if sd is not None and info.data.get("kind") == "event":
+            raise ValueError("an event observation has no sd: it happened or it did not")
+        return sd
+
+    @field_validator("average_from")
+    @classmethod
+    def _average_of_level(cls, first: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if first is not None and kind in ("count", "event"):
+            hint = "a count totals from total_from" if kind == "count" else "an event has none"
+            raise ValueError(f"average_from is for levels ({hint})")
+        return first
+
+    @field_validator("total_from")
+    @classmethod
+    def _total_of_count(cls, first: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind == "count" and first is None:
+            raise ValueError(
+                "a count observation needs total_from, the first period of the total (e.g. "
+                'total_from = "2017Q1", at = "2017Q4" for a year)'
+            )
+        if kind != "count" and first is not None and "kind" in info.data:
+            raise ValueError('total_from is for counts (kind = "count")')
+        return first
 
 
 class Override(Entry):

@@ -446,36 +446,77 @@ def step_or_period(at: Any, site: Site) -> Iterator[str]:
 
 
 def _observed_step(clock: Clock, period: str) -> int:
+    """The step of an observed period: any period up to the horizon (before step 0: history)."""
     t = clock.step_of(period)
-    if not 0 <= t <= clock.horizon:
-        raise ValueError(
-            f"{period} lies outside the scenario ({clock.label(0)} to {clock.label(clock.horizon)})"
-        )
+    if t > clock.horizon:
+        raise ValueError(f"{period} lies after the scenario's end ({clock.label(clock.horizon)})")
     return t
 
 
 def observed_period(value: Any, site: Site) -> Iterator[str]:
-    """A period from the initial state (step 0) to the horizon."""
-    if site.scope.clock is None:
+    """A period up to the horizon; an event's (when it is observed) one of the scenario's steps.
+
+    A level or count dated before the scenario's start is history (never simulated); an event
+    is whether something happened by its date in the simulated world, so it lies in 1..horizon.
+    """
+    clock = site.scope.clock
+    if clock is None:
         return
     try:
-        _observed_step(site.scope.clock, value)
+        t = _observed_step(clock, value)
     except ValueError as exc:
         yield str(exc)
+        return
+    if site.item.get("kind") == "event" and site.loc[-1] == "at" and t < 1:
+        yield (
+            f"an event observation says whether something happened by {value} in the "
+            f"simulated world: at lies from {clock.label(1)} to {clock.label(clock.horizon)}"
+        )
+
+
+def _window(site: Site, first_field: str) -> tuple[Clock, int, int] | None:
+    """The steps of an observation's window (its first period and at), if both are valid."""
+    clock, first, last = site.scope.clock, site.item.get(first_field), site.item.get("at")
+    if clock is None or first is None or last is None:
+        return None
+    try:
+        return clock, _observed_step(clock, first), _observed_step(clock, last)
+    except ValueError:
+        return None  # observed_period reports it
 
 
 def averaging_start(first: Any, site: Site) -> Iterator[str]:
-    """An observation's averaging starts no later than its date."""
-    clock, last = site.scope.clock, site.item.get("at")
-    if clock is None or last is None:
+    """An observation's averaging starts no later than its date, on the same side of the start."""
+    window = _window(site, "average_from")
+    if window is None:
         return
-    try:
-        after = _observed_step(clock, first) > _observed_step(clock, last)
-    except ValueError:
-        return  # observed_period reports it
-    if after:
-        raw = site.item.raw
-        yield (f"average_from ({raw.get('average_from')}) must not come after at ({raw.get('at')})")
+    clock, a, b = window
+    raw = site.item.raw
+    if a > b:
+        yield f"average_from ({raw.get('average_from')}) must not come after at ({raw.get('at')})"
+    elif a < 0 <= b:
+        yield (
+            f"average_from ({raw.get('average_from')}) and at ({raw.get('at')}) straddle the "
+            f"scenario's start: an average lies wholly in history (up to {clock.label(-1)}) or "
+            f"wholly from {clock.label(0)} (the initial state) on"
+        )
+
+
+def totalling_start(first: Any, site: Site) -> Iterator[str]:
+    """A count's total starts no later than its date, wholly in history or wholly simulated."""
+    window = _window(site, "total_from")
+    if window is None:
+        return
+    clock, a, b = window
+    raw = site.item.raw
+    if a > b:
+        yield f"total_from ({raw.get('total_from')}) must not come after at ({raw.get('at')})"
+    elif a < 1 <= b:
+        yield (
+            f"total_from ({raw.get('total_from')}) and at ({raw.get('at')}) straddle the "
+            f"scenario's start: a simulated count totals periods from {clock.label(1)} on; a "
+            f"count observed before the start ends by {clock.label(0)}"
+        )
 
 
 def policies(name: Any, site: Site) -> Iterator[str]:
@@ -692,6 +733,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("observations", "average_from", observed_period),
     Reference("observations", "at", observed_period),
     Reference("observations", "average_from", averaging_start),
+    Reference("observations", "total_from", observed_period),
+    Reference("observations", "total_from", totalling_start),
     Reference("decoupling", "when", readable),
     Reference("decoupling", "signs", one_decoupling_form, as_written=True),
     Reference("decoupling", "signs[].id", sign_id, as_written=True),

@@ -22,7 +22,7 @@ from alliancesim.errors import InputError
 
 __all__ = ["SCHEMA_VERSION", "connect"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SUMMARIES = """
 CREATE TABLE IF NOT EXISTS summaries (
@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS runs (
     files INTEGER NOT NULL,
     bytes BIGINT NOT NULL,
     claims_evaluated BOOLEAN NOT NULL,
-    structures VARCHAR[]  -- the structures run, in order (schema 3; NULL: ['seed'])
+    structures VARCHAR[],  -- the structures run, in order (schema 3; NULL: ['seed'])
+    weights JSON  -- the structures' weights and where they come from (schema 4; NULL: priors)
 );
 {_SUMMARIES};
 CREATE TABLE IF NOT EXISTS parameters (
@@ -185,6 +186,9 @@ FROM summaries;
 DROP TABLE summaries;
 ALTER TABLE summaries_3 RENAME TO summaries;
 """,
+    # schema 3 -> 4: the weights a run combined its structures with, and their source (history's
+    # weights or the priors); earlier runs used the priors
+    3: "ALTER TABLE runs ADD COLUMN IF NOT EXISTS weights JSON",
 }
 
 

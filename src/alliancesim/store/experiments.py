@@ -57,7 +57,7 @@ _RUN_COLUMNS = (
     "r.run_id, r.scenario_id, s.title, r.scenario_hash, r.version, r.seed, r.members, "
     "r.policies, r.record, r.horizon, r.steps, r.started, r.finished, r.elapsed_seconds, "
     "r.directory, r.files, r.bytes, r.claims_evaluated, b.p_decoupling, b.p_decoupling_lo, "
-    "b.p_decoupling_hi, r.structures"
+    "b.p_decoupling_hi, r.structures, r.weights"
 )
 _HEADLINE = (  # the summary a run is listed by: its one structure's, or the weighted combination
     "CASE WHEN len(coalesce(r.structures, ['seed'])) > 1 THEN 'weighted' "
@@ -191,8 +191,8 @@ class Store:
                     "INSERT INTO runs (run_id, scenario_id, scenario_hash, version, seed, "
                     "members, policies, record, horizon, steps, started, finished, "
                     "elapsed_seconds, directory, files, bytes, claims_evaluated, structures, "
-                    "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "'complete')",
+                    "weights, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, 'complete')",
                     [
                         results.run_id,
                         scenario.id,
@@ -212,6 +212,7 @@ class Store:
                         size,
                         verdicts is not None,
                         list(results.structures),
+                        _weights_json(results),
                     ],
                 )
                 con.executemany(
@@ -412,6 +413,9 @@ class Store:
             files=files,
             structure_sums=sums,
             elapsed=record.elapsed_seconds,
+            weights=dict(record.weights or {}),
+            weights_source=record.weights_source or ("priors" if scenario.mechanisms else ""),
+            account_weights=dict(record.account_weights or {}),
         )
         if results.several:
             rows = [row for row in partials if row[0] == WEIGHTED]
@@ -540,7 +544,8 @@ class Store:
     def _from_row(self, row: tuple[Any, ...]) -> RunRecord:
         (run_id, sid, title, shash, version, seed, members, policies, record, horizon, steps,
          started, finished, elapsed, directory, files, size, claims, p, lo, hi,
-         structures) = row  # fmt: skip
+         structures, weights) = row  # fmt: skip
+        stored = json.loads(weights) if weights else {}
         return RunRecord(
             run_id=run_id,
             scenario_id=sid,
@@ -563,7 +568,24 @@ class Store:
             p_decoupling=p,
             p_decoupling_ci=(lo, hi) if lo is not None else None,
             structures=tuple(structures or (SEED,)),
+            weights=stored.get("weights"),
+            weights_source=str(stored.get("source", "")),
+            account_weights=stored.get("accounts"),
         )
+
+
+def _weights_json(results: Results) -> str | None:
+    """The run's structure weights and their source, as the catalogue keeps them."""
+    if not results.structured:
+        return None
+    return dumps(
+        {
+            "weights": results.weights,
+            "source": results.weights_source,
+            "accounts": results.account_weights,
+        },
+        indent=None,
+    )
 
 
 def _delete_rows(con: duckdb.DuckDBPyConnection, run_id: str) -> None:

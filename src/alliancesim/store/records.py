@@ -51,6 +51,9 @@ class RunRecord:
     p_decoupling: float | None  # under baseline, at the horizon (weighted over structures)
     p_decoupling_ci: tuple[float, float] | None
     structures: tuple[str, ...] = ("seed",)  # the structures run, in order
+    weights: dict[str, float] | None = None  # the structures' weights (None: the priors)
+    weights_source: str = ""  # where the weights come from, in words
+    account_weights: dict[str, dict[str, float]] | None = None  # history's, per mechanism
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
@@ -76,4 +79,7 @@ class RunRecord:
             "p_decoupling": self.p_decoupling,
             "p_decoupling_ci": list(self.p_decoupling_ci) if self.p_decoupling_ci else None,
             "structures": list(self.structures),
+            "weights": self.weights,
+            "weights_source": self.weights_source,
+            "account_weights": self.account_weights,
         }

@@ -213,7 +213,8 @@ def _structures_card(view: RunView) -> html.Div | None:
             html.H3("Rival structures: does the answer depend on the account?"),
             html.P(
                 "The same plausible worlds under each structure (one account of each contested "
-                "mechanism), weighted by their accounts' priors. Each cell: P(decoupling) and the "
+                "mechanism), weighted by their accounts' weights (history's where the episodes "
+                "weigh the mechanism, the priors elsewhere). Each cell: P(decoupling) and the "
                 "paired change vs baseline under that structure.",
                 className="help",
             ),
@@ -222,6 +223,16 @@ def _structures_card(view: RunView) -> html.Div | None:
                     html.Li([html.Code(s.name), f" (weight {s.weight_text}): {s.label}"])
                     for s in view.structures
                 ]
+            ),
+            html.P(
+                f"Structures weighed by {view.weights_source}.",
+                className="note",
+                id="structure-weights",
+            ),
+            *(
+                [html.Ul([html.Li(line) for line in view.history], id="history-favours")]
+                if view.history
+                else []
             ),
             verdict,
             html.Table(
