@@ -98,14 +98,12 @@ def structure_weightings(results: Results) -> tuple[dict[str, dict[str, float]],
     out = {PRIOR: structure_weights(structures)}
     if not scenario.mechanisms:
         return out, ""
-    try:
-        from alliancesim.history_file import history_weights  # type: ignore[import-not-found]
-    except ImportError:  # history's weights are not part of this version
-        return out, ""
+    from alliancesim.history_file import history_weights
+
     found = history_weights(scenario)
     if not found.accounts:
         return out, f"History's weights not used: {found.describe()}."
-    out[HISTORY] = structure_weights(structures, found.accounts)  # type: ignore[call-arg]
+    out[HISTORY] = structure_weights(structures, found.accounts)
     return out, f"History's weights: {found.describe()}."
 
 

@@ -190,3 +190,26 @@ def test_the_front_ends_show_the_measure_s_pathways_where_decoupling_does_not_mo
                                                decomposition("cohesion", 0.02)]}})  # fmt: skip
     assert [v.outcome for v in moving.shown_pathways()] == ["decoupled"]
     assert [v.outcome for v in still.shown_pathways()] == ["cohesion"]
+
+
+def test_history_s_weights_of_the_accounts_are_a_second_weighting(toy_run, monkeypatch):
+    from alliancesim import history_file
+    from alliancesim.decisions import robust_analysis, structure_weightings
+
+    weightings, note = structure_weightings(toy_run)
+    assert list(weightings) == [PRIOR] and "not used" in note  # no episode weighs the toy
+    found = history_file.HistoryWeights(None, {"consult": {"reassure": 0.2, "costly": 0.8}}, ())
+    monkeypatch.setattr(history_file, "history_weights", lambda scenario: found)
+    monkeypatch.setattr(history_file.HistoryWeights, "describe", lambda self: "history (test)")
+    weightings, note = structure_weightings(toy_run)
+    assert weightings[PRIOR] == pytest.approx(W)
+    assert weightings[HISTORY] == pytest.approx({"seed": 0.2, "consult=costly": 0.8})
+    payload = robust_analysis(toy_run)
+    robust = payload["robustness"]
+    assert robust["headline"] == HISTORY
+    consult = next(p for p in robust["policies"] if p["policy"] == "consult_first")
+    assert consult["weighted"][HISTORY]["p_decoupling"] == pytest.approx(
+        0.2 * 0.23 + 0.8 * 0.58, abs=TOL
+    )
+    assert consult["weighted"][HISTORY]["rank"] == 3
+    assert "History's weights: history (test)." in payload["note"]
