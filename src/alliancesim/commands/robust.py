@@ -90,13 +90,11 @@ def _pathway_table(view: PathwayView) -> Table:
     table.add_column("carries [95 %]", justify="right")
     table.add_column("share", justify="right")
     for bar in view.bars:
-        share = percent(bar.share, 0) if bar.share is not None else "—"
-        table.add_row(escape(bar.label), bar.text(view.outcome), share)
-    share = view.interaction / view.total if view.total else None
+        table.add_row(escape(bar.label), bar.text(view.outcome), bar.share_text)
     table.add_row(
         "[dim]interaction (what the pathways' sum leaves out)[/dim]",
         view.interaction_text(),
-        percent(share, 0) if share is not None else "—",
+        view.interaction_share_text,
     )
     return table
 

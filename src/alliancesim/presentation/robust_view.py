@@ -30,6 +30,10 @@ __all__ = [
 ]
 
 
+def _share(x: float | None) -> str:
+    return percent(x, 0).replace("-", "−") if x is not None else MISSING
+
+
 def amount(x: float | None, measure: str = "") -> str:
     """A regret in the measure's own units: ``0.042`` (``2.5 steps`` for the steps the alliance
     lasts without decoupling)."""
@@ -125,6 +129,11 @@ class PathwayBar:
     ci: tuple[float, float]
     share: float | None
 
+    @property
+    def share_text(self) -> str:
+        """Its share of the policy's change as percent (a true minus where it works against)."""
+        return _share(self.share)
+
     def text(self, outcome: str) -> str:
         """The carried change in words (percentage points for P(decoupling))."""
         if outcome == "decoupled":
@@ -169,6 +178,11 @@ class PathwayView:
         if self.outcome == "decoupled":
             return pp_change(self.total, self.total_ci)
         return f"{signed(self.total)} {signed_interval(self.total_ci)}"
+
+    @property
+    def interaction_share_text(self) -> str:
+        """The interaction's share of the policy's change as percent."""
+        return _share(self.interaction / self.total if self.total else None)
 
     def interaction_text(self) -> str:
         """What the pathways' sum leaves out, in words."""

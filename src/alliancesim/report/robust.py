@@ -106,14 +106,13 @@ def _pathways(view: RobustView, chart: Callable[[Any, str], str]) -> str:
     for k, pathway in enumerate(shown):
         rows = "".join(
             f"<tr><td>{_e(b.label)}</td><td class='num'>{_e(b.text(pathway.outcome))}</td>"
-            f"<td class='num'>{_e(percent(b.share, 0) if b.share is not None else '—')}</td></tr>"
+            f"<td class='num'>{_e(b.share_text)}</td></tr>"
             for b in pathway.bars
         )
-        share = pathway.interaction / pathway.total if pathway.total else None
         rows += (
             f"<tr class='small'><td>interaction (what the pathways' sum leaves out)</td>"
             f"<td class='num'>{_e(pathway.interaction_text())}</td>"
-            f"<td class='num'>{_e(percent(share, 0) if share is not None else '—')}</td></tr>"
+            f"<td class='num'>{_e(pathway.interaction_share_text)}</td></tr>"
         )
         outcome = "P(decoupling)" if pathway.outcome == "decoupled" else pathway.outcome
         parts.append(
