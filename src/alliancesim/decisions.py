@@ -254,12 +254,7 @@ def optimize_scenario(
     of each structure (``structures`` as ``run(structures=…)``), as a JSON payload
     (:meth:`alliancesim.analysis.optimize.Optimisation.to_dict`). ``thresholds`` as written on
     the command line (empty: the scenario's)."""
-    from alliancesim.analysis.optimize import (
-        DEFAULT_MEMBERS,
-        DEFAULT_NFE,
-        DEFAULT_POPULATION,
-        optimize_levers,
-    )
+    from alliancesim.analysis.optimize import DEFAULT_NFE, DEFAULT_POPULATION, optimize_levers
     from alliancesim.analysis.robust import parse_threshold
     from alliancesim.structures import structure_weights, structures_to_run
 
@@ -267,7 +262,7 @@ def optimize_scenario(
     chosen = [parse_threshold(t, k) for k, t in enumerate(thresholds)] if thresholds else None
     found = optimize_levers(
         scenario,
-        members=DEFAULT_MEMBERS if members is None else members,
+        members=members,
         nfe=DEFAULT_NFE if nfe is None else nfe,
         seed=seed,
         structures=weights,

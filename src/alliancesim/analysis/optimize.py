@@ -44,16 +44,29 @@ if TYPE_CHECKING:
     from alliancesim.scenario.schema import Scenario
 
 __all__ = [
-    "DEFAULT_MEMBERS",
     "DEFAULT_NFE",
+    "DEFAULT_WORLDS",
+    "MIN_MEMBERS",
     "Optimisation",
     "ParetoPoint",
     "default_epsilons",
+    "default_members",
     "optimize_levers",
 ]
 
-DEFAULT_MEMBERS = 500
-"""Worlds per structure a search measures each setting on."""
+DEFAULT_WORLDS = 1000
+"""Worlds a search measures each setting on by default, shared by the structures: members per
+structure = this / structures (at least :data:`MIN_MEMBERS`), so a search costs about the same
+whatever the number of structures."""
+MIN_MEMBERS = 100
+"""The fewest members per structure a default search takes."""
+
+
+def default_members(structures: int) -> int:
+    """Members per structure of a default search over ``structures`` structures."""
+    return max(MIN_MEMBERS, math.ceil(DEFAULT_WORLDS / max(1, structures)))
+
+
 DEFAULT_NFE = 3000
 """Settings evaluated by default."""
 DEFAULT_POPULATION = 50
@@ -209,7 +222,7 @@ def _batch_evaluator_class() -> Any:
 def optimize_levers(
     scenario: Scenario,
     *,
-    members: int = DEFAULT_MEMBERS,
+    members: int | None = None,
     nfe: int = DEFAULT_NFE,
     seed: int = 0,
     structures: Mapping[str, float] | None = None,
@@ -223,13 +236,16 @@ def optimize_levers(
 ) -> Optimisation:
     """Search the scenario's levers to tune for the Pareto set of settings (EMA Workbench's
     ``optimize`` with ε-NSGA-II), measuring each setting on ``members`` worlds per structure
-    (``structures``: name → weight; None: the seed's structure alone)."""
+    (None: :func:`default_members`; ``structures``: name → weight, None: the seed's structure
+    alone)."""
     from alliancesim.analysis.robust import regret_measure, scenario_thresholds
     from alliancesim.draws import check_seed
     from alliancesim.ensemble import compiled
     from alliancesim.executors import using_executor
 
     check_seed(seed)
+    weights = dict(structures or {"seed": 1.0})
+    members = default_members(len(weights)) if members is None else members
     if members < 1:
         raise InputError.single("--members", f"members must be at least 1, got {members}")
     if nfe < 1:
@@ -254,7 +270,6 @@ def optimize_levers(
         raise InputError.single(
             "--epsilon", f"one positive ε per objective ({len(chosen)}), got {list(eps)}"
         )
-    weights = dict(structures or {"seed": 1.0})
     options = [p for p in scenario.policy_ids if _is_option(scenario, p)]
     evaluator = SettingsEvaluator(
         scenario,

@@ -106,7 +106,7 @@ _SIDES: dict[type, str] = {ast.Lt: "higher", ast.LtE: "higher", ast.Gt: "lower",
 _FLIP = {"higher": "lower", "lower": "higher"}
 
 
-def _condition_measure(model: Model) -> tuple[str, str] | None:
+def _condition_measure(model: Model) -> tuple[str, str, str] | None:
     """The indicator (or state variable) the decoupling definition compares with a threshold —
     the cohesion index's condition if it has one, else its (first such) sign — and which side
     of it keeps the alliance together, when the condition says so plainly."""
@@ -115,9 +115,12 @@ def _condition_measure(model: Model) -> tuple[str, str] | None:
     recordable = {*model.indicator_names, *model.quantities[: model.n_states]}
     decoupling = model.scenario.decoupling
     index = getattr(decoupling, "index", None)
-    conditions = [index.when] if index is not None else []  # the cohesion index first
-    conditions += [when for _, when, _ in decoupling.sign_conditions]
-    for condition in conditions:
+    conditions = [("the cohesion index", index.when)] if index is not None else []
+    conditions += [
+        ("the decoupling condition" if ident is None else f"the decoupling sign {ident}", when)
+        for ident, when, _ in decoupling.sign_conditions
+    ]
+    for where, condition in conditions:
         for node in ast.walk(condition.tree):
             if not isinstance(node, ast.Compare) or len(node.ops) != 1:
                 continue
@@ -126,9 +129,9 @@ def _condition_measure(model: Model) -> tuple[str, str] | None:
                 continue
             left, right = _dotted(node.left), _dotted(node.comparators[0])
             if left in recordable:
-                return left, side  # cohesion < t: decoupling below, so higher is better
+                return left, side, where  # cohesion < t: decoupling below, so higher is better
             if right in recordable:
-                return right, _FLIP[side]  # t > cohesion: the same
+                return right, _FLIP[side], where  # t > cohesion: the same
     return None
 
 
@@ -145,12 +148,12 @@ def regret_measure(
     found = _condition_measure(model)
     if name is None or name == DECOUPLING_TIME:
         if name is None and found is not None:
-            chosen, side = found
+            chosen, side, where = found
             return RegretMeasure(
                 chosen,
                 better or side,  # type: ignore[arg-type]
-                f"the decoupling condition compares {chosen} with its threshold: a continuous "
-                "outcome whose shortfall says how close a world comes to decoupling",
+                f"{where} compares {chosen} with its threshold: a continuous outcome whose "
+                "shortfall says how close a world comes to decoupling",
             )
         if better not in (None, "higher"):
             raise InputError.single(

@@ -56,7 +56,10 @@ def optimize(
     members: Annotated[
         int | None,
         typer.Option(
-            "--members", "-n", help="Worlds per structure each setting is measured on (500)."
+            "--members",
+            "-n",
+            help="Worlds per structure each setting is measured on (default: 1,000 worlds in "
+            "all, at least 100 per structure).",
         ),
     ] = None,
     nfe: Annotated[
