@@ -48,8 +48,9 @@ __all__ = [
 
 BUILT_IN = ("p_decoupling", "cost", "satisficing", "regret_p90", "worst_structure")
 """The built-in measures of a setting (besides a recorded quantity's mean at the horizon)."""
-MAX_COLUMNS = 8192
-"""Members simulated as one array at most (settings × worlds), to bound memory."""
+MAX_COLUMNS = 16384
+"""Members simulated as one array at most (settings × structures × worlds), to bound memory
+(about 100 MB for ``us-rok-2025``)."""
 
 
 @dataclass(frozen=True)
@@ -293,32 +294,41 @@ class SettingsEvaluator:
         return PolicySpec("setting", {row: Fixed(0.0) for row in rows}, added)
 
     def _simulate(
-        self, schedule: Any, values: np.ndarray, rows: Sequence[int], structure: str
-    ) -> dict[str, np.ndarray]:
-        """Settings sharing a schedule (``values``: settings × set-levers) under one structure:
-        recorded name → (settings, steps + 1, members)."""
-        from alliancesim.analysis.pathways import under_structure
+        self, schedule: Any, values: np.ndarray, rows: Sequence[int]
+    ) -> list[dict[str, np.ndarray]]:
+        """Settings sharing a schedule (``values``: settings × set-levers), under every
+        structure at once (a structure is values of its ``structure.*`` rows of P, so settings ×
+        structures × members are one array): per structure, recorded name → (settings, steps +
+        1, members)."""
         from alliancesim.engine import simulate
 
         model, draws = self.model, self.draws
         names = self._recorded()
-        spec = under_structure(model, self._spec(schedule, rows), structure)
+        spec = self._spec(schedule, rows)
         P0 = draws.parameters(model, spec)
         N = P0.shape[1]
-        per = max(1, MAX_COLUMNS // N)
-        out = {n: np.empty((len(values), model.horizon + 1, N)) for n in names}
+        structures = list(self.structures)
+        S = len(structures)
+        base = np.tile(P0, (1, S))
+        for k, structure in enumerate(structures):
+            for row, value in model.under("baseline", structure).overrides.items():
+                base[row, k * N : (k + 1) * N] = value.mean
+        width = S * N
+        per = max(1, MAX_COLUMNS // width)
+        H = model.horizon
+        out = [{n: np.empty((len(values), H + 1, N)) for n in names} for _ in structures]
+        worlds = np.tile(draws.slots, (1, 1, S))
         for start in range(0, len(values), per):
             chunk = values[start : start + per]
             K = len(chunk)
-            P = np.tile(P0, (1, K))
+            P = np.tile(base, (1, K))
             for j, row in enumerate(rows):
-                P[row] = np.repeat(chunk[:, j], N)
-            slots = np.tile(draws.slots, (1, 1, K))
-            record = simulate(model, spec, P, slots, record=names)
+                P[row] = np.repeat(chunk[:, j], width)
+            record = simulate(model, spec, P, np.tile(worlds, (1, 1, K)), record=names)
             for i, name in enumerate(names):
-                out[name][start : start + K] = (
-                    record[:, i, :].reshape(model.horizon + 1, K, N).transpose(1, 0, 2)
-                )
+                shaped = record[:, i, :].reshape(H + 1, K, S, N)
+                for k in range(S):
+                    out[k][name][start : start + K] = shaped[:, :, k, :].transpose(1, 0, 2)
         return out
 
     def _options(self) -> np.ndarray | None:
@@ -362,7 +372,7 @@ class SettingsEvaluator:
             values = np.array(
                 [[float(settings[k][lever.id]) for lever in set_levers] for k in members]
             ).reshape(len(members), len(set_levers))
-            per_structure = [self._simulate(schedule, values, rows, s) for s in self.structures]
+            per_structure = self._simulate(schedule, values, rows)
             for i, k in enumerate(members):
                 results[k] = self._measures(settings[k], per_structure, i, weights, best)
         return results
