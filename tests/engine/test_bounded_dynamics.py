@@ -4,7 +4,7 @@ no state variable sits at a bound at the horizon in more than 2 % of members, un
 
 "At a bound" is within 1e-9 of its lower or upper bound. The check itself is shown to fail on
 a runaway (a linear variable pushed steadily up) and to pass on the same variable saturating.
-docs/model.md ("Bounded dynamics") gives the shares before issue 13 and now.
+docs/library.md ("Bounded dynamics") gives the shares before issue 13 and now.
 """
 
 from __future__ import annotations
