@@ -184,8 +184,9 @@ def _graph(model: Model) -> dict[str, list[tuple[str, int]]]:
         graph.setdefault(link.source, []).append((link.target, link.sign))
     for source, target, sign in _parameter_links(model, links):
         graph.setdefault(source, []).append((target, sign))
-    for source, sign in condition_links(model.scenario):
-        graph.setdefault(source, []).append(("decoupled", sign))
+    for flag in ["decoupled", *model.decoupling_names]:
+        for source, sign in condition_links(model.scenario, flag):
+            graph.setdefault(source, []).append((flag, sign))
     return graph
 
 

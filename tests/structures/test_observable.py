@@ -162,3 +162,25 @@ def test_the_command_line_and_the_dashboard_show_the_same_signs(signs_run):
     for policy in ("baseline", "consult_first"):
         for share in sensitivity.p[policy]:
             assert percent(share) in text and percent(share) in shown
+
+
+def test_the_dataset_and_the_signed_graph_know_each_sign(signs_run):
+    from alliancesim.scenario.loops import condition_links
+
+    data = signs_run.dataset()
+    summary = signs_run.summary()
+    for flag, sign in (("decoupled.cut", "cut"), ("decoupled.lapse", "lapse")):
+        assert data[flag].dtype == bool
+        for structure in WEIGHTS:
+            seen = data[flag].sel(structure=structure, policy="baseline").isel(step=-1)
+            mine = summary.structures[structure]["baseline"].p_signs_by_step[sign][-1]
+            assert float(seen.mean()) == pytest.approx(mine, abs=1e-12)
+    assert data["decoupled.index"].dtype == bool
+    scenario = signs_run.model.scenario
+    # a rise in trust moves "trust < 0.4" away from holding, a rise in fear "fear > 0.6" toward
+    assert condition_links(scenario) == [("fear.ROK", 1), ("trust.ROK.USA", -1)]
+    assert condition_links(scenario, "decoupled.cut") == [("trust.ROK.USA", -1)]
+    assert condition_links(scenario, "decoupled.index") == [
+        ("param.leverage_gain", 1),
+        ("trust.ROK.USA", -1),
+    ]

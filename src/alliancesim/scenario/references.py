@@ -251,6 +251,8 @@ def not_a_structure(name: Any, site: Site) -> Iterator[str]:
             f"{name} says which account the run's structure chooses (run --structure), the "
             "same all run long: a set-effect cannot change it"
         )
+
+
 scheduled_event = OneOf(
     "scheduled event",
     lambda s: s.scheduled,
