@@ -231,6 +231,15 @@ def _shares(
     spec = model.under(policy, structure)
     rows = {p.name: k for k, p in enumerate(model.parameters)}
     names = sorted(index.condition.names)
+    scenario = model.scenario
+    setters = [
+        *scenario.schedule,
+        *scenario.actions,
+        *(o for e in scenario.elections for o in e.outcomes),
+    ]
+    changed = sorted({n for entry in setters for n in entry.sets if n in rows and n in names})
+    if changed:
+        return f"the index reads {changed[0]}, which a set-effect changes during the run"
     recorded = results.files.member_steps(
         [n for n in names if n not in rows and n not in ("step", "year")], policy
     )

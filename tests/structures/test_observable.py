@@ -184,3 +184,21 @@ def test_the_dataset_and_the_signed_graph_know_each_sign(signs_run):
         ("param.leverage_gain", 1),
         ("trust.ROK.USA", -1),
     ]
+
+
+def test_no_sensitivity_when_a_set_effect_moves_the_threshold() -> None:
+    """The grid replaces the threshold's drawn value; a threshold an event sets during the run
+    cannot be replaced so, and the sensitivity says why instead of giving wrong shares."""
+    from alliancesim.scenario import load_scenario
+    from alliancesim.scenario.entries import Scheduled
+    from alliancesim.scenario.uncertain import parse_uncertain
+
+    scenario = load_scenario(SIGNS)
+    summit = Scheduled(
+        id="summit", at=["2025Q4"], sets={"param.leverage_gain": parse_uncertain(0.5)}
+    )
+    scenario = scenario.model_copy(update={"schedule": [summit]})
+    results = run(scenario, members=50, seed=1, structures=["seed"])
+    sensitivity = index_sensitivity(results)
+    assert sensitivity.p == {}
+    assert "param.leverage_gain" in sensitivity.note and "set-effect" in sensitivity.note
