@@ -10,6 +10,8 @@ nothing loops over members.
 
 from __future__ import annotations
 
+import ast
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -109,7 +111,7 @@ def _all_finite(values: np.ndarray) -> bool:
 
 def _first_bad(values: np.ndarray, where: np.ndarray | None = None) -> int | None:
     """The first member whose value is not finite (among those ``where`` says), or None."""
-    if where is None and _all_finite(values):
+    if _all_finite(values):
         return None
     bad = ~np.isfinite(values)
     if where is not None:
@@ -169,6 +171,32 @@ def _section_of(entry: Any) -> str:
     return _SECTIONS.get(type(entry).__name__, type(entry).__name__)
 
 
+_FINITE_BY_FORM: dict[str, bool] = {}
+
+
+def _finite_by_form(expression: Any) -> bool:
+    """Whether an expression's value is finite whatever its inputs, by its form: a comparison,
+    ``and``, ``or``, ``not`` (0 or 1 even of NaN), a number, or a choice between such."""
+    text = getattr(expression, "text", None)
+    if text is None:
+        return False
+    if text not in _FINITE_BY_FORM:
+        _FINITE_BY_FORM[text] = _finite_node(expression.tree)
+    return _FINITE_BY_FORM[text]
+
+
+def _finite_node(node: ast.expr) -> bool:
+    if isinstance(node, ast.Compare | ast.BoolOp):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return True
+    if isinstance(node, ast.Constant):
+        return math.isfinite(float(node.value))
+    if isinstance(node, ast.IfExp):
+        return _finite_node(node.body) and _finite_node(node.orelse)
+    return False
+
+
 def _check(
     model: Model,
     state: BlockState,
@@ -180,7 +208,10 @@ def _check(
     where: np.ndarray | None = None,
 ) -> None:
     """Stop with a :class:`SimulationError` when a value an expression gave (in the members
-    ``where`` says) is NaN or infinite."""
+    ``where`` says) is NaN or infinite (not looked at when its form guarantees a finite value:
+    the same answer, sooner)."""
+    if expression is not None and _finite_by_form(expression):
+        return
     member = _first_bad(values, where)
     if member is not None:
         text = getattr(expression, "text", "") if expression is not None else ""
@@ -272,17 +303,16 @@ class BlockState:
         """Every indicator, in file order, on the current quantities (at step ``t``); a value
         that is not finite stops the run."""
         M = self.members
-        entries = model.scenario.indicators
-        for k, (ident, expr) in enumerate(model.indicators):
-            values = _as_row(expr(self.ctx), M)
-            member = _first_bad(values)
-            if member is not None:
-                entry = entries[k]
-                text = entry.expr.text
-                raise _non_finite(
-                    model, t, entry, "expr", f"indicator {ident}", text, values, member
-                )
-            self.indicator[k] = values
+        for k, (_, expr) in enumerate(model.indicators):
+            self.indicator[k] = _as_row(expr(self.ctx), M)
+        if not _all_finite(self.indicator):  # the first indicator (file order) at fault
+            for k, (ident, _) in enumerate(model.indicators):
+                member = _first_bad(self.indicator[k])
+                if member is not None:
+                    entry = model.scenario.indicators[k]
+                    what, text = f"indicator {ident}", entry.expr.text
+                    values = self.indicator[k]
+                    raise _non_finite(model, t, entry, "expr", what, text, values, member)
 
     def flags(self) -> list[np.ndarray]:
         """The recorded decoupling flags besides ``decoupled``: each named sign's, the index's."""
