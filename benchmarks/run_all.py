@@ -17,6 +17,7 @@ HERE = Path(__file__).parent
 ORDER = [
     "answers",
     "engine",
+    "constructs",
     "bargaining",
     "deu",
     "analysis",

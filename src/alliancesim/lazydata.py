@@ -69,8 +69,10 @@ def lazy_dataset(results: Results, policies: list[str]) -> xr.Dataset:
     chunks = ((1,) * len(policies), tuple(sizes), (steps,))
     recorded = files.columns()
 
+    flags = {"decoupled", *model.decoupling_names}
+
     def cube(name: str) -> Any:
-        dtype = np.bool_ if name == "decoupled" else np.float64
+        dtype = np.bool_ if name in flags else np.float64
 
         def read(block_info: Any = None) -> np.ndarray:
             p, b, _ = block_info[None]["chunk-location"]
@@ -124,6 +126,9 @@ def lazy_dataset(results: Results, policies: list[str]) -> xr.Dataset:
     for indicator in model.indicator_names:
         data[indicator] = (base, cube(indicator))
     data["decoupled"] = (base, cube("decoupled"))
+    for flag in model.decoupling_names:  # each observable sign's, the cohesion index's
+        if flag in recorded:
+            data[flag] = (base, cube(flag))
     names = files.parameter_names()
 
     def read_parameters(block_info: Any = None) -> np.ndarray:
@@ -166,6 +171,15 @@ def _source_text(source: Any) -> str:
     return str(source) if source else ""
 
 
+def _decoupled_name(decoupling: Any) -> str:
+    """What the ``decoupled`` flag means: the one condition, or the combination of the signs."""
+    if not decoupling.signs:
+        return f"alliance decoupled: {decoupling.when.text} for {decoupling.for_steps} step(s)"
+    n = decoupling.at_least
+    which = "any one" if n == 1 else f"at least {n}"
+    return f"alliance decoupled: {which} of its {len(decoupling.signs)} observable signs seen"
+
+
 def describe(data: xr.Dataset, results: Results) -> xr.Dataset:
     """``data`` with CF-style attributes on every variable, a ``time`` coordinate along
     ``step`` and the run's provenance as the Dataset's attributes."""
@@ -188,11 +202,20 @@ def describe(data: xr.Dataset, results: Results) -> xr.Dataset:
         "event": ("whether each event or action happened in the step", "1"),
         "count": ("how many times each event happened in the step", "count"),
         "parameter_values": ("each member's draw of the uncertain parameters", "1"),
-        "decoupled": (
-            f"alliance decoupled: {decoupling.when.text} for {decoupling.for_steps} step(s)",
-            "1",
-        ),
+        "decoupled": (_decoupled_name(decoupling), "1"),
     }
+    for sign in decoupling.signs:
+        described[f"decoupled.{sign.id}"] = (
+            f"decoupling sign seen: {sign.label or sign.id} ({sign.when.text} for "
+            f"{sign.for_steps} step(s))",
+            "1",
+        )
+    if decoupling.index is not None:
+        described["decoupled.index"] = (
+            f"cohesion index crossed: {decoupling.index.when.text} for "
+            f"{decoupling.index.for_steps} step(s)",
+            "1",
+        )
     for name, variable in data.data_vars.items():
         key = str(name)
         if key in described:

@@ -643,7 +643,7 @@ def _default_indicators(results: Results, ranking: list[dict[str, Any]], k: int 
     if results.model.scenario.scenario.key_indicators:
         return results.model.key_indicators[:k]
     names = results.model.indicator_names
-    condition = results.model.scenario.decoupling.when.names
+    condition = results.model.scenario.decoupling.names
     chosen = [n for n in names if n in condition]
     spread = results.summary().policies["baseline"].indicators
 

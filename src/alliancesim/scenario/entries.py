@@ -348,11 +348,29 @@ class Entry(_Strict):
     source: Source | None = None
     sources: dict[str, Source] = Field(default_factory=dict)
     _origin: tuple[str, int | None] = PrivateAttr(default=("<memory>", None))
+    _path: str = PrivateAttr(default="")
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @property
     def origin(self) -> tuple[str, int | None]:
         """The file and line where this entry is written."""
         return self._origin
+
+    @property
+    def path(self) -> str:
+        """The entry's path in its file as its author reads it, e.g. ``rules[3]`` (empty for an
+        entry not read from a file)."""
+        return self._path
+
+    def line_of(self, field: str) -> int | None:
+        """The line where one of the entry's fields is written (the entry's own line when the
+        field's is not known)."""
+        return self._lines.get(field, self._origin[1])
+
+    def path_of(self, field: str) -> str:
+        """A field's path as its author reads it, e.g. ``rules[3].driver`` (the field alone for
+        an entry not read from a file)."""
+        return f"{self._path}.{field}" if self._path else field
 
     def source_of(self, field: str) -> Source | None:
         """The source for one field: its own entry in ``sources``, else the entry's source."""

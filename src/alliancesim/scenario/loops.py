@@ -405,12 +405,28 @@ def rule_value_signs(scenario: Scenario) -> dict[str, tuple[str, int]]:
     return out
 
 
-def condition_links(scenario: Scenario) -> list[tuple[str, int]]:
-    """The names the decoupling condition reads, each with the direction in which a rise in it
-    moves the condition toward holding (+1), away (−1) or either way (0)."""
+def condition_links(scenario: Scenario, flag: str = "decoupled") -> list[tuple[str, int]]:
+    """The names a decoupling flag's condition reads, each with the direction in which a rise
+    in it moves the condition toward holding (+1), away (−1) or either way (0).
+
+    ``decoupled``: the older form's one condition, or the signs' (the combination of seen signs
+    rises with each sign, so a name keeps its direction unless two signs read it in opposite
+    directions); ``decoupled.<sign>``: that sign's; ``decoupled.index``: the cohesion index's."""
     signs = _Signs(_ranges(scenario))
-    when = scenario.decoupling.when
-    return [(name, _definite(signs.truth(when.tree, name))) for name in sorted(when.names)]
+    d = scenario.decoupling
+    if flag == "decoupled.index":
+        conditions = [d.index.when] if d.index is not None else []
+    elif flag == "decoupled":
+        conditions = [when for _, when, _ in d.sign_conditions]
+    else:
+        conditions = [s.when for s in d.signs if f"decoupled.{s.id}" == flag]
+    directions: dict[str, set[int]] = {}
+    for when in conditions:
+        for name in when.names:
+            directions.setdefault(name, set()).add(_definite(signs.truth(when.tree, name)))
+    return [
+        (name, found.pop() if len(found) == 1 else 0) for name, found in sorted(directions.items())
+    ]
 
 
 def elementary_cycles(

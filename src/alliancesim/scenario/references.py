@@ -245,7 +245,19 @@ set_target = OneOf(
     lambda s: s.settable,
     explain=": a set-effect sets a state variable, position, salience, status quo, "
     "preference.<actor>.<issue>, param.<id> or policy.<lever>",
+    skip=lambda s: {f"structure.{a}" for a in s.accounts},
 )
+
+
+def not_a_structure(name: Any, site: Site) -> Iterator[str]:
+    """Which account holds is the run's structure, the same for a whole run: nothing sets it."""
+    if isinstance(name, str) and name in {f"structure.{a}" for a in site.scope.accounts}:
+        yield (
+            f"{name} says which account the run's structure chooses (run --structure), the "
+            "same all run long: a set-effect cannot change it"
+        )
+
+
 scheduled_event = OneOf(
     "scheduled event",
     lambda s: s.scheduled,
@@ -703,6 +715,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("schedule", "effects.<key>", effect_target, as_written=True),
     Reference("schedule", "effects.<key>", not_a_preference, as_written=True),
     Reference("schedule", "sets.<key>", set_target, as_written=True),
+    Reference("schedule", "sets.<key>", not_a_structure, as_written=True),
     Reference("schedule", "sets.<key>", set_value, as_written=True),
     Reference("actions", "actor", actor),
     Reference("actions", "target", actor),
@@ -711,12 +724,14 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("actions", "effects.<key>", effect_target, as_written=True),
     Reference("actions", "effects.<key>", not_a_preference, as_written=True),
     Reference("actions", "sets.<key>", set_target, as_written=True),
+    Reference("actions", "sets.<key>", not_a_structure, as_written=True),
     Reference("actions", "sets.<key>", set_value, as_written=True),
     Reference("elections", "country", actor),
     Reference("elections", "country", state_country),
     Reference("elections", "at", period),
     Reference("elections", "outcomes[].probability", rest_is_last, as_written=True),
     Reference("elections", "outcomes[].sets.<key>", set_target, as_written=True),
+    Reference("elections", "outcomes[].sets.<key>", not_a_structure, as_written=True),
     Reference("elections", "outcomes[].sets.<key>", set_value, as_written=True),
     Reference("indicators", "id", indicator_id),
     Reference("indicators", "expr", readable_above),

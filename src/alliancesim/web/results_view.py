@@ -146,9 +146,52 @@ def _observable_card(view: RunView) -> html.Div | None:
                 className="help",
             ),
             html.Table([html.Thead(head), html.Tbody(rows)], className="table", id="signs-table"),
+            *_threshold_sensitivity(view),
         ],
         className="card",
     )
+
+
+def _threshold_sensitivity(view: RunView) -> list[Any]:
+    """How P(the cohesion index by the horizon) depends on its threshold (the report's and the
+    command line's grid), or why it is not available; nothing without an index."""
+    observable = view.observable
+    sensitivity = observable.sensitivity if observable is not None else None
+    if sensitivity is None:
+        return []
+    if not sensitivity.p:
+        return [
+            html.P(f"Threshold sensitivity not available: {sensitivity.note}", className="help")
+        ]
+    policies = sorted(sensitivity.p, key=lambda p: p != "baseline")
+    head = html.Tr(
+        [
+            html.Th("threshold", className="num"),
+            *(html.Th(html.Code(p), className="num") for p in policies),
+        ]
+    )
+    rows = [
+        html.Tr(
+            [
+                html.Td(f"{value:.4g}", className="num"),
+                *(html.Td(percent(sensitivity.p[p][k]), className="num") for p in policies),
+            ]
+        )
+        for k, value in enumerate(sensitivity.thresholds)
+    ]
+    drawn = (
+        "The run draws the threshold from its range; the middle row holds it at its mean."
+        if sensitivity.uncertain
+        else "The middle row is the scenario's threshold."
+    )
+    return [
+        html.P(
+            f"How P(the cohesion index by {view.horizon}) depends on its threshold "
+            f"{sensitivity.threshold}, moved by 5 and 10 %. {drawn}",
+            className="help",
+        ),
+        html.Table([html.Thead(head), html.Tbody(rows)], className="table", id="threshold-table"),
+    ]
 
 
 def _structures_card(view: RunView) -> html.Div | None:
