@@ -118,7 +118,9 @@ def source_problem(source: Any) -> str | None:
 
 
 def entries(scenario: Scenario) -> Iterator[tuple[str, Entry]]:
-    """Every entry of a loaded scenario (its included modules' entries too), with a label."""
+    """Every entry of a loaded scenario (its included modules' entries too), with a label, and
+    the entries nested in them: stances, mechanisms' accounts, elections' outcomes, decoupling
+    signs and the cohesion index."""
     for section in ENTRY_SECTIONS:
         for entry in getattr(scenario, section):
             label = f"{section}.{getattr(entry, 'id', '?')}"
@@ -126,7 +128,17 @@ def entries(scenario: Scenario) -> Iterator[tuple[str, Entry]]:
             if section == "issues":
                 for actor, stance in entry.positions.items():
                     yield f"{label}.positions.{actor}", stance
+            if section == "mechanisms":
+                for account in entry.accounts:
+                    yield f"{label}.accounts.{account.id}", account
+            if section == "elections":
+                for outcome in entry.outcomes:
+                    yield f"{label}.outcomes.{outcome.id}", outcome
     yield "decoupling", scenario.decoupling
+    for sign in scenario.decoupling.signs:
+        yield f"decoupling.signs.{sign.id}", sign
+    if scenario.decoupling.index is not None:
+        yield "decoupling.index", scenario.decoupling.index
 
 
 def provenance_problems(scenario: Scenario) -> list[str]:
@@ -302,7 +314,7 @@ def test_counterfactuals_remove_a_driver(ident: str, loaded: dict) -> None:
     scenario = loaded[ident]
     for policy in scenario.policies:
         if policy.kind == "counterfactual":
-            assert policy.set, f"{policy.id} sets nothing"
+            assert policy.set or policy.schedule, f"{policy.id} changes nothing"
     used = {
         part
         for c in scenario.claims
@@ -333,9 +345,14 @@ def test_state_issues_indicators_and_decoupling(ident: str, loaded: dict) -> Non
         "threat_gap",
     ):
         assert part in cohesion, part
-    assert "cohesion" in scenario.decoupling.when.names
-    assert scenario.decoupling.for_steps >= 1
-    assert scenario.decoupling.source is not None
+    # decoupling is observable signs, each sourced; the cohesion index is kept as an index
+    decoupling = scenario.decoupling
+    assert decoupling.when is None and len(decoupling.signs) >= 3
+    assert 2 <= decoupling.at_least < len(decoupling.signs)
+    assert decoupling.source is not None and all(s.source is not None for s in decoupling.signs)
+    assert not any("cohesion" in s.when.names for s in decoupling.signs)
+    assert decoupling.index is not None and "cohesion" in decoupling.index.when.names
+    assert decoupling.index.threshold == "param.decoupling_threshold"
 
 
 def test_the_2025_scenario_encodes_the_stryker_withdrawal(loaded: dict) -> None:

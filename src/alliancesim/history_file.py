@@ -431,7 +431,7 @@ def _builtin_hashes(
     fingerprint: tuple[tuple[str, int, int], ...],
 ) -> tuple[dict[str, str], Declaring]:
     """The built-in episodes' hashes, computed once per state of the library."""
-    from alliancesim.commands.history import builtin_episodes
     from alliancesim.scenario import load_scenario
+    from alliancesim.scenario.library import builtin_episodes
 
     return _hashes([load_scenario(e) for e in builtin_episodes()])

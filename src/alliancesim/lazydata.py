@@ -171,28 +171,20 @@ def _source_text(source: Any) -> str:
     return str(source) if source else ""
 
 
-def _decoupled_name(decoupling: Any) -> str:
-    """What the ``decoupled`` flag means: the one condition, or the combination of the signs."""
-    if not decoupling.signs:
-        return f"alliance decoupled: {decoupling.when.text} for {decoupling.for_steps} step(s)"
-    n = decoupling.at_least
-    which = "any one" if n == 1 else f"at least {n}"
-    return f"alliance decoupled: {which} of its {len(decoupling.signs)} observable signs seen"
-
-
 def describe(data: xr.Dataset, results: Results) -> xr.Dataset:
     """``data`` with CF-style attributes on every variable, a ``time`` coordinate along
     ``step`` and the run's provenance as the Dataset's attributes."""
     from alliancesim import __version__
     from alliancesim.presentation import quantity_labels
+    from alliancesim.presentation.run_view import decoupling_text
 
     model = results.model
     scenario = model.scenario
+    decoupling = scenario.decoupling
     labels = quantity_labels(scenario)
     sources = {s.id: _source_text(s.source) for s in scenario.state}
     sources.update({i.id: _source_text(i.source) for i in scenario.indicators})
     sources.update({a.id: _source_text(a.source) for a in scenario.actions})
-    decoupling = scenario.decoupling
     default_source = _source_text(scenario.scenario.seed and f"seed {scenario.scenario.seed}")
     described = {
         "position": ("position of each actor on each issue", "scale 0-100"),
@@ -202,7 +194,7 @@ def describe(data: xr.Dataset, results: Results) -> xr.Dataset:
         "event": ("whether each event or action happened in the step", "1"),
         "count": ("how many times each event happened in the step", "count"),
         "parameter_values": ("each member's draw of the uncertain parameters", "1"),
-        "decoupled": (_decoupled_name(decoupling), "1"),
+        "decoupled": (f"alliance decoupled: {decoupling_text(scenario)}", "1"),
     }
     for sign in decoupling.signs:
         described[f"decoupled.{sign.id}"] = (
@@ -225,7 +217,9 @@ def describe(data: xr.Dataset, results: Results) -> xr.Dataset:
             sources.setdefault(key, sources.get(key.split(".", 1)[1], ""))
         else:
             long_name, units = labels.get(key) or key, "1"
-        source = sources.get(key) or (_source_text(decoupling.source) if key == "decoupled" else "")
+        source = sources.get(key) or (
+            _source_text(scenario.decoupling.source) if key == "decoupled" else ""
+        )
         variable.attrs.update(
             long_name=long_name,
             units=units,

@@ -24,6 +24,7 @@ over a run's files is in this module.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 import tempfile
@@ -326,6 +327,31 @@ class RunFiles:
             [policy, step],
         ).fetchnumpy()["v"]
         return np.asarray(values, dtype=np.float64)
+
+    def values_at(
+        self, step: int, names: Sequence[str]
+    ) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+        """Per (structure, policy), each recorded name's value per member (in member order) at
+        ``step``, in one query; the structure is ``seed`` for a run without structures (or the
+        one structure shown). Names the run did not record are left out."""
+        with self.connect(parameters=False) as con:
+            present = [n for n in names if n in self.columns(con)]
+            structure = "structure::VARCHAR" if self.several else _text(self.structure or "seed")
+            columns = "".join(f", {_column(n)}::DOUBLE AS v{k}" for k, n in enumerate(present))
+            table = con.execute(
+                f"SELECT {structure} AS s, policy::VARCHAR AS p{columns} FROM {TRAJECTORIES} "
+                f"WHERE step = {int(step)} ORDER BY s, p, member"
+            ).fetchnumpy()
+        s, p = np.asarray(table["s"], dtype=object), np.asarray(table["p"], dtype=object)
+        cuts = np.flatnonzero((s[1:] != s[:-1]) | (p[1:] != p[:-1])) + 1
+        bounds = [0, *cuts.tolist(), len(s)] if len(s) else []
+        out: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+        for lo, hi in itertools.pairwise(bounds):
+            out[(str(s[lo]), str(p[lo]))] = {
+                n: np.asarray(table[f"v{k}"][lo:hi], dtype=np.float64)
+                for k, n in enumerate(present)
+            }
+        return out
 
     def trajectory_frame(self, policies: Sequence[str]) -> Any:
         """The trajectories of ``policies`` as a pandas DataFrame (policy, and structure when the

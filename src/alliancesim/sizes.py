@@ -30,7 +30,8 @@ thaad-2017         1         8       61        0.284 (26 MB)
 so the factor is 0.35 when everything is recorded (the largest measured, 0.323, plus 8 %) and
 0.50 for indicators only (fewer, less compressible columns). Parameters are stored uncompressed
 (random draws); measured 1.018 × their raw size. A 100,000-member run of ``us-rok-2025`` under
-its seven default policies is estimated at 4.8 GB (it stores about 3.6 GB).
+its nine default policies under one structure is estimated at 7.6 GB (seven policies stored about
+3.6 GB before issues 13 and 14); a run of several structures costs as many times that.
 """
 
 from __future__ import annotations
@@ -89,13 +90,15 @@ WORKERS_PER_CORE = 4
 def recorded_columns(model: Model, record: str = "all") -> int:
     """Quantities stored per member and step at a record level: ``all`` (every state variable,
     outcome, event, count, consultation, indicator and the decoupled flag) or ``indicators``
-    (the indicators, the scenario's key indicators and the decoupled flag)."""
+    (the indicators, the scenario's key indicators and the decoupling flags: each sign's, the
+    index's and ``decoupled``)."""
     if record == "all":
         return len(model.record_names)
     if record != "indicators":
         raise ValueError(f"record must be 'all' or 'indicators', got {record!r}")
-    extra = {k for k in model.key_indicators if k not in model.indicator_names and k != "decoupled"}
-    return len(model.indicator_names) + len(extra) + 1
+    flags = {*model.decoupling_names, "decoupled"}
+    extra = {k for k in model.key_indicators if k not in model.indicator_names and k not in flags}
+    return len(model.indicator_names) + len(extra) + len(flags)
 
 
 @dataclass(frozen=True)

@@ -50,3 +50,40 @@ def test_indicator_paired_differences(ranking, ranking_run):
     assert base["indicators"]["other_level"]["mean"] == pytest.approx(np.mean(v))
     assert base["change"] == 0.0 and base["label"] == "no change"
     assert ranking["safer+other"]["label"] == "Lower the risk to 0.2 + Move the other lever"
+
+
+def test_harmful_share_is_the_share_of_worlds_decoupled_only_under_the_policy(ranking_run):
+    # riskier decouples exactly the members with 0.5 <= u < 0.8, which baseline keeps; the
+    # safer policies never decouple a member baseline keeps, and the toy has no cohesion
+    u = ranking_run.parameters()["param.u"].to_numpy()
+    rows = {row["policy"]: row for row in rank_policies(ranking_run, where=True)}
+    assert rows["baseline"]["harm"] is None
+    riskier = rows["riskier"]["harm"]
+    assert riskier["share"] == pytest.approx(((u >= 0.5) & (u < 0.8)).mean(), abs=1e-12)
+    lo, hi = riskier["ci"]
+    assert lo < riskier["share"] < hi
+    assert riskier["by_structure"] == {}  # one structure
+    for policy in ("safer", "safest", "other", "safer+other"):
+        assert rows[policy]["harm"]["share"] == 0.0
+        assert rows[policy]["harm"]["where"] == []  # nothing to locate
+    # where it harms: u separates harmed worlds from the others; v does not
+    where = riskier["where"]
+    assert where[0]["parameter"] == "param.u"
+    assert 0.5 <= where[0]["harmed_median"] < 0.8
+    assert where[0]["distance"] > 0.5
+
+
+def test_harmed_compares_paired_worlds():
+    from alliancesim.analysis.harm import harmed
+
+    base = {"decoupled": np.array([0, 0, 1, 1, 0]), "cohesion": np.array([0.5] * 5)}
+    policy = {
+        "decoupled": np.array([1, 0, 1, 0, 0]),
+        "cohesion": np.array([0.6, 0.4, 0.5, 0.7, 0.5 - 1e-14]),
+    }
+    # decoupled where baseline is not; cohesion lower; a tie within tolerance is no harm
+    assert harmed(policy, base).tolist() == [True, True, False, False, False]
+    # without cohesion, only decoupling counts
+    assert harmed({"decoupled": policy["decoupled"]}, base).tolist() == [
+        True, False, False, False, False,
+    ]  # fmt: skip

@@ -19,6 +19,7 @@ from alliancesim.errors import InputError
 from alliancesim.model import compile_model
 from alliancesim.runner import run
 from alliancesim.scenario.loader import load_scenario
+from alliancesim.structures import structures_to_run
 
 
 @pytest.fixture
@@ -38,7 +39,9 @@ def test_a_trillion_members_is_refused_by_its_disk_estimate(no_simulation, temp_
         run("us-rok-2025", members=10**12, policies=["baseline"])
     [problem] = caught.value.problems
     assert problem.file == "--members"
-    cost = sizes.run_cost(compile_model(load_scenario("us-rok-2025")), 1, 10**12)
+    scenario = load_scenario("us-rok-2025")
+    structures = len(structures_to_run(scenario))  # one policy under each default structure
+    cost = sizes.run_cost(compile_model(scenario), structures, 10**12)
     assert f"{cost.member_steps:,} member-steps" in problem.message
     assert f"{temp_dir} has" in problem.message and "use at most about" in problem.message
 

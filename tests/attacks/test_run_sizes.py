@@ -12,6 +12,7 @@ from alliancesim import ensemble, runner, sizes
 from alliancesim.model import compile_model
 from alliancesim.scenario import builtin_scenarios, load_scenario
 from alliancesim.store import Store
+from alliancesim.structures import structures_to_run
 from alliancesim.workflows import default_policies, run_and_store
 
 
@@ -37,20 +38,22 @@ def test_the_estimate_covers_a_real_stored_run(
 ) -> None:
     scenario = load_scenario(scenario_id)
     names = default_policies(scenario)[:policies]
-    cost = sizes.run_cost(compile_model(scenario), names, members)
+    structures = len(structures_to_run(scenario))  # the default design, as the dashboard counts
+    cost = sizes.run_cost(compile_model(scenario), len(names) * structures, members)
     stored = run_and_store(Store(tmp_path), scenario, policies=names, members=members, seed=0)
+    assert len(stored.results.structures) == structures
     files = [p for p in stored.record.directory.rglob("*") if p.is_file()]
     on_disk = sum(p.stat().st_size for p in files)
     assert on_disk <= cost.stored_bytes <= 2 * on_disk, (on_disk, cost.stored_bytes)
-    assert cost.member_steps == members * policies * stored.results.model.horizon
+    assert cost.member_steps == members * policies * structures * stored.results.model.horizon
 
 
 def test_the_largest_default_run_is_estimated_as_documented() -> None:
     scenario = load_scenario("us-rok-2025")
     cost = sizes.run_cost(compile_model(scenario), default_policies(scenario), 100_000)
     assert cost.describe() == (
-        "100,000 worlds × 7 policies × 18 quarters (12,600,000 member-steps) will store about "
-        "4.8 GB"
+        "100,000 worlds × 9 policies × 18 quarters (16,200,000 member-steps) will store about "
+        "7.6 GB"
     )
 
 

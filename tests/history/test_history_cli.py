@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -185,8 +186,9 @@ def test_structures_json_computes_history_weights_and_writes_the_file(tmp_path):
 
 
 def test_structures_of_scenarios_without_mechanisms_and_bad_input(tmp_path, monkeypatch, capsys):
-    out = _json(["structures", "us-rok-2025", "--json"])
-    assert out["mechanisms"] == [] and out["scenarios"] == ["us-rok-2025"]
+    plain = Path(__file__).resolve().parents[1] / "report" / "data" / "alliance.toml"
+    out = _json(["structures", str(plain), "--json"])
+    assert out["mechanisms"] == [] and out["scenarios"] == ["mini-alliance"]
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     toy = str(_rivals() / "toy-rivals.toml")

@@ -128,7 +128,7 @@ def test_all_is_refused_above_64_structures(toy):
 
 
 def test_a_scenario_without_mechanisms_has_one_structure():
-    plain = load_scenario("us-rok-2025")
+    plain = load_scenario(Path(__file__).resolve().parents[1] / "report" / "data" / "alliance.toml")
     assert [s.name for s in structures_to_run(plain)] == ["seed"]
     assert structure_weights(structures_to_run(plain)) == {"seed": 1.0}
     with pytest.raises(InputError, match="declares no contested mechanisms"):

@@ -35,16 +35,22 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
     return code, out
 
 
-def report_rows(document: str) -> dict[str, tuple[str, str]]:
-    """policy -> (P(decoupling) text, change text) from the report's ranking table."""
+def report_rows(document: str) -> dict[str, tuple[str, str, str]]:
+    """policy -> (P(decoupling) text, change text, harmful-share text) from the report's
+    ranking table."""
     table = re.search(r"<table id='ranking-table'>(.*?)</table>", document, re.S)
     assert table, "the report has a ranking table"
     rows = {}
     for policy, body in re.findall(r"<tr data-policy='([^']*)'>(.*?)</tr>", table.group(1), re.S):
         p = re.search(r"<td class='num p'>(.*?)<div", body, re.S)
         change = re.search(r"<td class='num change'>(.*?)</td>", body, re.S)
-        assert p and change
-        rows[html.unescape(policy)] = (html.unescape(p.group(1)), html.unescape(change.group(1)))
+        harm = re.search(r"<td class='num harm'>(.*?)(?:<div|</td>)", body, re.S)
+        assert p and change and harm
+        rows[html.unescape(policy)] = (
+            html.unescape(p.group(1)),
+            html.unescape(change.group(1)),
+            html.unescape(harm.group(1)),
+        )
     return rows
 
 
@@ -72,8 +78,9 @@ def _text(tree: Any) -> str:
     return ""
 
 
-def dashboard_rows(view: Any) -> dict[str, tuple[str, str]]:
-    """policy -> (P(decoupling) text, change text) from the dashboard's ranking table."""
+def dashboard_rows(view: Any) -> dict[str, tuple[str, str, str]]:
+    """policy -> (P(decoupling) text, change text, harmful-share text) from the dashboard's
+    ranking table."""
     table = _find(view, "id", "ranking-table")
     assert table is not None, "the dashboard shows a ranking table"
     body = table["props"]["children"][1]["props"]["children"]
@@ -82,9 +89,25 @@ def dashboard_rows(view: Any) -> dict[str, tuple[str, str]]:
         cells = tr["props"]["children"]
         p_cell = next(c for c in cells if c["props"].get("className") == "num p")
         change_cell = next(c for c in cells if c["props"].get("className") == "num change")
+        harm_cell = next(c for c in cells if c["props"].get("className") == "num harm")
         p_text = p_cell["props"]["children"][0]
-        rows[tr["props"]["data-policy"]] = (p_text, _text(change_cell))
+        harm_text = harm_cell["props"]["children"][0]
+        rows[tr["props"]["data-policy"]] = (p_text, _text(change_cell), harm_text)
     return rows
+
+
+def harmed(dataset: Any, policy: str, structure: str | None = None) -> np.ndarray:
+    """Per member, whether ``policy`` harms the alliance against baseline at the horizon,
+    computed here from the trajectories: decoupled where baseline is not, or cohesion lower."""
+    last = dataset.isel(step=-1)
+    if structure is not None:
+        last = last.sel(structure=structure)
+    mine, base = last.sel(policy=policy), last.sel(policy="baseline")
+    worse = mine["decoupled"].values.astype(float) > base["decoupled"].values.astype(float)
+    if "cohesion" in last:
+        a, b = mine["cohesion"].values, base["cohesion"].values
+        worse |= (b - a) > 1e-12 * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
+    return worse
 
 
 def served_results_view(home: Path, work: Path, run_id: str) -> Any:
@@ -116,7 +139,8 @@ def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch
 
     # the JSON's numbers are the run's: paired differences recomputed from the trajectories
     results = Store(home).open_run(run_id)
-    decoupled = results.dataset()["decoupled"].isel(step=-1)
+    dataset = results.dataset()
+    decoupled = dataset["decoupled"].isel(step=-1)
     base = decoupled.sel(policy="baseline").values.astype(float)
     for policy, row in ranking.items():
         values = decoupled.sel(policy=policy).values.astype(float)
@@ -132,6 +156,11 @@ def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch
         )  # fmt: skip
     assert ranking["consult_first"]["effect"]["change"] < 0  # the toy's recommendation works
     assert ranking["no_withdrawal"]["effect"]["change"] < 0
+    assert ranking["baseline"]["harm"] is None
+    for policy in ("consult_first", "no_withdrawal"):  # the harmful share is the worlds' own
+        share = harmed(dataset, policy).mean()
+        assert ranking[policy]["harm"]["share"] == pytest.approx(share, abs=1e-12)
+        assert ranking[policy]["harm"]["text"] == percent(share)
 
     expected = {
         policy: (
@@ -139,6 +168,7 @@ def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch
             pp_change(row["effect"]["change"], row["effect"]["change_ci"])
             if row["effect"]
             else "reference",
+            row["harm"]["text"] if row["harm"] else "—",
         )
         for policy, row in ranking.items()
     }
@@ -160,7 +190,7 @@ def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch
     # and the CLI's own table of the stored run
     code, out = run_cli(monkeypatch, capsys, "show-run", run_id)
     assert code == 0
-    for policy, (p_text, change_text) in expected.items():
+    for policy, (p_text, change_text, _) in expected.items():
         line = next(line for line in out.splitlines() if re.match(rf"│ {policy} +│", line))
         assert p_text in line
         if change_text != "reference":
@@ -217,7 +247,8 @@ def test_the_front_ends_agree_on_each_structure_and_their_combination(
 
     # the per-structure numbers are the trajectories' own
     results = Store(home).open_run(payload["run_id"])
-    decoupled = results.dataset()["decoupled"].isel(step=-1)
+    dataset = results.dataset()
+    decoupled = dataset["decoupled"].isel(step=-1)
     expected: dict[tuple[str, int], tuple[str, str]] = {}
     for k, structure in enumerate(payload["structure_rankings"]):
         assert structure["structure"] == names[k]
@@ -231,11 +262,20 @@ def test_the_front_ends_agree_on_each_structure_and_their_combination(
                 text = row["effect"]["text"]
             expected[(row["policy"], k)] = (percent(row["p_decoupling"]), text)
     weights = np.array([payload["structures"]["weights"][n] for n in names])
+    harms: dict[str, str] = {}
     for row in payload["ranking"]:  # the weighted answer: member by member over structures
         flags = decoupled.sel(policy=row["policy"]).values.astype(float)  # (structure, member)
         assert row["p_decoupling"] == pytest.approx(float(weights @ flags.mean(axis=1)), abs=1e-12)
         text = row["effect"]["text"] if row["effect"] else "reference"
         expected[(row["policy"], len(names))] = (percent(row["p_decoupling"]), text)
+        if row["policy"] == "baseline":
+            assert row["harm"] is None
+            harms[row["policy"]] = "—"
+            continue
+        per = [harmed(dataset, row["policy"], n).mean() for n in names]
+        assert row["harm"]["by_structure"] == pytest.approx(dict(zip(names, per, strict=True)))
+        assert row["harm"]["share"] == pytest.approx(float(weights @ np.array(per)), abs=1e-12)
+        harms[row["policy"]] = row["harm"]["text"]
 
     assert report_structure_cells(report.read_text(encoding="utf-8")) == expected
     document = report.read_text(encoding="utf-8")
@@ -249,6 +289,12 @@ def test_the_front_ends_agree_on_each_structure_and_their_combination(
     disagreements = _text(_find(view, "id", "structure-disagreements"))
     assert "raises it under consult=costly" in disagreements
     # the weighted ranking is the same in the report's and the dashboard's ranking tables
-    weighted = {p: v for (p, k), v in expected.items() if k == len(names)}
+    weighted = {p: (*v, harms[p]) for (p, k), v in expected.items() if k == len(names)}
     assert report_rows(document) == weighted
     assert dashboard_rows(view) == weighted
+    # and the report says where each policy harms
+    harm_list = re.search(r"<ul id='harm-list'>(.*?)</ul>", document, re.S)
+    assert harm_list is not None
+    for policy, text in harms.items():
+        if policy != "baseline":
+            assert f"<code>{policy}</code>: harms in <b>{text}</b>" in harm_list.group(1)

@@ -11,6 +11,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from alliancesim.errors import InputError
 from alliancesim.scenario import load_scenario
+from alliancesim.structures import structures_to_run
 from alliancesim.web import create_app
 from alliancesim.web.client import callback_payload, split_output
 from alliancesim.web.context import Dashboard
@@ -19,6 +20,7 @@ from alliancesim.web.results_view import run_view
 from alliancesim.web.upload import accept_upload
 
 INLINE = Path(__file__).resolve().parents[1] / "structures" / "data" / "inline.toml"
+PLAIN = Path(__file__).resolve().parents[1] / "report" / "data" / "alliance.toml"
 
 
 def _find(tree, key, value):
@@ -44,15 +46,23 @@ def test_the_selector_offers_the_structures_of_an_uploaded_scenario(tmp_path):
     data = "data:text/plain;base64," + base64.b64encode(INLINE.read_bytes()).decode()
     uploaded = accept_upload(data, "inline.toml", dashboard.sources)
     assert uploaded.ok
-    for reference, shown in ((uploaded.reference, True), ("builtin:us-rok-2025", False)):
+    plain_data = "data:text/plain;base64," + base64.b64encode(PLAIN.read_bytes()).decode()
+    plain = accept_upload(plain_data, "alliance.toml", dashboard.sources)
+    assert plain.ok
+    builtin = [s.name for s in structures_to_run(load_scenario("us-rok-2025"))]
+    for reference, shown in (
+        (uploaded.reference, ["seed", "consult=costly_signal"]),
+        ("builtin:us-rok-2025", builtin),
+        (plain.reference, None),
+    ):
         payload = callback_payload(deps[output], {"scenario.value": reference}, ["scenario.value"])
         response = client.post("/_dash-update-component", json=payload)
         assert response.status_code == 200, response.data[:300]
         got = json.loads(response.data)["response"]
         if shown:
             values = [o["value"] for o in got["structures"]["options"]]
-            assert values == ["seed", "consult=costly_signal"]
-            assert got["structures"]["value"] == ["seed", "consult=costly_signal"]
+            assert values[: len(shown)] == shown
+            assert got["structures"]["value"] == shown
             assert got["structures-box"]["style"] == {"display": "block"}
         else:
             assert got["structures"]["options"] == []

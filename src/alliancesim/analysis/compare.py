@@ -14,6 +14,11 @@ Recommendations (and combinations of them) are ranked by the change (most negati
 below it. Counterfactuals (a driver removed to test a claim, e.g. "no withdrawal") are not
 courses of action anyone recommends: they are listed after the ranking, unranked, with the same
 numbers. ``significant`` says whether the change's interval excludes 0.
+
+Beside the change, each row carries the policy's *harmful share*
+(:mod:`alliancesim.analysis.harm`): the share of worlds in which it decouples an alliance that
+baseline keeps or leaves cohesion lower, paired against baseline. A policy can lower P(decoupling)
+on average and still harm a fifth of the worlds; both numbers belong in the ranking.
 """
 
 from __future__ import annotations
@@ -27,21 +32,31 @@ from alliancesim.results import Results
 __all__ = ["rank_policies"]
 
 
-def rank_policies(results: Results, policies: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def rank_policies(
+    results: Results, policies: Sequence[str] | None = None, *, where: bool = False
+) -> list[dict[str, Any]]:
     """The run's policies ranked by the paired change of P(decoupling by the horizon);
     ``policies``: only those (and baseline), ranked among themselves.
 
     Each entry: ``policy``, ``label``, ``kind``, ``rank`` (1 = lowers decoupling the most;
     None for counterfactuals),
     ``p_decoupling`` and ``p_decoupling_ci`` (Wilson 95 %), ``change`` and ``change_ci``
-    (paired, policy − baseline, t 95 %), ``significant``, and ``indicators``: per indicator its
-    mean at the horizon and the paired ``mean_difference`` from baseline with its ``ci``.
+    (paired, policy − baseline, t 95 %), ``significant``, ``indicators``: per indicator its
+    mean at the horizon and the paired ``mean_difference`` from baseline with its ``ci``, and
+    ``harm``: the policy's :class:`~alliancesim.analysis.harm.Harm` as a dict (share of worlds
+    it harms, its interval, each structure's share and, with ``where``, the parameters harm
+    comes with), None for baseline.
     """
+    from alliancesim.analysis.harm import harm_by_policy
+
     summary = results.summary()
     labels = {p.id: p.label for p in results.model.scenario.policies}
     kinds = {p.id: p.kind for p in results.model.scenario.policies}
     rows: list[dict[str, Any]] = []
     chosen = None if not policies else {"baseline", *policies}
+    harms = harm_by_policy(
+        results, [n for n in summary.policies if chosen is None or n in chosen], where=where
+    )
     for name, p in summary.policies.items():
         if chosen is not None and name not in chosen:
             continue
@@ -79,6 +94,7 @@ def rank_policies(results: Results, policies: Sequence[str] | None = None) -> li
                 "change_ci": list(change_ci),
                 "significant": name != "baseline" and (change_ci[0] > 0 or change_ci[1] < 0),
                 "indicators": indicators,
+                "harm": harms[name].to_dict() if name in harms else None,
             }
         )
     order = sorted(

@@ -31,6 +31,7 @@ from alliancesim.errors import InputError
 from alliancesim.jsonable import dumps
 from alliancesim.presentation import (
     SCHEMA_VERSION,
+    HarmCell,
     percent,
     percent_interval,
     pp_change,
@@ -561,7 +562,7 @@ def compare(
             record="indicators",
             structures=structure,
         )
-        ranking = rank_policies(results)
+        ranking = rank_policies(results, where=True)
     horizon = results.model.clock.label(results.model.horizon)
     compared = [p for p in names if p != "baseline"] if stored else None
     rankings = {n: rank_policies(results.structure(n), compared) for n in results.structures}
@@ -610,6 +611,7 @@ def _ranking_table(title: str, ranking: list[dict[str, Any]], shown: list[str]) 
     table.add_column("policy", overflow="fold", max_width=30)
     table.add_column("P(decoupling)\n[95 %]", justify="right")
     table.add_column("change vs baseline\n(paired) [95 %]", justify="right")
+    table.add_column("harms in\n[95 %]", justify="right")
     for name in shown:
         table.add_column(f"Δ {name}\n[95 %]", justify="right")
     for row in ranking:
@@ -627,11 +629,13 @@ def _ranking_table(title: str, ranking: list[dict[str, Any]], shown: list[str]) 
             else:
                 lo, hi = entry["ci"]
                 cells.append(f"{signed(entry['mean_difference'])}\n{signed_interval((lo, hi))}")
+        harm = HarmCell.of(row["harm"]) if row.get("harm") else None
         table.add_row(
             str(row["rank"]) if row["rank"] is not None else "[dim]c/f[/dim]",
             f"{escape(row['policy'])}\n[dim]{escape(row['label'])}[/dim]",
             f"{percent(row['p_decoupling'])}\n{escape(percent_interval((p_lo, p_hi)))}",
             change,
+            f"{harm.text}\n{escape(harm.interval_text)}" if harm is not None else "—",
             *cells,
         )
     Console().print(table)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,7 +38,8 @@ from alliancesim.errors import InputError
 from alliancesim.jsonable import dumps
 from alliancesim.outputs import check_writable, write_text_file
 from alliancesim.presentation import SCHEMA_VERSION
-from alliancesim.scenario.loader import LIBRARY, builtin_scenarios, load_scenario
+from alliancesim.scenario.library import builtin_episodes
+from alliancesim.scenario.loader import load_scenario
 from alliancesim.scenario.schema import Scenario
 
 __all__ = [
@@ -51,19 +51,6 @@ __all__ = [
     "effect_table",
     "overall_table",
 ]
-
-
-def builtin_episodes() -> list[str]:
-    """Ids of the built-in scenarios that are episodes (``kind = "episode"``), sorted."""
-    out = []
-    for ident in builtin_scenarios():
-        try:
-            meta = tomllib.loads((LIBRARY / f"{ident}.toml").read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError):
-            continue  # loading it reports the problem; it is not listed as an episode here
-        if isinstance(meta.get("scenario"), dict) and meta["scenario"].get("kind") == "episode":
-            out.append(ident)
-    return out
 
 
 def _console() -> Console:

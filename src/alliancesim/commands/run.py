@@ -125,13 +125,15 @@ def summary_table(view: RunView, *, max_indicators: int = 4) -> Table:
             else "Intervals are 95 % (Wilson for P, paired t for changes); indicators: median "
             "(5–95 %) at the horizon; "
         )
-        + "change = policy − baseline (negative lowers the risk).",
+        + "change = policy − baseline (negative lowers the risk); harms in = share of worlds "
+        "where the policy decouples an alliance baseline keeps or lowers cohesion (paired).",
         caption_justify="left",
     )
     table.add_column("policy", no_wrap=True)
     table.add_column("P(decoupling)", justify="right", no_wrap=True)
     table.add_column("change vs baseline (paired)", justify="right", no_wrap=True)
     table.add_column("effect", no_wrap=True)
+    table.add_column("harms in", justify="right", no_wrap=True)
     for name in names:
         table.add_column(escape(name), justify="right", no_wrap=True)
     for row in sorted(view.ranking, key=lambda r: r.policy != "baseline"):
@@ -141,6 +143,7 @@ def summary_table(view: RunView, *, max_indicators: int = 4) -> Table:
             f"{row.p_text} {row.p_interval_text}",
             row.effect_text if row.effect is not None else "—",
             row.effect.badge if row.effect is not None else "",
+            row.harm_text,
             *(c.text if c is not None else "—" for c in cells),
         )
     return table
@@ -164,6 +167,7 @@ def structure_tables(view: RunView) -> list[Table]:
         table.add_column("P(decoupling)", justify="right", no_wrap=True)
         table.add_column("change vs baseline (paired)", justify="right", no_wrap=True)
         table.add_column("effect", no_wrap=True)
+        table.add_column("harms in", justify="right", no_wrap=True)
         for row in structure.ranking:
             table.add_row(
                 str(row.rank) if row.rank is not None else "c/f",
@@ -171,6 +175,7 @@ def structure_tables(view: RunView) -> list[Table]:
                 f"{row.p_text} {row.p_interval_text}",
                 row.effect_text if row.effect is not None else "—",
                 row.effect.badge if row.effect is not None else "",
+                row.harm_text,
             )
         out.append(table)
     return out
@@ -416,6 +421,8 @@ def _print_summary(view: RunView, results: Results) -> None:
     if threshold is not None:
         stdout.print(threshold)
     stdout.print(summary_table(view))
+    if view.projection:
+        stdout.print(f"History and projection: {view.projection}", highlight=False, markup=False)
     print_structures(stdout, view)
     structures = f"{len(results.structures)} structures × " if results.several else ""
     stdout.print(

@@ -39,6 +39,7 @@ __all__ = [
     "ClaimsView",
     "DecouplingCurve",
     "Effect",
+    "HarmCell",
     "Headline",
     "IndicatorCell",
     "ObservableView",
@@ -53,6 +54,7 @@ __all__ = [
     "key_indicators",
     "policy_label",
     "present_run",
+    "projection_text",
     "quantity_labels",
     "run_facts",
     "scenario_reference",
@@ -120,7 +122,14 @@ def decoupling_text(scenario: Scenario, observable: ObservableView | None = None
         return f"{observable.combination} of: " + "; ".join(
             f"{s.label} ({s.condition})" for s in observable.signs
         )
-    return f"{definition.when.text} for {definition.for_steps} consecutive step(s)"
+    conditions = definition.sign_conditions
+    if len(conditions) == 1:
+        _, when, steps = conditions[0]
+        return f"{when.text} for {steps} consecutive step(s)"
+    n = definition.at_least
+    return f"at least {n} of: " + "; ".join(
+        f"{when.text} for {steps} step(s)" for _, when, steps in conditions
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,6 +216,74 @@ class IndicatorCell:
 
 
 @dataclass(frozen=True)
+class HarmCell:
+    """The share of worlds in which a policy harms the alliance against baseline (decouples an
+    alliance that baseline keeps or leaves cohesion lower, paired;
+    :mod:`alliancesim.analysis.harm`), with its 95 % interval, each structure's share and the
+    parameters harm comes with."""
+
+    share: float
+    low: float
+    high: float
+    by_structure: tuple[tuple[str, float], ...] = ()
+    where: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """``12.3 %``."""
+        return percent(self.share)
+
+    @property
+    def interval_text(self) -> str:
+        """``[10.9–13.8 %]``."""
+        return percent_interval((self.low, self.high))
+
+    @property
+    def worst_structures(self) -> tuple[tuple[str, float], ...]:
+        """The structures in which it harms most, most first (those where it harms at all)."""
+        harmful = [(name, share) for name, share in self.by_structure if share > 0]
+        return tuple(sorted(harmful, key=lambda x: (-x[1], x[0])))
+
+    @property
+    def where_text(self) -> str:
+        """Where it harms, in words: the structures where it harms most and the parameters harm
+        comes with (``""`` when it harms nowhere)."""
+        if self.share <= 0:
+            return "harms in no world"
+        parts = []
+        worst = self.worst_structures[:3]
+        if worst:
+            parts.append(
+                "most under " + ", ".join(f"{name} ({percent(share)})" for name, share in worst)
+            )
+        if self.where:
+            parts.append("with " + "; ".join(self.where))
+        return "; ".join(parts)
+
+    @classmethod
+    def of(cls, harm: Mapping[str, Any]) -> HarmCell:
+        """From a ranking row's ``harm`` dict (:meth:`alliancesim.analysis.harm.Harm.to_dict`)."""
+        return cls(
+            share=float(harm["share"]),
+            low=float(harm["ci"][0]),
+            high=float(harm["ci"][1]),
+            by_structure=tuple((str(k), float(v)) for k, v in harm["by_structure"].items()),
+            where=tuple(str(w["text"]) for w in harm.get("where", [])),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "share": self.share,
+            "ci": [self.low, self.high],
+            "text": self.text,
+            "by_structure": dict(self.by_structure),
+            "where": list(self.where),
+            "where_text": self.where_text,
+        }
+
+
+@dataclass(frozen=True)
 class PolicyRow:
     """One policy of a run: its rank, P(decoupling) and its effect against baseline."""
 
@@ -218,6 +295,12 @@ class PolicyRow:
     p_decoupling_ci: tuple[float, float]
     effect: Effect | None  # None for baseline
     indicators: tuple[IndicatorCell, ...] = ()
+    harm: HarmCell | None = None  # None for baseline
+
+    @property
+    def harm_text(self) -> str:
+        """The share of worlds it harms (``—`` for baseline)."""
+        return self.harm.text if self.harm is not None else "—"
 
     @property
     def p_text(self) -> str:
@@ -248,6 +331,7 @@ class PolicyRow:
             "p_decoupling": self.p_decoupling,
             "p_decoupling_ci": list(self.p_decoupling_ci),
             "effect": self.effect.to_dict() if self.effect is not None else None,
+            "harm": self.harm.to_dict() if self.harm is not None else None,
             "indicators": {c.name: c.to_dict() for c in self.indicators},
         }
 
@@ -741,6 +825,9 @@ class RunView:
     """Where the structures' weights come from, in words (history's weights or the priors)."""
     history: tuple[str, ...] = ()
     """Per mechanism with history's weights: which account history favours and how strongly."""
+    projection: str = ""
+    """Which steps replay recorded history and which are projection, in words ("" when the
+    whole run is projection)."""
 
     @property
     def weighted(self) -> bool:
@@ -798,6 +885,8 @@ class RunView:
         }
         if self.observable is not None:
             out["observable"] = self.observable.to_dict()
+        if self.projection:
+            out["projection"] = self.projection
         if self.structures:
             out["ranking_under"] = "weighted" if self.weighted else self.structures[0].name
             out["structures"] = [s.to_dict() for s in self.structures]
@@ -809,6 +898,29 @@ class RunView:
 
 # --------------------------------------------------------------------------------------------
 # building the view
+
+
+def projection_text(scenario: Scenario) -> str:
+    """Which of a scenario's steps replay recorded history (``[scenario] history_until``) and
+    which are projection, with the dated events the history replays; ``""`` when the whole run
+    is projection."""
+    from alliancesim.scenario.clock import Clock
+
+    meta = scenario.scenario
+    if meta.history_until is None:
+        return ""
+    clock = Clock(meta.start, meta.step, meta.horizon)
+    last = clock.step_of(meta.history_until)
+    events = [
+        s.label or s.id
+        for s in scenario.schedule
+        if any(1 <= clock.step_of(at) <= last for at in s.at)
+    ]
+    replayed = f" (the record's dated events: {'; '.join(events)})" if events else ""
+    text = f"{clock.label(1)}–{clock.label(last)} replays recorded history{replayed}"
+    if last < meta.horizon:
+        text += f"; {clock.label(last + 1)}–{clock.label(meta.horizon)} is projection"
+    return text + "."
 
 
 def _cells(summary_policy: Any, names: Sequence[str], baseline: bool) -> tuple[IndicatorCell, ...]:
@@ -853,14 +965,15 @@ def _best(rows: Sequence[PolicyRow]) -> PolicyRow | None:
     return min(candidates, key=lambda r: r.effect.change) if candidates else None  # type: ignore[union-attr]
 
 
-def _policy_rows(results: Results, shown: Sequence[str]) -> list[PolicyRow]:
-    """The ranked rows of a run's policies (of its one structure or their combination)."""
+def _policy_rows(results: Results, shown: Sequence[str], *, where: bool = False) -> list[PolicyRow]:
+    """The ranked rows of a run's policies (of its one structure or their combination);
+    ``where``: name the parameters each policy's harm comes with."""
     from alliancesim.analysis.compare import rank_policies
 
     scenario = results.model.scenario
     summary = results.summary()
     rows = []
-    for r in rank_policies(results):
+    for r in rank_policies(results, where=where):
         name = r["policy"]
         effect = None
         if name != "baseline":
@@ -876,6 +989,7 @@ def _policy_rows(results: Results, shown: Sequence[str]) -> list[PolicyRow]:
                 p_decoupling_ci=(float(r["p_decoupling_ci"][0]), float(r["p_decoupling_ci"][1])),
                 effect=effect,
                 indicators=_cells(summary.policies[name], shown, name == "baseline"),
+                harm=HarmCell.of(r["harm"]) if r.get("harm") else None,
             )
         )
     return rows
@@ -942,7 +1056,7 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
     summary = results.summary()
     keys = key_indicators(results)
     shown = [k for k in keys if k in next(iter(summary.policies.values())).indicators]
-    rows = _policy_rows(results, shown)
+    rows = _policy_rows(results, shown, where=True)
     baseline = next(r for r in rows if r.policy == "baseline")
     best = _best(rows)
     structures = _structure_views(results, shown)
@@ -982,6 +1096,7 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
         observable=observable,
         weights_source=results.weights_source,
         history=history_favours(scenario, results.account_weights),
+        projection=projection_text(scenario),
     )
 
 

@@ -228,6 +228,11 @@ def _outlook(view: RunView) -> str:
         f"95 % {'t bands over members, weighted over the structures' if view.weighted else 'Wilson bands'}. "
         f"Decoupling here means <code>{_e(view.decoupling)}</code>; once "
         "decoupled, an alliance stays so."
+        + (
+            f" <span id='history-note'><b>History and projection:</b> {_e(view.projection)}</span>"
+            if view.projection
+            else ""
+        )
     )
     return _section("outlook", "How likely is decoupling?", intro, _chart(fig, "chart-decoupling"))
 
@@ -250,13 +255,35 @@ def _ranking(view: RunView) -> str:
             f"<td><span class='swatch' style='background:{colours.get(r.policy, '#999')}'></span>"
             f"<code>{_e(r.policy)}</code><div class='small'>{_e(r.label)}</div></td>"
             f"<td class='num p'>{_e(r.p_text)}<div class='small'>{_e(r.p_interval_text)}</div></td>"
-            f"<td class='num change'>{_e(r.effect_text)}</td><td>{badge}</td></tr>"
+            f"<td class='num change'>{_e(r.effect_text)}</td><td>{badge}</td>"
+            f"<td class='num harm'>{_e(r.harm_text)}"
+            + (f"<div class='small'>{_e(r.harm.interval_text)}</div>" if r.harm else "")
+            + "</td></tr>"
         )
     table = (
         "<table id='ranking-table'><thead><tr><th class='num'>rank</th><th>policy</th>"
         f"<th class='num'>P(decoupling by {_e(view.horizon)})</th>"
-        "<th class='num'>change vs baseline (paired)</th><th></th></tr></thead>"
+        "<th class='num'>change vs baseline (paired)</th><th></th>"
+        "<th class='num'>harms in (share of worlds)</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    harms = [r for r in view.ranking if r.harm is not None]
+    where = (
+        "<h3>Where each policy can hurt</h3><p>A policy <i>harms</i> a world when, paired "
+        "against baseline in that world, it decouples an alliance that baseline keeps or leaves "
+        "cohesion lower at the horizon. A recommendation that harms no world is one the model "
+        "cannot be wrong about; the share says how often the critics' failure modes win.</p>"
+        "<ul id='harm-list'>"
+        + "".join(
+            f"<li data-policy='{_e(r.policy)}'><code>{_e(r.policy)}</code>: harms in "
+            f"<b>{_e(r.harm.text)}</b> {_e(r.harm.interval_text)} of worlds"
+            f"{' — ' + _e(r.harm.where_text) if r.harm.share > 0 else ''}.</li>"
+            for r in harms
+            if r.harm is not None
+        )
+        + "</ul>"
+        if harms
+        else ""
     )
     weighted = (
         f"Weighted over the run's {len(view.structures)} structures (each structure's own "
@@ -272,13 +299,14 @@ def _ranking(view: RunView) -> str:
         "percentage points with its 95 % interval; green where the whole interval is a "
         "reduction, red where it is an increase, grey where the policy makes no clear "
         "difference. Hatched bars are counterfactuals (a driver removed to test a claim), not "
-        "recommendations."
+        "recommendations. <i>Harms in</i>: the share of worlds in which the policy decouples an "
+        "alliance that baseline keeps or lowers cohesion (paired), with its 95 % interval."
     )
     return _section(
         "ranking",
         "Which recommendation buys the most?",
         intro,
-        _chart(fig, "chart-ranking") + table,
+        _chart(fig, "chart-ranking") + table + where,
     )
 
 
@@ -353,7 +381,8 @@ def _structures(view: RunView, scenario: Scenario) -> str:
         "accounts' weights — history's where the episodes weigh the mechanism, the priors "
         "elsewhere — normalised over the structures run"
         + (f" ({_e(', '.join(names))})." if names else ".")
-        + " Each cell: P(decoupling by the horizon) and the paired change vs baseline."
+        + " Each cell: P(decoupling by the horizon), the paired change vs baseline and the share "
+        "of worlds in which the policy harms."
     )
     history = (
         f"<p id='structure-weights'>Structures weighed by {_e(view.weights_source)}.</p>"
@@ -384,9 +413,10 @@ def _structure_cell(row: PolicyRow) -> str:
         badge = (
             f"<span class='badge {BADGE_CLASS[row.effect.direction]}'>{_e(row.effect.badge)}</span>"
         )
+    harm = f"<div class='small harm'>harms in {_e(row.harm.text)}</div>" if row.harm else ""
     return (
         f"<td class='num'>{_e(row.p_text)}<div class='small change'>{_e(row.effect_text)}</div>"
-        f"{badge}</td>"
+        f"{badge}{harm}</td>"
     )
 
 

@@ -416,6 +416,9 @@ class Meta(_Strict):
     include: list[str] = Field(default_factory=list)
     key_indicators: list[str] = Field(default_factory=list)
     """Recorded names to feature in tables, reports and the dashboard (default: the last indicator)."""
+    history_until: Period | None = None
+    """The last period whose steps replay recorded history (dated events from the record);
+    the steps after it are projection. None: the whole run is projection."""
 
 
 class ModuleMeta(_Strict):

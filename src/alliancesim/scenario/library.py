@@ -8,6 +8,7 @@ from pathlib import Path
 
 __all__ = [
     "LIBRARY",
+    "builtin_episodes",
     "builtin_modules",
     "builtin_scenarios",
     "exists",
@@ -32,6 +33,22 @@ def _head(path: Path) -> str:
 def builtin_scenarios() -> list[str]:
     """Ids of the built-in scenarios and episodes (not rule modules), sorted."""
     return [p.stem for p in _library_files() if re.search(r"(?m)^\s*\[scenario\]", _head(p))]
+
+
+def builtin_episodes() -> list[str]:
+    """Ids of the built-in scenarios that are episodes (``kind = "episode"``), sorted; read
+    from the files' TOML only (no scenario is loaded)."""
+    import tomllib
+
+    out = []
+    for ident in builtin_scenarios():
+        try:
+            meta = tomllib.loads((LIBRARY / f"{ident}.toml").read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError):
+            continue  # loading it reports the problem; it is not listed as an episode here
+        if isinstance(meta.get("scenario"), dict) and meta["scenario"].get("kind") == "episode":
+            out.append(ident)
+    return out
 
 
 def builtin_modules() -> list[str]:

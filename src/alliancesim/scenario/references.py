@@ -739,6 +739,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("policies", "schedule[].event", scheduled_event, as_written=True),
     Reference("policies", "schedule[].at", period, as_written=True),
     Reference("scenario", "key_indicators[]", recorded, as_written=True),
+    Reference("scenario", "history_until", period),
     Reference("claims", "compare.policy", policies, as_written=True),
     Reference("claims", "compare.against", policies, as_written=True),
     Reference("claims", "compare.against", other_policy, as_written=True),

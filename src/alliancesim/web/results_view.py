@@ -68,6 +68,8 @@ def _headline(view: RunView) -> html.Div:
                     id="headline-best",
                 )
             )
+    if view.projection:
+        parts.append(html.Div(["History and projection: ", view.projection], id="history-note"))
     parts.append(
         html.Div(
             "Shares of plausible worlds (ensemble members). Brackets are 95 % intervals; a "
@@ -87,6 +89,7 @@ def _ranking_table(view: RunView) -> html.Table:
             html.Th("P(decoupling)", className="num"),
             html.Th("change vs baseline (paired)", className="num"),
             html.Th(""),
+            html.Th("harms in (share of worlds)", className="num"),
         ]
     )
     body = []
@@ -105,6 +108,16 @@ def _ranking_table(view: RunView) -> html.Table:
                     ),
                     html.Td(r.effect_text, className="num change"),
                     html.Td(badge),
+                    html.Td(
+                        [
+                            r.harm_text,
+                            html.Div(r.harm.interval_text, className="small")
+                            if r.harm is not None
+                            else "",
+                        ],
+                        className="num harm",
+                        title=r.harm.where_text if r.harm is not None else "",
+                    ),
                 ],
                 **{"data-policy": r.policy},
             )
@@ -219,8 +232,13 @@ def _structures_card(view: RunView) -> html.Div | None:
             badge = html.Span(
                 row.effect.badge, className=f"badge {BADGE_CLASS[row.effect.direction]}"
             )
+        harm: Any = (
+            html.Div(f"harms in {row.harm.text}", className="small harm")
+            if row.harm is not None
+            else ""
+        )
         return html.Td(
-            [row.p_text, html.Div(row.effect_text, className="small change"), badge],
+            [row.p_text, html.Div(row.effect_text, className="small change"), badge, harm],
             className="num",
         )
 
@@ -257,8 +275,9 @@ def _structures_card(view: RunView) -> html.Div | None:
             html.P(
                 "The same plausible worlds under each structure (one account of each contested "
                 "mechanism), weighted by their accounts' weights (history's where the episodes "
-                "weigh the mechanism, the priors elsewhere). Each cell: P(decoupling) and the "
-                "paired change vs baseline under that structure.",
+                "weigh the mechanism, the priors elsewhere). Each cell: P(decoupling), the "
+                "paired change vs baseline and the share of worlds the policy harms under that "
+                "structure.",
                 className="help",
             ),
             html.Ul(
