@@ -77,7 +77,9 @@ def elementwise_ops(model: Model) -> dict[str, int]:
     expr_ops += sum(_count_nodes(i.expr.tree) for i in sc.indicators)
     expr_ops += sum(_count_nodes(a.when.tree) + _count_nodes(a.consulted.tree) for a in sc.actions)
     expr_ops += sum(_count_nodes(e.rate.tree) for e in sc.events if hasattr(e.rate, "tree"))
-    expr_ops += _count_nodes(sc.decoupling.when.tree)
+    expr_ops += sum(_count_nodes(when.tree) for _, when, _ in sc.decoupling.sign_conditions)
+    if sc.decoupling.index is not None:
+        expr_ops += _count_nodes(sc.decoupling.index.when.tree)
     rules = 2 * len(sc.rules) + len(sc.rules)  # weight·driver·gate, reduceat
     actions = 8 * len(sc.actions) + 2 * sum(len(a.effects) for a in sc.actions)
     events = 12 * len(sc.events)  # clip, Poisson inverse (~6 ops), intensity ppf

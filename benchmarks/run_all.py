@@ -14,7 +14,18 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).parent
-ORDER = ["answers", "engine", "bargaining", "deu", "analysis", "history", "store", "serve_load"]
+ORDER = [
+    "answers",
+    "engine",
+    "constructs",
+    "bargaining",
+    "deu",
+    "analysis",
+    "robust",
+    "history",
+    "store",
+    "serve_load",
+]
 FULL_ONLY = ["engine_memory"]
 
 

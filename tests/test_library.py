@@ -407,35 +407,3 @@ def test_every_seed_scenario_runs_the_dilemma_rules(loaded: dict, dilemma: Modul
     ids = {rule.id for rule in dilemma.rules}
     for ident in SEED_SCENARIOS:
         assert ids <= {rule.id for rule in loaded[ident].rules}, ident
-
-
-# --------------------------------------------------------------------------------------------
-# bounded dynamics (issue 13)
-
-AT_BOUND_TOLERANCE = 0.02
-"""Largest share of members allowed within 1 % of its range of a bound at the horizon."""
-
-
-@pytest.mark.parametrize("ident", sorted(SEED_SCENARIOS))
-def test_no_state_variable_sits_at_a_bound_unless_a_source_says_so(ident: str) -> None:
-    """Under every policy, at the horizon, no state variable lies within 1 % of its range of a
-    bound in more than 2 % of members, unless it is marked ``at_bound`` with a source."""
-    from alliancesim.ensemble import simulate_members
-    from alliancesim.model import compile_model
-
-    scenario = load_scenario(ident)
-    model = compile_model(scenario)
-    rows = {state.id: model.record_names.index(state.id) for state in scenario.state}
-    for policy in scenario.policy_ids:
-        horizon = simulate_members(model, policy, 1000, seed=11)[-1]  # names × members
-        for state in scenario.state:
-            if state.at_bound:
-                assert source_problem(state.sources.get("at_bound")) is None, state.id
-                continue
-            low, high = state.bounds
-            margin = 0.01 * (high - low)
-            values = horizon[rows[state.id]]
-            near = float(((values <= low + margin) | (values >= high - margin)).mean())
-            assert near <= AT_BOUND_TOLERANCE, (
-                f"{state.id} lies at a bound in {near:.1%} of members under {policy}"
-            )

@@ -191,8 +191,9 @@ def _graph(model: Model, structure: str | None = None) -> dict[str, list[tuple[s
         graph.setdefault(link.source, []).append((link.target, link.sign))
     for source, target, sign in _parameter_links(model, scenario, links):
         graph.setdefault(source, []).append((target, sign))
-    for source, sign in condition_links(scenario):
-        graph.setdefault(source, []).append(("decoupled", sign))
+    for flag in ["decoupled", *model.decoupling_names]:
+        for source, sign in condition_links(scenario, flag):
+            graph.setdefault(source, []).append((flag, sign))
     return graph
 
 

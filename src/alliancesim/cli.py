@@ -67,6 +67,12 @@ COMMANDS: dict[str, LazyCommand] = {
         "Rank policies by how much they lower P(decoupling), with paired differences from "
         "baseline.",
     ),
+    "optimize": LazyCommand(
+        "alliancesim.commands.optimize",
+        "optimize",
+        "Search the scenario's levers to tune for the Pareto set of settings (EMA Workbench, "
+        "Platypus).",
+    ),
     "sensitivity": LazyCommand(
         "alliancesim.commands.analysis",
         "sensitivity",

@@ -103,6 +103,9 @@ def build_dataset(
     for indicator in model.indicator_names:
         data[indicator] = (dims, cube(indicator))
     data["decoupled"] = (dims, frame["decoupled"].to_numpy().reshape(shape))
+    for flag in model.decoupling_names:  # each observable sign's, the cohesion index's
+        if flag in columns:
+            data[flag] = (dims, frame[flag].to_numpy().astype(bool).reshape(shape))
     parameter_names = [c for c in params.columns if c != "member"]
     coords["parameter"] = parameter_names
     data["parameter_values"] = (

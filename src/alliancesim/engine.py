@@ -10,12 +10,17 @@ nothing loops over members.
 
 from __future__ import annotations
 
+import ast
+import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from alliancesim import kernels
+from alliancesim.errors import NonFinite, SimulationError
 from alliancesim.model import SET_QUANTITY, Context, Model, OutcomeSpec, PolicySpec, SetSpec
 from alliancesim.scenario.names import DECOUPLED
 
@@ -93,6 +98,124 @@ def _as_row(value: object, members: int) -> np.ndarray:
     if array.shape != (members,):
         array = np.broadcast_to(array, (members,))
     return array
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    """Whether every value is a finite number (a finite sum proves it in one pass; a sum that
+    overflows is checked value by value)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(values, axis=None)):
+            return True
+    return bool(np.isfinite(values).all())
+
+
+def _first_bad(values: np.ndarray, where: np.ndarray | None = None) -> int | None:
+    """The first member whose value is not finite (among those ``where`` says), or None."""
+    if _all_finite(values):
+        return None
+    bad = ~np.isfinite(values)
+    if where is not None:
+        bad &= where
+    found = np.flatnonzero(bad)
+    return int(found[0]) if found.size else None
+
+
+def _non_finite(
+    model: Model,
+    t: int,
+    entry: Any,
+    field: str,
+    what: str,
+    expression: str,
+    values: np.ndarray,
+    member: int,
+) -> SimulationError:
+    """The error for a value that is not finite: which entry and field, the step, the member
+    (counted within the block; the ensemble adds the block's first member)."""
+    file, _ = entry.origin
+    return SimulationError(
+        NonFinite(
+            file=file,
+            line=entry.line_of(field),
+            field=entry.path_of(field),
+            what=what,
+            expression=expression,
+            section=_section_of(entry),
+            ident=str(getattr(entry, "id", "")),
+            attribute=field,
+            value=float(np.asarray(values).reshape(-1)[member]),
+            step=t,
+            period=model.clock.label(t),
+            member=member,
+        )
+    )
+
+
+_SECTIONS = {
+    "Rule": "rules",
+    "Indicator": "indicators",
+    "Event": "events",
+    "Action": "actions",
+    "Issue": "issues",
+    "Decoupling": "decoupling",
+    "DecouplingSign": "decoupling.signs",
+    "DecouplingIndex": "decoupling.index",
+}
+
+
+def _section_of(entry: Any) -> str:
+    """The section an entry belongs to (``rules``, ``decoupling.signs``…): its path in its file
+    without the indices, or from its kind for an entry not read from a file."""
+    if entry.path:
+        return re.sub(r"\[\d+\]", "", entry.path)
+    return _SECTIONS.get(type(entry).__name__, type(entry).__name__)
+
+
+_FINITE_BY_FORM: dict[str, bool] = {}
+
+
+def _finite_by_form(expression: Any) -> bool:
+    """Whether an expression's value is finite whatever its inputs, by its form: a comparison,
+    ``and``, ``or``, ``not`` (0 or 1 even of NaN), a number, or a choice between such."""
+    text = getattr(expression, "text", None)
+    if text is None:
+        return False
+    if text not in _FINITE_BY_FORM:
+        _FINITE_BY_FORM[text] = _finite_node(expression.tree)
+    return _FINITE_BY_FORM[text]
+
+
+def _finite_node(node: ast.expr) -> bool:
+    if isinstance(node, ast.Compare | ast.BoolOp):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return True
+    if isinstance(node, ast.Constant):
+        return math.isfinite(float(node.value))
+    if isinstance(node, ast.IfExp):
+        return _finite_node(node.body) and _finite_node(node.orelse)
+    return False
+
+
+def _check(
+    model: Model,
+    state: BlockState,
+    values: np.ndarray,
+    entry: Any,
+    field: str,
+    what: str,
+    expression: Any = None,
+    where: np.ndarray | None = None,
+) -> None:
+    """Stop with a :class:`SimulationError` when a value an expression gave (in the members
+    ``where`` says) is NaN or infinite (not looked at when its form guarantees a finite value:
+    the same answer, sooner)."""
+    if expression is not None and _finite_by_form(expression):
+        return
+    member = _first_bad(values, where)
+    if member is not None:
+        text = getattr(expression, "text", "") if expression is not None else ""
+        raise _non_finite(model, state.t + 1, entry, field, what, text, values, member)
 
 
 @dataclass(frozen=True)
@@ -176,11 +299,20 @@ class BlockState:
         """Members in the block."""
         return self.P.shape[1]
 
-    def compute_indicators(self, model: Model) -> None:
-        """Every indicator, in file order, on the current quantities."""
+    def compute_indicators(self, model: Model, t: int = 0) -> None:
+        """Every indicator, in file order, on the current quantities (at step ``t``); a value
+        that is not finite stops the run."""
         M = self.members
         for k, (_, expr) in enumerate(model.indicators):
             self.indicator[k] = _as_row(expr(self.ctx), M)
+        if not _all_finite(self.indicator):  # the first indicator (file order) at fault
+            for k, (ident, _) in enumerate(model.indicators):
+                member = _first_bad(self.indicator[k])
+                if member is not None:
+                    entry = model.scenario.indicators[k]
+                    what, text = f"indicator {ident}", entry.expr.text
+                    values = self.indicator[k]
+                    raise _non_finite(model, t, entry, "expr", what, text, values, member)
 
     def flags(self) -> list[np.ndarray]:
         """The recorded decoupling flags besides ``decoupled``: each named sign's, the index's."""
@@ -204,7 +336,8 @@ def _put(array: np.ndarray, row: int, value: np.ndarray, where: np.ndarray | Non
 def start(model: Model, policy: PolicySpec, P: np.ndarray) -> BlockState:
     """The block at step 0: drawn initial values, outcomes at the status quo, indicators."""
     state = BlockState(model, policy, P)
-    state.compute_indicators(model)
+    with np.errstate(**_QUIET):
+        state.compute_indicators(model)
     return state
 
 
@@ -222,6 +355,22 @@ def advance(
     and ``scheduled`` (scheduled-event index → held or not this step) replace the model's own
     decisions for this step; without them the step is exactly the one :func:`simulate` runs.
     """
+    with np.errstate(**_QUIET):
+        _advance(model, state, u, actions, scheduled)
+
+
+_QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore", "under": "ignore"}
+"""NumPy's floating-point warnings are off in a step: a value that is not finite is checked
+for where it matters (a checked expression's value) and stops the run with a located error."""
+
+
+def _advance(
+    model: Model,
+    state: BlockState,
+    u: np.ndarray,
+    actions: Mapping[int, ActionChoice] | None,
+    scheduled: Mapping[int, bool] | None,
+) -> None:
     t = state.t + 1
     state.ctx.step = float(t)
     state.ctx.year = model.clock.years(t)
@@ -236,7 +385,7 @@ def advance(
     _actions(model, state, u, actions)  # 4.
     _rules(model, state, X0)  # 5.
     _relax_and_clip(model, state, X0)  # 6.
-    state.compute_indicators(model)  # 7.
+    state.compute_indicators(model, t)  # 7.
     _decoupling(model, state)  # 8.
     state.t = t
 
@@ -312,6 +461,8 @@ def _stochastic_events(model: Model, state: BlockState, u: np.ndarray) -> None:
             rate = state.P[spec.rate]
         else:
             rate = _as_row(spec.rate(state.ctx), M)
+            entry = model.scenario.events[k]
+            _check(model, state, rate, entry, "rate", f"event {spec.id}: rate", entry.rate)
         rate = np.minimum(np.maximum(rate, 0.0), MAX_RATE)
         n = poisson_quantile(u[2 * k], rate)
         state.event[k] = n * spec.intensity.ppf(u[2 * k + 1])
@@ -332,8 +483,14 @@ def _bargaining(model: Model, state: BlockState) -> None:
             X[issue.status_quo_row],
             check=False,
         )
+        entry = model.scenario.issues[k]
+        what = f"issue {issue.id}: the {issue.model} round's"
+        _check(model, state, result.outcome, entry, "model", f"{what} outcome")
         if issue.moves_positions:
-            X[issue.position_rows] = np.minimum(np.maximum(result.positions.T, 0.0), 100.0)
+            positions = result.positions.T
+            for row in range(positions.shape[0]):
+                _check(model, state, positions[row], entry, "model", f"{what} positions")
+            X[issue.position_rows] = np.minimum(np.maximum(positions, 0.0), 100.0)
         state.outcome[k] = result.outcome
 
 
@@ -345,12 +502,20 @@ def _actions(
     P, ctx = state.P, state.ctx
     base = 2 * len(model.events)
     happened = []
+    entries = model.scenario.actions
     for j, action in enumerate(model.actions):
-        eligible = _as_row(action.when(ctx), M) != 0.0
+        entry = entries[j]
+        when = _as_row(action.when(ctx), M)
+        may = ~state.done[j] if action.once else None  # where it may still happen
+        _check(model, state, when, entry, "when", f"action {action.id}: when", entry.when, may)
+        eligible = when != 0.0
         if action.once:
             eligible &= ~state.done[j]
         occurs = eligible & (u[base + 2 * j] < P[action.probability_row])
-        chance = np.minimum(np.maximum(_as_row(action.consulted(ctx), M), 0.0), 1.0)
+        consulted = _as_row(action.consulted(ctx), M)
+        what = f"action {action.id}: consulted"
+        _check(model, state, consulted, entry, "consulted", what, entry.consulted, occurs)
+        chance = np.minimum(np.maximum(consulted, 0.0), 1.0)
         was_consulted = occurs & (u[base + 2 * j + 1] < chance)
         choice = choices.get(j) if choices is not None else None
         if choice is not None:
@@ -399,6 +564,8 @@ def _rules(model: Model, state: BlockState, X0: np.ndarray) -> None:
                 state.impulse[f] += value
             if k > 0:
                 total += value
+    if not _all_finite(totals):
+        _rule_at_fault(model, state, totals)
     kernels.apply_pushes(
         state.X,
         plan.group_rows,
@@ -410,6 +577,29 @@ def _rules(model: Model, state: BlockState, X0: np.ndarray) -> None:
         plan.group_high,
         plan.group_width,
     )
+
+
+def _rule_at_fault(model: Model, state: BlockState, totals: np.ndarray) -> None:
+    """Name the first rule (in rule order) whose driver, gate or amount is not finite in some
+    member, the first such member; or, when every amount is finite but their sum overflows,
+    the target's first rule. Rules read the same quantities as when they were summed."""
+    M = state.members
+    ctx = state.ctx
+    for r, rule in enumerate(model.scenario.rules):
+        driver = _as_row(model.rule_drivers[r](ctx), M)
+        _check(model, state, driver, rule, "driver", f"rule {rule.id}: driver", rule.driver)
+        amount = state.weights[r] * driver
+        gate = model.rule_gates[r]
+        if gate is not None:
+            gate_values = _as_row(gate(ctx), M)
+            _check(model, state, gate_values, rule, "gate", f"rule {rule.id}: gate", rule.gate)
+            amount = amount * gate_values
+        what = f"rule {rule.id}: weight · driver · gate"
+        _check(model, state, amount, rule, "weight", what)
+    for g, (_, rules) in enumerate(model.rule_groups):
+        first = model.scenario.rules[rules[0]]
+        what = f"the sum of the rules moving {first.target}, from rule {first.id}"
+        _check(model, state, totals[g], first, "target", what)
 
 
 def _relax_and_clip(model: Model, state: BlockState, X0: np.ndarray) -> None:
@@ -442,14 +632,22 @@ def _decoupling(model: Model, state: BlockState) -> None:
     least N signs have been seen; the cohesion index on its own."""
     M = state.members
     ctx = state.ctx
+    d = model.scenario.decoupling
     for k, sign in enumerate(model.signs):
-        holds = _as_row(sign.when(ctx), M) != 0.0
+        entry = d.signs[k] if d.signs else d
+        value = _as_row(sign.when(ctx), M)
+        label = f"decoupling sign {sign.id}" if sign.id is not None else "decoupling"
+        _check(model, state, value, entry, "when", f"{label}: when", entry.when)
+        holds = value != 0.0
         state.sign_streak[k] = np.where(holds, state.sign_streak[k] + 1.0, 0.0)
         state.sign_seen[k] |= state.sign_streak[k] >= sign.for_steps
     seen = state.sign_seen.sum(axis=0) if len(model.signs) > 1 else state.sign_seen[0]
     state.decoupled |= seen >= model.at_least
     if model.index is not None:
-        holds = _as_row(model.index.when(ctx), M) != 0.0
+        entry = d.index
+        value = _as_row(model.index.when(ctx), M)
+        _check(model, state, value, entry, "when", "the cohesion index: when", entry.when)
+        holds = value != 0.0
         state.index_streak = np.where(holds, state.index_streak + 1.0, 0.0)
         state.index_seen |= state.index_streak >= model.index.for_steps
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from alliancesim.draws import BLOCK_SIZE, Block, Draws, blocks_of
 from alliancesim.engine import simulate
+from alliancesim.errors import SimulationError
 from alliancesim.executors import InlineExecutor, in_order
 from alliancesim.model import Model, compile_model
 from alliancesim.runfiles import TrajectoryWriter, parameters_file
@@ -88,7 +89,11 @@ def evaluate(
     :func:`alliancesim.engine.simulate`."""
     for name in policies:
         spec = model.under(name, structure)
-        yield name, simulate(model, spec, draws.parameters(model, spec), draws.slots, record=record)
+        try:
+            rec = simulate(model, spec, draws.parameters(model, spec), draws.slots, record=record)
+        except SimulationError as exc:
+            raise exc.located(policy=name, structure=structure) from None
+        yield name, rec
 
 
 def recorded_names(model: Model, record: str) -> list[str]:
@@ -132,7 +137,10 @@ def simulate_members(
 
     def task(chunk: tuple[Block, ...]) -> np.ndarray:
         draws = Draws.join([Draws.block(model, seed, block) for block in chunk])
-        return next(evaluate(model, [policy], draws, structure=structure))[1]
+        try:
+            return next(evaluate(model, [policy], draws, structure=structure))[1]
+        except SimulationError as exc:
+            raise exc.located(first_member=chunk[0].start) from None
 
     parts = list(in_order(InlineExecutor(), task, chunks_of(members), window=1))
     return np.concatenate(parts, axis=2)
@@ -172,6 +180,15 @@ class _Chunk:
 
 
 def _simulate_chunk(task: _Chunk) -> list[BlockOutput]:
+    """Simulate the task's blocks as one array and return each block's own output; a value
+    that is not finite stops it with a SimulationError naming the run's member."""
+    try:
+        return _simulate_blocks(task)
+    except SimulationError as exc:
+        raise exc.located(first_member=task.blocks[0].start) from None
+
+
+def _simulate_blocks(task: _Chunk) -> list[BlockOutput]:
     """Simulate the task's blocks as one array and return each block's own output."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     model = compiled(task.scenario, task.key)

@@ -69,8 +69,10 @@ def lazy_dataset(results: Results, policies: list[str]) -> xr.Dataset:
     chunks = ((1,) * len(policies), tuple(sizes), (steps,))
     recorded = files.columns()
 
+    flags = {"decoupled", *model.decoupling_names}
+
     def cube(name: str) -> Any:
-        dtype = np.bool_ if name == "decoupled" else np.float64
+        dtype = np.bool_ if name in flags else np.float64
 
         def read(block_info: Any = None) -> np.ndarray:
             p, b, _ = block_info[None]["chunk-location"]
@@ -124,6 +126,9 @@ def lazy_dataset(results: Results, policies: list[str]) -> xr.Dataset:
     for indicator in model.indicator_names:
         data[indicator] = (base, cube(indicator))
     data["decoupled"] = (base, cube("decoupled"))
+    for flag in model.decoupling_names:  # each observable sign's, the cohesion index's
+        if flag in recorded:
+            data[flag] = (base, cube(flag))
     names = files.parameter_names()
 
     def read_parameters(block_info: Any = None) -> np.ndarray:
@@ -175,6 +180,7 @@ def describe(data: xr.Dataset, results: Results) -> xr.Dataset:
 
     model = results.model
     scenario = model.scenario
+    decoupling = scenario.decoupling
     labels = quantity_labels(scenario)
     sources = {s.id: _source_text(s.source) for s in scenario.state}
     sources.update({i.id: _source_text(i.source) for i in scenario.indicators})
@@ -188,11 +194,20 @@ def describe(data: xr.Dataset, results: Results) -> xr.Dataset:
         "event": ("whether each event or action happened in the step", "1"),
         "count": ("how many times each event happened in the step", "count"),
         "parameter_values": ("each member's draw of the uncertain parameters", "1"),
-        "decoupled": (
-            f"alliance decoupled: {decoupling_text(scenario)}",
-            "1",
-        ),
+        "decoupled": (f"alliance decoupled: {decoupling_text(scenario)}", "1"),
     }
+    for sign in decoupling.signs:
+        described[f"decoupled.{sign.id}"] = (
+            f"decoupling sign seen: {sign.label or sign.id} ({sign.when.text} for "
+            f"{sign.for_steps} step(s))",
+            "1",
+        )
+    if decoupling.index is not None:
+        described["decoupled.index"] = (
+            f"cohesion index crossed: {decoupling.index.when.text} for "
+            f"{decoupling.index.for_steps} step(s)",
+            "1",
+        )
     for name, variable in data.data_vars.items():
         key = str(name)
         if key in described:

@@ -248,6 +248,9 @@ class Model:
     index_threshold: str | None  # the index's threshold parameter (param.<id>)
     policies: dict[str, PolicySpec] = field(default_factory=dict)
     structure_rows: dict[str, int] = field(default_factory=dict)  # structure.<m>.<a> -> row of P
+    resolve: Callable[[str], Callable[[Context], Any]] | None = field(default=None, repr=False)
+    """What each name an expression may read resolves to (the reader of the context its compiled
+    expressions use), for recompiling an expression against this model."""
     _under: dict[tuple[str, str], PolicySpec] = field(default_factory=dict, repr=False)
 
     @property
@@ -796,6 +799,7 @@ def compile_model(scenario: Scenario) -> Model:
         structure_rows={
             p.name: c.prow[p.name] for p in c.parameters if p.name.startswith("structure.")
         },
+        resolve=c.resolver,
     )
 
 

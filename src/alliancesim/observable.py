@@ -101,37 +101,30 @@ class Definition:
 def definition(model: Model) -> Definition | None:
     """The observable definition of decoupling of a compiled model, or None when the model
     defines no signs and no index (the one-condition form)."""
-    signs = list(getattr(model, "decoupling_signs", None) or [])
-    has_index = bool(getattr(model, "has_index", False))
-    if not signs and not has_index:
+    if not model.decoupling_signs and not model.has_index:
         return None
     decoupling = model.scenario.decoupling
-    declared = {s.id: s for s in getattr(decoupling, "signs", None) or []}
-    out = []
-    for ident in signs:
-        entry = declared.get(ident)
-        out.append(
-            Sign(
-                id=ident,
-                label=str(getattr(entry, "label", "") or ident),
-                condition=_text(getattr(entry, "when", "")),
-                for_steps=int(getattr(entry, "for_steps", 1) or 1),
-                source=getattr(entry, "source", None),
-            )
+    signs = tuple(
+        Sign(
+            id=sign.id,
+            label=sign.label or sign.id,
+            condition=_text(sign.when),
+            for_steps=sign.for_steps,
+            source=sign.source,
         )
+        for sign in decoupling.signs
+    )
     index = None
-    entry = getattr(decoupling, "index", None)
-    if has_index and entry is not None:
+    entry = decoupling.index
+    if entry is not None:
         index = Index(
-            label=str(getattr(entry, "label", "") or "cohesion index"),
+            label=entry.label or "cohesion index",
             condition=entry.when,
-            for_steps=int(getattr(entry, "for_steps", 1) or 1),
-            threshold=str(entry.threshold),
-            source=getattr(entry, "source", None),
+            for_steps=entry.for_steps,
+            threshold=entry.threshold,
+            source=entry.source,
         )
-    combine = getattr(decoupling, "combine", "any")
-    at_least = int(getattr(combine, "at_least", 1) or 1)
-    return Definition(tuple(out), at_least, index)
+    return Definition(signs, decoupling.at_least, index)
 
 
 def _text(expression: Any) -> str:
@@ -231,6 +224,15 @@ def _shares(
     spec = model.under(policy, structure)
     rows = {p.name: k for k, p in enumerate(model.parameters)}
     names = sorted(index.condition.names)
+    scenario = model.scenario
+    setters = [
+        *scenario.schedule,
+        *scenario.actions,
+        *(o for e in scenario.elections for o in e.outcomes),
+    ]
+    changed = sorted({n for entry in setters for n in entry.sets if n in rows and n in names})
+    if changed:
+        return f"the index reads {changed[0]}, which a set-effect changes during the run"
     recorded = results.files.member_steps(
         [n for n in names if n not in rows and n not in ("step", "year")], policy
     )

@@ -202,7 +202,8 @@ class Results:
             )
         if not self.several:
             return self
-        if name not in self._slices:
+        cached = self._slices.get(name)
+        if cached is None or cached.files.directory != self.files.directory:  # moved: stored
             self._slices[name] = Results(
                 run_id=self.run_id,
                 model=self.model,

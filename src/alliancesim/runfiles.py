@@ -173,6 +173,9 @@ class RunFiles:
     structured: bool = False
     structure: str | None = None
     scratch: Any = field(default=None, repr=False, compare=False)
+    _columns: dict[tuple[str, int, bool], frozenset[str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     """The run's :class:`alliancesim.scratch.ScratchFolder` when its directory is temporary:
     kept by every copy of these files, so the folder lives as long as anyone can read it."""
 
@@ -251,14 +254,24 @@ class RunFiles:
     def columns(self, con: duckdb.DuckDBPyConnection | None = None) -> set[str]:
         """The columns of the trajectories: policy, member, step and the recorded names."""
         if con is None:  # from the files' schemas, without a DuckDB connection
-            own_view = {"structure"} if self.structured else set()  # not a recorded name
-            if self.tables:
-                return {name for table in self.tables for name in table.schema.names} - own_view
-            if self.directory is not None and (paths := self.paths(TRAJECTORIES)):
-                return set(pq.read_schema(paths[0]).names) - own_view
-            with self.connect(parameters=False) as own:
-                return self.columns(own)
+            key = (str(self.directory), len(self.tables), self.structured)
+            known = self._columns.get(key)
+            if known is None:  # a run's files never change once written: read once
+                known = self._read_columns()
+                self._columns[key] = known
+            return set(known)
         return {row[0] for row in con.execute(f"DESCRIBE {TRAJECTORIES}").fetchall()}
+
+    def _read_columns(self) -> frozenset[str]:
+        own_view = {"structure"} if self.structured else set()  # not a recorded name
+        if self.tables:
+            return frozenset(
+                {name for table in self.tables for name in table.schema.names} - own_view
+            )
+        if self.directory is not None and (paths := self.paths(TRAJECTORIES)):
+            return frozenset(set(pq.read_schema(paths[0]).names) - own_view)
+        with self.connect(parameters=False) as own:
+            return frozenset(self.columns(own))
 
     def quantiles_at(
         self, step: int, names: Sequence[str], levels: Sequence[float]

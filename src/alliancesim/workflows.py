@@ -37,6 +37,7 @@ import numpy as np
 from alliancesim.claims import ClaimsOutcome, claims_outcome
 from alliancesim.errors import InputError
 from alliancesim.presentation import RunView, present_run, run_facts
+from alliancesim.presentation.robust_view import RobustView
 from alliancesim.results import Results
 from alliancesim.runner import run
 
@@ -61,6 +62,8 @@ __all__ = [
     "report_of_new_stored_run",
     "report_of_run",
     "report_of_stored_run",
+    "robust_view_of_run",
+    "robust_view_of_stored_run",
     "run_and_store",
     "search_failure_regions",
     "sensitivity_of_stored_run",
@@ -339,23 +342,51 @@ def view_of_stored_run(
     return present_run(results, stored_claims(store, record), run_facts(results, record)), results
 
 
-def _report(view: RunView, results: Results, sensitivity: list[Mapping[str, Any]]) -> str:
+def robust_view_of_run(results: Results, kept: Mapping[str, Any] | None = None) -> RobustView:
+    """What a run says about robust recommendations, as typed rows: the analysis kept with it
+    (``kept``, with pathways and signposts), else its robustness computed from its files."""
+    from alliancesim.decisions import robust_view_payload
+    from alliancesim.presentation.robust_view import present_robust
+
+    return present_robust(robust_view_payload(results, kept))
+
+
+def robust_view_of_stored_run(store: Store, record: RunRecord, results: Results) -> RobustView:
+    """:func:`robust_view_of_run` of a stored run, with the analysis kept with it if any."""
+    from alliancesim.decisions import stored_robust_analysis
+
+    return robust_view_of_run(results, stored_robust_analysis(store, record))
+
+
+def _report(
+    view: RunView,
+    results: Results,
+    sensitivity: list[Mapping[str, Any]],
+    robust: RobustView | None = None,
+) -> str:
     from alliancesim.bands import indicator_bands
     from alliancesim.report.html import render_report
 
     bands = indicator_bands(results, list(view.key_indicators))
-    return render_report(view, results.model.scenario, bands, sensitivity=sensitivity)
+    return render_report(
+        view, results.model.scenario, bands, sensitivity=sensitivity, robust=robust
+    )
 
 
 def report_of_run(results: Results, claims: ClaimsOutcome | None) -> str:
     """The self-contained HTML report of a run just made (not stored)."""
-    return _report(view_of_run(results, claims), results, [])
+    return _report(view_of_run(results, claims), results, [], robust_view_of_run(results))
 
 
 def report_of_new_stored_run(store: Store, stored: StoredRun, view: RunView) -> str:
     """The report of a run just stored, from its view (:func:`view_of_new_stored_run`): what
     :func:`report_of_stored_run` writes, without reading back what is in hand."""
-    return _report(view, stored.results, stored_sensitivity(store, stored.record))
+    return _report(
+        view,
+        stored.results,
+        stored_sensitivity(store, stored.record),
+        robust_view_of_run(stored.results),
+    )
 
 
 def report_of_stored_run(
@@ -371,7 +402,8 @@ def report_of_stored_run(
     if failure_regions:
         search_failure_regions(store, record, results=results)
     view, results = view_of_stored_run(store, record.run_id, results=results)
-    return _report(view, results, stored_sensitivity(store, record))
+    robust = robust_view_of_stored_run(store, record, results)
+    return _report(view, results, stored_sensitivity(store, record), robust)
 
 
 # --------------------------------------------------------------------------------------------

@@ -64,6 +64,11 @@ def test_a_small_ensemble_runs_and_shows_the_report_s_charts(
     assert page.locator("#claims-chart .main-svg, #claims-note").count() >= 1
     assert "P(decoupling by 2029Q4) under baseline" in page.inner_text(".headline")
     assert "50 plausible worlds" in page.inner_text("#results-facts")
+    # robust recommendations: every option (baseline and the recommendations) with its regret
+    rows = page.locator("#robustness-table tbody tr")
+    assert 2 <= rows.count() <= policies
+    assert page.locator("#robustness-table tr[data-policy='baseline'] .regret").count() == 1
+    assert page.inner_text("#robustness-disagreements").strip()
     page.wait_for_timeout(500)
     page.screenshot(path=artifact_path("dashboard-run.png"), full_page=True)
 

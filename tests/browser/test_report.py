@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from alliancesim.decisions import RobustOptions, robust_analysis_of_stored_run
 from alliancesim.store import Store
 from alliancesim.workflows import run_and_store
 
@@ -53,10 +54,13 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
         ],
     }
     store.attach_analysis("sensitivity", sensitivity, scenario_hash=results.scenario_hash)
+    options = RobustOptions(thresholds=("decoupled == 0",), pathways=True, signposts=True)
+    robust_analysis_of_stored_run(store, results.run_id, options)
     path = write_text_file(home / "report.html", report_of_stored_run(store, results.run_id))
-    # decoupling, ranking, one fan chart per key quantity (cohesion and the three claimed
-    # quantities), the causal-loop diagram, one sensitivity chart
-    return path, 2 + 4 + 1 + 1
+    # decoupling, ranking, the regret chart, the pathway waterfall of the one recommendation,
+    # one fan chart per key quantity (cohesion and the three claimed quantities), the
+    # causal-loop diagram, one sensitivity chart
+    return path, 2 + 1 + 1 + 4 + 1 + 1
 
 
 def test_report_opens_offline_and_every_chart_renders(
@@ -90,6 +94,14 @@ def test_report_opens_offline_and_every_chart_renders(
     assert set(verdicts) <= readings
     # the loop menu highlights the seed's feedback loop
     assert page.locator("#mechanisms .loops li").count() >= 1
+    # robust recommendations: the regret table, the waterfall of what carries consult_first
+    # (its steps: baseline, its pathways, the interaction, the policy) and its signposts
+    assert page.locator("#robustness-table tr[data-policy='consult_first']").count() == 1
+    waterfall = page.locator("#pathways .chart")
+    assert waterfall.count() == 1
+    steps = waterfall.evaluate("el => el.querySelectorAll('.main-svg .point').length")
+    assert steps >= 4
+    assert "consult_first" in page.locator("#signposts").inner_text()
     page.screenshot(path=str(artifact_path("report-top.png")))
     page.screenshot(path=str(artifact_path("report-full.png")), full_page=True)
     offline_page.check()

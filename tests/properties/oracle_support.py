@@ -13,16 +13,19 @@ from typing import Any
 import numpy as np
 
 from alliancesim.engine import parameter_values, simulate
+from alliancesim.errors import SimulationError
 from alliancesim.scenario.schema import Scenario
-from alliancesim.testing import simulate_member
+from alliancesim.testing import NotFiniteError, simulate_member
 
 __all__ = [
     "ABS_TOL",
     "Draws",
     "assert_matches_oracle",
+    "assert_same_failure",
     "draw_members",
     "engine_run",
     "n_slots",
+    "oracle_failure",
     "oracle_run",
     "policies_to_check",
     "structures_to_check",
@@ -123,16 +126,56 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= ABS_TOL * max(1.0, abs(a), abs(b))
 
 
+def oracle_failure(
+    model: Any, policy: str, draws: Draws, member: int, structure: str = "seed"
+) -> NotFiniteError | None:
+    """Where the oracle stops one member on a value that is not finite, or None."""
+    try:
+        oracle_run(model, policy, draws, member, structure)
+    except NotFiniteError as exc:
+        return exc
+    return None
+
+
+def assert_same_failure(
+    model: Any, policy: str, draws: Draws, error: SimulationError, text: str, structure: str
+) -> None:
+    """The engine stopped on a value that is not finite: the oracle stops the member the
+    engine names at the same step, entry and field, and no member earlier."""
+    d = error.detail
+    where = f"policy {policy!r}, structure {structure!r}: engine {d}\n--- scenario ---\n{text}"
+    failures = [oracle_failure(model, policy, draws, m, structure) for m in range(draws.members)]
+    mine = failures[d.member]
+    assert mine is not None, f"the oracle finishes member {d.member}; {where}"
+    assert (mine.step, mine.section, mine.ident, mine.field) == (
+        d.step,
+        d.section,
+        d.ident,
+        d.attribute,
+    ), f"oracle {mine}; {where}"
+    earliest = min(f.step for f in failures if f is not None)
+    assert earliest == d.step, f"the oracle stops a member at step {earliest}; {where}"
+
+
 def assert_matches_oracle(
     model: Any, policy: str, draws: Draws, text: str = "", structure: str = "seed"
 ) -> None:
-    """Engine and oracle agree on every recorded name, step and member (to 1e-12)."""
-    out = engine_run(model, policy, draws, structure)
+    """Engine and oracle agree on every recorded name, step and member (to 1e-12), or stop on
+    the same value that is not finite."""
+    try:
+        out = engine_run(model, policy, draws, structure)
+    except SimulationError as error:
+        assert_same_failure(model, policy, draws, error, text, structure)
+        return
     records = list(model.record_names)
     horizon = model.scenario.scenario.horizon
     assert out.shape == (horizon + 1, len(records), draws.members)
     for m in range(draws.members):
-        expected = oracle_run(model, policy, draws, m, structure)
+        try:
+            expected = oracle_run(model, policy, draws, m, structure)
+        except NotFiniteError as failure:
+            message = f"the engine finishes, the oracle stops: {failure}\n{text}"
+            raise AssertionError(message) from failure
         missing = sorted(set(records) - set(expected))
         assert not missing, f"the oracle does not know the engine's records {missing}"
         extra = sorted(set(expected) - set(records))

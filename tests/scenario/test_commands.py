@@ -40,7 +40,7 @@ def test_validate_a_good_file_prints_one_summary_line(monkeypatch, capsys):
     code, out, err = run_cli(monkeypatch, capsys, "validate", str(EXAMPLE))
     assert code == 0
     assert out == (
-        "ok: my-first-scenario (4 actors, 1 issue, 5 rules, 28 parameters of which 13 uncertain)\n"
+        "ok: my-first-scenario (4 actors, 1 issue, 5 rules, 29 parameters of which 14 uncertain)\n"
     )
     assert err == ""
 
@@ -57,8 +57,8 @@ def test_validate_json_counts(monkeypatch, capsys):
         "actors": 4,
         "issues": 1,
         "rules": 5,
-        "parameters": 28,
-        "uncertain": 13,
+        "parameters": 29,
+        "uncertain": 14,
     }
 
 
@@ -157,7 +157,9 @@ def test_show_prints_every_section_with_sources_and_loops(monkeypatch, capsys):
         "Claims",
         "consultation_limits_hedging",
         "Indicators",
-        "Decoupling: cohesion < 0.35",
+        "Decoupling: any sign seen",
+        "sign withdrawal_amid_distrust: count.stryker_withdrawal > 0 and trust.ROK.USA < 0.3",
+        "Cohesion index (reported apart, not part of decoupling)",
         "assumption: reference scale",
         '000: "Reports have circulated',
         "public: the SCM is held each autumn",
@@ -184,7 +186,8 @@ def test_show_json_has_every_entry_with_its_origin_and_the_loops(monkeypatch, ca
     assert rule["origin"]["line"] == scenario.rules[0].origin[1]
     assert data["events"][0]["rate"] == "0.5 + 0.5 * fear_abandonment.ROK"
     assert data["claims"][0]["compare"]["against"] == "consult_first"
-    assert data["decoupling"]["for_steps"] == 2
+    assert data["decoupling"]["signs"][0]["for_steps"] == 2
+    assert data["decoupling"]["index"]["threshold"] == "param.cohesion_threshold"
     assert data["loops"] == [
         {
             "nodes": ["fear_abandonment.ROK", "trust.ROK.USA"],
@@ -195,7 +198,7 @@ def test_show_json_has_every_entry_with_its_origin_and_the_loops(monkeypatch, ca
     ]
     uncertain = [p["name"] for p in data["parameter_values"] if p["uncertain"]]
     assert "rules.abandonment_from_cut.weight" in uncertain
-    assert len(data["parameter_values"]) == 28
+    assert len(data["parameter_values"]) == 29
 
 
 def test_show_a_bad_file_exits_2(monkeypatch, capsys):

@@ -38,7 +38,10 @@ def test_run_stores_and_reports_then_the_store_commands_find_it(cli, tmp_path, m
     )
     assert payload["stored"] is True
     assert payload["report"] == str(report.resolve())
-    assert report.read_text(encoding="utf-8").count("<section") == 8
+    # the report's sections, robust recommendations among them (its robustness from the run)
+    document = report.read_text(encoding="utf-8")
+    assert document.count("<section") == 9
+    assert "<section id='robustness'>" in document
     run_id = payload["run_id"]
     listed = cli("runs", "--json")
     assert [r["run_id"] for r in listed["runs"]] == [run_id]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -181,8 +182,11 @@ def find_boxes(
     peel_alpha: float = 0.05,
     mass_min: float = 0.05,
     max_parameters: int = MAX_PARAMETERS,
+    choose: Callable[[pd.DataFrame], int] | None = None,
 ) -> list[PrimBox]:
     """PRIM boxes (at most ``boxes``) where ``y`` (one bool per row of ``x``) tends to be true.
+
+    ``choose`` picks a box on PRIM's peeling trajectory (its index); by default the largest F1.
 
     PRIM searches the ``max_parameters`` parameters that separate cases from the other members
     best (:func:`screen_parameters`). Each later box is searched among the members outside the
@@ -213,7 +217,7 @@ def find_boxes(
             box = prim.find_box()
             if box is None:
                 break
-            i = _choose(box.peeling_trajectory)
+            i = (choose or _choose)(box.peeling_trajectory)
             box.select(i)
             note = _drop_noise(box, i)
             i = box._cur_box

@@ -450,6 +450,53 @@ def compare(
     ] = None,
     run: RunOpt = None,
     structure: StructureOpt = None,
+    robust: Annotated[
+        bool,
+        typer.Option(
+            "--robust",
+            help="Robustness across structures and worlds: regret (mean, p90, max), the "
+            "satisficing share and the rank under each structure and weighting.",
+        ),
+    ] = False,
+    pathways: Annotated[
+        bool,
+        typer.Option(
+            "--pathways",
+            help="With --robust: what carries each recommendation's effect (each pathway "
+            "switched off in turn, on the same worlds).",
+        ),
+    ] = False,
+    signposts: Annotated[
+        bool,
+        typer.Option(
+            "--signposts",
+            help="With --robust: early values that tell the worlds where the leading "
+            "recommendations fail (PRIM boxes).",
+        ),
+    ] = False,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--threshold",
+            "-t",
+            help="With --robust: a condition a world must meet at the horizon (repeatable), "
+            "e.g. 'count.stryker_withdrawal == 0', or 'EXPR @ 0.9' to hold in 90 % of each "
+            "structure's worlds. Default: the scenario's [[thresholds]].",
+        ),
+    ] = None,
+    measure: Annotated[
+        str | None,
+        typer.Option(
+            "--measure",
+            help="With --robust: the outcome regret is measured in (an indicator or state "
+            "variable at the horizon, or 'decoupling_time'). Default: what the decoupling "
+            "condition compares.",
+        ),
+    ] = None,
+    better: Annotated[
+        str | None,
+        typer.Option("--better", help="With --measure: 'higher' or 'lower' is better."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Rank policies by how much they lower P(decoupling), with paired differences from baseline."""
@@ -457,6 +504,33 @@ def compare(
 
     _check_common(members, workers)
     stored = _stored(run, scenario, members=members, seed=seed, structure=structure)
+    asked = [name for name, on in (("--pathways", pathways), ("--signposts", signposts)) if on]
+    asked += [
+        n
+        for n, v in (("--threshold", threshold), ("--measure", measure), ("--better", better))
+        if v
+    ]
+    if asked and not robust:
+        raise InputError.single(asked[0], f"{asked[0]} goes with --robust")
+    if robust:
+        from alliancesim.commands.robust import robust_compare
+
+        robust_compare(
+            scenario=scenario,
+            members=members,
+            seed=seed,
+            policies=policy,
+            workers=workers,
+            run=run,
+            structure=structure,
+            pathways=pathways,
+            signposts=signposts,
+            thresholds=threshold or [],
+            measure=measure,
+            better=better,
+            as_json=as_json,
+        )
+        return
     if stored:
         from alliancesim.workflows import compare_stored_run
 

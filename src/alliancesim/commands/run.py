@@ -40,6 +40,7 @@ __all__ = [
     "structure_tables",
     "structures_block",
     "summary_table",
+    "threshold_table",
 ]
 
 STRUCTURE_HELP = (
@@ -182,7 +183,7 @@ def structure_tables(view: RunView) -> list[Table]:
 
 def signs_table(view: RunView) -> Table | None:
     """Decoupling's observable signs: P(each seen by the horizon) per policy, their combination
-    and the cohesion index (with its threshold's sensitivity in ``--json`` and the report)."""
+    and the cohesion index (its threshold's sensitivity: :func:`threshold_table`)."""
     observable = view.observable
     if observable is None:
         return None
@@ -209,6 +210,38 @@ def signs_table(view: RunView) -> Table | None:
             escape(f"cohesion index, not part of the definition ({observable.index.condition})"),
             *(percent(observable.index.p_by_policy.get(p)) for p in policies),
         )
+    return table
+
+
+def threshold_table(view: RunView) -> Table | None:
+    """The cohesion index's threshold sensitivity: P(index by the horizon) per policy at the
+    threshold and a grid around it (None without an index); or why it is not available."""
+    observable = view.observable
+    if observable is None or observable.sensitivity is None:
+        return None
+    sensitivity = observable.sensitivity
+    policies = [p for p in sorted(sensitivity.p, key=lambda p: p != "baseline")]
+    drawn = (
+        "the run draws it from its range; the middle row holds it at its mean"
+        if sensitivity.uncertain
+        else "the middle row is the scenario's threshold"
+    )
+    note = (
+        f"not available: {sensitivity.note}"
+        if sensitivity.note
+        else f"moved by 5 and 10 %; {drawn}"
+    )
+    table = Table(
+        title=escape(f"Cohesion index by {view.horizon} vs its threshold"),
+        title_justify="left",
+        caption=escape(note),
+        caption_justify="left",
+    )
+    table.add_column(escape(sensitivity.threshold), justify="right")
+    for policy in policies:
+        table.add_column(escape(policy), justify="right", no_wrap=True)
+    for k, value in enumerate(sensitivity.thresholds if sensitivity.p else ()):
+        table.add_row(f"{value:.4g}", *(percent(sensitivity.p[p][k]) for p in policies))
     return table
 
 
@@ -384,6 +417,9 @@ def _print_summary(view: RunView, results: Results) -> None:
     signs = signs_table(view)
     if signs is not None:
         stdout.print(signs)
+    threshold = threshold_table(view)
+    if threshold is not None:
+        stdout.print(threshold)
     stdout.print(summary_table(view))
     if view.projection:
         stdout.print(f"History and projection: {view.projection}", highlight=False, markup=False)

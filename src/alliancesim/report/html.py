@@ -27,6 +27,7 @@ from plotly.offline import get_plotlyjs
 from alliancesim.bands import Bands
 from alliancesim.presentation import ClaimsView, PolicyRow, RunView
 from alliancesim.presentation.formats import percent
+from alliancesim.presentation.robust_view import RobustView
 from alliancesim.report import figures
 from alliancesim.report.graph import CausalGraph, causal_graph
 from alliancesim.scenario.provenance import seed_quotes
@@ -719,11 +720,14 @@ def render_report(
     bands: Bands,
     *,
     sensitivity: Sequence[Mapping[str, Any]] = (),
+    robust: RobustView | None = None,
 ) -> str:
     """The report of a run as one self-contained HTML document (a string), laid out from the
     run's presentation model ``view``, the scenario it ran (its mechanisms and sources), the
-    quantile ``bands`` of its key indicators and any ``sensitivity`` results (``to_dict()``)."""
+    quantile ``bands`` of its key indicators, any ``sensitivity`` results (``to_dict()``) and
+    its ``robust`` view (robustness, pathways, signposts)."""
     from alliancesim import __version__
+    from alliancesim.report.robust import robust_sections
 
     facts = view.facts
     graph = causal_graph(scenario)
@@ -755,6 +759,7 @@ def render_report(
         ("outlook", "Decoupling", _outlook(view)),
         ("ranking", "Policy ranking", _ranking(view)),
         ("structures", "Rival structures", _structures(view, scenario)),
+        *robust_sections(robust, _chart),
         ("claims", "Claims", _claims(view.claims)),
         ("indicators", "Indicators", _indicators(view, bands)),
         ("mechanisms", "Causal loops", _mechanisms(graph)),

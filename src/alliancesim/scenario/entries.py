@@ -46,6 +46,7 @@ __all__ = [
     "ACCOUNT_PATTERN",
     "ACTOR_PATTERN",
     "BARGAINING_MODELS",
+    "OBJECTIVE_MEASURES",
     "PERIOD_PATTERN",
     "RESPONSES",
     "Account",
@@ -66,6 +67,7 @@ __all__ = [
     "Mechanism",
     "Meta",
     "ModuleMeta",
+    "Objective",
     "Observation",
     "Outcome",
     "Override",
@@ -78,6 +80,8 @@ __all__ = [
     "Source",
     "Stance",
     "StateVariable",
+    "Threshold",
+    "Tuning",
 ]
 
 BARGAINING_MODELS = ("compromise", "median", "eum", "smp", "nash")
@@ -344,11 +348,29 @@ class Entry(_Strict):
     source: Source | None = None
     sources: dict[str, Source] = Field(default_factory=dict)
     _origin: tuple[str, int | None] = PrivateAttr(default=("<memory>", None))
+    _path: str = PrivateAttr(default="")
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @property
     def origin(self) -> tuple[str, int | None]:
         """The file and line where this entry is written."""
         return self._origin
+
+    @property
+    def path(self) -> str:
+        """The entry's path in its file as its author reads it, e.g. ``rules[3]`` (empty for an
+        entry not read from a file)."""
+        return self._path
+
+    def line_of(self, field: str) -> int | None:
+        """The line where one of the entry's fields is written (the entry's own line when the
+        field's is not known)."""
+        return self._lines.get(field, self._origin[1])
+
+    def path_of(self, field: str) -> str:
+        """A field's path as its author reads it, e.g. ``rules[3].driver`` (the field alone for
+        an entry not read from a file)."""
+        return f"{self._path}.{field}" if self._path else field
 
     def source_of(self, field: str) -> Source | None:
         """The source for one field: its own entry in ``sources``, else the entry's source."""
@@ -931,3 +953,114 @@ class Override(Entry):
                 'calibrate on thaad-2017, 2026-11-22"'
             )
         return self
+
+
+# --------------------------------------------------------------------------------------------
+# deciding under deep uncertainty: what counts as working, and what may be tuned
+
+
+class Threshold(Entry):
+    """A condition a world must meet for a course of action to count as working there (a
+    satisficing criterion of robust decision making): ``holds`` over what a world records at the
+    horizon, or, with ``share``, in at least that share of each structure's worlds."""
+
+    id: Identifier
+    label: str = ""
+    holds: Expression
+    share: Real | None = Field(default=None, gt=0, le=1)
+
+
+def _setting_bound(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a number or a period like 2026Q1, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return value
+
+
+SettingBound = Annotated[int | float | str, PlainValidator(_setting_bound)]
+
+
+class Tuning(Entry):
+    """A lever with a continuous setting that ``alliancesim optimize`` may tune within bounds:
+    a parameter's value (``set``), or when a scheduled event is first held or how often it is
+    held (``schedule`` with ``timing = "first"`` or ``"every"``); its cost is linear in the
+    setting, ``cost = [at the lower bound, at the upper bound]``."""
+
+    id: Identifier
+    label: str = ""
+    set: str | None = None
+    schedule: Identifier | None = None
+    timing: Literal["first", "every"] | None = None
+    bounds: tuple[SettingBound, SettingBound]
+    cost: tuple[Real, Real] = (0.0, 0.0)
+
+    @field_validator("timing")
+    @classmethod
+    def _timing_with_schedule(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("set") is not None:
+            raise ValueError("timing goes with schedule, not with set (a parameter's value)")
+        return value
+
+    @field_validator("bounds")
+    @classmethod
+    def _bounds_of_setting(cls, value: tuple[Any, Any], info: ValidationInfo) -> tuple[Any, Any]:
+        lo, hi = value
+        if info.data.get("timing") == "first":
+            for bound in value:
+                _period(bound)
+            return value
+        if isinstance(lo, str) or isinstance(hi, str):
+            raise ValueError(
+                f"expected two numbers [low, high], got {list(value)!r} (periods go with "
+                'timing = "first")'
+            )
+        whole = float(lo).is_integer() and float(hi).is_integer()
+        if info.data.get("timing") == "every" and (not whole or lo < 1):
+            raise ValueError(
+                f"every how many steps: two whole numbers of at least 1, got {list(value)!r}"
+            )
+        if not lo < hi:
+            raise ValueError(f"expected [low, high] with low < high, got {list(value)!r}")
+        return value
+
+    @field_validator("cost")
+    @classmethod
+    def _cost_not_negative(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if min(value) < 0:
+            raise ValueError(f"a cost is not negative, got {list(value)!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_setting(self) -> Tuning:
+        if (self.set is None) == (self.schedule is None):
+            raise ValueError(
+                "give either set (the parameter it tunes, e.g. policy.consultation) or schedule "
+                "(a scheduled event, with timing)"
+            )
+        if self.schedule is not None and self.timing is None:
+            raise ValueError(
+                'a tuned schedule needs timing = "first" (when it is first held) or "every" '
+                "(every how many steps)"
+            )
+        return self
+
+
+OBJECTIVE_MEASURES = ("p_decoupling", "cost", "satisficing", "regret_p90", "worst_structure")
+"""The built-in measures an optimisation objective may name (besides a recorded quantity)."""
+
+
+class Objective(Entry):
+    """What ``alliancesim optimize`` minimises or maximises: a built-in measure (P(decoupling),
+    the cost of the settings, the satisficing share, the 90th-percentile regret, the worst
+    structure's P(decoupling)) or a recorded quantity's mean at the horizon."""
+
+    id: Identifier
+    label: str = ""
+    measure: str | None = None
+    direction: Literal["minimize", "maximize"]
+
+    @property
+    def name(self) -> str:
+        """The measure it optimises (its id when no measure is given)."""
+        return self.measure or self.id

@@ -405,17 +405,28 @@ def rule_value_signs(scenario: Scenario) -> dict[str, tuple[str, int]]:
     return out
 
 
-def condition_links(scenario: Scenario) -> list[tuple[str, int]]:
-    """The names the decoupling condition reads (each sign's condition, the signs being combined
-    monotonically: at least N of them), each with the direction in which a rise in it moves the
-    decoupled flag toward holding (+1), away (−1) or either way (0: the signs that read it
-    disagree, or one reads it both ways). The cohesion index is not part of the flag."""
+def condition_links(scenario: Scenario, flag: str = "decoupled") -> list[tuple[str, int]]:
+    """The names a decoupling flag's condition reads, each with the direction in which a rise
+    in it moves the condition toward holding (+1), away (−1) or either way (0).
+
+    ``decoupled``: the older form's one condition, or the signs' (the combination of seen signs
+    rises with each sign, so a name keeps its direction unless two signs read it in opposite
+    directions); ``decoupled.<sign>``: that sign's; ``decoupled.index``: the cohesion index's."""
     signs = _Signs(_ranges(scenario))
-    found: dict[str, set[int]] = {}
-    for _, when, _ in scenario.decoupling.sign_conditions:
+    d = scenario.decoupling
+    if flag == "decoupled.index":
+        conditions = [d.index.when] if d.index is not None else []
+    elif flag == "decoupled":
+        conditions = [when for _, when, _ in d.sign_conditions]
+    else:
+        conditions = [s.when for s in d.signs if f"decoupled.{s.id}" == flag]
+    directions: dict[str, set[int]] = {}
+    for when in conditions:
         for name in when.names:
-            found.setdefault(name, set()).add(_definite(signs.truth(when.tree, name)))
-    return [(name, next(iter(d)) if len(d) == 1 else 0) for name, d in sorted(found.items())]
+            directions.setdefault(name, set()).add(_definite(signs.truth(when.tree, name)))
+    return [
+        (name, found.pop() if len(found) == 1 else 0) for name, found in sorted(directions.items())
+    ]
 
 
 def elementary_cycles(

@@ -27,7 +27,12 @@ from pydantic import BaseModel
 
 from alliancesim.expr import ExpressionError, ParsedExpression, parse_expression
 from alliancesim.scenario.clock import Clock
-from alliancesim.scenario.entries import ACTOR_PATTERN, PERIOD_PATTERN, Account
+from alliancesim.scenario.entries import (
+    ACTOR_PATTERN,
+    OBJECTIVE_MEASURES,
+    PERIOD_PATTERN,
+    Account,
+)
 from alliancesim.scenario.files import Problems
 from alliancesim.scenario.merge import Merged
 from alliancesim.scenario.names import TIME_NAMES, suggest
@@ -240,7 +245,19 @@ set_target = OneOf(
     lambda s: s.settable,
     explain=": a set-effect sets a state variable, position, salience, status quo, "
     "preference.<actor>.<issue>, param.<id> or policy.<lever>",
+    skip=lambda s: {f"structure.{a}" for a in s.accounts},
 )
+
+
+def not_a_structure(name: Any, site: Site) -> Iterator[str]:
+    """Which account holds is the run's structure, the same for a whole run: nothing sets it."""
+    if isinstance(name, str) and name in {f"structure.{a}" for a in site.scope.accounts}:
+        yield (
+            f"{name} says which account the run's structure chooses (run --structure), the "
+            "same all run long: a set-effect cannot change it"
+        )
+
+
 scheduled_event = OneOf(
     "scheduled event",
     lambda s: s.scheduled,
@@ -565,6 +582,83 @@ def parameter_setting(name: Any, site: Site) -> Iterator[str]:
         yield message
 
 
+def recorded_expression(expression: Any, site: Site) -> Iterator[str]:
+    """Every name a threshold reads is recorded each step (it is read at the horizon)."""
+    if not isinstance(expression, ParsedExpression):
+        return
+    known = site.scope.recorded
+    for used in sorted(expression.names):
+        if used not in known:
+            yield (
+                f"unknown name {used!r} in expression {expression.text!r}{suggest(used, known)}: "
+                "a threshold reads what a world records (indicators, state variables, "
+                "count.<event>, decoupled…) at the horizon"
+            )
+
+
+def tuned_parameter(name: Any, site: Site) -> Iterator[str]:
+    """A tuned parameter is one of the scenario's, and its bounds are values it may take."""
+    scope = site.scope
+    if not isinstance(name, str):
+        return
+    if name.startswith("structure."):
+        yield f"a structure ({name}) is not a lever to tune; choose structures with --structure"
+        return
+    spec = scope.parameters.get(name)
+    if spec is None:
+        if any(name.startswith(prefix) or name == prefix for prefix in scope.blurred):
+            return
+        yield (
+            f"unknown parameter {name!r}{suggest(name, scope.parameters)}; a tuned lever sets "
+            "policy.<lever>, param.<id>, actions.<id>.probability, actions.<id>.effects.<target>, …"
+        )
+        return
+    bounds = site.item.raw.get("bounds")
+    if isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds):
+        try:
+            message = spec.problem(parse_uncertain({"low": bounds[0], "high": bounds[1]}))
+        except ValueError:
+            return  # the schema reports it
+        if message:
+            yield f"bounds {bounds!r}: {name} {message}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def tuned_periods(bounds: Any, site: Site) -> Iterator[str]:
+    """When a tuned event is first held: two periods of the scenario, the first not later."""
+    clock = site.scope.clock
+    if clock is None or site.item.raw.get("timing") != "first" or not isinstance(bounds, tuple):
+        return
+    try:
+        first, last = (clock.check(b) for b in bounds)
+    except ValueError as exc:
+        yield str(exc)
+        return
+    if first > last:
+        yield f"bounds {list(bounds)!r}: the first period must not come after the second"
+
+
+def objective_measure(name: Any, site: Site) -> Iterator[str]:
+    """An objective measures a built-in outcome or a recorded quantity."""
+    if not isinstance(name, str):
+        return
+    known = {*OBJECTIVE_MEASURES, *site.scope.recorded}
+    if name not in known:
+        yield (
+            f"unknown measure {name!r}{suggest(name, known)}: one of "
+            f"{', '.join(OBJECTIVE_MEASURES)} or a recorded quantity (its mean at the horizon)"
+        )
+
+
+def objective_named(ident: Any, site: Site) -> Iterator[str]:
+    """An objective without a measure is named by its measure."""
+    if site.item.raw.get("measure") is None:
+        yield from objective_measure(ident, site)
+
+
 def entry_field(name: Any, site: Site) -> Iterator[str]:
     """A key of ``sources`` is a field of the entry."""
     yield from _field_of(name, site.item.section.model)
@@ -621,6 +715,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("schedule", "effects.<key>", effect_target, as_written=True),
     Reference("schedule", "effects.<key>", not_a_preference, as_written=True),
     Reference("schedule", "sets.<key>", set_target, as_written=True),
+    Reference("schedule", "sets.<key>", not_a_structure, as_written=True),
     Reference("schedule", "sets.<key>", set_value, as_written=True),
     Reference("actions", "actor", actor),
     Reference("actions", "target", actor),
@@ -629,12 +724,14 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("actions", "effects.<key>", effect_target, as_written=True),
     Reference("actions", "effects.<key>", not_a_preference, as_written=True),
     Reference("actions", "sets.<key>", set_target, as_written=True),
+    Reference("actions", "sets.<key>", not_a_structure, as_written=True),
     Reference("actions", "sets.<key>", set_value, as_written=True),
     Reference("elections", "country", actor),
     Reference("elections", "country", state_country),
     Reference("elections", "at", period),
     Reference("elections", "outcomes[].probability", rest_is_last, as_written=True),
     Reference("elections", "outcomes[].sets.<key>", set_target, as_written=True),
+    Reference("elections", "outcomes[].sets.<key>", not_a_structure, as_written=True),
     Reference("elections", "outcomes[].sets.<key>", set_value, as_written=True),
     Reference("indicators", "id", indicator_id),
     Reference("indicators", "expr", readable_above),
@@ -660,6 +757,12 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("decoupling", "signs[].when", readable_as_written, as_written=True),
     Reference("decoupling", "index.when", readable_as_written, as_written=True),
     Reference("decoupling", "index.threshold", threshold, as_written=True),
+    Reference("thresholds", "holds", recorded_expression),
+    Reference("tuning", "set", tuned_parameter),
+    Reference("tuning", "schedule", scheduled_event),
+    Reference("tuning", "bounds", tuned_periods),
+    Reference("objectives", "measure", objective_measure),
+    Reference("objectives", "id", objective_named),
 )
 """Every reference between entries: which field of which section names what."""
 

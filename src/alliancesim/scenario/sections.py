@@ -34,6 +34,7 @@ from alliancesim.scenario.entries import (
     Mechanism,
     Meta,
     ModuleMeta,
+    Objective,
     Observation,
     Override,
     Parameter,
@@ -41,6 +42,8 @@ from alliancesim.scenario.entries import (
     Rule,
     Scheduled,
     StateVariable,
+    Threshold,
+    Tuning,
 )
 
 __all__ = ["SECTIONS", "FileKind", "Section", "section_named", "sections"]
@@ -144,6 +147,9 @@ SECTIONS: tuple[Section, ...] = (
         "decoupling", Decoupling, "decoupling", single=True, required=True, hint="when, for_steps"
     ),
     Section("observations", Observation, "observation", sourced=False),
+    Section("thresholds", Threshold, "threshold"),
+    Section("tuning", Tuning, "tuned lever"),
+    Section("objectives", Objective, "objective"),
     Section("overrides", Override, "override", scenario=False, module=True),
 )
 """Every section, in the order of the author's reference (docs/scenario-format.md)."""

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from alliancesim.scenario.entries import Entry
-from alliancesim.scenario.files import Problems, TomlFile
+from alliancesim.scenario.files import Problems, TomlFile, field_path
 from alliancesim.scenario.names import suggest
 from alliancesim.scenario.sections import FileKind, Section, section_named, sections
 from alliancesim.scenario.wording import error_messages, shown
@@ -188,6 +188,9 @@ def _set_origins(value: Any, file: TomlFile, loc: Loc) -> None:
     """Where the entry (and each entry written inside it) is: its file and line."""
     if isinstance(value, Entry):
         value._origin = (file.display, file.line(loc))
+        value._path = field_path(loc)
+        lines = {name: file.line((*loc, name)) for name in value.model_fields_set}
+        value._lines = {name: line for name, line in lines.items() if line is not None}
         for path, inner in value.inner_entries():
             _set_origins(inner, file, (*loc, *path))
 

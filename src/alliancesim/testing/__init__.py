@@ -3,7 +3,8 @@
 - :func:`simulate_member`: the oracle, one member in plain Python, written from
   ``docs/semantics.md`` independently of the vectorised engine (with its pieces
   :func:`evaluate`, :func:`member_parameters`, :func:`poisson_count`, :func:`compromise`,
-  :func:`respond`, :func:`election_outcome`);
+  :func:`respond`, :func:`election_outcome`), which raises :class:`NotFiniteError` where a
+  value is NaN or ±∞;
 - :func:`scenario_texts`, :func:`scenarios`: hypothesis strategies for random valid scenarios
   (with :func:`expressions`, :func:`numbers`, :func:`to_toml`, :func:`load_scenario_text`).
 
@@ -14,6 +15,7 @@ so the oracle works without it.
 import typing as _typing
 
 from alliancesim.testing.oracle import (
+    NotFiniteError,
     compromise,
     election_outcome,
     evaluate,
@@ -24,6 +26,7 @@ from alliancesim.testing.oracle import (
 )
 
 __all__ = [
+    "NotFiniteError",
     "compromise",
     "election_outcome",
     "evaluate",

@@ -33,6 +33,7 @@ from alliancesim.scenario.schema import Election, Outcome, Policy, Scenario
 from alliancesim.scenario.uncertain import Fixed, Uncertain
 
 __all__ = [
+    "NotFiniteError",
     "chosen_accounts",
     "compromise",
     "election_outcome",
@@ -87,6 +88,12 @@ def _literal(node: ast.expr) -> float:
 
 
 def _power(base: float, exponent: float) -> float:
+    """``base ** exponent``: the base read as ≥ 0 when the exponent is not a whole number, and
+    0 where the base is 0 and the exponent negative."""
+    if not float(exponent).is_integer() and base < 0.0:
+        base = 0.0
+    if exponent < 0.0 and base == 0.0:
+        return 0.0
     with np.errstate(all="ignore"):
         return float(np.power(base, exponent))
 
@@ -113,7 +120,8 @@ def evaluate(expression: ParsedExpression | ast.expr, values: Mapping[str, float
 
     Comparisons give 1.0 or 0.0; ``and``/``or``/``not`` treat non-zero as true and give 1.0 or
     0.0; ``a / b`` is 0 where ``b`` is 0; ``log`` clamps its argument to ≥ 1e-300, ``sqrt`` to
-    ≥ 0 and ``exp`` to ≤ 700; ``clip(x, lo, hi)`` is ``min(max(x, lo), hi)``.
+    ≥ 0 and ``exp`` to ≤ 700; ``clip(x, lo, hi)`` is ``min(max(x, lo), hi)``; ``min``, ``max``
+    and ``clip`` are NaN when an argument is.
     """
     node = expression.tree if isinstance(expression, ParsedExpression) else expression
     return _eval(node, values)
@@ -164,6 +172,8 @@ def _eval(node: ast.expr, values: Mapping[str, float]) -> float:
         assert isinstance(node.func, ast.Name)
         args = [_eval(a, values) for a in node.args]
         name = node.func.id
+        if name in ("min", "max", "clip") and any(math.isnan(a) for a in args):
+            return math.nan  # NaN in, NaN out
         if name == "min":
             result = args[0]
             for arg in args[1:]:
@@ -188,6 +198,33 @@ def _eval(node: ast.expr, values: Mapping[str, float]) -> float:
             return math.sqrt(max(x, 0.0))
         raise ValueError(f"function {name!r} is not in the language")
     raise ValueError(f"{type(node).__name__} is not in the language")
+
+
+# --------------------------------------------------------------------------------------------
+# values that are not finite ("Values that are not finite" in docs/semantics.md)
+
+
+class NotFiniteError(ArithmeticError):
+    """The value of one of the scenario's expressions (or a bargaining round) was NaN or ±∞ at
+    a step: the run stops there. ``section`` and ``ident`` name the entry (a rule, an
+    indicator…), ``field`` the field whose value it is."""
+
+    def __init__(self, step: int, section: str, ident: str, field: str, value: float):
+        self.step, self.section, self.ident, self.field, self.value = (
+            step,
+            section,
+            ident,
+            field,
+            value,
+        )
+        super().__init__(f"{section} {ident}: {field} is {value!r} at step {step}")
+
+
+def _finite(value: float, step: int, section: str, ident: str, field: str) -> float:
+    """The value, or NotFiniteError when it is NaN or ±∞."""
+    if not math.isfinite(value):
+        raise NotFiniteError(step, section, ident, field, value)
+    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,14 +470,16 @@ class _Decoupling:
         named = [f"decoupled.{ident}" for ident, _, _ in self.signs if ident is not None]
         return [*named, *(["decoupled.index"] if self.index is not None else []), "decoupled"]
 
-    def update(self, v: Mapping[str, float]) -> None:
-        """One step's test of every condition on the end-of-step values ``v``."""
-        for k, (_, when, for_steps) in enumerate(self.signs):
-            self.streaks[k] = self.streaks[k] + 1 if _truth(evaluate(when, v)) else 0
+    def update(self, v: Mapping[str, float], t: int) -> None:
+        """Step ``t``'s test of every condition on the end-of-step values ``v``."""
+        for k, (ident, when, for_steps) in enumerate(self.signs):
+            section = "decoupling" if ident is None else "decoupling.signs"
+            value = _finite(evaluate(when, v), t, section, ident or "", "when")
+            self.streaks[k] = self.streaks[k] + 1 if _truth(value) else 0
             self.seen[k] = self.seen[k] or self.streaks[k] >= for_steps
         self.decoupled = self.decoupled or sum(self.seen) >= self.at_least
         if self.index is not None:
-            holds = _truth(evaluate(self.index.when, v))
+            holds = _truth(_finite(evaluate(self.index.when, v), t, "decoupling.index", "", "when"))
             self.index_streak = self.index_streak + 1 if holds else 0
             self.index_seen = self.index_seen or self.index_streak >= self.index.for_steps
 
@@ -560,7 +599,9 @@ def simulate_member(
     v["step"] = 0.0
     v["year"] = 0.0
     for indicator in scenario.indicators:
-        v[indicator.id] = evaluate(indicator.expr, v)
+        v[indicator.id] = _finite(
+            evaluate(indicator.expr, v), 0, "indicators", indicator.id, "expr"
+        )
     decoupling = _Decoupling(scenario)
     happened: dict[str, bool] = {a.id: False for a in scenario.actions}
 
@@ -610,7 +651,7 @@ def simulate_member(
         # 2. stochastic events, in file order
         for k, event in enumerate(scenario.events):
             if isinstance(event.rate, ParsedExpression):
-                rate = evaluate(event.rate, v)
+                rate = _finite(evaluate(event.rate, v), t, "events", event.id, "rate")
             else:
                 rate = P[f"events.{event.id}.rate"]
             n = poisson_count(rate, u[2 * k])
@@ -628,6 +669,9 @@ def simulate_member(
                 [v[f"salience.{a}.{issue.id}"] for a in actors],
                 v[f"issue.{issue.id}.status_quo"],
             )
+            _finite(outcome, t, "issues", issue.id, "model")
+            for x in positions:
+                _finite(x, t, "issues", issue.id, "model")
             for a, x in zip(actors, positions, strict=True):
                 v[f"position.{a}.{issue.id}"] = min(max(x, 0.0), 100.0)
             v[f"issue.{issue.id}.outcome"] = outcome
@@ -636,13 +680,15 @@ def simulate_member(
         decisions: list[tuple[str, bool]] = []
         base = 2 * n_events
         for j, action in enumerate(scenario.actions):
-            eligible = (not happened[action.id] or not action.once) and _truth(
-                evaluate(action.when, v)
+            may = not happened[action.id] or not action.once
+            eligible = may and _truth(
+                _finite(evaluate(action.when, v), t, "actions", action.id, "when")
             )
             happens = eligible and u[base + 2 * j] < P[f"actions.{action.id}.probability"]
             consulted = False
             if happens:
-                chance = min(max(evaluate(action.consulted, v), 0.0), 1.0)
+                value = evaluate(action.consulted, v)
+                chance = min(max(_finite(value, t, "actions", action.id, "consulted"), 0.0), 1.0)
                 consulted = u[base + 2 * j + 1] < chance
             decisions.append((action.id, consulted) if happens else ("", False))
         acted = []
@@ -661,18 +707,26 @@ def simulate_member(
         # 5. rules: every amount first (a fading rule's net of its impulse), then each target's
         #    sum (in rule order), saturating or linear, at once
         sums: dict[str, float] = {}
+        first_rule: dict[str, str] = {}
         for rule in scenario.rules:
             if rule.account is not None:
                 mechanism, account = rule.account.split(".")
                 if chosen[mechanism] != account:
                     continue  # the rule of an account this structure does not choose
-            amount = P[f"rules.{rule.id}.weight"] * evaluate(rule.driver, v)
+            driver = _finite(evaluate(rule.driver, v), t, "rules", rule.id, "driver")
+            amount = P[f"rules.{rule.id}.weight"] * driver
             if rule.gate is not None:
-                amount = amount * evaluate(rule.gate, v)
+                gate = _finite(evaluate(rule.gate, v), t, "rules", rule.id, "gate")
+                amount = amount * gate
+            _finite(amount, t, "rules", rule.id, "weight")  # weight · driver · gate
             if rule.fades is not None:
                 amount = amount - P[f"rules.{rule.id}.fades"] * impulse[rule.id]
                 impulse[rule.id] = impulse[rule.id] + amount
             sums[rule.target] = sums[rule.target] + amount if rule.target in sums else amount
+            first_rule.setdefault(rule.target, rule.id)
+        for target in bounds:  # their sums, in the order of the quantities
+            if target in sums:
+                _finite(sums[target], t, "rules", first_rule[target], "target")
         moves = {
             target: respond(total, start[target], *bounds[target], responses[target])
             for target, total in sums.items()
@@ -693,10 +747,12 @@ def simulate_member(
 
         # 7. indicators, in file order
         for indicator in scenario.indicators:
-            v[indicator.id] = evaluate(indicator.expr, v)
+            v[indicator.id] = _finite(
+                evaluate(indicator.expr, v), t, "indicators", indicator.id, "expr"
+            )
 
         # 8. decoupling: the signs, their combination, the index
-        decoupling.update(v)
+        decoupling.update(v, t)
 
         # 9. record
         for name in recorded:

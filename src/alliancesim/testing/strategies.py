@@ -16,9 +16,11 @@ logarithms of zero.
 
 Expressions are random trees over the names the scenario defines: arithmetic, comparisons,
 ``and``/``or``/``not``, ``x if c else y``, ``min max clip abs exp log sqrt`` and ``**`` with small
-literal exponents. They are kept (almost always) finite: ``exp`` only sees a clipped argument and
-``**`` only a shallow base, because NaN has no defined semantics (``inf - inf``, ``0 * inf``).
-Products of divisions by tiny numbers can still overflow to ±inf, rarely.
+literal exponents (whole, fractional and negative). They are kept (almost always) finite: ``exp``
+only sees a clipped argument, ``**`` only a shallow base, and a negative power only a base of at
+least 1e-3 in size (or 0), because a value that is not finite stops a run. Products of
+divisions by tiny numbers can still overflow to ±inf, rarely: engine and oracle must then stop
+at the same step, entry and field.
 
 :func:`scenarios` loads the drawn text with :func:`alliancesim.scenario.load_scenario`.
 """
@@ -165,7 +167,7 @@ _COMPARISONS = st.lists(st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), min
 _CONNECTIVES = st.sampled_from(["and", "or"])
 _EXTREMA = st.sampled_from(["min", "max"])
 _ARITY = st.integers(2, 3)
-_EXPONENTS = st.sampled_from([0, 1, 2, 3, 0.5])
+_EXPONENTS = st.sampled_from([0, 1, 2, 3, 0.5, 1.5, -1, -2])
 _CONDITIONS = st.sampled_from(["none", "random", "reacting"])
 _REACTIONS = st.sampled_from(["<", ">", "==", "!="])
 
@@ -220,9 +222,11 @@ def _expression(draw: Draw, names: tuple[str, ...], depth: int) -> str:
         return f"exp(clip({sub()}, -30.0, 30.0))"
     base = _expression(draw, names, min(depth - 1, 1))  # a shallow base keeps powers finite
     exponent = draw(_EXPONENTS)
-    if exponent == 0.5:
+    if exponent == 0.5 and draw(st.booleans()):
         return f"(abs({base}) ** 0.5)"
-    return f"({base} ** {exponent})"
+    if exponent < 0:  # a base near 0 reads as 0 (whose negative power is 0), else ≥ 1e-3 in size
+        base = f"({base} if abs({base}) >= 0.001 else 0.0)"
+    return f"({base} ** {_literal(exponent)})"
 
 
 @st.composite

@@ -17,7 +17,8 @@ from alliancesim.presentation import ClaimsView, RunView, percent, policy_label
 from alliancesim.report import figures
 from alliancesim.results import Results
 from alliancesim.web.context import Dashboard
-from alliancesim.workflows import view_of_stored_run
+from alliancesim.web.robust_cards import robust_cards
+from alliancesim.workflows import robust_view_of_stored_run, view_of_stored_run
 
 __all__ = ["GRAPH_CONFIG", "fan_figure", "run_view"]
 
@@ -158,9 +159,52 @@ def _observable_card(view: RunView) -> html.Div | None:
                 className="help",
             ),
             html.Table([html.Thead(head), html.Tbody(rows)], className="table", id="signs-table"),
+            *_threshold_sensitivity(view),
         ],
         className="card",
     )
+
+
+def _threshold_sensitivity(view: RunView) -> list[Any]:
+    """How P(the cohesion index by the horizon) depends on its threshold (the report's and the
+    command line's grid), or why it is not available; nothing without an index."""
+    observable = view.observable
+    sensitivity = observable.sensitivity if observable is not None else None
+    if sensitivity is None:
+        return []
+    if not sensitivity.p:
+        return [
+            html.P(f"Threshold sensitivity not available: {sensitivity.note}", className="help")
+        ]
+    policies = sorted(sensitivity.p, key=lambda p: p != "baseline")
+    head = html.Tr(
+        [
+            html.Th("threshold", className="num"),
+            *(html.Th(html.Code(p), className="num") for p in policies),
+        ]
+    )
+    rows = [
+        html.Tr(
+            [
+                html.Td(f"{value:.4g}", className="num"),
+                *(html.Td(percent(sensitivity.p[p][k]), className="num") for p in policies),
+            ]
+        )
+        for k, value in enumerate(sensitivity.thresholds)
+    ]
+    drawn = (
+        "The run draws the threshold from its range; the middle row holds it at its mean."
+        if sensitivity.uncertain
+        else "The middle row is the scenario's threshold."
+    )
+    return [
+        html.P(
+            f"How P(the cohesion index by {view.horizon}) depends on its threshold "
+            f"{sensitivity.threshold}, moved by 5 and 10 %. {drawn}",
+            className="help",
+        ),
+        html.Table([html.Thead(head), html.Tbody(rows)], className="table", id="threshold-table"),
+    ]
 
 
 def _structures_card(view: RunView) -> html.Div | None:
@@ -303,6 +347,7 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
     view, results = view_of_stored_run(
         store, record.run_id, results=dashboard.results(record.run_id)
     )
+    robust = robust_view_of_stored_run(store, record, results)
     keys = list(view.key_indicators)
     names = view.quantity_labels
     started = record.started.strftime("%Y-%m-%d %H:%M UTC")
@@ -383,6 +428,7 @@ def run_view(dashboard: Dashboard, run_id: str) -> list[Any]:
             className="card",
         ),
         *([card] if (card := _structures_card(view)) is not None else []),
+        *robust_cards(robust),
         html.Div(
             [
                 html.H3("Do the seeds' claims hold?"),

@@ -1,0 +1,150 @@
+"""Robust recommendations on three front ends: `compare --run --robust --json`, the stored
+run's report and the dashboard's results view show the same regret, satisficing and ranks for
+every option, the same pathways and the same signposts — from one analysis kept with the run."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from alliancesim.cli import main
+from alliancesim.presentation import percent
+from alliancesim.presentation.robust_view import amount
+from alliancesim.web import create_app
+from alliancesim.web.client import callback_payload, split_output
+
+TOY = Path(__file__).resolve().parents[1] / "robust" / "data" / "toy.toml"
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
+    monkeypatch.setenv("COLUMNS", "400")
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    out, _ = capsys.readouterr()
+    return code, out
+
+
+def _find(tree: Any, key: str, value: str) -> Any:
+    if isinstance(tree, list):
+        for item in tree:
+            found = _find(item, key, value)
+            if found is not None:
+                return found
+    elif isinstance(tree, dict):
+        props = tree.get("props", {})
+        if props.get(key) == value:
+            return tree
+        return _find(props.get("children"), key, value)
+    return None
+
+
+def _text(tree: Any) -> str:
+    if isinstance(tree, str):
+        return tree
+    if isinstance(tree, list):
+        return "".join(_text(t) for t in tree)
+    if isinstance(tree, dict):
+        return _text(tree.get("props", {}).get("children"))
+    return ""
+
+
+def report_rows(document: str) -> dict[str, tuple[str, ...]]:
+    """policy -> (P, regret mean, p90, max, satisficing) texts from the report's table."""
+    table = re.search(r"<table id='robustness-table'>(.*?)</table>", document, re.S)
+    assert table, "the report has a robustness table"
+    rows = {}
+    for policy, body in re.findall(r"<tr data-policy='([^']*)'>(.*?)</tr>", table.group(1), re.S):
+        cells = re.findall(r"<td class='num[^']*'>(.*?)</td>", body, re.S)
+        rows[html.unescape(policy)] = tuple(html.unescape(c) for c in cells[1:6])
+    return rows
+
+
+def dashboard_rows(view: Any) -> dict[str, tuple[str, ...]]:
+    table = _find(view, "id", "robustness-table")
+    assert table is not None, "the dashboard shows a robustness table"
+    rows = {}
+    for tr in table["props"]["children"][1]["props"]["children"]:
+        cells = tr["props"]["children"]
+        regret = next(c for c in cells if c["props"].get("className") == "num regret")
+        sat = next(c for c in cells if c["props"].get("className") == "num satisficing")
+        p = cells[2]
+        rows[tr["props"]["data-policy"]] = (
+            _text(p),
+            *_text(regret).split(" · "),
+            _text(sat),
+        )
+    return rows
+
+
+def served_results_view(home: Path, work: Path, run_id: str) -> Any:
+    app = create_app(home, workdir=work, warm=False)
+    client = app.server.test_client()
+    deps = {d["output"]: d for d in json.loads(client.get("/_dash-dependencies").data)}
+    output = next(o for o in deps if any(x["id"] == "results" for x in split_output(o)))
+    payload = callback_payload(deps[output], {"selected-run.data": run_id}, ["selected-run.data"])
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200, response.data[:500]
+    return json.loads(response.data)["response"]["results"]["children"]
+
+
+def test_the_cli_the_report_and_the_dashboard_show_one_robustness(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    monkeypatch.setenv("ALLIANCESIM_HOME", str(home))
+    code, out = run_cli(monkeypatch, capsys, "run", str(TOY), "-n", "2000", "--seed", "3", "--json")
+    assert code == 0
+    run_id = json.loads(out)["run_id"]
+    code, out = run_cli(
+        monkeypatch, capsys, "compare", "--run", run_id, "--robust", "--pathways", "--signposts",
+        "--json",
+    )  # fmt: skip
+    assert code == 0
+    payload = json.loads(out)
+    measure = payload["robustness"]["measure"]
+    expected = {
+        row["policy"]: (
+            percent(row["p_decoupling"]),
+            *(amount(row[k], measure) for k in ("regret_mean", "regret_p90", "regret_max")),
+            percent(row["satisficing"]),
+        )
+        for row in payload["robustness"]["rows"]
+    }
+    # the toy's numbers, worked out by hand (tests/robust/test_robust.py)
+    assert expected["consult_first"][1:4] == ("0.025", "0.100", "0.100")
+    assert expected["baseline"][4] == "0.0 %"
+
+    report = tmp_path / "report.html"
+    code, _ = run_cli(monkeypatch, capsys, "report", run_id, "--out", str(report))
+    assert code == 0
+    document = report.read_text(encoding="utf-8")
+    assert report_rows(document) == expected
+    view = served_results_view(home, tmp_path / "work", run_id)
+    assert dashboard_rows(view) == expected
+
+    # the same pathways and signposts
+    carried = {
+        bar["label"]: bar["carried"]
+        for p in payload["pathways"]
+        if p["policy"] == "consult_first" and p["outcome"] == "decoupled"
+        for bar in p["bars"]
+    }
+    table = re.search(
+        r"<table class='pathways' data-policy='consult_first'>(.*?)</table>", document, re.S
+    )
+    assert table is not None
+    for label in carried:
+        assert html.escape(label, quote=True) in table.group(1)
+    assert _find(view, "id", "pathways-card") is not None
+    texts = [s["text"] for s in payload["signposts"]]
+    assert texts
+    dashboard_signposts = _text(_find(view, "id", "signposts-list"))
+    for text in texts:
+        assert html.escape(text, quote=True) in document
+        assert text in dashboard_signposts
