@@ -22,8 +22,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -229,39 +229,88 @@ class PathSigns:
 
 
 def structural_signs(
-    model: Model, claim: Claim, structure: str | None = None
+    model: Model,
+    claim: Claim,
+    structure: str | None = None,
+    *,
+    memo: dict[Any, Any] | None = None,
 ) -> tuple[PathSigns, dict[str, int | None]]:
     """Count the simple paths, by the sign of the change they carry, from what the claim's
     policies change to its indicator (the sign includes the direction of each change: +1 means
     the indicator is pushed up under ``policy`` relative to ``against``), in the rule graph of
-    ``structure`` (None: every rule)."""
-    changes = policy_difference(model, claim.compare.policy, claim.compare.against)
-    graph = _graph(model, structure)
+    ``structure`` (None: every rule). ``memo`` keeps the graphs, the policies' changes and the
+    counts worked out, for the next call on the same model (a structure whose graph leading to
+    the indicator is the same gets the same counts without counting again)."""
+    memo = {} if memo is None else memo
+    key = ("changes", claim.compare.policy, claim.compare.against)
+    if key not in memo:
+        memo[key] = policy_difference(model, claim.compare.policy, claim.compare.against)
+    changes: dict[str, int | None] = dict(memo[key])
+    if ("graph", structure) not in memo:
+        memo[("graph", structure)] = _graph(model, structure)
+    graph = memo[("graph", structure)]
     target = claim.compare.indicator
     useful = _reaching(graph, target)
+    edges = {
+        node: tuple((nxt, sign) for nxt, sign in graph.get(node, ()) if nxt in useful)
+        for node in sorted(useful)
+    }
+    starts = tuple((source, direction) for source, direction in changes.items() if source in useful)
+    counted = ("signs", target, starts, tuple(edges.items()))
+    if counted not in memo:
+        memo[counted] = _count_paths(edges, starts, target)
+    found: PathSigns = memo[counted]
+    return replace(found), changes
+
+
+def _count_paths(
+    edges: Mapping[str, Sequence[tuple[str, int]]],
+    starts: Sequence[tuple[str, int | None]],
+    target: str,
+) -> PathSigns:
+    """The signs of the simple paths from each start (a node and the direction of its change)
+    to ``target``, counted depth first, a node's links taken last to first, until
+    ``MAX_PATHS`` (the order decides which paths a truncated count holds)."""
     signs = PathSigns()
-    for source, direction in changes.items():
-        if source not in useful:
-            continue
+
+    def count(sign: int) -> bool:
+        if sign > 0:
+            signs.positive += 1
+        elif sign < 0:
+            signs.negative += 1
+        else:
+            signs.unknown += 1
+        if signs.total >= MAX_PATHS:
+            signs.truncated = True
+            return True
+        return False
+
+    for source, direction in starts:
         start = 0 if direction is None else direction
-        stack: list[tuple[str, int, frozenset[str]]] = [(source, start, frozenset([source]))]
+        if source == target:
+            if count(start):
+                return signs
+            continue
+        on_path = {source}
+        stack: list[tuple[str, int, Iterator[tuple[str, int]]]] = [
+            (source, start, reversed(edges.get(source, ())))  # type: ignore[arg-type]
+        ]
         while stack:
-            node, sign, seen = stack.pop()
-            if node == target:
-                if sign > 0:
-                    signs.positive += 1
-                elif sign < 0:
-                    signs.negative += 1
-                else:
-                    signs.unknown += 1
-                if signs.total >= MAX_PATHS:
-                    signs.truncated = True
-                    return signs, changes
-                continue
-            for nxt, link_sign in graph.get(node, ()):
-                if nxt in useful and nxt not in seen:
-                    stack.append((nxt, sign * link_sign, seen | {nxt}))
-    return signs, changes
+            node, sign, pending = stack[-1]
+            for nxt, link_sign in pending:
+                if nxt in on_path:
+                    continue
+                if nxt == target:
+                    if count(sign * link_sign):
+                        return signs
+                    continue
+                on_path.add(nxt)
+                stack.append((nxt, sign * link_sign, reversed(edges.get(nxt, ()))))  # type: ignore[arg-type]
+                break
+            else:
+                stack.pop()
+                on_path.discard(node)
+    return signs
 
 
 def _structural(
@@ -417,12 +466,13 @@ def classify_claim(
     fails: np.ndarray,
     share: float,
     structure: str | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> ClaimClass:
     """The claim's class under ``structure`` (its rule graph: the rules without an account and
     those of the accounts it chooses; None: every rule): structural if the signed graph fixes
     its sign, else prior-driven if one parameter's sign decides it and its share restates that
-    parameter's prior mass, else contingent."""
-    signs, changes = structural_signs(model, claim, structure)
+    parameter's prior mass, else contingent. ``memo``: as for :func:`structural_signs`."""
+    signs, changes = structural_signs(model, claim, structure, memo=memo)
     structural = _structural(model, claim, signs, changes, int(holds.sum()), int(fails.sum()))
     if structural is not None:
         return structural

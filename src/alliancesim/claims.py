@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -60,6 +61,7 @@ __all__ = [
     "ClaimsOutcome",
     "check_claims",
     "claim_policies",
+    "claim_values",
     "claims_outcome",
     "classify",
     "paired_values",
@@ -206,10 +208,32 @@ def claim_policies(claims: list[Claim]) -> list[str]:
     return out
 
 
+_ClaimValues = dict[int, dict[tuple[str, str], dict[str, np.ndarray]]]
+"""Claims' quantities as read once: step → (structure, policy) → name → value per member."""
+
+
+def claim_values(results: Results, claims: Sequence[Claim]) -> _ClaimValues:
+    """The quantities ``claims`` compare, each member's value under every policy of the run at
+    each step the claims read them (one read per step: :meth:`RunFiles.values_at`; within
+    :meth:`Results.reading` one read for all the run's structures). Claims whose step cannot
+    be read are left to :func:`paired_values` to report."""
+    from alliancesim.analysis.experiments import measure_step
+
+    wanted: dict[int, set[str]] = {}
+    for claim in claims:
+        try:
+            step = measure_step(results.model, claim.compare.at)
+        except InputError:
+            continue
+        wanted.setdefault(step, set()).add(claim.compare.indicator)
+    return {step: results.files.values_at(step, sorted(names)) for step, names in wanted.items()}
+
+
 def paired_values(
-    results: Results, claim: Claim, *, con: Any = None
+    results: Results, claim: Claim, *, con: Any = None, values: _ClaimValues | None = None
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """The claim's quantity per member under its policy and under ``against``, and the step."""
+    """The claim's quantity per member under its policy and under ``against``, and the step;
+    taken from ``values`` (:func:`claim_values`) when they hold it, else read from the run."""
     from alliancesim.analysis.discovery import member_values
     from alliancesim.analysis.experiments import measure_step
 
@@ -225,6 +249,11 @@ def paired_values(
             field="compare",
         )
     step = measure_step(results.model, compare.at)
+    if values is not None and not results.several:
+        read = {p: found for (_, p), found in values.get(step, {}).items()}
+        pair = [read.get(p, {}).get(compare.indicator) for p in (compare.policy, compare.against)]
+        if pair[0] is not None and pair[1] is not None:
+            return pair[0], pair[1], step
     a = member_values(results, compare.indicator, compare.policy, step, con=con)
     b = member_values(results, compare.indicator, compare.against, step, con=con)
     return a, b, step
@@ -267,10 +296,16 @@ def _verdict(
 
 
 def _evaluate(
-    results: Results, claim: Claim, margin: float, discover: bool, parameters: Any, con: Any
+    results: Results,
+    claim: Claim,
+    margin: float,
+    discover: bool,
+    parameters: Any,
+    values: _ClaimValues,
+    memo: dict[Any, Any],
 ) -> ClaimVerdict:
     compare = claim.compare
-    a, b, step = paired_values(results, claim, con=con)
+    a, b, step = paired_values(results, claim, values=values)
     holds, fails, tie, d = classify(a, b, compare.expect)
     n_holds, n_fails, n_ties = int(holds.sum()), int(fails.sum()), int(tie.sum())
     decisive = n_holds + n_fails
@@ -300,6 +335,7 @@ def _evaluate(
         fails=fails,
         share=share,
         structure=results.primary_structure,
+        memo=memo,
     )
     return ClaimVerdict(
         claim_id=claim.id,
@@ -360,11 +396,14 @@ def check_claims(
     discover: bool = True,
     claims: list[Claim] | None = None,
     margin: float = DEFAULT_MARGIN,
+    memo: dict[Any, Any] | None = None,
 ) -> list[ClaimVerdict]:
     """Test each claim of the run's scenario (or ``claims``) on the run's paired members.
 
     The run must include every policy the claims compare (see :func:`claim_policies`). With
-    ``discover``, PRIM boxes locate where a contested or rejected claim fails.
+    ``discover``, PRIM boxes locate where a contested or rejected claim fails. The claims'
+    quantities are read once (:func:`claim_values`); ``memo`` keeps what the claims' classes
+    work out from the model alone, for reuse by the next call (another structure of the run).
     """
     if not 0 <= margin < 0.5:
         raise InputError.single("--margin", f"margin must lie in [0, 0.5), got {margin}")
@@ -372,8 +411,11 @@ def check_claims(
     if not claims:
         return []
     parameters = results.parameters()  # the classes read them; the failure boxes too
-    with results.connect() as con:
-        return [_evaluate(results, claim, margin, discover, parameters, con) for claim in claims]
+    values = claim_values(results, claims)
+    memo = {} if memo is None else memo
+    return [
+        _evaluate(results, claim, margin, discover, parameters, values, memo) for claim in claims
+    ]
 
 
 @dataclass
@@ -390,18 +432,23 @@ class ClaimsOutcome:
 
 
 def claims_outcome(
-    results: Results, *, discover: bool = False, margin: float = DEFAULT_MARGIN
+    results: Results,
+    *,
+    discover: bool = False,
+    margin: float = DEFAULT_MARGIN,
+    memo: dict[Any, Any] | None = None,
 ) -> ClaimsOutcome:
     """The scenario's claims checked on a run, or why they could not be.
 
     A run that cannot answer its claims (a policy a claim compares was not run) gets the reason;
     a bug in checking them is reported as a warning and never loses the run. With ``discover``
-    the regions where claims fail are searched too (PRIM, slower than most runs).
+    the regions where claims fail are searched too (PRIM, slower than most runs); ``memo`` as
+    for :func:`check_claims`.
     """
     if not results.model.scenario.claims:
         return ClaimsOutcome([], "the scenario makes no claims", searched=discover)
     try:
-        verdicts = check_claims(results, discover=discover, margin=margin)
+        verdicts = check_claims(results, discover=discover, margin=margin, memo=memo)
     except InputError as exc:
         return ClaimsOutcome(None, f"claims not evaluated: {exc}")
     except Exception as exc:  # a bug in the claims must not lose the run

@@ -17,7 +17,7 @@ definition here: :func:`definition` returns None and every front end shows decou
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -193,16 +193,16 @@ def index_sensitivity(
     }
     out = Sensitivity(index.threshold, value, not spec.value.is_fixed, thresholds, as_run=as_run)
     p: dict[str, np.ndarray] = {}
-    for structure in results.structures:
-        part = results.structure(structure)
-        weight = results.weights[structure] if results.several else 1.0
-        for policy in results.policies:
-            shares = _shares(part, structure, policy, index, thresholds)
-            if isinstance(shares, str):
-                return Sensitivity(
-                    out.threshold, value, out.uncertain, thresholds, as_run=as_run, note=shares
-                )
-            p[policy] = p.get(policy, 0.0) + weight * shares
+    with results.reading():
+        for structure in results.structures:
+            part = results.structure(structure)
+            weight = results.weights[structure] if results.several else 1.0
+            for policy, shares in _shares(part, structure, index, thresholds):
+                if isinstance(shares, str):
+                    return Sensitivity(
+                        out.threshold, value, out.uncertain, thresholds, as_run=as_run, note=shares
+                    )
+                p[policy] = p.get(policy, 0.0) + weight * shares
     return Sensitivity(
         out.threshold,
         value,
@@ -214,14 +214,12 @@ def index_sensitivity(
 
 
 def _shares(
-    results: Results, structure: str, policy: str, index: Index, thresholds: Sequence[float]
-) -> np.ndarray | str:
-    """P(index by the horizon) under one structure and policy at each threshold, or why it
-    cannot be computed."""
-    from alliancesim.expr import compile_expression
-
+    results: Results, structure: str, index: Index, thresholds: Sequence[float]
+) -> Iterator[tuple[str, np.ndarray | str]]:
+    """P(index by the horizon) under one structure and each policy at each threshold, or why it
+    cannot be computed (the recorded quantities the index reads are read for several policies
+    at once)."""
     model = results.model
-    spec = model.under(policy, structure)
     rows = {p.name: k for k, p in enumerate(model.parameters)}
     names = sorted(index.condition.names)
     scenario = model.scenario
@@ -232,11 +230,34 @@ def _shares(
     ]
     changed = sorted({n for entry in setters for n in entry.sets if n in rows and n in names})
     if changed:
-        return f"the index reads {changed[0]}, which a set-effect changes during the run"
-    recorded = results.files.member_steps(
-        [n for n in names if n not in rows and n not in ("step", "year")], policy
-    )
-    drawn: Any = None
+        yield (
+            results.policies[0],
+            f"the index reads {changed[0]}, which a set-effect changes during the run",
+        )
+        return
+    wanted = [n for n in names if n not in rows and n not in ("step", "year")]
+    drawn: list[Any] = []
+    for policy, recorded in results.files.member_steps_by_policy(wanted, results.policies):
+        yield policy, _policy_shares(results, structure, policy, index, thresholds, recorded, drawn)
+
+
+def _policy_shares(
+    results: Results,
+    structure: str,
+    policy: str,
+    index: Index,
+    thresholds: Sequence[float],
+    recorded: Mapping[str, np.ndarray],
+    drawn: list[Any],
+) -> np.ndarray | str:
+    """P(index by the horizon) under one structure and policy at each threshold, from the
+    recorded quantities the index reads (``drawn``: the run's parameters once read)."""
+    from alliancesim.expr import compile_expression
+
+    model = results.model
+    spec = model.under(policy, structure)
+    rows = {p.name: k for k, p in enumerate(model.parameters)}
+    names = sorted(index.condition.names)
     readers: dict[str, Callable[[Mapping[str, Any]], Any]] = {}
     for name in names:
         if name == index.threshold:
@@ -249,9 +270,9 @@ def _shares(
             if distribution.is_fixed:
                 readers[name] = (lambda v: lambda c: v)(float(distribution.mean))
             elif row not in spec.overrides:
-                if drawn is None:
-                    drawn = results.parameters()
-                values = drawn[name].to_numpy(dtype=np.float64)[:, None]
+                if not drawn:
+                    drawn.append(results.parameters())
+                values = drawn[0][name].to_numpy(dtype=np.float64)[:, None]
                 readers[name] = (lambda v: lambda c: v)(values)
             else:
                 return f"the index reads {name}, which {policy} draws anew: not recorded"

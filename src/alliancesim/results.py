@@ -16,6 +16,7 @@ intervals over members, and quantiles those of the weighted mixture of the struc
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -234,6 +235,13 @@ class Results:
         (``parameters=False``: trajectories only, which spares decoding the parameters); the
         trajectories have a ``structure`` column when the run holds several structures."""
         return self.files.connect(parameters=parameters)
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A block in which the run is read many times over (its table, claims, report): on
+        this thread every query over the run and over each of its structures shares one DuckDB
+        connection, and reads several steps make alike are made once
+        (:meth:`alliancesim.runfiles.RunFiles.reading`). Blocks nest."""
+        return self.files.reading()
 
     def parameters(self) -> Any:
         """The sampled uncertain parameters, one row per member (a pandas DataFrame)."""

@@ -19,6 +19,12 @@ kept in memory for small runs or in a directory for stored or large ones. Querie
 DuckDB views ``trajectories`` and ``parameters`` built from an explicit list of files, so a
 directory whose name holds ``'``, ``[``, ``*`` or ``?`` is read as it is named. The only SQL
 over a run's files is in this module.
+
+A run read by many steps in turn (its table, its claims under each structure, its report) is
+read inside :meth:`RunFiles.reading`: every query of the block, over the run and over each of its
+structures, then shares one DuckDB connection (opening one and binding the Parquet files costs
+more than most queries), and what several steps read alike (each structure's values at a step,
+the sampled parameters) is read once. Outside such a block each query opens its own connection.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ import itertools
 import math
 import re
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -58,6 +66,9 @@ MIXTURE_VALUES = 20_000_000
 """Values read at once for the quantiles of a mixture of structures (about 160 MB)."""
 DUCKDB_MEMORY = "1GB"
 """DuckDB's memory limit for queries over a run (it spills to a temporary directory beyond it)."""
+READ_ONCE_VALUES = 2**24
+"""Values (about 130 MB) a reading block keeps of the whole run's rows at one step, so that each
+structure's queries at that step are answered from one read; beyond it each reads its own."""
 
 
 def block_name(index: int) -> str:
@@ -159,6 +170,80 @@ def parameters_file(members: np.ndarray, values: dict[str, np.ndarray]) -> bytes
 # a run's files
 
 
+class _Reading:
+    """One thread's open connection over a run while the run is read (:meth:`RunFiles.reading`):
+    the views made on it (the run's rows, each structure's) and what was read once for all."""
+
+    def __init__(self, key: tuple[str, int]) -> None:
+        self.key = key
+        self.depth = 1
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.parameters = False
+        self.views: dict[str | None, str] = {}
+        self.cache: dict[Any, Any] = {}
+
+    def connection(self, files: RunFiles, parameters: bool) -> duckdb.DuckDBPyConnection:
+        """The block's connection (opened on first use; the parameters view added when needed)."""
+        if self.con is None:
+            self.con = files._connection(_base_view(files), parameters=parameters)
+            self.parameters = parameters
+        elif parameters and not self.parameters:
+            files._add_parameters(self.con)
+            self.parameters = True
+        return self.con
+
+    def view(self, files: RunFiles) -> str:
+        """The view of the rows ``files`` show (the run's, or one structure's) on the block's
+        connection, made on first use."""
+        name = self.views.get(files.structure)
+        if name is None:
+            base = _base_view(files)
+            if files.structure is None:
+                name = base
+            else:
+                name = f"{TRAJECTORIES}_{len(self.views) + 1}"
+                assert self.con is not None
+                self.con.execute(_structure_view(name, base, files.structure))
+            self.views[files.structure] = name
+        return name
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+        self.con = None
+        self.cache.clear()
+
+
+class _Readers:
+    """The reading blocks open over one run's files, one per thread (shared by every view of
+    the run's structures; a run's files moved elsewhere get their own)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def current(self) -> _Reading | None:
+        return getattr(self._local, "reading", None)
+
+    def set(self, reading: _Reading | None) -> None:
+        self._local.reading = reading
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:  # a copy sent elsewhere starts with none open
+        return (_Readers, ())
+
+
+def _base_view(files: RunFiles) -> str:
+    """The view holding every row of the run (with its structure column, if any)."""
+    return _ALL_STRUCTURES if files.structured else TRAJECTORIES
+
+
+def _structure_view(name: str, base: str, structure: str) -> str:
+    """SQL making view ``name``: one structure's rows of ``base``, without the structure column."""
+    return (
+        f"CREATE VIEW {name} AS SELECT * EXCLUDE (structure) FROM {base} "
+        f"WHERE structure::VARCHAR = {_text(structure)}"
+    )
+
+
 @dataclass
 class RunFiles:
     """The files of one run: in ``directory`` (None: nowhere on disk), and, for small runs, the
@@ -178,6 +263,7 @@ class RunFiles:
     )
     """The run's :class:`alliancesim.scratch.ScratchFolder` when its directory is temporary:
     kept by every copy of these files, so the folder lives as long as anyone can read it."""
+    _readers: _Readers = field(default_factory=_Readers, repr=False, compare=False)
 
     def only(self, structure: str) -> RunFiles:
         """The same files showing one structure's rows only (as a run without structures)."""
@@ -203,7 +289,7 @@ class RunFiles:
 
     def moved_to(self, directory: Path) -> RunFiles:
         """The same files after their directory was renamed to ``directory``."""
-        return replace(self, directory=directory)
+        return replace(self, directory=directory, _readers=_Readers())
 
     # -- reading ------------------------------------------------------------------------------
     def paths(self, kind: str) -> list[Path]:
@@ -215,33 +301,94 @@ class RunFiles:
     def connect(self, *, parameters: bool = True) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with views ``trajectories`` and ``parameters`` over this run
         (``parameters=False``: trajectories only, which spares decoding the parameters)."""
+        rows = TRAJECTORIES if self.structure is None else _ALL_STRUCTURES
+        con = self._connection(rows, parameters=parameters)
+        try:
+            if self.structure is not None:
+                con.execute(_structure_view(TRAJECTORIES, rows, self.structure))
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def _connection(self, rows: str, *, parameters: bool) -> duckdb.DuckDBPyConnection:
+        """A new DuckDB connection with every row of the run as view ``rows`` (and the
+        parameters as view ``parameters``)."""
         con = duckdb.connect()
         con.execute("SET threads TO 2")
         con.execute(f"SET memory_limit = {_text(DUCKDB_MEMORY)}")
         temp = Path(tempfile.gettempdir()) / "alliancesim-duckdb"
         con.execute(f"SET temp_directory = {_text(temp.as_posix())}")
-        rows = TRAJECTORIES if self.structure is None else _ALL_STRUCTURES
         try:
             if self.tables:
                 con.register(rows, pa.concat_tables(self.tables, promote_options="default"))
-                if parameters:
-                    con.register(PARAMETERS, self._parameter_table())
             elif self.directory is not None and self.paths(TRAJECTORIES):
-                files = {TRAJECTORIES: rows, PARAMETERS: PARAMETERS}
-                for kind in (TRAJECTORIES, PARAMETERS) if parameters else (TRAJECTORIES,):
-                    paths = [_glob_free(p) for p in self.paths(kind)]
-                    con.read_parquet(paths).create_view(files[kind])
+                paths = [_glob_free(p) for p in self.paths(TRAJECTORIES)]
+                con.read_parquet(paths).create_view(rows)
             else:
                 raise ValueError("this run kept no trajectories (stored nowhere)")
-            if self.structure is not None:
-                con.execute(
-                    f"CREATE VIEW {TRAJECTORIES} AS SELECT * EXCLUDE (structure) FROM {rows} "
-                    f"WHERE structure::VARCHAR = {_text(self.structure)}"
-                )
+            if parameters:
+                self._add_parameters(con)
         except BaseException:
             con.close()
             raise
         return con
+
+    def _add_parameters(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Add the view ``parameters`` (the sampled parameters) to a connection over the run."""
+        if self.tables:
+            con.register(PARAMETERS, self._parameter_table())
+        else:
+            paths = [_glob_free(p) for p in self.paths(PARAMETERS)]
+            con.read_parquet(paths).create_view(PARAMETERS)
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Read the run many times over within the block: on this thread, every query over the
+        run and over each of its structures then shares one DuckDB connection, and reads that
+        several steps make alike are made once (blocks nest; the connection is closed at the
+        end of the outermost)."""
+        readers = self._readers
+        current = readers.current()
+        if current is not None:
+            current.depth += 1
+            try:
+                yield
+            finally:
+                current.depth -= 1
+            return
+        reading = _Reading(self._key())
+        readers.set(reading)
+        try:
+            yield
+        finally:
+            readers.set(None)
+            reading.close()
+
+    def _key(self) -> tuple[str, int]:
+        """What a reading block's views were made from: the directory and the blocks in memory."""
+        return (str(self.directory), len(self.tables))
+
+    def _reading(self) -> _Reading | None:
+        """The reading block open over these files on this thread, if it still fits them."""
+        reading = self._readers.current()
+        if reading is None or reading.key != self._key():
+            return None
+        return reading
+
+    @contextmanager
+    def _query(
+        self, *, parameters: bool = False
+    ) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+        """A connection over the run and the name of the view of the rows shown: the reading
+        block's if one is open, else one opened for this query alone."""
+        reading = self._reading()
+        if reading is not None:
+            con = reading.connection(self, parameters)
+            yield con, reading.view(self)
+            return
+        with self.connect(parameters=parameters) as con:
+            yield con, TRAJECTORIES
 
     def _parameter_table(self) -> pa.Table:
         """The sampled parameters of an in-memory run as one Arrow table (decoded once)."""
@@ -283,8 +430,8 @@ class RunFiles:
         out: dict[tuple[str, str], list[float]] = {}
         if not names:
             return out
-        with self.connect(parameters=False) as con:
-            present = self.columns(con)
+        with self._query() as (con, view):
+            present = self.columns()
             wanted = [n for n in names if n in present]
             for start in range(0, len(wanted), QUANTILE_BATCH):
                 batch = wanted[start : start + QUANTILE_BATCH]
@@ -293,7 +440,7 @@ class RunFiles:
                 )
                 rows = con.execute(
                     f"SELECT policy::VARCHAR, {parts} "
-                    f"FROM {TRAJECTORIES} WHERE step = {int(step)} GROUP BY 1"
+                    f"FROM {view} WHERE step = {int(step)} GROUP BY 1"
                 ).fetchall()
                 for policy, *per_name in rows:
                     for name, values in zip(batch, per_name, strict=True):
@@ -314,9 +461,9 @@ class RunFiles:
         if not names:
             return values
         parts = ", ".join(f"quantile_cont({_column(n)}, {_levels(levels)})" for n in names)
-        with self.connect(parameters=False) as con:
+        with self._query() as (con, view):
             rows = con.execute(
-                f"SELECT policy::VARCHAR, step, {parts} FROM {TRAJECTORIES} GROUP BY ALL"
+                f"SELECT policy::VARCHAR, step, {parts} FROM {view} GROUP BY ALL"
             ).fetchall()
         for policy, step, *per_name in rows:
             if policy not in policies:
@@ -332,10 +479,16 @@ class RunFiles:
         """One recorded quantity's value per member (in member order) under a policy at a step."""
         self._one_structure("a member's values")
         if con is None:
-            with self.connect() as own:
-                return self.member_values(name, policy, step, own)
+            with self._query() as (own, view):
+                return self._member_values(own, view, name, policy, step)
+        return self._member_values(con, TRAJECTORIES, name, policy, step)
+
+    @staticmethod
+    def _member_values(
+        con: duckdb.DuckDBPyConnection, view: str, name: str, policy: str, step: int
+    ) -> np.ndarray:
         values = con.execute(
-            f"SELECT {_column(name)}::DOUBLE AS v FROM {TRAJECTORIES} "
+            f"SELECT {_column(name)}::DOUBLE AS v FROM {view} "
             "WHERE policy::VARCHAR = ? AND step = ? ORDER BY member",
             [policy, step],
         ).fetchnumpy()["v"]
@@ -346,40 +499,57 @@ class RunFiles:
     ) -> dict[tuple[str, str], dict[str, np.ndarray]]:
         """Per (structure, policy), each recorded name's value per member (in member order) at
         ``step``, in one query; the structure is ``seed`` for a run without structures (or the
-        one structure shown). Names the run did not record are left out."""
-        with self.connect(parameters=False) as con:
-            present = [n for n in names if n in self.columns(con)]
-            structure = "structure::VARCHAR" if self.several else _text(self.structure or "seed")
-            columns = "".join(f", {_column(n)}::DOUBLE AS v{k}" for k, n in enumerate(present))
-            table = con.execute(
-                f"SELECT {structure} AS s, policy::VARCHAR AS p{columns} FROM {TRAJECTORIES} "
-                f"WHERE step = {int(step)} ORDER BY s, p, member"
-            ).fetchnumpy()
-        s, p = np.asarray(table["s"], dtype=object), np.asarray(table["p"], dtype=object)
-        cuts = np.flatnonzero((s[1:] != s[:-1]) | (p[1:] != p[:-1])) + 1
-        bounds = [0, *cuts.tolist(), len(s)] if len(s) else []
-        out: dict[tuple[str, str], dict[str, np.ndarray]] = {}
-        for lo, hi in itertools.pairwise(bounds):
-            out[(str(s[lo]), str(p[lo]))] = {
-                n: np.asarray(table[f"v{k}"][lo:hi], dtype=np.float64)
-                for k, n in enumerate(present)
-            }
-        return out
+        one structure shown). Names the run did not record are left out. Within
+        :meth:`reading`, the whole run's values are read once and each structure's taken from
+        them (unless they are more than ``READ_ONCE_VALUES``)."""
+        present = [n for n in names if n in self.columns()]
+        reading = self._reading()
+        if reading is not None:
+            whole = self._values_of_run(reading, step, present)
+            if whole is not None:
+                if self.structure is None:
+                    return dict(whole)
+                return {key: v for key, v in whole.items() if key[0] == self.structure}
+        with self._query() as (con, view):
+            label = "structure::VARCHAR" if self.several else _text(self.structure or "seed")
+            return _values_by_group(con, view, label, step, present)
+
+    def _values_of_run(
+        self, reading: _Reading, step: int, present: list[str]
+    ) -> dict[tuple[str, str], dict[str, np.ndarray]] | None:
+        """:meth:`values_at` of every row of the run (every structure), read once per reading
+        block; None when they would be more than ``READ_ONCE_VALUES``."""
+        key = ("values_at", int(step), tuple(present))
+        if key in reading.cache:
+            return reading.cache[key]
+        con = reading.connection(self, parameters=False)
+        base = _base_view(self)
+        found = con.execute(f"SELECT count(*) FROM {base} WHERE step = {int(step)}").fetchone()
+        rows = int(found[0]) if found else 0
+        whole = None
+        if rows * max(1, len(present)) <= READ_ONCE_VALUES:
+            label = "structure::VARCHAR" if self.structured else _text("seed")
+            whole = _values_by_group(con, base, label, step, present)
+            for arrays in whole.values():
+                for array in arrays.values():
+                    array.flags.writeable = False  # shared by every reader of the block
+        reading.cache[key] = whole
+        return whole
 
     def trajectory_frame(self, policies: Sequence[str]) -> Any:
         """The trajectories of ``policies`` as a pandas DataFrame (policy, and structure when the
         rows hold several, as text), ordered by (structure,) policy, member and step."""
-        with self.connect() as con:
+        with self._query() as (con, view):
             if self.several:
                 return con.execute(
                     "SELECT * EXCLUDE (structure, policy), structure::VARCHAR AS structure, "
-                    f"policy::VARCHAR AS policy FROM {TRAJECTORIES} "
+                    f"policy::VARCHAR AS policy FROM {view} "
                     "WHERE list_contains(?, policy::VARCHAR) ORDER BY structure, policy, member, step",
                     [list(policies)],
                 ).df()
             return con.execute(
                 "SELECT * EXCLUDE (policy), policy::VARCHAR AS policy FROM "
-                f"{TRAJECTORIES} WHERE list_contains(?, policy::VARCHAR) "
+                f"{view} WHERE list_contains(?, policy::VARCHAR) "
                 "ORDER BY policy, member, step",
                 [list(policies)],
             ).df()
@@ -391,13 +561,13 @@ class RunFiles:
         set at each step 0..horizon (one structure); flags the run did not record are left out."""
         self._one_structure("flags by policy")
         out: dict[str, dict[str, np.ndarray]] = {}
-        with self.connect(parameters=False) as con:
-            present = [n for n in names if n in self.columns(con)]
+        with self._query() as (con, view):
+            present = [n for n in names if n in self.columns()]
             if not present:
                 return out
             parts = ", ".join(f"count_if({_column(n)}::DOUBLE <> 0)" for n in present)
             rows = con.execute(
-                f"SELECT policy::VARCHAR, step, {parts} FROM {TRAJECTORIES} GROUP BY 1, 2"
+                f"SELECT policy::VARCHAR, step, {parts} FROM {view} GROUP BY 1, 2"
             ).fetchall()
         for policy, step, *counts in rows:
             for name, count in zip(present, counts, strict=True):
@@ -411,18 +581,60 @@ class RunFiles:
         """Recorded quantities of every member at every step under a policy (one structure):
         name → (members, steps + 1), members in member order; names not recorded are left out."""
         self._one_structure("trajectories by policy")
-        with self.connect(parameters=False) as con:
-            present = [n for n in names if n in self.columns(con)]
+        with self._query() as (con, view):
+            present = [n for n in names if n in self.columns()]
             if not present:
                 return {}
             columns = ", ".join(f"{_column(n)}::DOUBLE AS {_column(n)}" for n in present)
             table = con.execute(
-                f"SELECT member, step, {columns} FROM {TRAJECTORIES} "
+                f"SELECT member, step, {columns} FROM {view} "
                 "WHERE policy::VARCHAR = ? ORDER BY member, step",
                 [policy],
             ).fetchnumpy()
         steps = int(np.max(table["step"])) + 1 if len(table["step"]) else 0
         return {n: np.asarray(table[n], dtype=np.float64).reshape(-1, steps) for n in present}
+
+    def member_steps_by_policy(
+        self, names: Sequence[str], policies: Sequence[str]
+    ) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
+        """:meth:`member_steps` of each of ``policies`` in turn (policy, name → (members,
+        steps + 1)), read in as few queries as ``READ_ONCE_VALUES`` values allow (one policy
+        at least per query); names not recorded are left out."""
+        self._one_structure("trajectories by policy")
+        present = [n for n in names if n in self.columns()]
+        chosen = list(policies)
+        if not present or not chosen:
+            for policy in chosen:
+                yield policy, {}
+            return
+        with self._query() as (con, view):
+            found = con.execute(
+                f"SELECT count(*) FROM {view} WHERE policy::VARCHAR = ?", [chosen[0]]
+            ).fetchone()
+            rows = max(1, int(found[0]) if found else 0)
+            per_query = max(1, READ_ONCE_VALUES // (rows * (len(present) + 2)))
+            columns = ", ".join(f"{_column(n)}::DOUBLE AS {_column(n)}" for n in present)
+            for start in range(0, len(chosen), per_query):
+                group = chosen[start : start + per_query]
+                table = con.execute(
+                    f"SELECT list_position(?, policy::VARCHAR) AS p, member, step, {columns} "
+                    f"FROM {view} WHERE list_contains(?, policy::VARCHAR) "
+                    "ORDER BY p, member, step",
+                    [group, group],
+                ).fetchnumpy()
+                p = np.asarray(table["p"])
+                bounds = np.searchsorted(p, np.arange(1, len(group) + 2))
+                for k, policy in enumerate(group):
+                    lo, hi = int(bounds[k]), int(bounds[k + 1])
+                    step = np.asarray(table["step"][lo:hi])
+                    steps = int(np.max(step)) + 1 if len(step) else 0
+                    yield (
+                        policy,
+                        {
+                            n: np.asarray(table[n][lo:hi], dtype=np.float64).reshape(-1, steps)
+                            for n in present
+                        },
+                    )
 
     def _one_structure(self, what: str) -> None:
         if self.several:
@@ -439,13 +651,13 @@ class RunFiles:
         out: dict[tuple[str, str, str], list[float]] = {}
         if not names:
             return out
-        with self.connect(parameters=False) as con:
-            present = self.columns(con)
+        with self._query() as (con, view):
+            present = self.columns()
             for name in [n for n in names if n in present]:
                 rows = con.execute(
                     f"SELECT structure::VARCHAR, policy::VARCHAR, "
                     f"quantile_cont({_column(name)}, {_levels(levels)}) "
-                    f"FROM {TRAJECTORIES} WHERE step = {int(step)} GROUP BY 1, 2"
+                    f"FROM {view} WHERE step = {int(step)} GROUP BY 1, 2"
                 ).fetchall()
                 for structure, policy, values in rows:
                     out[(structure, policy, name)] = [float(v) for v in values]
@@ -461,11 +673,11 @@ class RunFiles:
         out: dict[tuple[str, str], list[float]] = {}
         structures = list(weights)
         cases = " ".join(f"WHEN {_text(n)} THEN {float(weights[n])!r}" for n in structures)
-        with self.connect(parameters=False) as con:
-            present = self.columns(con)
+        with self._query() as (con, view):
+            present = self.columns()
             shown = [n for n in names if n in present]
             found = con.execute(
-                f"SELECT policy::VARCHAR, count(*) FROM {TRAJECTORIES} WHERE step = {int(step)} "
+                f"SELECT policy::VARCHAR, count(*) FROM {view} WHERE step = {int(step)} "
                 "AND list_contains(?, structure::VARCHAR) GROUP BY 1 ORDER BY 1",
                 [structures],
             ).fetchall()
@@ -478,7 +690,7 @@ class RunFiles:
                 table = con.execute(
                     "SELECT list_position(?, policy::VARCHAR) AS p, "
                     f"CASE structure::VARCHAR {cases} END AS w, {columns} "
-                    f"FROM {TRAJECTORIES} WHERE step = {int(step)} "
+                    f"FROM {view} WHERE step = {int(step)} "
                     "AND list_contains(?, structure::VARCHAR) ORDER BY p, structure, member",
                     [policies, structures],
                 ).fetchnumpy()
@@ -508,12 +720,12 @@ class RunFiles:
         w = f"CASE structure::VARCHAR {cases} END"
         wa = f"CASE a.structure::VARCHAR {cases} END"
         out: dict[str, dict[str, np.ndarray]] = {}
-        with self.connect(parameters=False) as con:
-            present = [m for m in measures if m in self.columns(con)]
+        with self._query() as (con, view):
+            present = [m for m in measures if m in self.columns()]
             for policy in policies:
                 by_step = con.execute(
                     "SELECT step, sum(x), sum(x * x) FROM (SELECT member, step, "
-                    f"sum({w} * decoupled::DOUBLE) AS x FROM {TRAJECTORIES} "
+                    f"sum({w} * decoupled::DOUBLE) AS x FROM {view} "
                     "WHERE policy::VARCHAR = ? AND list_contains(?, structure::VARCHAR) "
                     "GROUP BY member, step) GROUP BY step ORDER BY step",
                     [policy, names],
@@ -534,7 +746,7 @@ class RunFiles:
                 if present:
                     row = con.execute(
                         f"SELECT {', '.join(sums)} FROM (SELECT a.member, {', '.join(parts)} "
-                        f"FROM {TRAJECTORIES} a JOIN {TRAJECTORIES} b ON a.member = b.member "
+                        f"FROM {view} a JOIN {view} b ON a.member = b.member "
                         "AND a.step = b.step AND a.structure = b.structure "
                         f"WHERE a.step = {int(horizon)} AND a.policy::VARCHAR = ? "
                         "AND b.policy::VARCHAR = 'baseline' "
@@ -556,9 +768,17 @@ class RunFiles:
         return out
 
     def parameter_frame(self) -> Any:
-        """The sampled uncertain parameters, one row per member in member order (a DataFrame)."""
-        with self.connect() as con:
-            return con.execute(f"SELECT * FROM {PARAMETERS} ORDER BY member").df()
+        """The sampled uncertain parameters, one row per member in member order (a DataFrame;
+        read once within :meth:`reading`, each caller given its own copy)."""
+        reading = self._reading()
+        if reading is not None and "parameters" in reading.cache:
+            return reading.cache["parameters"].copy()
+        with self._query(parameters=True) as (con, _):
+            frame = con.execute(f"SELECT * FROM {PARAMETERS} ORDER BY member").df()
+        if reading is not None:
+            reading.cache["parameters"] = frame
+            return frame.copy()
+        return frame
 
     # -- one block at a time (lazy reading) ------------------------------------------------
     def block_sizes(self) -> list[int]:
@@ -621,7 +841,7 @@ class RunFiles:
 
     def parameter_ranges(self) -> list[tuple[str, float, float, float]]:
         """(name, smallest, mean, largest value drawn) of each sampled parameter."""
-        with self.connect() as con:
+        with self._query(parameters=True) as (con, _):
             columns = [r[0] for r in con.execute(f"DESCRIBE {PARAMETERS}").fetchall()]
             names = [c for c in columns if c != "member"]
             if not names:
@@ -642,8 +862,8 @@ class RunFiles:
         (measures, 4); NaN for a measure the run did not record."""
         self._one_structure("sums by policy")
         out = {}
-        with self.connect() as con:
-            present = [m for m in measures if m in self.columns(con)]
+        with self._query() as (con, view):
+            present = [m for m in measures if m in self.columns()]
 
             def value(name: str, alias: str) -> str:
                 return f"{alias}.{_column(name)}::DOUBLE"
@@ -656,7 +876,7 @@ class RunFiles:
             ]
             for policy in policies:
                 counts = con.execute(
-                    f"SELECT step, count_if(decoupled) FROM {TRAJECTORIES} "
+                    f"SELECT step, count_if(decoupled) FROM {view} "
                     "WHERE policy::VARCHAR = ? GROUP BY step ORDER BY step",
                     [policy],
                 ).fetchall()
@@ -664,7 +884,7 @@ class RunFiles:
                 for step, n in counts:
                     decoupled[int(step)] = int(n)
                 row = con.execute(
-                    f"SELECT {', '.join(parts)} FROM {TRAJECTORIES} a JOIN {TRAJECTORIES} b "
+                    f"SELECT {', '.join(parts)} FROM {view} a JOIN {view} b "
                     "ON a.member = b.member AND a.step = b.step "
                     f"WHERE a.step = {int(horizon)} AND a.policy::VARCHAR = ? "
                     "AND b.policy::VARCHAR = 'baseline'",
@@ -703,6 +923,27 @@ class RunFiles:
                 )
                 written.append(target)
         return written
+
+
+def _values_by_group(
+    con: duckdb.DuckDBPyConnection, view: str, label: str, step: int, present: Sequence[str]
+) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+    """Per (structure, policy) of ``view`` (the structure read as the SQL ``label``), each of
+    ``present``'s value per member (in member order) at ``step``, in one query."""
+    columns = "".join(f", {_column(n)}::DOUBLE AS v{k}" for k, n in enumerate(present))
+    table = con.execute(
+        f"SELECT {label} AS s, policy::VARCHAR AS p{columns} FROM {view} "
+        f"WHERE step = {int(step)} ORDER BY s, p, member"
+    ).fetchnumpy()
+    s, p = np.asarray(table["s"], dtype=object), np.asarray(table["p"], dtype=object)
+    cuts = np.flatnonzero((s[1:] != s[:-1]) | (p[1:] != p[:-1])) + 1
+    bounds = [0, *cuts.tolist(), len(s)] if len(s) else []
+    out: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    for lo, hi in itertools.pairwise(bounds):
+        out[(str(s[lo]), str(p[lo]))] = {
+            n: np.asarray(table[f"v{k}"][lo:hi], dtype=np.float64) for k, n in enumerate(present)
+        }
+    return out
 
 
 def weighted_quantiles(

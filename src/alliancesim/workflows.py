@@ -145,17 +145,22 @@ def claims_of_run(
     """The scenario's claims checked on a run (:func:`alliancesim.claims.claims_outcome`): on
     its one structure, or on each of its structures (each read as a run of its own) and their
     weighted combination (:func:`combine_claims`); ``margin`` None: the default verdict
-    margin."""
+    margin. The run is read once for all structures (:meth:`Results.reading`), and what the
+    claims' classes work out from the model is shared between structures."""
     from alliancesim.claims import DEFAULT_MARGIN
 
     chosen = DEFAULT_MARGIN if margin is None else margin
-    if not results.several:
-        return claims_outcome(results, discover=discover, margin=chosen)
-    per = {
-        name: claims_outcome(results.structure(name), discover=discover, margin=chosen)
-        for name in results.structures
-    }
-    return combine_claims(results, per)
+    memo: dict[Any, Any] = {}
+    with results.reading():
+        if not results.several:
+            return claims_outcome(results, discover=discover, margin=chosen, memo=memo)
+        per = {
+            name: claims_outcome(
+                results.structure(name), discover=discover, margin=chosen, memo=memo
+            )
+            for name in results.structures
+        }
+        return combine_claims(results, per)
 
 
 def claims_by_structure(
@@ -179,7 +184,7 @@ def combine_claims(results: Results, per: Mapping[str, ClaimsOutcome]) -> Claims
     ``share_range`` their smallest and largest; the mean difference is each member's weighted
     mean over the structures of its paired difference, with a t 95 % interval over members.
     Each structure's own verdict is kept under ``structures``."""
-    from alliancesim.claims import paired_values
+    from alliancesim.claims import claim_values, paired_values
     from alliancesim.intervals import mean_interval
 
     missing = [name for name, outcome in per.items() if outcome.verdicts is None]
@@ -192,6 +197,10 @@ def combine_claims(results: Results, per: Mapping[str, ClaimsOutcome]) -> Claims
     if not first:
         return ClaimsOutcome([], next(iter(per.values())).note, searched=searched)
     claims = {c.id: c for c in results.model.scenario.claims}
+    with results.reading():
+        values = {
+            name: claim_values(results.structure(name), list(claims.values())) for name in per
+        }
     combined = []
     for k, primary in enumerate(verdicts[results.primary_structure]):
         rows = {name: verdicts[name][k] for name in verdicts}
@@ -204,7 +213,7 @@ def combine_claims(results: Results, per: Mapping[str, ClaimsOutcome]) -> Claims
         shares = [x for _, x in tested]
         differences = None
         for name in rows:
-            a, b, _ = paired_values(results.structure(name), claim)
+            a, b, _ = paired_values(results.structure(name), claim, values=values[name])
             term = weights[name] * (a - b)
             differences = term if differences is None else differences + term
         assert differences is not None
@@ -318,7 +327,8 @@ def stored_sensitivity(store: Store, record: RunRecord) -> list[Mapping[str, Any
 
 def view_of_run(results: Results, claims: ClaimsOutcome | None) -> RunView:
     """What a run just made (not stored) says, as typed rows."""
-    return present_run(results, claims, run_facts(results))
+    with results.reading():
+        return present_run(results, claims, run_facts(results))
 
 
 def view_of_new_stored_run(stored: StoredRun, shown: RunView | None = None) -> RunView:
@@ -328,7 +338,8 @@ def view_of_new_stored_run(stored: StoredRun, shown: RunView | None = None) -> R
     claims = _as_stored(stored.claims.verdicts)
     facts = run_facts(stored.results, stored.record)
     if shown is None:
-        return present_run(stored.results, claims, facts)
+        with stored.results.reading():
+            return present_run(stored.results, claims, facts)
     return shown.with_claims(claims, facts)
 
 
@@ -339,7 +350,9 @@ def view_of_stored_run(
     record = store.get(run_id)
     if results is None:
         results = store.open_run(record.run_id)
-    return present_run(results, stored_claims(store, record), run_facts(results, record)), results
+    claims = stored_claims(store, record)
+    with results.reading():
+        return present_run(results, claims, run_facts(results, record)), results
 
 
 def robust_view_of_run(results: Results, kept: Mapping[str, Any] | None = None) -> RobustView:
@@ -348,7 +361,8 @@ def robust_view_of_run(results: Results, kept: Mapping[str, Any] | None = None) 
     from alliancesim.decisions import robust_view_payload
     from alliancesim.presentation.robust_view import present_robust
 
-    return present_robust(robust_view_payload(results, kept))
+    with results.reading():
+        return present_robust(robust_view_payload(results, kept))
 
 
 def robust_view_of_stored_run(store: Store, record: RunRecord, results: Results) -> RobustView:
@@ -367,7 +381,8 @@ def _report(
     from alliancesim.bands import indicator_bands
     from alliancesim.report.html import render_report
 
-    bands = indicator_bands(results, list(view.key_indicators))
+    with results.reading():
+        bands = indicator_bands(results, list(view.key_indicators))
     return render_report(
         view, results.model.scenario, bands, sensitivity=sensitivity, robust=robust
     )
@@ -375,18 +390,20 @@ def _report(
 
 def report_of_run(results: Results, claims: ClaimsOutcome | None) -> str:
     """The self-contained HTML report of a run just made (not stored)."""
-    return _report(view_of_run(results, claims), results, [], robust_view_of_run(results))
+    with results.reading():
+        return _report(view_of_run(results, claims), results, [], robust_view_of_run(results))
 
 
 def report_of_new_stored_run(store: Store, stored: StoredRun, view: RunView) -> str:
     """The report of a run just stored, from its view (:func:`view_of_new_stored_run`): what
     :func:`report_of_stored_run` writes, without reading back what is in hand."""
-    return _report(
-        view,
-        stored.results,
-        stored_sensitivity(store, stored.record),
-        robust_view_of_run(stored.results),
-    )
+    with stored.results.reading():
+        return _report(
+            view,
+            stored.results,
+            stored_sensitivity(store, stored.record),
+            robust_view_of_run(stored.results),
+        )
 
 
 def report_of_stored_run(
@@ -399,11 +416,14 @@ def report_of_stored_run(
     """The self-contained HTML report of a stored run: its stored claims (searched for where
     they fail first, if ``failure_regions``) and the newest sensitivity results of its scenario."""
     record = store.get(run_id)
-    if failure_regions:
-        search_failure_regions(store, record, results=results)
-    view, results = view_of_stored_run(store, record.run_id, results=results)
-    robust = robust_view_of_stored_run(store, record, results)
-    return _report(view, results, stored_sensitivity(store, record), robust)
+    if results is None:
+        results = store.open_run(record.run_id)
+    with results.reading():
+        if failure_regions:
+            search_failure_regions(store, record, results=results)
+        view, results = view_of_stored_run(store, record.run_id, results=results)
+        robust = robust_view_of_stored_run(store, record, results)
+        return _report(view, results, stored_sensitivity(store, record), robust)
 
 
 # --------------------------------------------------------------------------------------------
