@@ -1,0 +1,276 @@
+"""A run read once gives exactly what it gives read one query at a time.
+
+Inside :meth:`Results.reading` every query over a run shares one DuckDB connection, the whole
+run's values at a step and its parameters are read once for all its structures, the claims read
+their quantities once per step and share the classes' graphs and path counts between structures,
+and the index's threshold sensitivity and the robustness read several policies per query. Each
+answer is compared here, bit for bit, with the plain computation: every value read by its own
+query on its own connection, every class worked out afresh, the paths counted by the walk the
+classes used before (:func:`_reference_signs`, kept here as the oracle).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from alliancesim import claim_classes, runfiles
+from alliancesim.analysis.experiments import measure_step
+from alliancesim.bands import indicator_bands
+from alliancesim.claim_classes import PathSigns, classify_claim, policy_difference
+from alliancesim.claims import claims_outcome, classify, paired_values
+from alliancesim.commands.run import run_payload
+from alliancesim.decisions import robust_view_payload
+from alliancesim.intervals import mean_interval
+from alliancesim.jsonable import dumps, plain
+from alliancesim.model import compile_model
+from alliancesim.presentation import present_run, run_facts
+from alliancesim.scenario import load_scenario
+from alliancesim.store import Store
+from alliancesim.workflows import claims_of_run, default_policies, run_and_store
+
+STRUCTURES = ["seed", "consult=costly_signal,troops=tool", "nuclear=threat"]
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory) -> tuple[Store, str]:
+    """A small run of the default scenario under three structures (priors), kept in a store."""
+    store = Store(tmp_path_factory.mktemp("read-once-home"))
+    scenario = load_scenario("us-rok-2025")
+    done = run_and_store(
+        store,
+        scenario,
+        policies=default_policies(scenario),
+        members=40,
+        seed=11,
+        structures=STRUCTURES,
+        weights="prior",
+    )
+    return store, done.record.run_id
+
+
+def _fresh(stored: tuple[Store, str]) -> Any:
+    """The stored run opened anew (nothing read or summarised yet)."""
+    store, run_id = stored
+    return store.open_run(run_id)
+
+
+def _same(a: Any, b: Any) -> None:
+    """Equal as JSON, NaN included (bit for bit: floats are written with repr)."""
+    assert dumps(plain(a)) == dumps(plain(b))
+
+
+# --------------------------------------------------------------------------------------------
+# claims
+
+
+def test_the_claims_read_once_equal_each_structure_checked_on_its_own(stored):
+    results = _fresh(stored)
+    fast = claims_of_run(results)
+    assert fast.verdicts and len(fast.verdicts) == len(results.model.scenario.claims)
+    for name in results.structures:
+        alone = claims_outcome(_fresh(stored).structure(name))  # its own reads, its own classes
+        _same([v["structures"][name] for v in fast.verdicts], alone.verdicts)
+
+
+def test_each_verdict_counts_the_members_read_one_query_at_a_time(stored):
+    results = _fresh(stored)
+    fast = claims_of_run(results)
+    assert fast.verdicts is not None
+    claims = {c.id: c for c in results.model.scenario.claims}
+    parameters = results.parameters()
+    for row in fast.verdicts:
+        claim = claims[row["claim_id"]]
+        step = measure_step(results.model, claim.compare.at)
+        differences = 0.0
+        for name in results.structures:
+            files = results.structure(name).files
+            a = files.member_values(claim.compare.indicator, claim.compare.policy, step)
+            b = files.member_values(claim.compare.indicator, claim.compare.against, step)
+            holds, fails, ties, _ = classify(a, b, claim.compare.expect)
+            own = row["structures"][name]
+            assert (own["holds"], own["fails"], own["ties"]) == (
+                int(holds.sum()),
+                int(fails.sum()),
+                int(ties.sum()),
+            )
+            share = holds.sum() / (holds.sum() + fails.sum()) if (holds | fails).any() else math.nan
+            expected = classify_claim(
+                results.model,
+                claim,
+                parameters=parameters,
+                holds=holds,
+                fails=fails,
+                share=float(share),
+                structure=name,
+            )
+            assert own["class"] == expected.name
+            assert own["class_reason"] == expected.reason
+            _same(own["class_details"], expected.details)
+            differences = differences + results.weights[name] * (a - b)
+        mean, ci = mean_interval(np.asarray(differences))
+        assert row["mean_difference"] == mean
+        assert row["mean_difference_ci"] == [ci[0], ci[1]]
+
+
+def test_paired_values_from_the_read_values_equal_the_members_own_query(stored):
+    from alliancesim.claims import claim_values
+
+    results = _fresh(stored)
+    claims = list(results.model.scenario.claims)
+    for name in results.structures:
+        part = results.structure(name)
+        with results.reading():
+            values = claim_values(part, claims)
+        for claim in claims:
+            a, b, step = paired_values(part, claim, values=values)
+            a0, b0, step0 = paired_values(part, claim)
+            assert step == step0
+            assert a.tobytes() == a0.tobytes() and b.tobytes() == b0.tobytes()
+
+
+# --------------------------------------------------------------------------------------------
+# the path counts of the claims' classes
+
+
+def _reference_signs(
+    model: Any, claim: Any, structure: str | None
+) -> tuple[PathSigns, dict[str, int | None]]:
+    """The path counts as the classes counted them before (a stack of frozensets), the oracle."""
+    changes = policy_difference(model, claim.compare.policy, claim.compare.against)
+    graph = claim_classes._graph(model, structure)
+    target = claim.compare.indicator
+    useful = claim_classes._reaching(graph, target)
+    signs = PathSigns()
+    for source, direction in changes.items():
+        if source not in useful:
+            continue
+        start = 0 if direction is None else direction
+        stack = [(source, start, frozenset([source]))]
+        while stack:
+            node, sign, seen = stack.pop()
+            if node == target:
+                if sign > 0:
+                    signs.positive += 1
+                elif sign < 0:
+                    signs.negative += 1
+                else:
+                    signs.unknown += 1
+                if signs.total >= claim_classes.MAX_PATHS:
+                    signs.truncated = True
+                    return signs, changes
+                continue
+            for nxt, link_sign in graph.get(node, ()):
+                if nxt in useful and nxt not in seen:
+                    stack.append((nxt, sign * link_sign, seen | {nxt}))
+    return signs, changes
+
+
+@pytest.mark.parametrize("limit", [20_000, 37, 3])
+def test_the_path_counts_equal_the_reference_walk_truncated_or_not(monkeypatch, limit):
+    monkeypatch.setattr(claim_classes, "MAX_PATHS", limit)
+    scenario = load_scenario("us-rok-2025")
+    model = compile_model(scenario)
+    memo: dict[Any, Any] = {}
+    truncated = 0
+    for structure in [None, *STRUCTURES]:
+        for claim in scenario.claims:
+            expected = _reference_signs(model, claim, structure)
+            assert claim_classes.structural_signs(model, claim, structure) == expected
+            assert claim_classes.structural_signs(model, claim, structure, memo=memo) == expected
+            truncated += expected[0].truncated
+    assert truncated > 0  # some counts are cut short (even at the model's own limit)
+
+
+# --------------------------------------------------------------------------------------------
+# the run's view, its report's bands and its robustness
+
+
+def test_the_view_read_once_equals_the_view_read_query_by_query(stored):
+    store, run_id = stored
+    record = store.get(run_id)
+    plain_run, fast_run = _fresh(stored), _fresh(stored)
+    slow = present_run(plain_run, None, run_facts(plain_run, record))  # no reading block
+    with fast_run.reading():
+        fast = present_run(fast_run, None, run_facts(fast_run, record))
+    assert dumps(run_payload(fast_run, fast)) == dumps(run_payload(plain_run, slow))
+    keys = list(slow.key_indicators)
+    with fast_run.reading():
+        fast_bands = indicator_bands(fast_run, keys)
+    _same(fast_bands, indicator_bands(plain_run, keys))
+
+
+def test_the_robustness_read_once_equals_the_robustness_read_query_by_query(stored):
+    plain_run, fast_run = _fresh(stored), _fresh(stored)
+    slow = robust_view_payload(plain_run, None)
+    with fast_run.reading():
+        fast = robust_view_payload(fast_run, None)
+    _same(fast, slow)
+
+
+# --------------------------------------------------------------------------------------------
+# the files
+
+
+def test_values_at_a_step_read_once_for_the_run_equal_each_structures_own(stored):
+    results = _fresh(stored)
+    step = results.model.horizon
+    names = ["decoupled", "cohesion", "doubt.USA.ROK"]
+    with results.reading():
+        whole = results.files.values_at(step, names)
+        parts = {n: results.structure(n).files.values_at(step, names) for n in results.structures}
+        again = results.structure("seed").files.values_at(step, names)
+        assert not next(iter(again.values()))["cohesion"].flags.writeable  # shared: read-only
+    assert {s for s, _ in whole} == set(results.structures)
+    for name in results.structures:
+        own = _fresh(stored).structure(name).files.values_at(step, names)  # its own query
+        assert list(parts[name]) == list(own)
+        for key, arrays in own.items():
+            assert whole[key].keys() == arrays.keys() == parts[name][key].keys()
+            for n, values in arrays.items():
+                assert parts[name][key][n].tobytes() == values.tobytes()
+
+
+def test_member_steps_of_several_policies_per_query_equal_one_policy_at_a_time(stored, monkeypatch):
+    results = _fresh(stored)
+    names = ["decoupled", "cohesion", "not.recorded"]
+    policies = results.policies
+    part = results.structure("nuclear=threat")
+    for budget in (runfiles.READ_ONCE_VALUES, 1):  # all policies in one query; one per query
+        monkeypatch.setattr(runfiles, "READ_ONCE_VALUES", budget)
+        with results.reading():
+            read = list(part.files.member_steps_by_policy(names, policies))
+        assert [p for p, _ in read] == list(policies)
+        for policy, arrays in read:
+            alone = part.files.member_steps(names, policy)
+            assert arrays.keys() == alone.keys() == {"decoupled", "cohesion"}
+            for n in alone:
+                assert arrays[n].shape == alone[n].shape == (40, results.model.horizon + 1)
+                assert arrays[n].tobytes() == alone[n].tobytes()
+
+
+def test_a_reading_block_shares_one_connection_and_closes_it(stored, monkeypatch):
+    results = _fresh(stored)
+    opened = []
+    real = runfiles.RunFiles._connection
+
+    def counted(self, *args, **kwargs):
+        con = real(self, *args, **kwargs)
+        opened.append(con)
+        return con
+
+    monkeypatch.setattr(runfiles.RunFiles, "_connection", counted)
+    with results.reading():
+        claims_of_run(results)
+        with results.reading():  # nested: the same block
+            results.structure("seed").files.member_steps(["cohesion"], "baseline")
+    assert len(opened) == 1
+    import duckdb
+
+    with pytest.raises(duckdb.ConnectionException):
+        opened[0].execute("SELECT 1")
+    results.structure("seed").files.member_steps(["cohesion"], "baseline")  # outside: its own
+    assert len(opened) == 2
