@@ -22,7 +22,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -270,47 +270,28 @@ def _count_paths(
 ) -> PathSigns:
     """The signs of the simple paths from each start (a node and the direction of its change)
     to ``target``, counted depth first, a node's links taken last to first, until
-    ``MAX_PATHS`` (the order decides which paths a truncated count holds)."""
-    signs = PathSigns()
+    ``MAX_PATHS`` (the order decides which paths a truncated count holds; compiled:
+    :func:`alliancesim.paths.count_signed_paths`)."""
+    from alliancesim.paths import count_signed_paths
 
-    def count(sign: int) -> bool:
-        if sign > 0:
-            signs.positive += 1
-        elif sign < 0:
-            signs.negative += 1
-        else:
-            signs.unknown += 1
-        if signs.total >= MAX_PATHS:
-            signs.truncated = True
-            return True
-        return False
-
-    for source, direction in starts:
-        start = 0 if direction is None else direction
-        if source == target:
-            if count(start):
-                return signs
-            continue
-        on_path = {source}
-        stack: list[tuple[str, int, Iterator[tuple[str, int]]]] = [
-            (source, start, reversed(edges.get(source, ())))  # type: ignore[arg-type]
-        ]
-        while stack:
-            node, sign, pending = stack[-1]
-            for nxt, link_sign in pending:
-                if nxt in on_path:
-                    continue
-                if nxt == target:
-                    if count(sign * link_sign):
-                        return signs
-                    continue
-                on_path.add(nxt)
-                stack.append((nxt, sign * link_sign, reversed(edges.get(nxt, ()))))  # type: ignore[arg-type]
-                break
-            else:
-                stack.pop()
-                on_path.discard(node)
-    return signs
+    index = {node: k for k, node in enumerate(edges)}
+    offsets = np.zeros(len(index) + 1, dtype=np.int64)
+    linked: list[int] = []
+    linked_signs: list[int] = []
+    for k, links in enumerate(edges.values()):
+        linked.extend(index[nxt] for nxt, _ in links)
+        linked_signs.extend(int(sign) for _, sign in links)
+        offsets[k + 1] = len(linked)
+    positive, negative, unknown, truncated = count_signed_paths(
+        offsets,
+        np.asarray(linked, dtype=np.int64),
+        np.asarray(linked_signs, dtype=np.int64),
+        np.asarray([index[source] for source, _ in starts], dtype=np.int64),
+        np.asarray([0 if d is None else int(d) for _, d in starts], dtype=np.int64),
+        index[target],
+        MAX_PATHS,
+    )
+    return PathSigns(positive, negative, unknown, truncated)
 
 
 def _structural(

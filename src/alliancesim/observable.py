@@ -194,15 +194,13 @@ def index_sensitivity(
     out = Sensitivity(index.threshold, value, not spec.value.is_fixed, thresholds, as_run=as_run)
     p: dict[str, np.ndarray] = {}
     with results.reading():
-        for structure in results.structures:
-            part = results.structure(structure)
+        for structure, policy, shares in _shares(results, index, thresholds):
+            if isinstance(shares, str):
+                return Sensitivity(
+                    out.threshold, value, out.uncertain, thresholds, as_run=as_run, note=shares
+                )
             weight = results.weights[structure] if results.several else 1.0
-            for policy, shares in _shares(part, structure, index, thresholds):
-                if isinstance(shares, str):
-                    return Sensitivity(
-                        out.threshold, value, out.uncertain, thresholds, as_run=as_run, note=shares
-                    )
-                p[policy] = p.get(policy, 0.0) + weight * shares
+            p[policy] = p.get(policy, 0.0) + weight * shares
     return Sensitivity(
         out.threshold,
         value,
@@ -214,11 +212,11 @@ def index_sensitivity(
 
 
 def _shares(
-    results: Results, structure: str, index: Index, thresholds: Sequence[float]
-) -> Iterator[tuple[str, np.ndarray | str]]:
-    """P(index by the horizon) under one structure and each policy at each threshold, or why it
-    cannot be computed (the recorded quantities the index reads are read for several policies
-    at once)."""
+    results: Results, index: Index, thresholds: Sequence[float]
+) -> Iterator[tuple[str, str, np.ndarray | str]]:
+    """P(index by the horizon) under each structure and policy (structure by structure) at each
+    threshold, or why it cannot be computed; the recorded quantities the index reads are read
+    for several structures and policies at once."""
     model = results.model
     rows = {p.name: k for k, p in enumerate(model.parameters)}
     names = sorted(index.condition.names)
@@ -230,15 +228,23 @@ def _shares(
     ]
     changed = sorted({n for entry in setters for n in entry.sets if n in rows and n in names})
     if changed:
-        yield (
-            results.policies[0],
-            f"the index reads {changed[0]}, which a set-effect changes during the run",
-        )
+        note = f"the index reads {changed[0]}, which a set-effect changes during the run"
+        yield results.structures[0], results.policies[0], note
         return
     wanted = [n for n in names if n not in rows and n not in ("step", "year")]
+    if results.several:
+        read = results.files.member_steps_by_structure(wanted, results.structures, results.policies)
+    else:
+        shown = results.structures[0]
+        read = (
+            (shown, policy, arrays)
+            for policy, arrays in results.files.member_steps_by_policy(wanted, results.policies)
+        )
     drawn: list[Any] = []
-    for policy, recorded in results.files.member_steps_by_policy(wanted, results.policies):
-        yield policy, _policy_shares(results, structure, policy, index, thresholds, recorded, drawn)
+    for structure, policy, recorded in read:
+        part = results.structure(structure)
+        shares = _policy_shares(part, structure, policy, index, thresholds, recorded, drawn)
+        yield structure, policy, shares
 
 
 def _policy_shares(

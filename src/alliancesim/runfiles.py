@@ -561,14 +561,27 @@ class RunFiles:
         set at each step 0..horizon (one structure); flags the run did not record are left out."""
         self._one_structure("flags by policy")
         out: dict[str, dict[str, np.ndarray]] = {}
-        with self._query() as (con, view):
-            present = [n for n in names if n in self.columns()]
-            if not present:
-                return out
-            parts = ", ".join(f"count_if({_column(n)}::DOUBLE <> 0)" for n in present)
-            rows = con.execute(
-                f"SELECT policy::VARCHAR, step, {parts} FROM {view} GROUP BY 1, 2"
-            ).fetchall()
+        present = [n for n in names if n in self.columns()]
+        if not present:
+            return out
+        parts = ", ".join(f"count_if({_column(n)}::DOUBLE <> 0)" for n in present)
+        reading = self._reading()
+        if reading is not None:  # every structure's counts in one query, once per block
+            key = ("flag_counts", tuple(present))
+            if key not in reading.cache:
+                con = reading.connection(self, parameters=False)
+                label = "structure::VARCHAR" if self.structured else _text("seed")
+                reading.cache[key] = con.execute(
+                    f"SELECT {label}, policy::VARCHAR, step, {parts} FROM {_base_view(self)} "
+                    "GROUP BY 1, 2, 3"
+                ).fetchall()
+            shown = self.structure or "seed"
+            rows = [row[1:] for row in reading.cache[key] if row[0] == shown]
+        else:
+            with self._query() as (con, view):
+                rows = con.execute(
+                    f"SELECT policy::VARCHAR, step, {parts} FROM {view} GROUP BY 1, 2"
+                ).fetchall()
         for policy, step, *counts in rows:
             for name, count in zip(present, counts, strict=True):
                 by_policy = out.setdefault(name, {})
@@ -601,35 +614,75 @@ class RunFiles:
         steps + 1)), read in as few queries as ``READ_ONCE_VALUES`` values allow (one policy
         at least per query); names not recorded are left out."""
         self._one_structure("trajectories by policy")
+        shown = self.structure or "seed"
+        for _, policy, arrays in self._member_steps([shown], names, policies):
+            yield policy, arrays
+
+    def member_steps_by_structure(
+        self, names: Sequence[str], structures: Sequence[str], policies: Sequence[str]
+    ) -> Iterator[tuple[str, str, dict[str, np.ndarray]]]:
+        """:meth:`member_steps` of each of ``structures`` (of a run of several) under each of
+        ``policies``, structure by structure: (structure, policy, name → (members, steps + 1)),
+        read in as few queries as ``READ_ONCE_VALUES`` values allow."""
+        if not self.several:
+            raise ValueError("member steps by structure: these files show one structure")
+        return self._member_steps(list(structures), names, policies)
+
+    def _member_steps(
+        self, structures: list[str], names: Sequence[str], policies: Sequence[str]
+    ) -> Iterator[tuple[str, str, dict[str, np.ndarray]]]:
+        """The member steps of each (structure, policy), structure by structure, policy by
+        policy, as many pairs per query as ``READ_ONCE_VALUES`` allow (at least one)."""
         present = [n for n in names if n in self.columns()]
         chosen = list(policies)
         if not present or not chosen:
-            for policy in chosen:
-                yield policy, {}
+            for pair in [(s, p) for s in structures for p in chosen]:
+                yield (*pair, {})
             return
         with self._query() as (con, view):
-            found = con.execute(
-                f"SELECT count(*) FROM {view} WHERE policy::VARCHAR = ?", [chosen[0]]
-            ).fetchone()
+            where, args = "policy::VARCHAR = ?", [chosen[0]]
+            if self.several:
+                where, args = where + " AND structure::VARCHAR = ?", [*args, structures[0]]
+            found = con.execute(f"SELECT count(*) FROM {view} WHERE {where}", args).fetchone()
             rows = max(1, int(found[0]) if found else 0)
-            per_query = max(1, READ_ONCE_VALUES // (rows * (len(present) + 2)))
+            per_query = max(1, READ_ONCE_VALUES // (rows * (len(present) + 4)))
             columns = ", ".join(f"{_column(n)}::DOUBLE AS {_column(n)}" for n in present)
-            for start in range(0, len(chosen), per_query):
-                group = chosen[start : start + per_query]
+            structure = "list_position(?, structure::VARCHAR)" if self.several else "1"
+            if per_query >= len(chosen):  # whole structures per query
+                per_group = per_query // len(chosen)
+                groups = [
+                    (structures[k : k + per_group], chosen)
+                    for k in range(0, len(structures), per_group)
+                ]
+            else:  # a structure's policies over several queries
+                groups = [
+                    ([name], chosen[k : k + per_query])
+                    for name in structures
+                    for k in range(0, len(chosen), per_query)
+                ]
+            for names_s, names_p in groups:
+                group = [(s, p) for s in names_s for p in names_p]
+                args = [names_p, names_p]
+                where = "list_contains(?, policy::VARCHAR)"
+                if self.several:
+                    args = [names_s, *args, names_s]
+                    where += " AND list_contains(?, structure::VARCHAR)"
                 table = con.execute(
-                    f"SELECT list_position(?, policy::VARCHAR) AS p, member, step, {columns} "
-                    f"FROM {view} WHERE list_contains(?, policy::VARCHAR) "
-                    "ORDER BY p, member, step",
-                    [group, group],
+                    f"SELECT {structure} AS s, list_position(?, policy::VARCHAR) AS p, member, "
+                    f"step, {columns} FROM {view} WHERE {where} ORDER BY s, p, member, step",
+                    args,
                 ).fetchnumpy()
-                p = np.asarray(table["p"])
-                bounds = np.searchsorted(p, np.arange(1, len(group) + 2))
-                for k, policy in enumerate(group):
-                    lo, hi = int(bounds[k]), int(bounds[k + 1])
+                codes = np.asarray(table["s"], dtype=np.int64) * (len(names_p) + 1) + np.asarray(
+                    table["p"], dtype=np.int64
+                )
+                for s, p in group:
+                    code = (names_s.index(s) + 1) * (len(names_p) + 1) + names_p.index(p) + 1
+                    lo, hi = np.searchsorted(codes, [code, code + 1])
                     step = np.asarray(table["step"][lo:hi])
                     steps = int(np.max(step)) + 1 if len(step) else 0
                     yield (
-                        policy,
+                        s,
+                        p,
                         {
                             n: np.asarray(table[n][lo:hi], dtype=np.float64).reshape(-1, steps)
                             for n in present
@@ -647,20 +700,26 @@ class RunFiles:
         self, step: int, names: Sequence[str], levels: Sequence[float]
     ) -> dict[tuple[str, str, str], list[float]]:
         """Per (structure, policy, name), the ``levels`` quantiles over members at ``step``, as
-        :meth:`quantiles_at` gives them for one structure (one query per measure)."""
+        :meth:`quantiles_at` gives them for one structure (``QUANTILE_BATCH`` measures per
+        query)."""
         out: dict[tuple[str, str, str], list[float]] = {}
         if not names:
             return out
+        present = self.columns()
+        wanted = [n for n in names if n in present]
         with self._query() as (con, view):
-            present = self.columns()
-            for name in [n for n in names if n in present]:
+            for start in range(0, len(wanted), QUANTILE_BATCH):
+                batch = wanted[start : start + QUANTILE_BATCH]
+                parts = ", ".join(
+                    f"quantile_cont({_column(name)}, {_levels(levels)})" for name in batch
+                )
                 rows = con.execute(
-                    f"SELECT structure::VARCHAR, policy::VARCHAR, "
-                    f"quantile_cont({_column(name)}, {_levels(levels)}) "
+                    f"SELECT structure::VARCHAR, policy::VARCHAR, {parts} "
                     f"FROM {view} WHERE step = {int(step)} GROUP BY 1, 2"
                 ).fetchall()
-                for structure, policy, values in rows:
-                    out[(structure, policy, name)] = [float(v) for v in values]
+                for structure, policy, *per_name in rows:
+                    for name, values in zip(batch, per_name, strict=True):
+                        out[(structure, policy, name)] = [float(v) for v in values]
         return out
 
     def mixture_quantiles_at(

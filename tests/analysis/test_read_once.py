@@ -169,14 +169,19 @@ def _reference_signs(
     return signs, changes
 
 
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("limit", [20_000, 37, 3])
-def test_the_path_counts_equal_the_reference_walk_truncated_or_not(monkeypatch, limit):
+def test_the_path_counts_equal_the_reference_walk_truncated_or_not(monkeypatch, limit, compiled):
+    from alliancesim import paths
+
     monkeypatch.setattr(claim_classes, "MAX_PATHS", limit)
+    if not compiled:  # the walk as Python runs it without Numba
+        monkeypatch.setattr(paths, "_compiled", paths.count_signed_paths_python)
     scenario = load_scenario("us-rok-2025")
     model = compile_model(scenario)
     memo: dict[Any, Any] = {}
     truncated = 0
-    for structure in [None, *STRUCTURES]:
+    for structure in [None, *STRUCTURES] if compiled or limit < 100 else ["seed"]:
         for claim in scenario.claims:
             expected = _reference_signs(model, claim, structure)
             assert claim_classes.structural_signs(model, claim, structure) == expected
@@ -274,3 +279,59 @@ def test_a_reading_block_shares_one_connection_and_closes_it(stored, monkeypatch
         opened[0].execute("SELECT 1")
     results.structure("seed").files.member_steps(["cohesion"], "baseline")  # outside: its own
     assert len(opened) == 2
+
+
+def test_where_harm_comes_from_equals_one_test_per_parameter(stored):
+    from scipy import stats
+
+    from alliancesim.analysis import harm
+
+    results = _fresh(stored)
+    frame = results.parameters()
+    varying = [c for c in frame.columns if np.ptp(frame[c].to_numpy(dtype=np.float64)) > 0]
+    cohesion = results.structure("seed").files.values_at(results.model.horizon, ["cohesion"])
+    values = cohesion[("seed", "baseline")]["cohesion"]
+    drawn = frame[varying[0]].to_numpy(dtype=np.float64)
+    found = 0
+    for mask in (
+        values < np.median(values),
+        values < np.quantile(values, 0.3),
+        drawn > np.median(drawn),  # one parameter separates these worlds outright
+        (drawn > np.quantile(drawn, 0.4)) ^ (values < np.quantile(values, 0.1)),
+    ):
+        expected = []
+        for column in varying:  # the screen as it was written, one test per parameter
+            x = frame[column].to_numpy(dtype=np.float64)
+            test = stats.ks_2samp(x[mask], x[~mask])
+            if test.pvalue * len(varying) < harm.WHERE_ALPHA:
+                expected.append(
+                    harm.HarmWhere(
+                        str(column),
+                        float(np.median(x[mask])),
+                        float(np.median(x[~mask])),
+                        float(test.statistic),
+                    )
+                )
+        expected.sort(key=lambda w: (-w.distance, w.parameter))
+        assert harm._where(results, mask) == tuple(expected[: harm.WHERE_PARAMETERS])
+        found += bool(expected)
+    assert found >= 2
+
+
+@pytest.mark.parametrize("budget", [runfiles.READ_ONCE_VALUES, 40 * 19 * 6 * 4, 1])
+def test_member_steps_of_several_structures_per_query_equal_each_structures_own(
+    stored, monkeypatch, budget
+):
+    results = _fresh(stored)
+    names = ["decoupled", "cohesion"]
+    structures = ["nuclear=threat", "seed"]  # in the order asked, not the run's
+    policies = ["consult_first", "baseline", "no_feedback"]
+    monkeypatch.setattr(runfiles, "READ_ONCE_VALUES", budget)  # every group size, down to one
+    with results.reading():
+        read = list(results.files.member_steps_by_structure(names, structures, policies))
+    assert [(s, p) for s, p, _ in read] == [(s, p) for s in structures for p in policies]
+    for structure, policy, arrays in read:
+        alone = _fresh(stored).structure(structure).files.member_steps(names, policy)
+        assert arrays.keys() == alone.keys()
+        for n in alone:
+            assert arrays[n].tobytes() == alone[n].tobytes()

@@ -160,18 +160,20 @@ def _where(results: Results, harm: np.ndarray) -> tuple[HarmWhere, ...]:
 
     frame = results.parameters()
     varying = [c for c in frame.columns if np.ptp(frame[c].to_numpy(dtype=np.float64)) > 0]
+    if not varying:
+        return ()
+    x = np.column_stack([frame[c].to_numpy(dtype=np.float64) for c in varying])
+    tests = stats.ks_2samp(x[harm], x[~harm], axis=0)  # each parameter's test, in one call
     found = []
-    for column in varying:
-        x = frame[column].to_numpy(dtype=np.float64)
-        test = stats.ks_2samp(x[harm], x[~harm])
-        if test.pvalue * len(varying) >= WHERE_ALPHA:
+    for k, column in enumerate(varying):
+        if tests.pvalue[k] * len(varying) >= WHERE_ALPHA:
             continue
         found.append(
             HarmWhere(
                 parameter=str(column),
-                harmed_median=float(np.median(x[harm])),
-                other_median=float(np.median(x[~harm])),
-                distance=float(test.statistic),
+                harmed_median=float(np.median(x[harm, k])),
+                other_median=float(np.median(x[~harm, k])),
+                distance=float(tests.statistic[k]),
             )
         )
     found.sort(key=lambda w: (-w.distance, w.parameter))

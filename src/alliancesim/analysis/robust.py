@@ -346,27 +346,36 @@ def world_outcomes(
     out_measure: dict[str, np.ndarray] = {}
     out_decoupled: dict[str, np.ndarray] = {}
     holds: dict[str, dict[str, np.ndarray]] = {t.id: {} for t in thresholds}
+    m_all = {p: np.empty((S, results.members)) for p in policies}
+    d_all = {p: np.empty((S, results.members)) for p in policies}
+    per_all = {
+        p: {t.id: np.empty((S, results.members), dtype=bool) for t in thresholds} for p in policies
+    }
+    if results.several:
+        read = results.files.member_steps_by_structure(names, structures, policies)
+    else:
+        read = (
+            (structures[0], policy, steps)
+            for policy, steps in results.files.member_steps_by_policy(names, policies)
+        )
+    for name, policy, steps in read:  # several structures and policies per query
+        s = structures.index(name)
+        m, d, per_threshold = m_all[policy], d_all[policy], per_all[policy]
+        flag = steps["decoupled"]
+        d[s] = flag[:, H]
+        if measure.name == DECOUPLING_TIME:
+            decoupled = flag[:, 1 : H + 1] != 0
+            first = np.argmax(decoupled, axis=1) + 1.0
+            m[s] = np.where(decoupled.any(axis=1), first, H + 1.0)
+        else:
+            m[s] = steps[measure.name][:, H]
+        at_horizon = {n: v[:, H] for n, v in steps.items()}
+        for threshold in thresholds:
+            per_threshold[threshold.id][s] = _evaluate(threshold, at_horizon)
     for policy in policies:
-        m = np.empty((S, results.members))
-        d = np.empty((S, results.members))
-        per_threshold = {t.id: np.empty((S, results.members), dtype=bool) for t in thresholds}
-        for s, name in enumerate(structures):
-            part = results.structure(name) if results.several else results
-            steps = part.files.member_steps(names, policy)
-            flag = steps["decoupled"]
-            d[s] = flag[:, H]
-            if measure.name == DECOUPLING_TIME:
-                decoupled = flag[:, 1 : H + 1] != 0
-                first = np.argmax(decoupled, axis=1) + 1.0
-                m[s] = np.where(decoupled.any(axis=1), first, H + 1.0)
-            else:
-                m[s] = steps[measure.name][:, H]
-            at_horizon = {n: v[:, H] for n, v in steps.items()}
-            for threshold in thresholds:
-                per_threshold[threshold.id][s] = _evaluate(threshold, at_horizon)
-        out_measure[policy] = m
-        out_decoupled[policy] = d
-        for key, value in per_threshold.items():
+        out_measure[policy] = m_all[policy]
+        out_decoupled[policy] = d_all[policy]
+        for key, value in per_all[policy].items():
             holds[key][policy] = value
     return WorldOutcomes(structures, list(policies), out_measure, out_decoupled, holds)
 
