@@ -667,27 +667,17 @@ class RunFiles:
                 if self.several:
                     args = [names_s, *args, names_s]
                     where += " AND list_contains(?, structure::VARCHAR)"
-                table = con.execute(
+                select = (
                     f"SELECT {structure} AS s, list_position(?, policy::VARCHAR) AS p, member, "
-                    f"step, {columns} FROM {view} WHERE {where} ORDER BY s, p, member, step",
-                    args,
-                ).fetchnumpy()
-                codes = np.asarray(table["s"], dtype=np.int64) * (len(names_p) + 1) + np.asarray(
-                    table["p"], dtype=np.int64
+                    f"step, {columns} FROM {view} WHERE {where}"
                 )
-                for s, p in group:
-                    code = (names_s.index(s) + 1) * (len(names_p) + 1) + names_p.index(p) + 1
-                    lo, hi = np.searchsorted(codes, [code, code + 1])
-                    step = np.asarray(table["step"][lo:hi])
-                    steps = int(np.max(step)) + 1 if len(step) else 0
-                    yield (
-                        s,
-                        p,
-                        {
-                            n: np.asarray(table[n][lo:hi], dtype=np.float64).reshape(-1, steps)
-                            for n in present
-                        },
-                    )
+                table = con.execute(select, args).fetchnumpy()  # in file order: placed below
+                arrays = _by_member_and_step(table, len(group), len(names_p), present)
+                if arrays is None:  # not every member at every step once: sorted by DuckDB
+                    table = con.execute(f"{select} ORDER BY s, p, member, step", args).fetchnumpy()
+                    arrays = _sorted_by_member_and_step(table, len(group), len(names_p), present)
+                for (s, p), found in zip(group, arrays, strict=True):
+                    yield s, p, found
 
     def _one_structure(self, what: str) -> None:
         if self.several:
@@ -982,6 +972,56 @@ class RunFiles:
                 )
                 written.append(target)
         return written
+
+
+def _by_member_and_step(
+    table: dict[str, Any], pairs: int, policies: int, names: Sequence[str]
+) -> list[dict[str, np.ndarray]] | None:
+    """Rows of (structure code ``s``, policy code ``p``, member, step, names…) in any order as
+    each pair's name → (members, steps) array, members in member order — when every member of
+    a contiguous range is there at every step exactly once under every pair (as a run writes
+    them), else None."""
+    member = np.asarray(table["member"], dtype=np.int64)
+    step = np.asarray(table["step"], dtype=np.int64)
+    if len(member) == 0:
+        return None
+    first = int(member.min())
+    members = int(member.max()) - first + 1
+    steps = int(step.max()) + 1
+    if len(member) != pairs * members * steps or int(step.min()) < 0:
+        return None
+    pair = (np.asarray(table["s"], dtype=np.int64) - 1) * policies + (
+        np.asarray(table["p"], dtype=np.int64) - 1
+    )
+    cell = (pair * members + (member - first)) * steps + step
+    if np.bincount(cell, minlength=len(member)).max() != 1:
+        return None
+    out = []
+    for name in names:
+        placed = np.empty(len(member), dtype=np.float64)
+        placed[cell] = np.asarray(table[name], dtype=np.float64)
+        out.append(placed.reshape(pairs, members, steps))
+    return [{n: out[j][k] for j, n in enumerate(names)} for k in range(pairs)]
+
+
+def _sorted_by_member_and_step(
+    table: dict[str, Any], pairs: int, policies: int, names: Sequence[str]
+) -> list[dict[str, np.ndarray]]:
+    """Rows ordered by (structure code ``s``, policy code ``p``, member, step) as each pair's
+    name → (members, steps + 1) array (steps: the pair's own)."""
+    codes = np.asarray(table["s"], dtype=np.int64) * (policies + 1) + np.asarray(
+        table["p"], dtype=np.int64
+    )
+    out = []
+    for k in range(pairs):
+        code = (k // policies + 1) * (policies + 1) + k % policies + 1
+        lo, hi = np.searchsorted(codes, [code, code + 1])
+        step = np.asarray(table["step"][lo:hi])
+        steps = int(np.max(step)) + 1 if len(step) else 0
+        out.append(
+            {n: np.asarray(table[n][lo:hi], dtype=np.float64).reshape(-1, steps) for n in names}
+        )
+    return out
 
 
 def _values_by_group(

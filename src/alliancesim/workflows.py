@@ -121,16 +121,20 @@ def run_and_store(
     stored; ``on_claims()`` when the claims start. The claims are checked without searching where
     they fail (that search takes longer than most runs; :func:`search_failure_regions` does it on
     request). A failure while checking the claims is a warning: the run is stored without them.
+    What ``on_simulated`` shows and the claims read the run in one reading block
+    (:meth:`Results.reading`), while another thread hashes and flushes its files for the commit
+    (:meth:`alliancesim.store.Store.preparing`).
     """
     if "directory" in options:
         raise TypeError("the store chooses the directory; use export to copy a run elsewhere")
     with store.staging(options.pop("run_id", None)) as staging:
         results = run(scenario, directory=staging.directory, run_id=staging.run_id, **options)
-        if on_simulated is not None:
-            on_simulated(results)
-        if on_claims is not None:
-            on_claims()
-        outcome = claims_of_run(results, discover=False)
+        with store.preparing(staging), results.reading():  # files hashed beside the reading
+            if on_simulated is not None:
+                on_simulated(results)
+            if on_claims is not None:
+                on_claims()
+            outcome = claims_of_run(results, discover=False)
         record = store.commit(results, staging, outcome.verdicts)
     return StoredRun(results, record, outcome)
 

@@ -335,3 +335,40 @@ def test_member_steps_of_several_structures_per_query_equal_each_structures_own(
         assert arrays.keys() == alone.keys()
         for n in alone:
             assert arrays[n].tobytes() == alone[n].tobytes()
+
+
+def test_rows_in_any_order_are_placed_as_sorted_rows_are_cut():
+    rng = np.random.default_rng(5)
+    pairs, policies, members, steps = 6, 3, 7, 4  # 2 structures × 3 policies
+    s, p, m, t = np.meshgrid(
+        np.arange(2) + 1,
+        np.arange(3) + 1,
+        np.arange(members) + 100,
+        np.arange(steps),
+        indexing="ij",
+    )
+    table = {
+        "s": s.ravel(),
+        "p": p.ravel(),
+        "member": m.ravel(),
+        "step": t.ravel(),
+        "x": rng.random(s.size),
+    }
+    expected = runfiles._sorted_by_member_and_step(table, pairs, policies, ["x"])
+    order = rng.permutation(s.size)
+    shuffled = {k: v[order] for k, v in table.items()}
+    placed = runfiles._by_member_and_step(shuffled, pairs, policies, ["x"])
+    assert placed is not None
+    for a, b in zip(placed, expected, strict=True):
+        assert a["x"].shape == (members, steps)
+        assert a["x"].tobytes() == b["x"].tobytes()
+    twice = {k: np.concatenate([v[1:], v[:1]]) for k, v in shuffled.items()}
+    twice["step"][-1] = twice["step"][0]  # one cell twice, another missing
+    twice["member"][-1], twice["s"][-1], twice["p"][-1] = (
+        twice["member"][0],
+        twice["s"][0],
+        twice["p"][0],
+    )
+    assert runfiles._by_member_and_step(twice, pairs, policies, ["x"]) is None
+    short = {k: v[:-1] for k, v in shuffled.items()}
+    assert runfiles._by_member_and_step(short, pairs, policies, ["x"]) is None

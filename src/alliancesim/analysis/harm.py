@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -127,6 +128,7 @@ def harm_by_policy(
     weights = results.weights if results.several else {structures[0]: 1.0}
     chosen = [p for p in (policies or results.policies) if p != "baseline"]
     out: dict[str, Harm] = {}
+    harmed_worlds: dict[str, np.ndarray] = {}
     for policy in chosen:
         per: dict[str, np.ndarray] = {}
         for name in structures:
@@ -147,18 +149,42 @@ def harm_by_policy(
             ci=(float(ci[0]), float(ci[1])),
             members=members,
             by_structure={n: float(per[n].mean()) for n in structures} if results.several else {},
-            where=_where(results, any_harm) if where else (),
         )
+        harmed_worlds[policy] = any_harm
+    if where:
+        for policy, found in zip(chosen, _where_each(results, harmed_worlds), strict=True):
+            out[policy] = replace(out[policy], where=found)
     return out
+
+
+def _where_each(results: Results, harms: dict[str, np.ndarray]) -> list[tuple[HarmWhere, ...]]:
+    """:func:`_where` of each policy's harmed worlds (in order), the run's parameters read once
+    and the policies' screens run on two threads (the tests release the interpreter lock)."""
+    if not any(_screened(harm) for harm in harms.values()):
+        return [() for _ in harms]
+    frame = results.parameters()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(lambda harm: _where_in(frame, harm), harms.values()))
+
+
+def _screened(harm: np.ndarray) -> bool:
+    """Whether a policy harms enough worlds, and not all, for a screen of where."""
+    return not (harm.sum() < MIN_HARMED or harm.all())
 
 
 def _where(results: Results, harm: np.ndarray) -> tuple[HarmWhere, ...]:
     """The parameters that separate harmed worlds from the others best, most separating first."""
-    if harm.sum() < MIN_HARMED or harm.all():
+    if not _screened(harm):
+        return ()
+    return _where_in(results.parameters(), harm)
+
+
+def _where_in(frame: Any, harm: np.ndarray) -> tuple[HarmWhere, ...]:
+    """:func:`_where` over the run's sampled parameters ``frame``."""
+    if not _screened(harm):
         return ()
     from scipy import stats
 
-    frame = results.parameters()
     varying = [c for c in frame.columns if np.ptp(frame[c].to_numpy(dtype=np.float64)) > 0]
     if not varying:
         return ()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from alliancesim.errors import InputError
 
-__all__ = ["MANIFEST", "verify_run_files", "write_manifest"]
+__all__ = ["MANIFEST", "hash_run_files", "verify_run_files", "write_manifest"]
 
 MANIFEST = "checksums.sha256"
 """The manifest of a stored run's files, in its directory."""
@@ -45,10 +45,36 @@ def _files(directory: Path) -> list[str]:
     return sorted(found)
 
 
-def write_manifest(directory: Path) -> int:
-    """Hash every file of the run in ``directory`` into its manifest; the files hashed."""
+def _known_digest(path: Path) -> str:
+    """The file's digest: the one found in this process while its size and modification time
+    are unchanged, else computed now (and kept)."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    with _checked_guard:
+        known = _checked.get(key)
+    if known is None:
+        known = _digest(path)
+        with _checked_guard:
+            _checked[key] = known
+    return known
+
+
+def hash_run_files(directory: Path) -> int:
+    """Hash every file of the finished run in ``directory`` ahead of :func:`write_manifest`,
+    which then takes each digest found while the file is unchanged (size and modification
+    time): done on another thread while the run is read, the hashing runs beside it (hashlib
+    releases the interpreter lock). The files hashed."""
     names = _files(directory)
-    lines = [f"{_digest(directory / name)}  {name}\n" for name in names]
+    for name in names:
+        _known_digest(directory / name)
+    return len(names)
+
+
+def write_manifest(directory: Path) -> int:
+    """Hash every file of the run in ``directory`` into its manifest (each digest found ahead
+    by :func:`hash_run_files` taken while the file is unchanged); the files hashed."""
+    names = _files(directory)
+    lines = [f"{_known_digest(directory / name)}  {name}\n" for name in names]
     path = directory / MANIFEST
     with open(path, "w", encoding="utf-8") as manifest:
         manifest.writelines(lines)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -34,7 +35,12 @@ from alliancesim.model import Model
 from alliancesim.results import Results
 from alliancesim.runfiles import RunFiles
 from alliancesim.store import catalogue
-from alliancesim.store.checksums import MANIFEST, verify_run_files, write_manifest
+from alliancesim.store.checksums import (
+    MANIFEST,
+    hash_run_files,
+    verify_run_files,
+    write_manifest,
+)
 from alliancesim.store.locks import DEFAULT_TIMEOUT, catalogue_lock
 from alliancesim.store.records import RunRecord, default_home
 from alliancesim.store.staging import (
@@ -158,6 +164,26 @@ class Store:
             yield staging
         finally:
             release(staging, discard=True)  # after a commit the staging directory is gone
+
+    @contextmanager
+    def preparing(self, staging: Staging) -> Iterator[None]:
+        """Within the block, the finished run in ``staging`` is made ready to commit on another
+        thread: its files hashed for the manifest and flushed to disk (both release the
+        interpreter lock, so the second core does them while the block reads the run). The
+        block ends once they are done; :meth:`commit` then takes the digests and finds the
+        files flushed. A failure there is left for :meth:`commit`, which does the work again."""
+
+        def prepare() -> None:
+            with suppress(Exception):
+                hash_run_files(staging.directory)
+                fsync_tree(staging.directory)
+
+        worker = threading.Thread(target=prepare, name="alliancesim-prepare-commit", daemon=True)
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.join()
 
     def commit(
         self, results: Results, staging: Staging, verdicts: list[dict[str, Any]] | None
