@@ -30,9 +30,36 @@ def _head(path: Path) -> str:
         return ""
 
 
+_KINDS: dict[tuple[tuple[str, int, int], ...], tuple[list[str], list[str]]] = {}
+"""The library's scenarios and modules, by the names, sizes and times of its files."""
+
+
+def _kinds() -> tuple[list[str], list[str]]:
+    """The ids of the built-in scenarios and the names of the built-in modules, sorted: each
+    file read once while the library's files are unchanged (name, size, modification time)."""
+    files = _library_files()
+    key = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        key.append((path.name, stat.st_size, stat.st_mtime_ns))
+    found = _KINDS.get(tuple(key))
+    if found is None:
+        texts = {path: _head(path) for path in files}
+        found = (
+            [p.stem for p in files if re.search(r"(?m)^\s*\[scenario\]", texts[p])],
+            [p.stem for p in files if re.search(r"(?m)^\s*\[module\]", texts[p])],
+        )
+        _KINDS.clear()
+        _KINDS[tuple(key)] = found
+    return found
+
+
 def builtin_scenarios() -> list[str]:
     """Ids of the built-in scenarios and episodes (not rule modules), sorted."""
-    return [p.stem for p in _library_files() if re.search(r"(?m)^\s*\[scenario\]", _head(p))]
+    return list(_kinds()[0])
 
 
 def builtin_episodes() -> list[str]:
@@ -53,7 +80,7 @@ def builtin_episodes() -> list[str]:
 
 def builtin_modules() -> list[str]:
     """Names of the built-in rule modules (e.g. ``dilemma``)."""
-    return [p.stem for p in _library_files() if re.search(r"(?m)^\s*\[module\]", _head(p))]
+    return list(_kinds()[1])
 
 
 def looks_like_path(text: str) -> bool:
