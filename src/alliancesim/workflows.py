@@ -184,7 +184,8 @@ def combine_claims(results: Results, per: Mapping[str, ClaimsOutcome]) -> Claims
     supported, holds by construction…), or ``split`` where they disagree, and a claim split
     between structures is contingent whatever its class under each;
     ``verdict_weights`` gives the structures' weight behind each verdict; ``share`` is the
-    weighted mean of the structures' shares (over those where the claim was tested) and
+    weighted mean of the structures' shares (over those where the claim was tested; None when
+    those weigh nothing) and
     ``share_range`` their smallest and largest; the mean difference is each member's weighted
     mean over the structures of its paired difference, with a t 95 % interval over members.
     Each structure's own verdict is kept under ``structures``."""
@@ -213,7 +214,9 @@ def combine_claims(results: Results, per: Mapping[str, ClaimsOutcome]) -> Claims
         for name, row in rows.items():
             mass[str(row["verdict"])] = mass.get(str(row["verdict"]), 0.0) + weights[name]
         tested = [(weights[n], r["share"]) for n, r in rows.items() if r.get("share") is not None]
-        share = sum(w * x for w, x in tested) / sum(w for w, _ in tested) if tested else None
+        weight = sum(w for w, _ in tested)
+        # no weight where the claim is tested (every structure that tests it weighs 0): no share
+        share = sum(w * x for w, x in tested) / weight if tested and weight > 0 else None
         shares = [x for _, x in tested]
         differences = None
         for name in rows:

@@ -372,3 +372,22 @@ def test_rows_in_any_order_are_placed_as_sorted_rows_are_cut():
     assert runfiles._by_member_and_step(twice, pairs, policies, ["x"]) is None
     short = {k: v[:-1] for k, v in shuffled.items()}
     assert runfiles._by_member_and_step(short, pairs, policies, ["x"]) is None
+
+
+def test_a_claim_tested_only_where_the_weights_are_zero_has_no_combined_share(stored):
+    from dataclasses import replace as changed
+
+    from alliancesim.claims import ClaimsOutcome
+    from alliancesim.workflows import combine_claims
+
+    results = _fresh(stored)
+    per = {n: claims_outcome(results.structure(n)) for n in results.structures}
+    heavy = "nuclear=threat"
+    results.weights = {n: 1.0 if n == heavy else 0.0 for n in results.structures}
+    first = dict(per[heavy].verdicts[0], share=None)  # not tested under the only weighed one
+    per[heavy] = changed(per[heavy], verdicts=[first, *per[heavy].verdicts[1:]])
+    assert isinstance(per[heavy], ClaimsOutcome)
+    combined = combine_claims(results, per)  # was a ZeroDivisionError
+    assert combined.verdicts is not None
+    assert combined.verdicts[0]["share"] is None
+    assert combined.verdicts[1]["share"] == per[heavy].verdicts[1]["share"]
