@@ -7,32 +7,18 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from alliancesim.cli import main
 from alliancesim.presentation import percent, pp_change
 from alliancesim.store import Store
 from alliancesim.web import create_app
 from alliancesim.web.client import callback_payload, split_output
 
 SCENARIO = Path(__file__).resolve().parents[1] / "report" / "data" / "alliance.toml"
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
-    monkeypatch.setenv("COLUMNS", "400")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out, _ = capsys.readouterr()
-    return code, out
 
 
 def report_rows(document: str) -> dict[str, tuple[str, str, str]]:
@@ -122,12 +108,12 @@ def served_results_view(home: Path, work: Path, run_id: str) -> Any:
     return json.loads(response.data)["response"]["results"]["children"]
 
 
-def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch, capsys):
+def test_the_cli_the_stored_report_and_the_dashboard_agree(cli, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("ALLIANCESIM_HOME", str(home))
     first = tmp_path / "first.html"
-    code, out = run_cli(
-        monkeypatch, capsys, "run", str(SCENARIO), "-n", "3000", "--seed", "4", "--json",
+    code, out, _ = cli(
+        "run", str(SCENARIO), "-n", "3000", "--seed", "4", "--json",
         "--report", str(first),
     )  # fmt: skip
     assert code == 0
@@ -179,7 +165,7 @@ def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch
 
     # the report written by `run --report`, and the stored run's report written later
     second = tmp_path / "second.html"
-    code, out = run_cli(monkeypatch, capsys, "report", run_id, "--out", str(second))
+    code, out, _ = cli("report", run_id, "--out", str(second))
     assert code == 0
     assert report_rows(first.read_text(encoding="utf-8")) == expected
     assert report_rows(second.read_text(encoding="utf-8")) == expected
@@ -188,7 +174,7 @@ def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch
     assert dashboard_rows(served_results_view(home, tmp_path / "work", run_id)) == expected
 
     # and the CLI's own table of the stored run
-    code, out = run_cli(monkeypatch, capsys, "show-run", run_id)
+    code, out, _ = cli("show-run", run_id)
     assert code == 0
     for policy, (p_text, change_text, _) in expected.items():
         line = next(line for line in out.splitlines() if re.match(rf"│ {policy} +│", line))
@@ -228,14 +214,12 @@ def dashboard_structure_cells(view: Any) -> dict[tuple[str, int], tuple[str, str
     return cells
 
 
-def test_the_front_ends_agree_on_each_structure_and_their_combination(
-    tmp_path, monkeypatch, capsys
-):
+def test_the_front_ends_agree_on_each_structure_and_their_combination(cli, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("ALLIANCESIM_HOME", str(home))
     report = tmp_path / "toy.html"
-    code, out = run_cli(
-        monkeypatch, capsys, "run", str(TOY), "-n", "1500", "--seed", "2", "--json",
+    code, out, _ = cli(
+        "run", str(TOY), "-n", "1500", "--seed", "2", "--json",
         "--report", str(report),
     )  # fmt: skip
     assert code == 0

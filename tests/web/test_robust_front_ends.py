@@ -7,29 +7,15 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
-from alliancesim.cli import main
 from alliancesim.presentation import percent
 from alliancesim.presentation.robust_view import amount
 from alliancesim.web import create_app
 from alliancesim.web.client import callback_payload, split_output
 
 TOY = Path(__file__).resolve().parents[1] / "robust" / "data" / "toy.toml"
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
-    monkeypatch.setenv("COLUMNS", "400")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out, _ = capsys.readouterr()
-    return code, out
 
 
 def _find(tree: Any, key: str, value: str) -> Any:
@@ -95,14 +81,14 @@ def served_results_view(home: Path, work: Path, run_id: str) -> Any:
     return json.loads(response.data)["response"]["results"]["children"]
 
 
-def test_the_cli_the_report_and_the_dashboard_show_one_robustness(tmp_path, monkeypatch, capsys):
+def test_the_cli_the_report_and_the_dashboard_show_one_robustness(cli, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("ALLIANCESIM_HOME", str(home))
-    code, out = run_cli(monkeypatch, capsys, "run", str(TOY), "-n", "2000", "--seed", "3", "--json")
+    code, out, _ = cli("run", str(TOY), "-n", "2000", "--seed", "3", "--json")
     assert code == 0
     run_id = json.loads(out)["run_id"]
-    code, out = run_cli(
-        monkeypatch, capsys, "compare", "--run", run_id, "--robust", "--pathways", "--signposts",
+    code, out, _ = cli(
+        "compare", "--run", run_id, "--robust", "--pathways", "--signposts",
         "--json",
     )  # fmt: skip
     assert code == 0
@@ -121,7 +107,7 @@ def test_the_cli_the_report_and_the_dashboard_show_one_robustness(tmp_path, monk
     assert expected["baseline"][4] == "0.0 %"
 
     report = tmp_path / "report.html"
-    code, _ = run_cli(monkeypatch, capsys, "report", run_id, "--out", str(report))
+    code, _, _ = cli("report", run_id, "--out", str(report))
     assert code == 0
     document = report.read_text(encoding="utf-8")
     assert report_rows(document) == expected
