@@ -691,6 +691,25 @@ class Reference:
     as_written: bool = False
 
 
+def added_effects(section: str, field: str) -> tuple[Reference, ...]:
+    """The rows of added effects (each key of ``field`` in ``section``): each moves a quantity an
+    effect may move, never a standing preference."""
+    return (
+        Reference(section, field, effect_target, as_written=True),
+        Reference(section, field, not_a_preference, as_written=True),
+    )
+
+
+def set_effects(section: str, field: str) -> tuple[Reference, ...]:
+    """The rows of set-effects (each key of ``field`` in ``section``): each sets a quantity a
+    set-effect may set, never the run's structure, to a value within the quantity's range."""
+    return (
+        Reference(section, field, set_target, as_written=True),
+        Reference(section, field, not_a_structure, as_written=True),
+        Reference(section, field, set_value, as_written=True),
+    )
+
+
 REFERENCES: tuple[Reference, ...] = (
     *(
         Reference(s.key, "sources.<key>", entry_field, as_written=True)
@@ -712,27 +731,19 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("events", "target", actor),
     Reference("events", "rate", readable),
     Reference("schedule", "at[]", period),
-    Reference("schedule", "effects.<key>", effect_target, as_written=True),
-    Reference("schedule", "effects.<key>", not_a_preference, as_written=True),
-    Reference("schedule", "sets.<key>", set_target, as_written=True),
-    Reference("schedule", "sets.<key>", not_a_structure, as_written=True),
-    Reference("schedule", "sets.<key>", set_value, as_written=True),
+    *added_effects("schedule", "effects.<key>"),
+    *set_effects("schedule", "sets.<key>"),
     Reference("actions", "actor", actor),
     Reference("actions", "target", actor),
     Reference("actions", "when", readable),
     Reference("actions", "consulted", readable),
-    Reference("actions", "effects.<key>", effect_target, as_written=True),
-    Reference("actions", "effects.<key>", not_a_preference, as_written=True),
-    Reference("actions", "sets.<key>", set_target, as_written=True),
-    Reference("actions", "sets.<key>", not_a_structure, as_written=True),
-    Reference("actions", "sets.<key>", set_value, as_written=True),
+    *added_effects("actions", "effects.<key>"),
+    *set_effects("actions", "sets.<key>"),
     Reference("elections", "country", actor),
     Reference("elections", "country", state_country),
     Reference("elections", "at", period),
     Reference("elections", "outcomes[].probability", rest_is_last, as_written=True),
-    Reference("elections", "outcomes[].sets.<key>", set_target, as_written=True),
-    Reference("elections", "outcomes[].sets.<key>", not_a_structure, as_written=True),
-    Reference("elections", "outcomes[].sets.<key>", set_value, as_written=True),
+    *set_effects("elections", "outcomes[].sets.<key>"),
     Reference("indicators", "id", indicator_id),
     Reference("indicators", "expr", readable_above),
     Reference("policies", "set.<key>", parameter_setting, as_written=True),
