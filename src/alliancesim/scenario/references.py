@@ -499,36 +499,45 @@ def _window(site: Site, first_field: str) -> tuple[Clock, int, int] | None:
 
 def averaging_start(first: Any, site: Site) -> Iterator[str]:
     """An observation's averaging starts no later than its date, on the same side of the start."""
-    window = _window(site, "average_from")
-    if window is None:
-        return
-    clock, a, b = window
-    raw = site.item.raw
-    if a > b:
-        yield f"average_from ({raw.get('average_from')}) must not come after at ({raw.get('at')})"
-    elif a < 0 <= b:
-        yield (
-            f"average_from ({raw.get('average_from')}) and at ({raw.get('at')}) straddle the "
-            f"scenario's start: an average lies wholly in history (up to {clock.label(-1)}) or "
-            f"wholly from {clock.label(0)} (the initial state) on"
-        )
+    yield from _window_start(
+        site,
+        "average_from",
+        0,
+        lambda clock: (
+            f"an average lies wholly in history (up to {clock.label(-1)}) or wholly from "
+            f"{clock.label(0)} (the initial state) on"
+        ),
+    )
 
 
 def totalling_start(first: Any, site: Site) -> Iterator[str]:
     """A count's total starts no later than its date, wholly in history or wholly simulated."""
-    window = _window(site, "total_from")
+    yield from _window_start(
+        site,
+        "total_from",
+        1,
+        lambda clock: (
+            f"a simulated count totals periods from {clock.label(1)} on; a count observed "
+            f"before the start ends by {clock.label(0)}"
+        ),
+    )
+
+
+def _window_start(
+    site: Site, first_field: str, simulated_from: int, sides: Callable[[Clock], str]
+) -> Iterator[str]:
+    """An observation's window (from ``first_field`` to at) runs forward and lies wholly before
+    step ``simulated_from`` or wholly from it (``sides`` says why, in the scenario's periods)."""
+    window = _window(site, first_field)
     if window is None:
         return
     clock, a, b = window
     raw = site.item.raw
+    first = f"{first_field} ({raw.get(first_field)})"
     if a > b:
-        yield f"total_from ({raw.get('total_from')}) must not come after at ({raw.get('at')})"
-    elif a < 1 <= b:
-        yield (
-            f"total_from ({raw.get('total_from')}) and at ({raw.get('at')}) straddle the "
-            f"scenario's start: a simulated count totals periods from {clock.label(1)} on; a "
-            f"count observed before the start ends by {clock.label(0)}"
-        )
+        yield f"{first} must not come after at ({raw.get('at')})"
+    elif a < simulated_from <= b:
+        yield f"{first} and at ({raw.get('at')}) straddle the scenario's start: {sides(clock)}"
 
 
 def policies(name: Any, site: Site) -> Iterator[str]:
