@@ -606,34 +606,43 @@ def recorded_expression(expression: Any, site: Site) -> Iterator[str]:
 
 
 def tuned_parameter(name: Any, site: Site) -> Iterator[str]:
-    """A tuned parameter is one of the scenario's, and its bounds are values it may take."""
+    """A tuned parameter is one of the scenario's."""
     scope = site.scope
     if not isinstance(name, str):
         return
     if name.startswith("structure."):
         yield f"a structure ({name}) is not a lever to tune; choose structures with --structure"
         return
-    spec = scope.parameters.get(name)
-    if spec is None:
-        if any(name.startswith(prefix) or name == prefix for prefix in scope.blurred):
-            return
-        yield (
-            f"unknown parameter {name!r}{suggest(name, scope.parameters)}; a tuned lever sets "
-            "policy.<lever>, param.<id>, actions.<id>.probability, actions.<id>.effects.<target>, …"
-        )
+    if name in scope.parameters:
         return
-    bounds = site.item.raw.get("bounds")
-    if isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds):
-        try:
-            message = spec.problem(parse_uncertain({"low": bounds[0], "high": bounds[1]}))
-        except ValueError:
-            return  # the schema reports it
-        if message:
-            yield f"bounds {bounds!r}: {name} {message}"
+    if any(name.startswith(prefix) or name == prefix for prefix in scope.blurred):
+        return
+    yield (
+        f"unknown parameter {name!r}{suggest(name, scope.parameters)}; a tuned lever sets "
+        "policy.<lever>, param.<id>, actions.<id>.probability, actions.<id>.effects.<target>, …"
+    )
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def tuned_bounds(bounds: Any, site: Site) -> Iterator[str]:
+    """A tuned lever's bounds are values its parameter may take; a tuned event's are two
+    periods of the scenario, the first not later."""
+    raw = site.item.raw.get("bounds")
+    name = site.item.raw.get("set")
+    spec = site.scope.parameters.get(name) if isinstance(name, str) else None
+    if spec is not None and isinstance(raw, list) and len(raw) == 2:
+        if all(_is_number(b) for b in raw):
+            try:
+                message = spec.problem(parse_uncertain({"low": raw[0], "high": raw[1]}))
+            except ValueError:
+                return  # the schema reports it
+            if message:
+                yield f"bounds {raw!r}: {name} {message}"
+        return
+    yield from tuned_periods(bounds, site)
 
 
 def tuned_periods(bounds: Any, site: Site) -> Iterator[str]:
@@ -780,7 +789,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("thresholds", "holds", recorded_expression),
     Reference("tuning", "set", tuned_parameter),
     Reference("tuning", "schedule", scheduled_event),
-    Reference("tuning", "bounds", tuned_periods),
+    Reference("tuning", "bounds", tuned_bounds),
     Reference("objectives", "measure", objective_measure),
     Reference("objectives", "id", objective_named),
 )
