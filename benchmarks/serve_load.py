@@ -106,6 +106,7 @@ class Recorder:
 
 RUN_KIND = "press Run (background job)"
 DEFAULT_POLICIES: list[str] = []  # us-rok-2025's, filled in main()
+DEFAULT_STRUCTURES: list[str] = []  # its default design, ticked by the page; filled in main()
 
 
 def press_run(client: DashClient, rec: Recorder, label: str, members: int) -> None:
@@ -118,6 +119,7 @@ def press_run(client: DashClient, rec: Recorder, label: str, members: int) -> No
         "combinations.value": "",
         "members.value": members,
         "seed.value": 0,
+        "structures.value": DEFAULT_STRUCTURES,
     }
     answer = rec.timed(
         RUN_KIND,
@@ -339,9 +341,12 @@ def main() -> int:
     home = None
     tmp = tempfile.TemporaryDirectory(prefix="alliancesim-load-")
     from alliancesim.scenario import load_scenario
+    from alliancesim.structures import default_structures
     from alliancesim.workflows import default_policies
 
-    DEFAULT_POLICIES[:] = default_policies(load_scenario("us-rok-2025"))
+    scenario = load_scenario("us-rok-2025")
+    DEFAULT_POLICIES[:] = default_policies(scenario)
+    DEFAULT_STRUCTURES[:] = [s.name for s in default_structures(scenario)]
     try:
         if args.url:
             url, token = token_from_url(args.url)
