@@ -182,18 +182,24 @@ def test_degenerate_history_weights_are_said():
 # the weights file: provenance, freshness, and runs that use it
 
 
-@pytest.fixture
-def weights_file(tmp_path, weighing):
+def write_weights_file(weighing, path: Path, command: str) -> Path:
+    """``path``: the weights file of ``weighing`` by the toy episodes, as ``command`` writes it
+    (dated 2026-01-01, version ``test``)."""
     document = weights_document(
         weighing,
-        command="alliancesim structures toy-rivals.toml --write w.json",
+        command=command,
         date="2026-01-01",
         version="test",
         sources={e: str(RIVALS / f"{e}.toml") for e in EPISODES},
     )
-    path = tmp_path / "w.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def weights_file(tmp_path, weighing):
+    command = "alliancesim structures toy-rivals.toml --write w.json"
+    return write_weights_file(weighing, tmp_path / "w.json", command)
 
 
 def test_a_weights_file_keeps_the_weights_and_their_provenance(weights_file, weighing):
