@@ -391,3 +391,44 @@ def test_a_claim_tested_only_where_the_weights_are_zero_has_no_combined_share(st
     assert combined.verdicts is not None
     assert combined.verdicts[0]["share"] is None
     assert combined.verdicts[1]["share"] == per[heavy].verdicts[1]["share"]
+
+
+def test_after_the_simulation_nothing_is_simulated_again(tmp_path, monkeypatch):
+    """The run's table, claims, stored view and report (as `alliancesim run --report` makes
+    them, and as a stored run's report reads them back) simulate no member again."""
+    from alliancesim import engine, ensemble
+    from alliancesim.workflows import (
+        report_of_new_stored_run,
+        report_of_stored_run,
+        view_of_new_stored_run,
+        view_of_run,
+    )
+
+    calls: list[int] = []
+    real = engine.simulate
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "simulate", counted)
+    monkeypatch.setattr(ensemble, "simulate", counted)
+    store = Store(tmp_path / "home")
+    scenario = load_scenario("us-rok-2025")
+    shown = []
+    done = run_and_store(
+        store,
+        scenario,
+        policies=default_policies(scenario),
+        members=20,
+        seed=3,
+        structures=STRUCTURES,
+        weights="prior",
+        on_simulated=lambda results: shown.append(view_of_run(results, None)),
+    )
+    simulated = len(calls)
+    assert simulated == len(STRUCTURES) * len(done.results.policies)  # one block, each pair once
+    view = view_of_new_stored_run(done, shown[0])
+    assert "<html" in report_of_new_stored_run(store, done, view)
+    assert "<html" in report_of_stored_run(store, done.record.run_id)
+    assert len(calls) == simulated
