@@ -6,8 +6,11 @@
   seed 0): wall time of the whole process against the simulation time the run reports
   (``elapsed_seconds``, kept in the store), and the rest, which the issue bounds at half the
   simulation (wall ≤ 1.5 × simulation);
-- **where the rest goes**: the same run's steps timed inside one process (imports, loading,
-  simulating, the table's view, claims, commit, bands, report).
+- **where the rest goes**: the same run's steps timed inside one process, wall and CPU
+  (imports, loading, history's weights, simulating, the table's view, claims, commit, report);
+- **a 20-member run** (``run -n 20 --report out.html``), whole process;
+- **the dashboard's run**: what the dashboard does when Run is pressed with 20 members
+  (``run_and_store``, then the stored run's rows and robustness for its page), in one process.
 
 Each command runs ``--runs`` times (default 7) after one warm-up; min, median and max are
 printed. Run: ``.venv/bin/python benchmarks/answers.py [--quick]``.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,55 +36,84 @@ CLI = [
 ]  # `program` is the console script (older versions: `main`)
 
 PHASES = r"""
-import time
+import sys, time
 T0 = time.perf_counter()
+C0 = time.process_time()
 marks = []
 def mark(name):
-    marks.append((name, time.perf_counter()))
+    marks.append((name, time.perf_counter(), time.process_time()))
+members = int(sys.argv[1])
 import alliancesim.commands.run
 mark("import the run command")
 from alliancesim import workflows
-from alliancesim.bands import indicator_bands
-from alliancesim.claims import claims_outcome
-from alliancesim.runner import run
+from alliancesim.runner import account_weights, run
 from alliancesim.scenario.loader import load_scenario
 from alliancesim.store import Store
 scenario = load_scenario("us-rok-2025"); mark("load the scenario")
 store = Store(); mark("open the store")
+account_weights(scenario); mark("history's weights (looked up again by the run)")
 with store.staging() as staging:
-    results = run(scenario, policies=workflows.default_policies(scenario),
+    results = run(scenario, policies=workflows.default_policies(scenario), members=members,
                   directory=staging.directory, run_id=staging.run_id)
-    mark("simulate")
-    shown = workflows.view_of_run(results, None); mark("the table's rows (summary)")
-    outcome = claims_outcome(results, discover=False); mark("check the claims")
+    mark("simulate (the run's elapsed time and its set-up)")
+    with store.preparing(staging), results.reading():
+        shown = workflows.view_of_run(results, None); mark("the table's rows")
+        outcome = workflows.claims_of_run(results, discover=False); mark("check the claims")
+    mark("wait for the files' hashes")
     record = store.commit(results, staging, outcome.verdicts); mark("commit to the store")
 stored = workflows.StoredRun(results, record, outcome)
-if hasattr(workflows, "view_of_new_stored_run"):
-    view = workflows.view_of_new_stored_run(stored, shown)
-else:  # before answers-in-seconds: read back from the store
-    view, _ = workflows.view_of_stored_run(store, record.run_id, results=results)
-mark("the stored run's rows")
-from alliancesim.report.html import render_report
-mark("import the report")
-bands = indicator_bands(results, list(view.key_indicators)); mark("indicator bands")
-sensitivity = workflows.stored_sensitivity(store, record); mark("sensitivity lookup")
-document = render_report(view, scenario, bands, sensitivity=sensitivity); mark("render the report")
-previous = T0
-for name, moment in marks:
-    print(f"{name}\t{moment - previous:.3f}")
-    previous = moment
-print(f"simulation (elapsed)\t{results.elapsed:.3f}")
+view = workflows.view_of_new_stored_run(stored, shown); mark("the stored run's rows")
+document = workflows.report_of_new_stored_run(store, stored, view); mark("the report")
+previous, cpu = T0, C0
+for name, moment, used in marks:
+    print(f"{name}\t{moment - previous:.3f}\t{used - cpu:.3f}")
+    previous, cpu = moment, used
+print(f"simulation (elapsed)\t{results.elapsed:.3f}\t")
+"""
+
+DASHBOARD = r"""
+import time
+from alliancesim import workflows
+from alliancesim.scenario.loader import load_scenario
+from alliancesim.store import Store
+scenario = load_scenario("us-rok-2025")
+store = Store()
+start = time.perf_counter()
+stored = workflows.run_and_store(
+    store, scenario, policies=workflows.default_policies(scenario), members=20, seed=0
+)
+simulated = stored.results.elapsed
+view, results = workflows.view_of_stored_run(store, stored.record.run_id)
+robust = workflows.robust_view_of_stored_run(store, stored.record, results)
+print(f"{time.perf_counter() - start:.3f}\t{simulated:.3f}")
 """
 
 
-def _time(command: list[str], runs: int, env: dict[str, str]) -> list[float]:
-    subprocess.run(command, env=env, capture_output=True, check=True, cwd=ROOT)  # warm-up
-    out = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, env=env, capture_output=True, check=True, cwd=ROOT)
-        out.append(time.perf_counter() - start)
-    return out
+def _once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, of the process and its children) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, env=env, capture_output=True, check=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def _time(command: list[str], runs: int, env: dict[str, str]) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of ``runs`` runs of a command, after one warm-up."""
+    _once(command, env)
+    timed = [_once(command, env) for _ in range(runs)]
+    return [w for w, _ in timed], [c for _, c in timed]
+
+
+def _clear(env: dict[str, str]) -> None:
+    """Delete the runs the benchmark stored (a default run keeps about 1 GB of Parquet)."""
+    from alliancesim.store import Store
+
+    store = Store(env["ALLIANCESIM_HOME"])
+    for record in store.runs():
+        store.delete(record.run_id)
 
 
 def _row(label: str, values: list[float]) -> str:
@@ -99,39 +132,37 @@ def main() -> None:
             "ALLIANCESIM_HOME": str(Path(tmp) / "home"),
             "ALLIANCESIM_CACHE": str(Path(tmp) / "cache"),
         }
-        print("| command | min s | median s | max s |\n| --- | ---: | ---: | ---: |")
+        print("| command | wall min s | median s | max s | CPU median s |")
+        print("| --- | ---: | ---: | ---: | ---: |")
         for label, extra in (
             ("--help", ["--help"]),
             ("scenarios", ["scenarios"]),
             ("show us-rok-2025", ["show", "us-rok-2025"]),
             ("validate my-first-scenario.toml", ["validate", "examples/my-first-scenario.toml"]),
         ):
-            print(_row(f"`{label}`", _time([*CLI, *extra], runs, env)), flush=True)
+            walls, cpus = _time([*CLI, *extra], runs, env)
+            print(f"{_row(f'`{label}`', walls)} {statistics.median(cpus):.2f} |", flush=True)
 
         from alliancesim.store import Store
 
-        walls, sims = [], []
+        walls, sims, cpus = [], [], []
         report = Path(tmp) / "out.html"
         for k in range(runs + 1):
-            start = time.perf_counter()
-            subprocess.run(
-                [*CLI, "run", "--report", str(report), "--force"],
-                env=env,
-                capture_output=True,
-                check=True,
-                cwd=ROOT,
-            )
-            wall = time.perf_counter() - start
+            wall, cpu = _once([*CLI, "run", "--report", str(report), "--force"], env)
+            simulated = Store(env["ALLIANCESIM_HOME"]).runs()[0].elapsed_seconds
+            _clear(env)
             if k == 0:
                 continue  # warm-up
             walls.append(wall)
-            sims.append(Store(env["ALLIANCESIM_HOME"]).runs()[0].elapsed_seconds)
+            cpus.append(cpu)
+            sims.append(simulated)
         rests = [w - s for w, s in zip(walls, sims, strict=True)]
         ratios = [w / s for w, s in zip(walls, sims, strict=True)]
         print("\n| default `run --report out.html` | min | median | max |")
         print("| --- | ---: | ---: | ---: |")
         for label, values in (
             ("wall s", walls),
+            ("CPU s (user + system)", cpus),
             ("simulation s", sims),
             ("the rest s", rests),
         ):
@@ -141,23 +172,52 @@ def main() -> None:
             f"{max(ratios):.2f} |"
         )
 
-        print("\nwhere the rest goes (one process, median of the runs):")
-        table: dict[str, list[float]] = {}
+        print("\nwhere the rest goes (one process, median of the runs; wall and CPU):")
+        table: dict[str, list[tuple[float, float]]] = {}
         for _ in range(runs):
             done = subprocess.run(
-                [sys.executable, "-c", PHASES],
+                [sys.executable, "-c", PHASES, "2000"],
                 env=env,
                 capture_output=True,
                 text=True,
                 check=True,
                 cwd=ROOT,
             )
+            _clear(env)
             for line in done.stdout.splitlines():
-                name, seconds = line.split("\t")
-                table.setdefault(name, []).append(float(seconds))
-        print("| step | median s |\n| --- | ---: |")
+                name, wall, cpu = line.split("\t")
+                table.setdefault(name, []).append((float(wall), float(cpu or "nan")))
+        print("| step | wall s | CPU s |\n| --- | ---: | ---: |")
         for name, values in table.items():
-            print(f"| {name} | {statistics.median(values):.3f} |")
+            walls = statistics.median(w for w, _ in values)
+            cpus = statistics.median(c for _, c in values)
+            print(f"| {name} | {walls:.3f} | {cpus:.3f} |")
+
+        print("\n| 20 members (`run -n 20 --report out.html`) | min | median | max |")
+        print("| --- | ---: | ---: | ---: |")
+        small, small_cpu = _time(
+            [*CLI, "run", "-n", "20", "--report", str(report), "--force"], runs, env
+        )
+        print(_row("wall s", small))
+        print(_row("CPU s (user + system)", small_cpu))
+
+        print("\n| the dashboard's run, 20 members (in one process) | min | median | max |")
+        print("| --- | ---: | ---: | ---: |")
+        dash_walls, dash_sims = [], []
+        for _ in range(runs):
+            done = subprocess.run(
+                [sys.executable, "-c", DASHBOARD],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            )
+            wall, simulated = done.stdout.strip().split("\t")
+            dash_walls.append(float(wall))
+            dash_sims.append(float(simulated))
+        print(_row("run, store, its page's rows and robustness s", dash_walls))
+        print(_row("of which simulation s", dash_sims))
 
 
 if __name__ == "__main__":
