@@ -24,7 +24,7 @@ EPISODES = ("rise-2001", "rise-2003", "fall-2005")
 def stored(tmp_path_factory):
     toy = load_scenario(RIVALS / "toy-rivals.toml")
     episodes = [load_scenario(RIVALS / f"{e}.toml") for e in EPISODES]
-    weighing = weigh_by_history(toy.mechanisms, episodes, members=8, seed=1)
+    weighing = weigh_by_history(toy.mechanisms, episodes, members=8, seed=1, method="stacking")
     path = tmp_path_factory.mktemp("weights") / "w.json"
     document = weights_document(
         weighing,
