@@ -413,3 +413,13 @@ def test_the_source_hash_reads_the_files_as_written(tmp_path, episodes, copied):
     assert len({source_hash(RIVALS / f"{e}.toml") for e in EPISODES}) == 3
     with pytest.raises(InputError, match="cannot read the episode"):
         source_hash(tmp_path / "missing.toml")
+
+
+def test_a_run_says_when_history_leaves_the_accounts_at_their_priors(toy):
+    from alliancesim.presentation.run_view import history_favours
+
+    (same,) = history_favours(toy, {"drift": {"rise": 0.25, "fall": 0.25, "flat": 0.5}})
+    assert same.startswith("History cannot tell the accounts of drift apart")
+    assert "rise 25 %, fall 25 %, flat 50 %" in same
+    (moved,) = history_favours(toy, {"drift": {"rise": 0.4, "fall": 0.1, "flat": 0.5}})
+    assert moved.startswith("History favours flat for drift") and "rise 40 % (prior 25 %)" in moved
