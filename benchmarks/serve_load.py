@@ -85,9 +85,28 @@ class Recorder:
             self.latency[kind].append(elapsed)
         return result
 
+    def request(
+        self,
+        kind: str,
+        client: DashClient,
+        component: str,
+        values: dict[str, Any],
+        changed: list[str],
+        expect: str | None = None,
+    ) -> Any:
+        """The callback that writes ``component``, called as the page calls it and timed as
+        ``kind``; its response. With ``expect``, a response without that component is an error
+        of ``kind``."""
+        answer = self.timed(kind, lambda: client.call(client.find(component), values, changed))
+        if expect is not None and answer is not None and expect not in answer:
+            with self.lock:
+                self.errors[kind].append(f"no {expect} in the response")
+        return answer
+
 
 RUN_KIND = "press Run (background job)"
 DEFAULT_POLICIES: list[str] = []  # us-rok-2025's, filled in main()
+DEFAULT_STRUCTURES: list[str] = []  # its default design, ticked by the page; filled in main()
 
 
 def press_run(client: DashClient, rec: Recorder, label: str, members: int) -> None:
@@ -100,6 +119,7 @@ def press_run(client: DashClient, rec: Recorder, label: str, members: int) -> No
         "combinations.value": "",
         "members.value": members,
         "seed.value": 0,
+        "structures.value": DEFAULT_STRUCTURES,
     }
     answer = rec.timed(
         RUN_KIND,
@@ -136,25 +156,25 @@ def user(
             "page (3 GETs)",
             lambda: [client.get(p) for p in ("/", "/_dash-layout", "/_dash-dependencies")],
         )
-        rec.timed(
+        rec.request(
             "choose scenario",
-            lambda: client.call(
-                client.find("scenario-about"), {"scenario.value": scenario}, ["scenario.value"]
-            ),
+            client,
+            "scenario-about",
+            {"scenario.value": scenario},
+            ["scenario.value"],
         )
-        new = rec.timed(
+        new = rec.request(
             "new game",
-            lambda: client.call(
-                client.find("turn-game"),
-                {
-                    "turn-scenario.value": scenario,
-                    "turn-policy.value": "baseline",
-                    "turn-members.value": 500,
-                    "turn-seed.value": seed,
-                    "turn-new.n_clicks": 1,
-                },
-                ["turn-new.n_clicks"],
-            ),
+            client,
+            "turn-game",
+            {
+                "turn-scenario.value": scenario,
+                "turn-policy.value": "baseline",
+                "turn-members.value": 500,
+                "turn-seed.value": seed,
+                "turn-new.n_clicks": 1,
+            },
+            ["turn-new.n_clicks"],
         )
         if not new:
             continue
@@ -169,12 +189,7 @@ def user(
                 form[f"{ACTION}.id"] = [{"id": action, "value": action}]
                 form[f"{CONSULT}.value"] = [{"id": consult, "value": "inform"}]
                 form[f"{CONSULT}.id"] = [{"id": consult, "value": consult}]
-            played = rec.timed(
-                "play a turn",
-                lambda form=form: client.call(
-                    client.find("turn-game"), form, ["turn-play.n_clicks"]
-                ),
-            )
+            played = rec.request("play a turn", client, "turn-game", form, ["turn-play.n_clicks"])
             if not played or "turn-game" not in played:
                 with rec.lock:
                     rec.errors["play a turn"].append(
@@ -184,26 +199,23 @@ def user(
             game = played["turn-game"]["data"]
             show(client, rec, game)
         if run_id:
-            view = rec.timed(
+            rec.request(
                 "open a stored run",
-                lambda: client.call(
-                    client.find("results"), {"selected-run.data": run_id}, ["selected-run.data"]
-                ),
+                client,
+                "results",
+                {"selected-run.data": run_id},
+                ["selected-run.data"],
+                expect="results",
             )
-            if view is not None and "results" not in view:
-                with rec.lock:
-                    rec.errors["open a stored run"].append("no results in the response")
-            rec.timed(
+            rec.request(
                 "fan chart of a run",
-                lambda: client.call(
-                    client.find("fan-chart"),
-                    {"fan-quantity.value": "fear_abandonment.ROK", "selected-run.data": run_id},
-                    ["fan-quantity.value"],
-                ),
+                client,
+                "fan-chart",
+                {"fan-quantity.value": "fear_abandonment.ROK", "selected-run.data": run_id},
+                ["fan-quantity.value"],
             )
-        rec.timed(
-            "open the past-runs tab",
-            lambda: client.call(client.find("runs-list"), {"tabs.value": "runs"}, ["tabs.value"]),
+        rec.request(
+            "open the past-runs tab", client, "runs-list", {"tabs.value": "runs"}, ["tabs.value"]
         )
         if run_members:
             press_run(client, rec, f"user{seed}-session{session}", run_members)
@@ -211,22 +223,20 @@ def user(
 
 def show(client: DashClient, rec: Recorder, game: dict[str, Any]) -> None:
     """What the page asks after a game changes: the game view and the fan chart."""
-    shown = rec.timed(
+    rec.request(
         "show the game",
-        lambda: client.call(
-            client.find("turn-report"), {"turn-game.data": game}, ["turn-game.data"]
-        ),
+        client,
+        "turn-report",
+        {"turn-game.data": game},
+        ["turn-game.data"],
+        expect="turn-report",
     )
-    if shown is not None and "turn-report" not in shown:
-        with rec.lock:
-            rec.errors["show the game"].append("no report in the response")
-    rec.timed(
+    rec.request(
         "game fan chart",
-        lambda: client.call(
-            client.find("turn-fan"),
-            {"turn-quantity.value": "cohesion", "turn-game.data": game},
-            ["turn-game.data"],
-        ),
+        client,
+        "turn-fan",
+        {"turn-quantity.value": "cohesion", "turn-game.data": game},
+        ["turn-game.data"],
     )
 
 
@@ -331,9 +341,12 @@ def main() -> int:
     home = None
     tmp = tempfile.TemporaryDirectory(prefix="alliancesim-load-")
     from alliancesim.scenario import load_scenario
+    from alliancesim.structures import default_structures
     from alliancesim.workflows import default_policies
 
-    DEFAULT_POLICIES[:] = default_policies(load_scenario("us-rok-2025"))
+    scenario = load_scenario("us-rok-2025")
+    DEFAULT_POLICIES[:] = default_policies(scenario)
+    DEFAULT_STRUCTURES[:] = [s.name for s in default_structures(scenario)]
     try:
         if args.url:
             url, token = token_from_url(args.url)

@@ -1,4 +1,7 @@
-"""Suite-wide: no test touches the user's experiment store or cache."""
+"""Suite-wide: no test touches the user's experiment store or cache; the command line run in this
+process (``cli``, ``cli_json``)."""
+
+from typing import Any
 
 import pytest
 
@@ -29,5 +32,19 @@ def cli(monkeypatch, capsys):
             code = exc.code if isinstance(exc.code, int) else 0
         out, err = capsys.readouterr()
         return code, out, err
+
+    return invoke
+
+
+@pytest.fixture
+def cli_json(cli):
+    """Run a command that must succeed and print JSON: ``cli_json(*args)`` gives what it
+    printed, parsed."""
+    import json
+
+    def invoke(*args: str) -> Any:
+        code, out, err = cli(*args)
+        assert code == 0, err
+        return json.loads(out)
 
     return invoke

@@ -19,6 +19,7 @@ from alliancesim.analysis.compare import rank_policies
 from alliancesim.scenario import builtin_modules, builtin_scenarios, load_scenario
 from alliancesim.scenario.loader import LIBRARY
 from alliancesim.workflows import claims_of_run, default_policies
+from test_library import RECOMMENDATIONS  # the seeds' recommendations
 
 # mechanism -> the first account (the seed's own) in each seed scenario
 MECHANISMS = {
@@ -71,19 +72,6 @@ CONTESTED = {
         "carrot_and_stick_drives_wedges": "engage",
         "threat_views_deeper_than_money": "engage",
     },
-}
-
-RECOMMENDATIONS = {
-    "us-rok-2025": ["consult_first", "encourage_role", "early_dialogue"],
-    "us-rok-2021": [
-        "joint_road_map",
-        "senior_channel",
-        "covid_assistance",
-        "public_health_agenda",
-        "china_consultation",
-        "posture_in_alliance_goals",
-    ],
-    "us-rok-2019": ["withdrawal_threats", "no_threats"],
 }
 
 # the rules the dilemma module held before their mechanisms became contested

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 
 import pytest
-from typer.testing import CliRunner
-
-from alliancesim.cli import app, main
-
-runner = CliRunner()
 
 
-def _json(args: list[str]) -> dict:
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def test_claims_json(claims_path):
-    out = _json(["claims", str(claims_path), "--members", "400", "--seed", "2", "--json"])
+def test_claims_json(cli_json, claims_path):
+    out = cli_json("claims", str(claims_path), "--members", "400", "--seed", "2", "--json")
     verdicts = {c["claim_id"]: c["statistical_verdict"] for c in out["claims"]}
     assert verdicts["always"] == "supported" and verdicts["never"] == "rejected"
     assert verdicts["idle_ties"] == "contested"
@@ -36,67 +23,59 @@ def test_claims_json(claims_path):
     assert out["policies"] == ["baseline", "push", "idle", "push+idle"]
 
 
-def test_claims_table_names_the_failure_box(claims_path):
-    result = runner.invoke(
-        app, ["claims", str(claims_path), "--members", "400"], env={"COLUMNS": "200"}
-    )
-    assert result.exit_code == 0, result.output
-    assert "rejected" in result.stdout
-    assert re.search(r"fails mostly where: param\.theta ≤ 0\.(6[89]|70)", result.stdout)
-    assert "lower bound of the share > 0.6" in result.stdout
+def test_claims_table_names_the_failure_box(cli, claims_path):
+    code, out, err = cli("claims", str(claims_path), "--members", "400")
+    assert code == 0, err
+    assert "rejected" in out
+    assert re.search(r"fails mostly where: param\.theta ≤ 0\.(6[89]|70)", out)
+    assert "lower bound of the share > 0.6" in out
 
 
-def test_compare_with_a_combination(ranking_path):
-    out = _json(
-        [
-            "compare",
-            str(ranking_path),
-            "-n",
-            "500",
-            "--policy",
-            "safer+other",
-            "--policy",
-            "riskier",
-            "--json",
-        ]
+def test_compare_with_a_combination(cli, cli_json, ranking_path):
+    out = cli_json(
+        "compare",
+        str(ranking_path),
+        "-n",
+        "500",
+        "--policy",
+        "safer+other",
+        "--policy",
+        "riskier",
+        "--json",
     )
     assert [r["policy"] for r in out["ranking"]] == ["safer+other", "baseline", "riskier"]
-    result = runner.invoke(app, ["compare", str(ranking_path), "-n", "300"], env={"COLUMNS": "200"})
-    assert result.exit_code == 0 and "safest" in result.stdout
+    code, table, _ = cli("compare", str(ranking_path), "-n", "300")
+    assert code == 0 and "safest" in table
     # default indicators, by the largest paired difference over the baseline 5–95 % range:
     # other_level (+1 under `other`, range ≈ 0.9) before margin (−0.4 under safest, ≈ 0.9)
-    assert result.stdout.index("Δ other_level") < result.stdout.index("Δ margin")
+    assert table.index("Δ other_level") < table.index("Δ margin")
 
 
-def test_sensitivity_json_and_plot(sensitivity_path, tmp_path):
+def test_sensitivity_json_and_plot(cli_json, sensitivity_path, tmp_path):
     plot = tmp_path / "sobol.html"
-    out = _json(
-        [
-            "sensitivity",
-            str(sensitivity_path),
-            "--indicator",
-            "linear",
-            "--n",
-            "128",
-            "--replicates",
-            "1",
-            "--plot",
-            str(plot),
-            "--json",
-        ]
+    out = cli_json(
+        "sensitivity",
+        str(sensitivity_path),
+        "--indicator",
+        "linear",
+        "--n",
+        "128",
+        "--replicates",
+        "1",
+        "--plot",
+        str(plot),
+        "--json",
     )
     assert out["factors"][0]["name"] == "param.a"
     assert plot.exists() and "plotly" in plot.read_text()[:5000].lower()
-    morris = _json(
-        [
-            "sensitivity",
-            str(sensitivity_path),
-            "--method",
-            "morris",
-            "--indicator",
-            "linear",
-            "--json",
-        ]
+    morris = cli_json(
+        "sensitivity",
+        str(sensitivity_path),
+        "--method",
+        "morris",
+        "--indicator",
+        "linear",
+        "--json",
     )
     assert morris["factors"][0]["mu_star"] == pytest.approx(2.0)
     # both results are kept in the store for this scenario, newest first, for reports to show
@@ -110,17 +89,13 @@ def test_sensitivity_json_and_plot(sensitivity_path, tmp_path):
     assert [a["payload"]["method"] for a in kept] == ["morris", "sobol"]
 
 
-def test_discover_json_and_table(claims_path, tmp_path):
-    out = _json(["discover", str(claims_path), "-n", "600", "--json"])
+def test_discover_json_and_table(cli, cli_json, claims_path, tmp_path):
+    out = cli_json("discover", str(claims_path), "-n", "600", "--json")
     assert out["boxes"][0]["restrictions"][0]["parameter"] == "param.theta"
     plot = tmp_path / "prim.html"
-    result = runner.invoke(
-        app,
-        ["discover", str(claims_path), "-n", "600", "--plot", str(plot)],
-        env={"COLUMNS": "200"},
-    )
-    assert result.exit_code == 0, result.output
-    assert "◀ chosen" in result.stdout and plot.exists()
+    code, table, err = cli("discover", str(claims_path), "-n", "600", "--plot", str(plot))
+    assert code == 0, err
+    assert "◀ chosen" in table and plot.exists()
 
 
 @pytest.mark.parametrize(
@@ -136,20 +111,13 @@ def test_discover_json_and_table(claims_path, tmp_path):
         (["claims", "no/such/file.toml"], "no/such/file.toml"),
     ],
 )
-def test_bad_input_exits_with_code_2(sensitivity_path, monkeypatch, capsys, args, message):
-    argv = ["alliancesim", *(a.format(s=sensitivity_path) for a in args)]
-    monkeypatch.setattr(sys, "argv", argv)
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err.replace("\n", " ")
+def test_bad_input_exits_with_code_2(cli, sensitivity_path, args, message):
+    code, _, err = cli(*(a.format(s=sensitivity_path) for a in args))
+    assert code == 2
+    assert message in err.replace("\n", " ")
 
 
-def test_compare_rejects_an_unknown_indicator(ranking_path, monkeypatch, capsys):
-    monkeypatch.setattr(
-        sys, "argv", ["alliancesim", "compare", str(ranking_path), "--indicator", "margn"]
-    )
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 2
-    assert "did you mean 'margin'" in capsys.readouterr().err
+def test_compare_rejects_an_unknown_indicator(cli, ranking_path):
+    code, _, err = cli("compare", str(ranking_path), "--indicator", "margn")
+    assert code == 2
+    assert "did you mean 'margin'" in err

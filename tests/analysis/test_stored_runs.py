@@ -21,12 +21,6 @@ from alliancesim.workflows import default_policies, run_and_store
 runner = CliRunner()
 
 
-def _json(args: list[str]) -> dict:
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
 @pytest.fixture
 def simulated(monkeypatch) -> list[int]:
     """Member-steps simulated from now on (every simulation goes through the engine's
@@ -56,14 +50,14 @@ def stored_claims_run(claims_path) -> str:
 
 
 def test_compare_and_claims_of_a_stored_run_equal_a_fresh_run_without_simulating(
-    claims_path, stored_claims_run, simulated
+    cli_json, claims_path, stored_claims_run, simulated
 ) -> None:
-    fresh_compare = _json(["compare", str(claims_path), "-n", "1200", "--seed", "4", "--json"])
-    fresh_claims = _json(["claims", str(claims_path), "-n", "1200", "--seed", "4", "--json"])
+    fresh_compare = cli_json("compare", str(claims_path), "-n", "1200", "--seed", "4", "--json")
+    fresh_claims = cli_json("claims", str(claims_path), "-n", "1200", "--seed", "4", "--json")
     assert simulated[0] > 0  # the counter sees fresh runs
     simulated[0] = 0
-    stored_compare = _json(["compare", "--run", stored_claims_run[:15], "--json"])
-    stored_claims = _json(["claims", "--run", "latest", "--json"])
+    stored_compare = cli_json("compare", "--run", stored_claims_run[:15], "--json")
+    stored_claims = cli_json("claims", "--run", "latest", "--json")
     assert simulated[0] == 0, "a stored run's analysis simulated members"
     assert stored_compare["ranking"] == fresh_compare["ranking"]
     assert stored_compare["run_id"] == stored_claims_run and stored_compare["stored"] is True
@@ -72,14 +66,16 @@ def test_compare_and_claims_of_a_stored_run_equal_a_fresh_run_without_simulating
         c["verdict"] for c in fresh_claims["claims"]
     ]
     # the failure regions were searched once and kept: asking again reads them back
-    again = _json(["claims", "--run", "latest", "--json"])
+    again = cli_json("claims", "--run", "latest", "--json")
     assert again["claims"] == stored_claims["claims"] and simulated[0] == 0
 
 
-def test_discover_on_a_stored_run_equals_a_fresh_run(claims_path, stored_claims_run) -> None:
+def test_discover_on_a_stored_run_equals_a_fresh_run(
+    cli_json, claims_path, stored_claims_run
+) -> None:
     args = ["--outcome", "lean.ROK", "--threshold", "0.5", "--policy", "push", "--json"]
-    fresh = _json(["discover", str(claims_path), "-n", "1200", "--seed", "4", *args])
-    stored = _json(["discover", "--run", "latest", *args])
+    fresh = cli_json("discover", str(claims_path), "-n", "1200", "--seed", "4", *args)
+    stored = cli_json("discover", "--run", "latest", *args)
     assert {k: v for k, v in stored.items() if k not in ("run_id", "stored")} == {
         k: v for k, v in fresh.items() if k not in ("run_id", "stored")
     }
@@ -103,10 +99,10 @@ def test_a_stored_run_says_what_it_lacks_and_what_to_run(claims_path, stored_cla
 
 
 def test_pawn_on_a_stored_run_ranks_the_parameter_that_matters_and_is_stored(
-    stored_claims_run, simulated
+    cli_json, stored_claims_run, simulated
 ) -> None:
     pawn = ["--method", "pawn", "--indicator", "lean.ROK", "--policy", "push"]
-    out = _json(["sensitivity", "--run", "latest", *pawn, "--json"])
+    out = cli_json("sensitivity", "--run", "latest", *pawn, "--json")
     assert simulated[0] == 0
     assert out["method"] == "pawn" and out["n"] == 1200
     assert out["factors"][0]["name"] == "param.theta"
@@ -115,8 +111,10 @@ def test_pawn_on_a_stored_run_ranks_the_parameter_that_matters_and_is_stored(
     assert kept and kept[0]["payload"]["method"] == "pawn"
 
 
-def test_export_in_ema_workbench_form_loads_with_load_results(stored_claims_run, tmp_path) -> None:
-    out = _json(["export", "latest", "--format", "ema", "--out", str(tmp_path / "ema"), "--json"])
+def test_export_in_ema_workbench_form_loads_with_load_results(
+    cli_json, stored_claims_run, tmp_path
+) -> None:
+    out = cli_json("export", "latest", "--format", "ema", "--out", str(tmp_path / "ema"), "--json")
     (archive,) = out["files"]
     code = (
         "import sys, json, warnings\n"

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_dashboard_requests import Browserless
 
 from alliancesim.errors import InputError
 from alliancesim.web import create_app
 from alliancesim.web.ensemble import prepare_run
 from alliancesim.web.limits import DiskFullError, RunsBusyError, RunSlots
 from alliancesim.web.upload import accept_upload
+from dashboard_support import DashboardClient
 
 TOY = Path(__file__).resolve().parents[1] / "web" / "data" / "toy.toml"
 
@@ -50,7 +50,7 @@ def press_run(app: Any, toy: str, members: int = 20) -> str:
         "members.value": members,
         "seed.value": 0,
     }
-    response = Browserless(app).post_background("run-error", values, ["run.n_clicks"])
+    response = DashboardClient(app).post_background("run-error", values, ["run.n_clicks"])
     assert response.status_code == 200
     return json.dumps(json.loads(response.data).get("response", {}))
 

@@ -1,6 +1,6 @@
 """The corpus of dashboard requests that used to answer HTTP 500 (hardening issue, item 10), and
-a client that sends them as the browser's renderer would (Flask's test client, Dash's callback
-protocol: :func:`alliancesim.web.client.callback_payload`).
+the client that sends them as the browser's renderer would (tests/dashboard_support.py: Flask's
+test client, Dash's callback protocol: :func:`alliancesim.web.client.callback_payload`).
 
 Each case names the component whose callback it calls, the values the page would send (any
 JSON: an attacker or a careless script sends what it likes), the input that changed, the answer
@@ -15,14 +15,13 @@ import base64
 import json
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from alliancesim.web.client import callback_payload, split_output
+from dashboard_support import DashboardClient
 
 TOY = Path(__file__).resolve().parents[1] / "web" / "data" / "toy.toml"
 
@@ -543,49 +542,6 @@ def fill(value: Any, names: dict[str, str]) -> Any:
     return value
 
 
-class Browserless:
-    """Sends callback requests to an app as the renderer would, through Flask's test client."""
-
-    def __init__(self, app: Any):
-        self.client = app.server.test_client()
-        deps = json.loads(self.client.get("/_dash-dependencies").data)
-        self.deps = {d["output"]: d for d in deps}
-
-    def output_of(self, component: str) -> str:
-        """The callback that writes ``component``."""
-        return next(o for o in self.deps if any(x["id"] == component for x in split_output(o)))
-
-    def post(self, component: str, values: dict[str, Any], changed: list[str]) -> Any:
-        """One callback request; Flask's response."""
-        payload = callback_payload(self.deps[self.output_of(component)], values, changed)
-        return self.client.post("/_dash-update-component", json=payload)
-
-    def post_background(
-        self, component: str, values: dict[str, Any], changed: list[str], timeout: float = 240
-    ) -> Any:
-        """Start a background callback (a forked job) and poll it until it answers; the last
-        response."""
-        page = self.client.get("/").get_data(as_text=True)
-        config = re.search(r'id="_dash-config" type="application/json">(.*?)</script>', page)
-        end_id = json.loads(config.group(1))["end_id"] if config else ""
-        payload = callback_payload(self.deps[self.output_of(component)], values, changed)
-        started = self.client.post(
-            "/_dash-update-component", json=payload, query_string={"endId": end_id}
-        )
-        handles = json.loads(started.data)
-        if "cacheKey" not in handles:
-            return started
-        query = {"endId": end_id, "cacheKey": handles["cacheKey"], "job": handles["job"]}
-        deadline = time.monotonic() + timeout
-        while True:
-            answer = self.client.post("/_dash-update-component", json=payload, query_string=query)
-            if answer.status_code != 200 or "response" in json.loads(answer.data):
-                return answer
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the job of {component} did not answer in {timeout} s")
-            time.sleep(0.2)
-
-
 # --------------------------------------------------------------------------------------------
 # the tests
 
@@ -616,7 +572,7 @@ def names(app: Any) -> dict[str, str]:
 def test_a_request_that_used_to_fail_gets_an_answer(
     app: Any, names: dict[str, str], case: Case, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = Browserless(app)
+    client = DashboardClient(app)
     values = fill(case.values, names)
     changed = fill(case.changed, names)
     with caplog.at_level(logging.ERROR):
@@ -663,7 +619,7 @@ def test_the_last_resort_shows_a_message_and_logs_the_traceback(
     monkeypatch.setattr(ensemble, "run_view", broken)
     app._alliancesim.views.forget(names["run"])
     with caplog.at_level(logging.ERROR, logger="alliancesim.web.app"):
-        response = Browserless(app).post(
+        response = DashboardClient(app).post(
             "results", {"selected-run.data": names["run"]}, ["selected-run.data"]
         )
     assert response.status_code == 200

@@ -7,26 +7,19 @@ Cases: the EC table (BDM 1994, data/ec_car_emissions.csv) and KTAB's dummyData_3
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from alliancesim.cli import main
+
+@pytest.fixture
+def bargain(cli):
+    """``bargain(*args)``: ``alliancesim bargain`` with these arguments (paths too) in this
+    process: (exit code, stdout, stderr)."""
+    return lambda *args: cli("bargain", *map(str, args))
 
 
-def run(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["alliancesim", "bargain", *map(str, args)])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_table_for_the_ec_case(monkeypatch, capsys, data_dir):
-    code, out, _ = run(monkeypatch, capsys, data_dir / "ec_car_emissions.csv")
+def test_table_for_the_ec_case(bargain, data_dir):
+    code, out, _ = bargain(data_dir / "ec_car_emissions.csv")
     assert code == 0
     assert "eum: positions and forecast by round" in out
     forecast_row = next(line for line in out.splitlines() if "forecast" in line and "│" in line)
@@ -38,10 +31,8 @@ def test_table_for_the_ec_case(monkeypatch, capsys, data_dir):
     assert "ran 8 rounds" in out
 
 
-def test_json_and_model_choice(monkeypatch, capsys, data_dir):
-    code, out, _ = run(
-        monkeypatch, capsys, data_dir / "ec_car_emissions.csv", "--model", "compromise", "--json"
-    )
+def test_json_and_model_choice(bargain, data_dir):
+    code, out, _ = bargain(data_dir / "ec_car_emissions.csv", "--model", "compromise", "--json")
     assert code == 0
     doc = json.loads(out)
     assert doc["model"] == "compromise" and doc["rounds"] == 1
@@ -49,21 +40,17 @@ def test_json_and_model_choice(monkeypatch, capsys, data_dir):
     assert doc["issues"][0]["positions"]["UK"] == [10.0, 10.0]
 
 
-def test_ktab_file_defaults_to_smp_and_plots(monkeypatch, capsys, data_dir, tmp_path):
+def test_ktab_file_defaults_to_smp_and_plots(bargain, data_dir, tmp_path):
     target = tmp_path / "traj.html"
-    code, out, _ = run(
-        monkeypatch, capsys, data_dir / "ktab" / "dummyData_3Dim.csv", "--plot", target
-    )
+    code, out, _ = bargain(data_dir / "ktab" / "dummyData_3Dim.csv", "--plot", target)
     assert code == 0
     assert "smp: positions and forecast by round" in out and "KTAB's probability" in out
     html = target.read_text()
     assert "plotly" in html and "SActor-00" in html
 
 
-def test_options_and_status_quo(monkeypatch, capsys, data_dir):
-    code, out, _ = run(
-        monkeypatch,
-        capsys,
+def test_options_and_status_quo(bargain, data_dir):
+    code, out, _ = bargain(
         data_dir / "ec_car_emissions.csv",
         "-m",
         "nash",
@@ -74,9 +61,7 @@ def test_options_and_status_quo(monkeypatch, capsys, data_dir):
     assert code == 0
     # Denmark, the Netherlands, Germany and Luxembourg sit at the status quo (4 years): each holds a veto.
     assert json.loads(out)["issues"][0]["forecast"][0] == pytest.approx(4.0, abs=1e-6)
-    code, out, _ = run(
-        monkeypatch,
-        capsys,
+    code, out, _ = bargain(
         data_dir / "ec_car_emissions.csv",
         "-o",
         "offer_rule=strongest",
@@ -95,16 +80,16 @@ def test_options_and_status_quo(monkeypatch, capsys, data_dir):
         (["-m", "nash"], "needs a status quo"),
     ],
 )
-def test_bad_arguments_exit_2(monkeypatch, capsys, data_dir, args, message):
-    code, out, err = run(monkeypatch, capsys, data_dir / "ec_car_emissions.csv", *args)
+def test_bad_arguments_exit_2(bargain, data_dir, args, message):
+    code, out, err = bargain(data_dir / "ec_car_emissions.csv", *args)
     assert code == 2
     assert message in " ".join((out + err).split())  # Rich wraps long lines
 
 
-def test_bad_csv_exits_2_naming_line_and_field(monkeypatch, capsys, tmp_path):
+def test_bad_csv_exits_2_naming_line_and_field(bargain, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("actor,capability,position,salience\nA,1,2,0.5\nB,lots,3,0.5\n")
-    code, out, err = run(monkeypatch, capsys, path)
+    code, out, err = bargain(path)
     assert code == 2
     expected = f"{path}:3: capability: expected a capability > 0, got 'lots'"
     assert "".join(expected.split()) in "".join((out + err).split())  # Rich may wrap a long path

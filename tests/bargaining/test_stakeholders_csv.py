@@ -26,6 +26,14 @@ def problems_of(path):
     return [(p.line, p.field, p.message) for p in info.value.problems]
 
 
+def assert_problem_named(tmp_path, text, expected):
+    """Reading ``text`` fails with a problem on ``expected``'s (line, field) whose message
+    contains its text."""
+    line, field, message = expected
+    found = problems_of(write(tmp_path, text))
+    assert any(p[0] == line and p[1] == field and message in p[2] for p in found), found
+
+
 def test_ktab_file(data_dir):
     """dummyData_3Dim.csv: 7 actors, 3 dimensions; positions and saliences /100 as KTAB does (smpread.cpp)."""
     table = read_ktab_csv(data_dir / "ktab" / "dummyData_3Dim.csv")
@@ -93,9 +101,7 @@ def test_plain_several_issues_and_status_quo(tmp_path):
     ],
 )
 def test_plain_problems_name_line_and_field(tmp_path, text, expected):
-    line, field, message = expected
-    found = problems_of(write(tmp_path, text))
-    assert any(p[0] == line and p[1] == field and message in p[2] for p in found), found
+    assert_problem_named(tmp_path, text, expected)
 
 
 def test_all_problems_reported_at_once(tmp_path):
@@ -140,9 +146,7 @@ def test_all_problems_reported_at_once(tmp_path):
     ],
 )
 def test_ktab_problems_name_line_and_field(tmp_path, text, expected):
-    line, field, message = expected
-    found = problems_of(write(tmp_path, text))
-    assert any(p[0] == line and p[1] == field and message in p[2] for p in found), found
+    assert_problem_named(tmp_path, text, expected)
 
 
 def test_missing_and_empty_files(tmp_path):

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from alliancesim.cli import app, main
 from alliancesim.scenario import load_scenario, scenario_parameters
 
-runner = CliRunner()
 
-
-def _json(args: list[str]) -> dict:
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def test_backtest_json(linear_episode_path):
-    out = _json(["backtest", str(linear_episode_path), "-n", "1000", "--json"])
+def test_backtest_json(cli_json, linear_episode_path):
+    out = cli_json("backtest", str(linear_episode_path), "-n", "1000", "--json")
     (episode,) = out["episodes"]
     assert episode["episode"] == "linear-episode" and episode["members"] == 1000
     first = episode["targets"][0]
@@ -40,20 +29,18 @@ def test_backtest_json(linear_episode_path):
     assert out["overall"]["skill"]["crps/persistence"]["skill"] > 0
 
 
-def test_backtest_table(toy_episode_path, linear_episode_path):
-    result = runner.invoke(
-        app, ["backtest", str(toy_episode_path), str(linear_episode_path), "-n", "300"]
-    )
-    assert result.exit_code == 0, result.output
-    assert "toy-episode" in result.stdout and "fear_pct" in result.stdout
-    assert "direction agrees 3" in result.stdout
-    assert "2 episodes, 5 targets" in result.stdout and "overall" in result.stdout
+def test_backtest_table(cli, toy_episode_path, linear_episode_path):
+    code, out, err = cli("backtest", str(toy_episode_path), str(linear_episode_path), "-n", "300")
+    assert code == 0, err
+    assert "toy-episode" in out and "fear_pct" in out
+    assert "direction agrees 3" in out
+    assert "2 episodes, 5 targets" in out and "overall" in out
 
 
-def test_calibrate_writes_an_includable_module(toy_episode_path, tmp_path):
+def test_calibrate_writes_an_includable_module(cli_json, toy_episode_path, tmp_path):
     out = tmp_path / "cal.toml"
     args = ["calibrate", str(toy_episode_path), "--points", "800", "--replicates", "4"]
-    payload = _json([*args, "--waves", "2", "--out", str(out), "--json"])
+    payload = cli_json(*args, "--waves", "2", "--out", str(out), "--json")
     assert payload["method"] == "history matching" and payload["status"] == "ok"
     assert payload["written"]["file"] == str(out)
     assert payload["written"]["module"] == "calibrated_toy_episode"
@@ -71,7 +58,7 @@ def test_calibrate_writes_an_includable_module(toy_episode_path, tmp_path):
     assert spec.value.high == pytest.approx(entry["calibrated_range"][1], rel=1e-5)
 
 
-def test_calibrate_table_and_module_filter(toy_episode_path, tmp_path):
+def test_calibrate_table_and_module_filter(cli, toy_episode_path, tmp_path):
     module = tmp_path / "rules.toml"
     module.write_text(
         '[module]\nid = "rules"\ntitle = "r"\n\n[[rules]]\nid = "fear_from_cut"\n'
@@ -88,14 +75,9 @@ def test_calibrate_table_and_module_filter(toy_episode_path, tmp_path):
         "--waves",
         "2",
     ]
-    result = runner.invoke(
-        app, [*args, "--out", str(out), "--module", str(module)], env={"COLUMNS": "200"}
-    )
-    assert result.exit_code == 0, result.output
-    assert (
-        "rules.fear_from_cut.weight" in result.stdout
-        and "wrote 1 calibrated range" in result.stdout
-    )
+    code, table, err = cli(*args, "--out", str(out), "--module", str(module))
+    assert code == 0, err
+    assert "rules.fear_from_cut.weight" in table and "wrote 1 calibrated range" in table
     assert out.read_text().count("[[overrides]]") == 1
 
 
@@ -111,24 +93,20 @@ def test_calibrate_table_and_module_filter(toy_episode_path, tmp_path):
         (["calibrate", "{toy}", "--out", "{toy}"], "use --force"),
     ],
 )
-def test_bad_input_exits_2(
-    args, message, toy_episode_path, plain_scenario_path, tmp_path, monkeypatch, capsys
-):
+def test_bad_input_exits_2(cli, args, message, toy_episode_path, plain_scenario_path, tmp_path):
     paths = {"toy": toy_episode_path, "plain": plain_scenario_path, "tmp": tmp_path}
-    monkeypatch.setattr(sys, "argv", ["alliancesim", *(a.format(**paths) for a in args)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err.replace("\n", " ")
+    code, _, err = cli(*(a.format(**paths) for a in args))
+    assert code == 2
+    assert message in err.replace("\n", " ")
 
 
-def test_calibrate_out_of_sample_json(linear_episode_path, tmp_path):
+def test_calibrate_out_of_sample_json(cli_json, linear_episode_path, tmp_path):
     later = linear_episode_path.read_text().replace("2020", "2022").replace("2019", "2021")
     later = later.replace('id = "linear-episode"', 'id = "linear-later"')
     (tmp_path / "later.toml").write_text(later)
     args = ["calibrate", str(linear_episode_path), "-e", str(linear_episode_path)]
     args += ["-e", str(tmp_path / "later.toml"), "--out-of-sample", "--points", "300"]
-    payload = _json([*args, "--replicates", "2", "--waves", "1", "-n", "100", "--json"])
+    payload = cli_json(*args, "--replicates", "2", "--waves", "1", "-n", "100", "--json")
     assert [f["fold"] for f in payload["folds"]] == ["linear-episode", "linear-later"]
     assert payload["folds"][0]["trained_on"] == ["linear-later"]
     assert payload["folds"][0]["transferred"][0]["parameter"] == "rules.push.weight"
@@ -145,13 +123,13 @@ def _rivals():
     return Path(__file__).parent / "data" / "rivals"
 
 
-def test_structures_json_computes_history_weights_and_writes_the_file(tmp_path):
+def test_structures_json_computes_history_weights_and_writes_the_file(cli, cli_json, tmp_path):
     d = _rivals()
     out_file = tmp_path / "w.json"
     args = ["structures", str(d / "toy-rivals.toml"), "-n", "8", "--json", "--write", str(out_file)]
     for e in ("rise-2001", "rise-2003", "fall-2005"):
         args += ["-e", str(d / f"{e}.toml")]
-    out = _json(args)
+    out = cli_json(*args)
     assert out["source"] == "computed" and out["written"] == str(out_file)
     (drift,) = out["mechanisms"]
     weights = {a["id"]: a["weight"] for a in drift["accounts"]}
@@ -173,34 +151,30 @@ def test_structures_json_computes_history_weights_and_writes_the_file(tmp_path):
     assert written["format"] == "alliancesim history weights"
     assert written["episodes"]["fall-2005"]["source"] == str((d / "fall-2005.toml").resolve())
     # read back from the file, and a run weighed by it
-    again = _json(["structures", str(d / "toy-rivals.toml"), "--weights", str(out_file), "--json"])
+    again = cli_json("structures", str(d / "toy-rivals.toml"), "--weights", str(out_file), "--json")
     assert again["source"] == "file"
     assert again["mechanisms"][0]["accounts"][0]["weight"] == pytest.approx(weights["rise"])
-    table = runner.invoke(
-        app, ["structures", str(d / "toy-rivals.toml"), "--weights", str(out_file)]
-    )
-    assert table.exit_code == 0 and "history favours flat with weight" in table.stdout
-    assert "History does not separate the accounts" in " ".join(table.stdout.split())
-    ran = _json(
-        [
-            "run",
-            str(d / "toy-rivals.toml"),
-            "-n",
-            "20",
-            "--no-store",
-            "--weights",
-            str(out_file),
-            "--json",
-        ]
+    code, table, _ = cli("structures", str(d / "toy-rivals.toml"), "--weights", str(out_file))
+    assert code == 0 and "history favours flat with weight" in table
+    assert "History does not separate the accounts" in " ".join(table.split())
+    ran = cli_json(
+        "run",
+        str(d / "toy-rivals.toml"),
+        "-n",
+        "20",
+        "--no-store",
+        "--weights",
+        str(out_file),
+        "--json",
     )
     assert ran["structures"]["weights"]["seed"] == pytest.approx(weights["rise"], abs=1e-9)
     assert ran["weights_source"].startswith("history (drift): pseudo-bma+ on 3 episodes")
     assert ran["history_favours"][0].startswith("History favours flat for drift")
 
 
-def test_structures_of_scenarios_without_mechanisms_and_bad_input(tmp_path, monkeypatch, capsys):
+def test_structures_of_scenarios_without_mechanisms_and_bad_input(cli, cli_json, tmp_path):
     plain = Path(__file__).resolve().parents[1] / "report" / "data" / "alliance.toml"
-    out = _json(["structures", str(plain), "--json"])
+    out = cli_json("structures", str(plain), "--json")
     assert out["mechanisms"] == [] and out["scenarios"] == ["mini-alliance"]
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
@@ -210,31 +184,27 @@ def test_structures_of_scenarios_without_mechanisms_and_bad_input(tmp_path, monk
         (["run", toy, "-n", "5", "--no-store", "--weights", "nowhere"], "--weights: expected"),
         (["structures", toy, "--compute", "--method", "vote", "-n", "4"], "--method: expected"),
     ):
-        monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        assert exit_info.value.code == 2
-        assert message in capsys.readouterr().err.replace("\n", " ")
+        code, _, err = cli(*args)
+        assert code == 2
+        assert message in err.replace("\n", " ")
 
 
-def test_calibrate_effect_json(linear_episode_path, tmp_path):
-    out = _json(
-        [
-            "calibrate",
-            str(linear_episode_path),
-            "--points",
-            "300",
-            "--replicates",
-            "2",
-            "--waves",
-            "2",
-            "--effect",
-            "-n",
-            "200",
-            "--out",
-            str(tmp_path / "cal.toml"),
-            "--json",
-        ]
+def test_calibrate_effect_json(cli_json, linear_episode_path, tmp_path):
+    out = cli_json(
+        "calibrate",
+        str(linear_episode_path),
+        "--points",
+        "300",
+        "--replicates",
+        "2",
+        "--waves",
+        "2",
+        "--effect",
+        "-n",
+        "200",
+        "--out",
+        str(tmp_path / "cal.toml"),
+        "--json",
     )
     effect = out["effect"]
     assert next(p["policy"] for p in effect["policies"]) == "baseline"

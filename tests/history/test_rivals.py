@@ -224,6 +224,20 @@ def test_degenerate_history_weights_are_said():
 # the weights file: provenance, freshness, and runs that use it
 
 
+def write_weights_file(weighing, path: Path, command: str, folder: Path = RIVALS) -> Path:
+    """``path``: the weights file of ``weighing`` by the toy episodes read from ``folder``, as
+    ``command`` writes it (dated 2026-01-01, version ``test``)."""
+    document = weights_document(
+        weighing,
+        command=command,
+        date="2026-01-01",
+        version="test",
+        sources={e: str(folder / f"{e}.toml") for e in EPISODES},
+    )
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def copied(tmp_path):
     """The toy episodes and their modules, copied where a test may edit them."""
@@ -234,16 +248,8 @@ def copied(tmp_path):
 
 @pytest.fixture
 def weights_file(tmp_path, weighing, copied):
-    document = weights_document(
-        weighing,
-        command="alliancesim structures toy-rivals.toml --write w.json",
-        date="2026-01-01",
-        version="test",
-        sources={e: str(copied / f"{e}.toml") for e in EPISODES},
-    )
-    path = tmp_path / "w.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
-    return path
+    command = "alliancesim structures toy-rivals.toml --write w.json"
+    return write_weights_file(weighing, tmp_path / "w.json", command, copied)
 
 
 def test_a_weights_file_keeps_the_weights_and_their_provenance(weights_file, weighing, copied):
@@ -257,15 +263,7 @@ def test_a_weights_file_keeps_the_weights_and_their_provenance(weights_file, wei
 
 
 def test_a_weights_file_keeps_intervals_and_separation(tmp_path, plus, copied):
-    document = weights_document(
-        plus,
-        command="c",
-        date="2026-01-01",
-        version="test",
-        sources={e: str(copied / f"{e}.toml") for e in EPISODES},
-    )
-    path = tmp_path / "plus.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
+    path = write_weights_file(plus, tmp_path / "plus.json", "c", copied)
     entry = read_weights_file(path).mechanisms["drift"]
     scores = plus.mechanisms[0].scores
     assert entry.units == 3 and not entry.separated()

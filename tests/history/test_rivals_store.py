@@ -4,20 +4,14 @@ weights were kept (schema 3) migrates, its runs weighed by their priors."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
+from test_rivals import EPISODES, RIVALS, write_weights_file  # the toy episodes
 
 from alliancesim.analysis.rivals import weigh_by_history
-from alliancesim.history_file import weights_document
 from alliancesim.scenario import load_scenario
 from alliancesim.store import Store
 from alliancesim.store.catalogue import SCHEMA_VERSION
 from alliancesim.workflows import report_of_stored_run, run_and_store, view_of_stored_run
-
-RIVALS = Path(__file__).parent / "data" / "rivals"
-EPISODES = ("rise-2001", "rise-2003", "fall-2005")
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +19,11 @@ def stored(tmp_path_factory):
     toy = load_scenario(RIVALS / "toy-rivals.toml")
     episodes = [load_scenario(RIVALS / f"{e}.toml") for e in EPISODES]
     weighing = weigh_by_history(toy.mechanisms, episodes, members=8, seed=1, method="stacking")
-    path = tmp_path_factory.mktemp("weights") / "w.json"
-    document = weights_document(
+    path = write_weights_file(
         weighing,
-        command="alliancesim structures --write w.json",
-        date="2026-01-01",
-        version="test",
-        sources={e: str(RIVALS / f"{e}.toml") for e in EPISODES},
+        tmp_path_factory.mktemp("weights") / "w.json",
+        "alliancesim structures --write w.json",
     )
-    path.write_text(json.dumps(document), encoding="utf-8")
     store = Store(tmp_path_factory.mktemp("home"))
     made = run_and_store(store, toy, members=40, seed=3, weights=path)
     return store, made

@@ -5,14 +5,12 @@ optimize` on the command line."""
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
 from alliancesim.analysis.levers import Objective, SettingsEvaluator, tuned_levers
 from alliancesim.analysis.optimize import optimize_levers
 from alliancesim.analysis.robust import regret_measure, scenario_thresholds
-from alliancesim.cli import main
 from alliancesim.errors import InputError
 from alliancesim.model import compile_model
 from alliancesim.runner import run
@@ -105,28 +103,16 @@ def test_a_scenario_without_levers_to_tune_says_so():
         optimize_levers(load_scenario("thaad-2017"), members=10, nfe=10)
 
 
-def cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_optimize_on_the_command_line(monkeypatch, capsys):
-    code, out, _ = cli(monkeypatch, capsys, "optimize", DIALOGUE, "-n", "1000", "--nfe", "200", "--json")  # fmt: skip
+def test_optimize_on_the_command_line(cli):
+    code, out, _ = cli("optimize", DIALOGUE, "-n", "1000", "--nfe", "200", "--json")  # fmt: skip
     assert code == 0
     payload = json.loads(out)
     assert payload["schema_version"] == 1 and payload["scenario"] == "toy-dialogue"
     assert [p["settings"]["every"] for p in payload["pareto"]] == [1, 3, 4]
-    code, out, _ = cli(monkeypatch, capsys, "optimize", DIALOGUE, "-n", "1000", "--nfe", "200")
+    code, out, _ = cli("optimize", DIALOGUE, "-n", "1000", "--nfe", "200")
     assert code == 0
     assert "Pareto set of 3 lever settings" in out and "dialogue every 3 step(s)" in out
-    code, _, err = cli(monkeypatch, capsys, "optimize", DIALOGUE, "--epsilon", "0.1")
+    code, _, err = cli("optimize", DIALOGUE, "--epsilon", "0.1")
     assert code == 2 and "one positive ε per objective (2)" in err
-    code, _, err = cli(monkeypatch, capsys, "optimize", DIALOGUE, "--nfe", "0")
+    code, _, err = cli("optimize", DIALOGUE, "--nfe", "0")
     assert code == 2 and "--nfe" in err

@@ -4,30 +4,15 @@ on a fresh run and on a stored one; misuse is an input error (exit code 2) befor
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from alliancesim.cli import main
-
 TOY = str(Path(__file__).parent / "data" / "toy.toml")
 
 
-def cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
-    monkeypatch.setenv("COLUMNS", "300")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_compare_robust_json_has_the_hand_computed_numbers(monkeypatch, capsys):
-    code, out, _ = cli(monkeypatch, capsys, "compare", TOY, "--robust", "--pathways", "-n", "2000", "--json")  # fmt: skip
+def test_compare_robust_json_has_the_hand_computed_numbers(cli):
+    code, out, _ = cli("compare", TOY, "--robust", "--pathways", "-n", "2000", "--json")  # fmt: skip
     assert code == 0
     payload = json.loads(out)
     assert payload["schema_version"] == 1 and payload["stored"] is False
@@ -45,9 +30,9 @@ def test_compare_robust_json_has_the_hand_computed_numbers(monkeypatch, capsys):
     assert payload["signposts"] == []
 
 
-def test_compare_robust_tables_say_where_rankings_disagree(monkeypatch, capsys):
+def test_compare_robust_tables_say_where_rankings_disagree(cli):
     code, out, _ = cli(
-        monkeypatch, capsys, "compare", TOY, "--robust", "-n", "500",
+        "compare", TOY, "--robust", "-n", "500",
         "--threshold", "decoupled == 0", "--threshold", "trust.ROK.USA >= 0.4 @ 0.6",
     )  # fmt: skip
     assert code == 0
@@ -57,15 +42,15 @@ def test_compare_robust_tables_say_where_rankings_disagree(monkeypatch, capsys):
     assert "The structures rank a different option first" in out
 
 
-def test_compare_robust_of_a_stored_run_is_kept_with_it(monkeypatch, capsys, tmp_path):
+def test_compare_robust_of_a_stored_run_is_kept_with_it(cli, monkeypatch, tmp_path):
     monkeypatch.setenv("ALLIANCESIM_HOME", str(tmp_path))
-    code, _, _ = cli(monkeypatch, capsys, "run", TOY, "-n", "400", "--json")
+    code, _, _ = cli("run", TOY, "-n", "400", "--json")
     assert code == 0
-    code, out, _ = cli(monkeypatch, capsys, "compare", "--run", "latest", "--robust", "--json")
+    code, out, _ = cli("compare", "--run", "latest", "--robust", "--json")
     assert code == 0
     stored = json.loads(out)
     assert stored["stored"] is True
-    code, out, _ = cli(monkeypatch, capsys, "compare", TOY, "-n", "400", "--robust", "--json")
+    code, out, _ = cli("compare", TOY, "-n", "400", "--robust", "--json")
     fresh = json.loads(out)
     assert stored["robustness"]["rows"] == fresh["robustness"]["rows"]
     from alliancesim.store import Store
@@ -85,8 +70,8 @@ def test_compare_robust_of_a_stored_run_is_kept_with_it(monkeypatch, capsys, tmp
         (["--robust", "--measure", "trust.ROK.USA", "--better", "up"], "'higher' or 'lower'"),
     ],
 )
-def test_misuse_is_an_input_error(monkeypatch, capsys, args, message):
-    code, _, err = cli(monkeypatch, capsys, "compare", TOY, "-n", "50", *args)
+def test_misuse_is_an_input_error(cli, args, message):
+    code, _, err = cli("compare", TOY, "-n", "50", *args)
     assert code == 2, err
     assert message in err
     assert "Traceback" not in err

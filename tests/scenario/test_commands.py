@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from alliancesim.cli import main
 from alliancesim.errors import InputError
 from alliancesim.scenario import builtin_scenarios, load_scenario
 
@@ -19,25 +18,12 @@ EXAMPLE = ROOT / "examples" / "my-first-scenario.toml"
 CORPUS = Path(__file__).parent / "malformed"
 
 
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
-    monkeypatch.setenv("COLUMNS", "400")  # tables wide enough not to fold
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 # --------------------------------------------------------------------------------------------
 # validate
 
 
-def test_validate_a_good_file_prints_one_summary_line(monkeypatch, capsys):
-    code, out, err = run_cli(monkeypatch, capsys, "validate", str(EXAMPLE))
+def test_validate_a_good_file_prints_one_summary_line(cli):
+    code, out, err = cli("validate", str(EXAMPLE))
     assert code == 0
     assert out == (
         "ok: my-first-scenario (4 actors, 1 issue, 5 rules, 29 parameters of which 14 uncertain)\n"
@@ -45,8 +31,8 @@ def test_validate_a_good_file_prints_one_summary_line(monkeypatch, capsys):
     assert err == ""
 
 
-def test_validate_json_counts(monkeypatch, capsys):
-    code, out, _ = run_cli(monkeypatch, capsys, "validate", str(EXAMPLE), "--json")
+def test_validate_json_counts(cli):
+    code, out, _ = cli("validate", str(EXAMPLE), "--json")
     assert code == 0
     data = json.loads(out)
     assert data == {
@@ -62,9 +48,9 @@ def test_validate_json_counts(monkeypatch, capsys):
     }
 
 
-def test_validate_a_bad_file_prints_every_problem_and_exits_2(monkeypatch, capsys):
+def test_validate_a_bad_file_prints_every_problem_and_exits_2(cli, monkeypatch):
     monkeypatch.chdir(CORPUS)
-    code, out, err = run_cli(monkeypatch, capsys, "validate", "45_several_in_one_entry.toml")
+    code, out, err = cli("validate", "45_several_in_one_entry.toml")
     assert code == 2
     assert out == ""
     expected = (CORPUS / "45_several_in_one_entry.expected").read_text(encoding="utf-8")
@@ -72,9 +58,9 @@ def test_validate_a_bad_file_prints_every_problem_and_exits_2(monkeypatch, capsy
     assert "Traceback" not in err
 
 
-def test_validate_json_lists_problems(monkeypatch, capsys):
+def test_validate_json_lists_problems(cli, monkeypatch):
     monkeypatch.chdir(CORPUS)
-    code, out, _ = run_cli(monkeypatch, capsys, "validate", "29_period_outside.toml", "--json")
+    code, out, _ = cli("validate", "29_period_outside.toml", "--json")
     assert code == 2
     data = json.loads(out)
     assert data["ok"] is False
@@ -100,10 +86,10 @@ def test_validate_json_lists_problems(monkeypatch, capsys):
     ]
 
 
-def test_messages_keep_their_brackets(monkeypatch, capsys):
+def test_messages_keep_their_brackets(cli, monkeypatch):
     """Problems mention [scenario], [[actors]], [0, 1]…: they must not be eaten as markup."""
     monkeypatch.chdir(CORPUS)
-    code, _, err = run_cli(monkeypatch, capsys, "validate", "03_empty.toml")
+    code, _, err = cli("validate", "03_empty.toml")
     assert code == 2
     assert err == (
         "error 03_empty.toml:1: the file is empty: a scenario has at least [scenario], "
@@ -134,8 +120,8 @@ def test_validate_in_a_real_process_exits_2_without_traceback():
 # show
 
 
-def test_show_prints_every_section_with_sources_and_loops(monkeypatch, capsys):
-    code, out, _ = run_cli(monkeypatch, capsys, "show", str(EXAMPLE))
+def test_show_prints_every_section_with_sources_and_loops(cli):
+    code, out, _ = cli("show", str(EXAMPLE))
     assert code == 0
     for text in (
         "A Stryker brigade withdrawal, consulted or not",
@@ -170,8 +156,8 @@ def test_show_prints_every_section_with_sources_and_loops(monkeypatch, capsys):
         assert text in out, text
 
 
-def test_show_json_has_every_entry_with_its_origin_and_the_loops(monkeypatch, capsys):
-    code, out, _ = run_cli(monkeypatch, capsys, "show", str(EXAMPLE), "--json")
+def test_show_json_has_every_entry_with_its_origin_and_the_loops(cli):
+    code, out, _ = cli("show", str(EXAMPLE), "--json")
     assert code == 0
     data = json.loads(out)
     scenario = load_scenario(EXAMPLE)
@@ -201,12 +187,12 @@ def test_show_json_has_every_entry_with_its_origin_and_the_loops(monkeypatch, ca
     assert len(data["parameter_values"]) == 29
 
 
-def test_show_a_bad_file_exits_2(monkeypatch, capsys):
+def test_show_a_bad_file_exits_2(cli, monkeypatch):
     monkeypatch.chdir(CORPUS)
-    code, out, err = run_cli(monkeypatch, capsys, "show", "24_duplicate_ids.toml")
+    code, out, err = cli("show", "24_duplicate_ids.toml")
     assert code == 2
     assert "duplicate id 'USA'" in err
-    code, out, _ = run_cli(monkeypatch, capsys, "show", "24_duplicate_ids.toml", "--json")
+    code, out, _ = cli("show", "24_duplicate_ids.toml", "--json")
     assert code == 2
     assert len(json.loads(out)["problems"]) == 3
 
@@ -215,8 +201,8 @@ def test_show_a_bad_file_exits_2(monkeypatch, capsys):
 # scenarios
 
 
-def test_scenarios_json_lists_the_built_in_library(monkeypatch, capsys):
-    code, out, _ = run_cli(monkeypatch, capsys, "scenarios", "--json")
+def test_scenarios_json_lists_the_built_in_library(cli):
+    code, out, _ = cli("scenarios", "--json")
     assert code == 0
     data = json.loads(out)
     assert data["schema_version"] == 1
@@ -239,8 +225,8 @@ def test_scenarios_json_lists_the_built_in_library(monkeypatch, capsys):
         assert row["rules"] == len(scenario.rules)
 
 
-def test_scenarios_table(monkeypatch, capsys):
-    code, out, _ = run_cli(monkeypatch, capsys, "scenarios")
+def test_scenarios_table(cli):
+    code, out, _ = cli("scenarios")
     assert code == 0
     if not builtin_scenarios():  # pragma: no cover - the library ships scenarios
         assert "no built-in scenarios" in out

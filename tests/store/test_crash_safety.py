@@ -12,6 +12,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,29 @@ def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 120.0) -> 
 def _kill(process: subprocess.Popen) -> None:
     os.kill(process.pid, signal.SIGKILL)
     process.communicate()
+
+
+@contextmanager
+def _locked_by_another_process(path: Path, call: str, flags: str) -> Iterator[None]:
+    """While the block runs, another process holds an exclusive lock on ``path`` (taken with
+    ``fcntl.<call>`` on the file opened with ``<flags>``); it is killed when the block ends."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, time\n"
+            f"fd = os.open({str(path)!r}, {flags})\n"
+            f"fcntl.{call}(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.kill()
+        holder.communicate()
 
 
 def _phase(home: Path, complete: set[str]) -> str:
@@ -84,19 +109,7 @@ def test_leftovers_of_dead_processes_are_removed_and_live_ones_kept(tmp_path, mi
     unrelated.write_text("keep me")
     live = runs / "20250101T000000-eeeeee.partial"  # another process is simulating into it
     live.mkdir()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import fcntl, os, sys, time\n"
-            f"fd = os.open({str(live / '.owner')!r}, os.O_RDWR | os.O_CREAT)\n"
-            "fcntl.lockf(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(60)\n",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with _locked_by_another_process(live / ".owner", "lockf", "os.O_RDWR | os.O_CREAT"):
         reopened = Store(tmp_path)
         assert sorted(p.name for p in reopened.recovered.abandoned) == [
             dead_owner.name,
@@ -105,9 +118,6 @@ def test_leftovers_of_dead_processes_are_removed_and_live_ones_kept(tmp_path, mi
         assert [p.name for p in reopened.recovered.orphaned] == [orphan.name]
         assert [p.name for p in reopened.recovered.trash] == [trash.name]
         assert sorted(p.name for p in runs.iterdir()) == sorted([kept, live.name, "notes.txt"])
-    finally:
-        holder.kill()
-        holder.communicate()
     # once its owner is gone, the live one is abandoned too
     Store(tmp_path)
     assert sorted(p.name for p in runs.iterdir()) == sorted([kept, "notes.txt"])
@@ -154,24 +164,11 @@ def test_two_runs_started_at_once_both_land_intact(tmp_path, mini_path, start_ch
 
 def test_a_store_kept_locked_too_long_says_so(tmp_path) -> None:
     Store(tmp_path)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import fcntl, os, time\n"
-            f"fd = os.open({str(tmp_path / 'runs.duckdb.lock')!r}, os.O_RDWR)\n"
-            "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(60)\n",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        with pytest.raises(StoreBusyError, match="stayed locked"):
-            Store(tmp_path, timeout=0.3)
-    finally:
-        holder.kill()
-        holder.communicate()
+    with (
+        _locked_by_another_process(tmp_path / "runs.duckdb.lock", "flock", "os.O_RDWR"),
+        pytest.raises(StoreBusyError, match="stayed locked"),
+    ):
+        Store(tmp_path, timeout=0.3)
     with catalogue_lock(tmp_path / "runs.duckdb.lock", timeout=1):
         pass  # released when its holder died
 

@@ -4,34 +4,20 @@ mechanisms, and the command that reproduces a run."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from alliancesim.cli import main
 from alliancesim.presentation import run_facts
 from alliancesim.runner import run
 
 TOY = Path(__file__).parent / "data" / "toy.toml"
 
 
-def cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
-    monkeypatch.setenv("COLUMNS", "300")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_run_with_chosen_structures(tmp_path, monkeypatch, capsys):
+def test_run_with_chosen_structures(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("ALLIANCESIM_HOME", str(tmp_path))
     code, out, _ = cli(
-        monkeypatch, capsys, "run", str(TOY), "-n", "300", "--structure", "burden=leverage",
+        "run", str(TOY), "-n", "300", "--structure", "burden=leverage",
         "--structure", "seed", "--json",
     )  # fmt: skip
     assert code == 0
@@ -43,44 +29,42 @@ def test_run_with_chosen_structures(tmp_path, monkeypatch, capsys):
     assert block["accounts"]["burden=leverage"] == {"consult": "reassure", "burden": "leverage"}
     assert set(block["summaries"]) == {"burden=leverage", "seed"}
     assert [m["id"] for m in block["mechanisms"]] == ["consult", "burden"]
-    code, out, _ = cli(monkeypatch, capsys, "run", str(TOY), "-n", "300", "--no-store")
+    code, out, _ = cli("run", str(TOY), "-n", "300", "--no-store")
     assert code == 0
     assert "weighted over 3 structures" in out
     assert "under consult=costly (weight 42.9 %)" in out
     assert "The structures disagree:" in out
 
 
-def test_a_wrong_structure_is_an_input_error(monkeypatch, capsys, tmp_path):
+def test_a_wrong_structure_is_an_input_error(cli, monkeypatch, tmp_path):
     monkeypatch.setenv("ALLIANCESIM_HOME", str(tmp_path))
-    code, _, err = cli(monkeypatch, capsys, "run", str(TOY), "-n", "10", "-s", "consult=cheap")
+    code, _, err = cli("run", str(TOY), "-n", "10", "-s", "consult=cheap")
     assert code == 2
     assert "--structure: mechanism 'consult' has no account 'cheap'" in err
 
 
-def test_compare_and_claims_per_structure(monkeypatch, capsys):
-    code, out, _ = cli(monkeypatch, capsys, "compare", str(TOY), "-n", "300", "-s", "all", "--json")
+def test_compare_and_claims_per_structure(cli):
+    code, out, _ = cli("compare", str(TOY), "-n", "300", "-s", "all", "--json")
     assert code == 0
     payload = json.loads(out)
     assert payload["ranking_under"] == "weighted"
     assert len(payload["structures"]) == 4
-    code, out, _ = cli(monkeypatch, capsys, "claims", str(TOY), "-n", "300", "--no-discover")
+    code, out, _ = cli("claims", str(TOY), "-n", "300", "--no-discover")
     assert code == 0
     assert "the claims over 3 structures (weighted)" in out
     assert "split" in out
-    code, out, _ = cli(
-        monkeypatch, capsys, "discover", str(TOY), "-n", "300", "-s", "consult=costly", "--json"
-    )
+    code, out, _ = cli("discover", str(TOY), "-n", "300", "-s", "consult=costly", "--json")
     assert code == 0
     assert json.loads(out)["members"] == 300
 
 
-def test_show_lists_mechanisms_accounts_priors_and_sources(monkeypatch, capsys):
-    code, out, _ = cli(monkeypatch, capsys, "show", str(TOY))
+def test_show_lists_mechanisms_accounts_priors_and_sources(cli):
+    code, out, _ = cli("show", str(TOY))
     assert code == 0
     assert "Contested mechanisms" in out
     assert "backfire (seed)" in out and "75 %" in out and "Blankenship 2023" in out
     assert "Structures run by default (3): seed, consult=costly, burden=leverage" in out
-    code, out, _ = cli(monkeypatch, capsys, "show", str(TOY), "--json")
+    code, out, _ = cli("show", str(TOY), "--json")
     data = json.loads(out)
     assert data["structures"]["default"] == ["seed", "consult=costly", "burden=leverage"]
     assert data["structures"]["accounts"]["burden.leverage"] == {

@@ -17,31 +17,11 @@ from typer.testing import CliRunner
 
 from alliancesim.errors import InputError
 from alliancesim.web import create_app
-from alliancesim.web.client import callback_payload, split_output
 from alliancesim.web.ensemble import parquet_zip, prepare_run, report_html, simulate_and_store
 from alliancesim.web.results_view import run_view
+from dashboard_support import DashboardClient
 
 ACTION = '{"id":["ALL"],"type":"turn-action"}'
-
-
-class DashboardClient:
-    """Posts callbacks to the app as the renderer does."""
-
-    def __init__(self, app: Any):
-        self.client = app.server.test_client()
-        deps = json.loads(self.client.get("/_dash-dependencies").data)
-        self.deps = {d["output"]: d for d in deps}
-
-    def output_of(self, component: str) -> str:
-        return next(o for o in self.deps if any(x["id"] == component for x in split_output(o)))
-
-    def call(self, component: str, values: dict[str, Any], changed: list[str]) -> dict[str, Any]:
-        output = self.output_of(component)
-        response = self.client.post(
-            "/_dash-update-component", json=callback_payload(self.deps[output], values, changed)
-        )
-        assert response.status_code in (200, 204), response.data[:500]
-        return json.loads(response.data)["response"] if response.status_code == 200 else {}
 
 
 @pytest.fixture(scope="module")

@@ -7,32 +7,17 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from alliancesim.cli import main
 from alliancesim.presentation import percent, pp_change
 from alliancesim.store import Store
-from alliancesim.web import create_app
-from alliancesim.web.client import callback_payload, split_output
+from dashboard_support import component_text, find_component, served_results_view
 
 SCENARIO = Path(__file__).resolve().parents[1] / "report" / "data" / "alliance.toml"
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
-    monkeypatch.setenv("COLUMNS", "400")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out, _ = capsys.readouterr()
-    return code, out
 
 
 def report_rows(document: str) -> dict[str, tuple[str, str, str]]:
@@ -54,34 +39,10 @@ def report_rows(document: str) -> dict[str, tuple[str, str, str]]:
     return rows
 
 
-def _find(tree: Any, key: str, value: str) -> Any:
-    if isinstance(tree, list):
-        for item in tree:
-            found = _find(item, key, value)
-            if found is not None:
-                return found
-    elif isinstance(tree, dict):
-        props = tree.get("props", {})
-        if props.get(key) == value:
-            return tree
-        return _find(props.get("children"), key, value)
-    return None
-
-
-def _text(tree: Any) -> str:
-    if isinstance(tree, str):
-        return tree
-    if isinstance(tree, list):
-        return "".join(_text(t) for t in tree)
-    if isinstance(tree, dict):
-        return _text(tree.get("props", {}).get("children"))
-    return ""
-
-
 def dashboard_rows(view: Any) -> dict[str, tuple[str, str, str]]:
     """policy -> (P(decoupling) text, change text, harmful-share text) from the dashboard's
     ranking table."""
-    table = _find(view, "id", "ranking-table")
+    table = find_component(view, "id", "ranking-table")
     assert table is not None, "the dashboard shows a ranking table"
     body = table["props"]["children"][1]["props"]["children"]
     rows = {}
@@ -92,7 +53,7 @@ def dashboard_rows(view: Any) -> dict[str, tuple[str, str, str]]:
         harm_cell = next(c for c in cells if c["props"].get("className") == "num harm")
         p_text = p_cell["props"]["children"][0]
         harm_text = harm_cell["props"]["children"][0]
-        rows[tr["props"]["data-policy"]] = (p_text, _text(change_cell), harm_text)
+        rows[tr["props"]["data-policy"]] = (p_text, component_text(change_cell), harm_text)
     return rows
 
 
@@ -110,24 +71,12 @@ def harmed(dataset: Any, policy: str, structure: str | None = None) -> np.ndarra
     return worse
 
 
-def served_results_view(home: Path, work: Path, run_id: str) -> Any:
-    """The results view as the dashboard serves it (through Dash's HTTP protocol)."""
-    app = create_app(home, workdir=work, warm=False)
-    client = app.server.test_client()
-    deps = {d["output"]: d for d in json.loads(client.get("/_dash-dependencies").data)}
-    output = next(o for o in deps if any(x["id"] == "results" for x in split_output(o)))
-    payload = callback_payload(deps[output], {"selected-run.data": run_id}, ["selected-run.data"])
-    response = client.post("/_dash-update-component", json=payload)
-    assert response.status_code == 200, response.data[:500]
-    return json.loads(response.data)["response"]["results"]["children"]
-
-
-def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch, capsys):
+def test_the_cli_the_stored_report_and_the_dashboard_agree(cli, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("ALLIANCESIM_HOME", str(home))
     first = tmp_path / "first.html"
-    code, out = run_cli(
-        monkeypatch, capsys, "run", str(SCENARIO), "-n", "3000", "--seed", "4", "--json",
+    code, out, _ = cli(
+        "run", str(SCENARIO), "-n", "3000", "--seed", "4", "--json",
         "--report", str(first),
     )  # fmt: skip
     assert code == 0
@@ -179,7 +128,7 @@ def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch
 
     # the report written by `run --report`, and the stored run's report written later
     second = tmp_path / "second.html"
-    code, out = run_cli(monkeypatch, capsys, "report", run_id, "--out", str(second))
+    code, out, _ = cli("report", run_id, "--out", str(second))
     assert code == 0
     assert report_rows(first.read_text(encoding="utf-8")) == expected
     assert report_rows(second.read_text(encoding="utf-8")) == expected
@@ -188,7 +137,7 @@ def test_the_cli_the_stored_report_and_the_dashboard_agree(tmp_path, monkeypatch
     assert dashboard_rows(served_results_view(home, tmp_path / "work", run_id)) == expected
 
     # and the CLI's own table of the stored run
-    code, out = run_cli(monkeypatch, capsys, "show-run", run_id)
+    code, out, _ = cli("show-run", run_id)
     assert code == 0
     for policy, (p_text, change_text, _) in expected.items():
         line = next(line for line in out.splitlines() if re.match(rf"│ {policy} +│", line))
@@ -217,25 +166,23 @@ def report_structure_cells(document: str) -> dict[tuple[str, int], tuple[str, st
 
 def dashboard_structure_cells(view: Any) -> dict[tuple[str, int], tuple[str, str]]:
     """The same from the dashboard's structures table."""
-    table = _find(view, "id", "structures-table")
+    table = find_component(view, "id", "structures-table")
     assert table is not None, "the dashboard shows a structures table"
     body = table["props"]["children"][1]["props"]["children"]
     cells = {}
     for tr in body:
         for k, td in enumerate(tr["props"]["children"][1:]):
             p_text, change = td["props"]["children"][:2]
-            cells[(tr["props"]["data-policy"], k)] = (p_text, _text(change))
+            cells[(tr["props"]["data-policy"], k)] = (p_text, component_text(change))
     return cells
 
 
-def test_the_front_ends_agree_on_each_structure_and_their_combination(
-    tmp_path, monkeypatch, capsys
-):
+def test_the_front_ends_agree_on_each_structure_and_their_combination(cli, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("ALLIANCESIM_HOME", str(home))
     report = tmp_path / "toy.html"
-    code, out = run_cli(
-        monkeypatch, capsys, "run", str(TOY), "-n", "1500", "--seed", "2", "--json",
+    code, out, _ = cli(
+        "run", str(TOY), "-n", "1500", "--seed", "2", "--json",
         "--report", str(report),
     )  # fmt: skip
     assert code == 0
@@ -286,7 +233,7 @@ def test_the_front_ends_agree_on_each_structure_and_their_combination(
     )
     view = served_results_view(home, tmp_path / "work", payload["run_id"])
     assert dashboard_structure_cells(view) == expected
-    disagreements = _text(_find(view, "id", "structure-disagreements"))
+    disagreements = component_text(find_component(view, "id", "structure-disagreements"))
     assert "raises it under consult=costly" in disagreements
     # the weighted ranking is the same in the report's and the dashboard's ranking tables
     weighted = {p: (*v, harms[p]) for (p, k), v in expected.items() if k == len(names)}

@@ -7,53 +7,14 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
-from alliancesim.cli import main
 from alliancesim.presentation import percent
 from alliancesim.presentation.robust_view import amount
-from alliancesim.web import create_app
-from alliancesim.web.client import callback_payload, split_output
+from dashboard_support import component_text, find_component, served_results_view
 
 TOY = Path(__file__).resolve().parents[1] / "robust" / "data" / "toy.toml"
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["alliancesim", *args])
-    monkeypatch.setenv("COLUMNS", "400")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out, _ = capsys.readouterr()
-    return code, out
-
-
-def _find(tree: Any, key: str, value: str) -> Any:
-    if isinstance(tree, list):
-        for item in tree:
-            found = _find(item, key, value)
-            if found is not None:
-                return found
-    elif isinstance(tree, dict):
-        props = tree.get("props", {})
-        if props.get(key) == value:
-            return tree
-        return _find(props.get("children"), key, value)
-    return None
-
-
-def _text(tree: Any) -> str:
-    if isinstance(tree, str):
-        return tree
-    if isinstance(tree, list):
-        return "".join(_text(t) for t in tree)
-    if isinstance(tree, dict):
-        return _text(tree.get("props", {}).get("children"))
-    return ""
 
 
 def report_rows(document: str) -> dict[str, tuple[str, ...]]:
@@ -68,7 +29,7 @@ def report_rows(document: str) -> dict[str, tuple[str, ...]]:
 
 
 def dashboard_rows(view: Any) -> dict[str, tuple[str, ...]]:
-    table = _find(view, "id", "robustness-table")
+    table = find_component(view, "id", "robustness-table")
     assert table is not None, "the dashboard shows a robustness table"
     rows = {}
     for tr in table["props"]["children"][1]["props"]["children"]:
@@ -77,32 +38,21 @@ def dashboard_rows(view: Any) -> dict[str, tuple[str, ...]]:
         sat = next(c for c in cells if c["props"].get("className") == "num satisficing")
         p = cells[2]
         rows[tr["props"]["data-policy"]] = (
-            _text(p),
-            *_text(regret).split(" · "),
-            _text(sat),
+            component_text(p),
+            *component_text(regret).split(" · "),
+            component_text(sat),
         )
     return rows
 
 
-def served_results_view(home: Path, work: Path, run_id: str) -> Any:
-    app = create_app(home, workdir=work, warm=False)
-    client = app.server.test_client()
-    deps = {d["output"]: d for d in json.loads(client.get("/_dash-dependencies").data)}
-    output = next(o for o in deps if any(x["id"] == "results" for x in split_output(o)))
-    payload = callback_payload(deps[output], {"selected-run.data": run_id}, ["selected-run.data"])
-    response = client.post("/_dash-update-component", json=payload)
-    assert response.status_code == 200, response.data[:500]
-    return json.loads(response.data)["response"]["results"]["children"]
-
-
-def test_the_cli_the_report_and_the_dashboard_show_one_robustness(tmp_path, monkeypatch, capsys):
+def test_the_cli_the_report_and_the_dashboard_show_one_robustness(cli, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("ALLIANCESIM_HOME", str(home))
-    code, out = run_cli(monkeypatch, capsys, "run", str(TOY), "-n", "2000", "--seed", "3", "--json")
+    code, out, _ = cli("run", str(TOY), "-n", "2000", "--seed", "3", "--json")
     assert code == 0
     run_id = json.loads(out)["run_id"]
-    code, out = run_cli(
-        monkeypatch, capsys, "compare", "--run", run_id, "--robust", "--pathways", "--signposts",
+    code, out, _ = cli(
+        "compare", "--run", run_id, "--robust", "--pathways", "--signposts",
         "--json",
     )  # fmt: skip
     assert code == 0
@@ -121,7 +71,7 @@ def test_the_cli_the_report_and_the_dashboard_show_one_robustness(tmp_path, monk
     assert expected["baseline"][4] == "0.0 %"
 
     report = tmp_path / "report.html"
-    code, _ = run_cli(monkeypatch, capsys, "report", run_id, "--out", str(report))
+    code, _, _ = cli("report", run_id, "--out", str(report))
     assert code == 0
     document = report.read_text(encoding="utf-8")
     assert report_rows(document) == expected
@@ -141,10 +91,10 @@ def test_the_cli_the_report_and_the_dashboard_show_one_robustness(tmp_path, monk
     assert table is not None
     for label in carried:
         assert html.escape(label, quote=True) in table.group(1)
-    assert _find(view, "id", "pathways-card") is not None
+    assert find_component(view, "id", "pathways-card") is not None
     texts = [s["text"] for s in payload["signposts"]]
     assert texts
-    dashboard_signposts = _text(_find(view, "id", "signposts-list"))
+    dashboard_signposts = component_text(find_component(view, "id", "signposts-list"))
     for text in texts:
         assert html.escape(text, quote=True) in document
         assert text in dashboard_signposts

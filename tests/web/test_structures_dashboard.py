@@ -13,35 +13,19 @@ from alliancesim.errors import InputError
 from alliancesim.scenario import load_scenario
 from alliancesim.structures import structures_to_run
 from alliancesim.web import create_app
-from alliancesim.web.client import callback_payload, split_output
 from alliancesim.web.context import Dashboard
 from alliancesim.web.ensemble import chosen_structures, simulate_and_store
 from alliancesim.web.results_view import run_view
 from alliancesim.web.upload import accept_upload
+from dashboard_support import DashboardClient, find_component
 
 INLINE = Path(__file__).resolve().parents[1] / "structures" / "data" / "inline.toml"
 PLAIN = Path(__file__).resolve().parents[1] / "report" / "data" / "alliance.toml"
 
 
-def _find(tree, key, value):
-    if isinstance(tree, list):
-        for item in tree:
-            found = _find(item, key, value)
-            if found is not None:
-                return found
-    elif isinstance(tree, dict):
-        props = tree.get("props", {})
-        if props.get(key) == value:
-            return tree
-        return _find(props.get("children"), key, value)
-    return None
-
-
 def test_the_selector_offers_the_structures_of_an_uploaded_scenario(tmp_path):
     app = create_app(tmp_path / "home", workdir=tmp_path / "work", warm=False)
-    client = app.server.test_client()
-    deps = {d["output"]: d for d in json.loads(client.get("/_dash-dependencies").data)}
-    output = next(o for o in deps if any(x["id"] == "structures" for x in split_output(o)))
+    client = DashboardClient(app)
     dashboard = Dashboard.at(tmp_path / "work", None)  # the same uploads directory
     data = "data:text/plain;base64," + base64.b64encode(INLINE.read_bytes()).decode()
     uploaded = accept_upload(data, "inline.toml", dashboard.sources)
@@ -55,8 +39,7 @@ def test_the_selector_offers_the_structures_of_an_uploaded_scenario(tmp_path):
         ("builtin:us-rok-2025", builtin),
         (plain.reference, None),
     ):
-        payload = callback_payload(deps[output], {"scenario.value": reference}, ["scenario.value"])
-        response = client.post("/_dash-update-component", json=payload)
+        response = client.post("structures", {"scenario.value": reference}, ["scenario.value"])
         assert response.status_code == 200, response.data[:300]
         got = json.loads(response.data)["response"]
         if shown:
@@ -92,8 +75,8 @@ def test_a_run_of_chosen_structures_shows_each_and_the_weighted_answer(tmp_path)
     )
     assert dashboard.store.get(run_id).structures == ("seed", "consult=costly_signal")
     view = json.loads(json.dumps(run_view(dashboard, run_id), cls=PlotlyJSONEncoder))
-    table = _find(view, "id", "structures-table")
+    table = find_component(view, "id", "structures-table")
     head = table["props"]["children"][0]["props"]["children"]
     header = head["props"]["children"] if isinstance(head, dict) else head[0]["props"]["children"]
     assert len(header) == 4  # policy, two structures, weighted
-    assert _find(view, "id", "structure-disagreements") is not None
+    assert find_component(view, "id", "structure-disagreements") is not None

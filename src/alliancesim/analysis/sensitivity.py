@@ -166,17 +166,92 @@ def _problem(names: list[str], grouping: Grouping) -> tuple[dict[str, Any], dict
     return problem, members
 
 
-def _experiments(
-    scenario: Scenario, measure: str, policy: str, at: str | int, replicates: int, seed: int
-) -> Experiments:
-    experiments = Experiments(
-        scenario, (measure,), policy=policy, at=at, replicates=replicates, seed=seed
-    )
-    if len(experiments.space) == 0:
-        raise InputError.single(
-            "--indicator", f"scenario {scenario.id!r} has no uncertain parameters under {policy!r}"
+@dataclass
+class _Design:
+    """One Sobol or Morris design under way: the scenario's experiments measuring ``measure``,
+    SALib's problem over their unit space, its factors (parameters or groups) and the time it
+    started."""
+
+    scenario: Scenario
+    measure: str
+    policy: str
+    replicates: int
+    seed: int
+    experiments: Experiments
+    problem: dict[str, Any]
+    members: dict[str, list[str]]  # factor -> parameters in it
+    started: float
+
+    @classmethod
+    def start(
+        cls,
+        scenario: Scenario,
+        measure: str,
+        policy: str,
+        at: str | int,
+        replicates: int,
+        seed: int,
+        groups: Grouping,
+    ) -> _Design:
+        """The experiments of ``measure`` at ``at`` under ``policy`` and SALib's problem over
+        their uncertain parameters (grouped as ``groups`` says)."""
+        started = time.perf_counter()
+        experiments = Experiments(
+            scenario, (measure,), policy=policy, at=at, replicates=replicates, seed=seed
         )
-    return experiments
+        if len(experiments.space) == 0:
+            raise InputError.single(
+                "--indicator",
+                f"scenario {scenario.id!r} has no uncertain parameters under {policy!r}",
+            )
+        problem, members = _problem(list(experiments.space.names), groups)
+        return cls(
+            scenario, measure, policy, replicates, seed, experiments, problem, members, started
+        )
+
+    @property
+    def factors(self) -> list[str]:
+        """The factors the indices are of, in SALib's order."""
+        return list(self.members)
+
+    def evaluate(
+        self, X: np.ndarray, workers: int, on_progress: Callable[[int, int], None] | None
+    ) -> np.ndarray:
+        """The outcome at each point of the unit cube SALib sampled."""
+        return self.experiments.evaluate_unit(X, workers=workers, on_progress=on_progress)[:, 0]
+
+    def result(
+        self,
+        method: str,
+        n: int,
+        Y: np.ndarray,
+        indices: dict[str, dict[str, float]],
+        notes: list[str],
+    ) -> SensitivityResult:
+        """The result of either method, with the design's size and the outcome's spread."""
+        return SensitivityResult(
+            method=method,
+            scenario=self.scenario.id,
+            policy=self.policy,
+            measure=self.measure,
+            at=_at_label(self.experiments),
+            n=n,
+            replicates=self.replicates,
+            seed=self.seed,
+            evaluations=int(Y.shape[0]),
+            names=self.factors,
+            members=self.members,
+            indices=indices,
+            outcome_mean=float(np.mean(Y)),
+            outcome_sd=float(np.std(Y)),
+            elapsed=time.perf_counter() - self.started,
+            notes=notes,
+        )
+
+
+def _indices(res: Any, factors: list[str], keys: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """SALib's indices ``keys`` (arrays in factor order) as factor -> key -> value."""
+    return {f: {key: float(res[key][k]) for key in keys} for k, f in enumerate(factors)}
 
 
 def _at_label(experiments: Experiments) -> str:
@@ -207,46 +282,25 @@ def sobol_indices(
 
     if n < 2 or n & (n - 1):
         raise InputError.single("--n", f"the Sobol base sample must be a power of two ≥ 2, got {n}")
-    started = time.perf_counter()
-    experiments = _experiments(scenario, measure, policy, at, replicates, seed)
-    names = list(experiments.space.names)
-    problem, members = _problem(names, groups)
-    X = sobol_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=seed)
-    Y = experiments.evaluate_unit(X, workers=workers, on_progress=on_progress)[:, 0]
-    factors = list(members)
+    design = _Design.start(scenario, measure, policy, at, replicates, seed, groups)
+    X = sobol_sample.sample(design.problem, n, calc_second_order=False, scramble=True, seed=seed)
+    Y = design.evaluate(X, workers, on_progress)
+    factors = design.factors
     notes: list[str] = []
     if float(np.var(Y)) == 0.0:
         notes.append(f"{measure} does not vary over the sample (always {Y[0]:g}): no indices")
         indices = {f: dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf"), math.nan) for f in factors}
     else:
         res = sobol_analyze.analyze(
-            problem, Y, calc_second_order=False, num_resamples=200, conf_level=0.95, seed=seed
+            design.problem,
+            Y,
+            calc_second_order=False,
+            num_resamples=200,
+            conf_level=0.95,
+            seed=seed,
         )
-        indices = {
-            f: {
-                "S1": float(res["S1"][k]),
-                "S1_conf": float(res["S1_conf"][k]),
-                "ST": float(res["ST"][k]),
-                "ST_conf": float(res["ST_conf"][k]),
-            }
-            for k, f in enumerate(factors)
-        }
-    return _result(
-        "sobol",
-        scenario,
-        policy,
-        measure,
-        experiments,
-        n,
-        replicates,
-        seed,
-        Y,
-        factors,
-        members,
-        indices,
-        started,
-        notes,
-    )
+        indices = _indices(res, factors, ("S1", "S1_conf", "ST", "ST_conf"))
+    return design.result("sobol", n, Y, indices, notes)
 
 
 def morris_screening(
@@ -269,44 +323,17 @@ def morris_screening(
 
     if n < 2:
         raise InputError.single("--n", f"Morris needs at least 2 trajectories, got {n}")
-    started = time.perf_counter()
-    experiments = _experiments(scenario, measure, policy, at, replicates, seed)
-    names = list(experiments.space.names)
-    problem, members = _problem(names, groups)
-    X = morris_sample.sample(problem, n, num_levels=levels, seed=seed)
-    Y = experiments.evaluate_unit(X, workers=workers, on_progress=on_progress)[:, 0]
+    design = _Design.start(scenario, measure, policy, at, replicates, seed, groups)
+    X = morris_sample.sample(design.problem, n, num_levels=levels, seed=seed)
+    Y = design.evaluate(X, workers, on_progress)
     res = morris_analyze.analyze(
-        problem, X, Y, num_resamples=200, conf_level=0.95, num_levels=levels, seed=seed
+        design.problem, X, Y, num_resamples=200, conf_level=0.95, num_levels=levels, seed=seed
     )
-    factors = list(members)
-    indices = {
-        f: {
-            "mu_star": float(res["mu_star"][k]),
-            "mu_star_conf": float(res["mu_star_conf"][k]),
-            "mu": float(res["mu"][k]),
-            "sigma": float(res["sigma"][k]),
-        }
-        for k, f in enumerate(factors)
-    }
+    indices = _indices(res, design.factors, ("mu_star", "mu_star_conf", "mu", "sigma"))
     notes = []
     if float(np.var(Y)) == 0.0:
         notes.append(f"{measure} does not vary over the sample (always {Y[0]:g})")
-    return _result(
-        "morris",
-        scenario,
-        policy,
-        measure,
-        experiments,
-        n,
-        replicates,
-        seed,
-        Y,
-        factors,
-        members,
-        indices,
-        started,
-        notes,
-    )
+    return design.result("morris", n, Y, indices, notes)
 
 
 def sensitivity_figure(result: SensitivityResult, *, top: int = 20) -> Any:
@@ -366,43 +393,6 @@ def sensitivity_figure(result: SensitivityResult, *, top: int = 20) -> Any:
         )
     fig.update_layout(height=max(400, 28 * len(names) + 150), template="plotly_white")
     return fig
-
-
-def _result(
-    method: str,
-    scenario: Scenario,
-    policy: str,
-    measure: str,
-    experiments: Any,
-    n: int,
-    replicates: int,
-    seed: int,
-    Y: np.ndarray,
-    factors: list[str],
-    members: Any,
-    indices: dict[str, dict[str, float]],
-    started: float,
-    notes: list[str],
-) -> SensitivityResult:
-    """The result of either method, with the design's size and the outcome's spread."""
-    return SensitivityResult(
-        method=method,
-        scenario=scenario.id,
-        policy=policy,
-        measure=measure,
-        at=_at_label(experiments),
-        n=n,
-        replicates=replicates,
-        seed=seed,
-        evaluations=int(Y.shape[0]),
-        names=factors,
-        members=members,
-        indices=indices,
-        outcome_mean=float(np.mean(Y)),
-        outcome_sd=float(np.std(Y)),
-        elapsed=time.perf_counter() - started,
-        notes=notes,
-    )
 
 
 def moment_independent(
@@ -508,7 +498,4 @@ def _pawn(names: list[str], x: np.ndarray, y: np.ndarray, seed: int) -> dict[str
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = pawn_analyze.analyze(problem, x, y, S=10, seed=seed + 1)
-    return {
-        n: {key: float(res[key][k]) for key in ("minimum", "mean", "median", "maximum", "CV")}
-        for k, n in enumerate(names)
-    }
+    return _indices(res, names, ("minimum", "mean", "median", "maximum", "CV"))

@@ -50,8 +50,7 @@ fixed order, so member m's result does not depend on the other members.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -59,6 +58,7 @@ import numpy as np
 from alliancesim.bargaining import eum_kernel
 from alliancesim.bargaining.arrays import sequential_sum, weighted_mean
 from alliancesim.bargaining.median import weighted_median
+from alliancesim.bargaining.options import options_of
 
 __all__ = ["EUMOptions", "EUMRound", "eum_options", "eum_round"]
 
@@ -150,17 +150,7 @@ def eum_options(options: object = None) -> EUMOptions:
 
     Raises ValueError naming the valid options when a name is unknown.
     """
-    if options is None:
-        return EUMOptions()
-    if isinstance(options, EUMOptions):
-        return options
-    if isinstance(options, Mapping):
-        known = [f.name for f in fields(EUMOptions)]
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise ValueError(f"unknown eum option(s) {unknown}; valid options: {known}")
-        return EUMOptions(**dict(options))
-    raise ValueError(f"eum options must be a mapping or EUMOptions, got {type(options).__name__}")
+    return options_of(EUMOptions, "eum", options)
 
 
 class EUMRound(NamedTuple):

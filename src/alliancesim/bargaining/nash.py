@@ -15,13 +15,13 @@ a veto: the outcome is then (within ε) the status quo.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from alliancesim.bargaining.arrays import sequential_sum
+from alliancesim.bargaining.options import options_of
 
 try:  # the compiled bisection is used when Numba is installed
     import numba
@@ -49,17 +49,7 @@ class NashOptions:
 
 def nash_options(options: object = None) -> NashOptions:
     """NashOptions from None, a NashOptions, or a mapping of option names to values."""
-    if options is None:
-        return NashOptions()
-    if isinstance(options, NashOptions):
-        return options
-    if isinstance(options, Mapping):
-        known = [f.name for f in fields(NashOptions)]
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise ValueError(f"unknown nash option(s) {unknown}; valid options: {known}")
-        return NashOptions(**dict(options))
-    raise ValueError(f"nash options must be a mapping or NashOptions, got {type(options).__name__}")
+    return options_of(NashOptions, "nash", options)
 
 
 def nash_outcome(

@@ -41,13 +41,13 @@ whatever else is computed with it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Literal, NamedTuple
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
 from alliancesim.bargaining import smp_kernel
+from alliancesim.bargaining.options import options_of
 from alliancesim.bargaining.pce import PCEModel, VictoryModel, election, unique_positions
 
 __all__ = [
@@ -125,20 +125,13 @@ class SMPOptions:
 
 def smp_options(options: object = None) -> SMPOptions:
     """SMPOptions from None, an SMPOptions, or a mapping of option names to values."""
-    if options is None:
-        return SMPOptions()
-    if isinstance(options, SMPOptions):
-        return options
-    if isinstance(options, Mapping):
-        known = [f.name for f in fields(SMPOptions)]
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise ValueError(f"unknown smp option(s) {unknown}; valid options: {known}")
-        given = dict(options)
-        if "scale" in given:
-            given["scale"] = tuple(float(v) for v in given["scale"])
-        return SMPOptions(**given)
-    raise ValueError(f"smp options must be a mapping or SMPOptions, got {type(options).__name__}")
+    return options_of(SMPOptions, "smp", options, prepare=_scale_as_tuple)
+
+
+def _scale_as_tuple(given: dict[str, Any]) -> dict[str, Any]:
+    if "scale" in given:
+        given["scale"] = tuple(float(v) for v in given["scale"])
+    return given
 
 
 class SMPAssessment(NamedTuple):

@@ -96,12 +96,15 @@ PERIOD_PATTERN = re.compile(r"^(\d{4})(?:Q([1-4])|-(0[1-9]|1[0-2]))$")
 ACCOUNT_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 
+def _matched(value: Any, pattern: re.Pattern[str], expected: str) -> str:
+    """``value``, a string of ``pattern``'s form; else the error "expected <expected>, got …"."""
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ValueError(f"expected {expected}, got {value!r}")
+    return value
+
+
 def _identifier(value: str) -> str:
-    if not isinstance(value, str) or not _ID.match(value):
-        raise ValueError(
-            f"expected an identifier of lower-case letters, digits and _ (e.g. cost_sharing), "
-            f"got {value!r}"
-        )
+    _matched(value, _ID, "an identifier of lower-case letters, digits and _ (e.g. cost_sharing)")
     _not_keyword(value)
     return value
 
@@ -112,48 +115,44 @@ def _not_keyword(value: str) -> None:
 
 
 def _actor_id(value: str) -> str:
-    if not isinstance(value, str) or not ACTOR_PATTERN.match(value):
-        raise ValueError(
-            f"expected an actor id starting with a capital letter (e.g. USA, ROK_progressives), "
-            f"got {value!r}"
-        )
+    _matched(
+        value,
+        ACTOR_PATTERN,
+        "an actor id starting with a capital letter (e.g. USA, ROK_progressives)",
+    )
     _not_keyword(value)
     return value
 
 
 def _state_id(value: str) -> str:
-    if not isinstance(value, str) or not _STATE.match(value):
-        raise ValueError(
-            "expected a state variable id: a kind and one or two actors, e.g. "
-            f"fear_abandonment.ROK or trust.ROK.USA, got {value!r}"
-        )
+    _matched(
+        value,
+        _STATE,
+        "a state variable id: a kind and one or two actors, e.g. fear_abandonment.ROK or "
+        "trust.ROK.USA",
+    )
     _not_keyword(value.split(".")[0])
     return value
 
 
 def _scenario_id(value: str) -> str:
-    if not isinstance(value, str) or not _SCENARIO_ID.match(value):
-        raise ValueError(
-            f"expected a scenario id of lower-case letters, digits, '-', '_' or '.', got {value!r}"
-        )
-    return value
+    return _matched(
+        value, _SCENARIO_ID, "a scenario id of lower-case letters, digits, '-', '_' or '.'"
+    )
 
 
 def _account_name(value: str | None) -> str | None:
-    if value is not None and not ACCOUNT_PATTERN.match(value):
-        raise ValueError(
-            "expected <mechanism>.<account>, two identifiers joined by a dot (e.g. "
-            f"consult.costly_signal), got {value!r}"
-        )
-    return value
+    if value is None:
+        return value
+    return _matched(
+        value,
+        ACCOUNT_PATTERN,
+        "<mechanism>.<account>, two identifiers joined by a dot (e.g. consult.costly_signal)",
+    )
 
 
 def _period(value: Any) -> str:
-    if not isinstance(value, str) or not PERIOD_PATTERN.match(value):
-        raise ValueError(
-            f"expected a period like 2025Q3 (quarter) or 2025-07 (month), got {value!r}"
-        )
-    return value
+    return _matched(value, PERIOD_PATTERN, "a period like 2025Q3 (quarter) or 2025-07 (month)")
 
 
 def _expression(value: Any) -> ParsedExpression:

@@ -499,36 +499,45 @@ def _window(site: Site, first_field: str) -> tuple[Clock, int, int] | None:
 
 def averaging_start(first: Any, site: Site) -> Iterator[str]:
     """An observation's averaging starts no later than its date, on the same side of the start."""
-    window = _window(site, "average_from")
-    if window is None:
-        return
-    clock, a, b = window
-    raw = site.item.raw
-    if a > b:
-        yield f"average_from ({raw.get('average_from')}) must not come after at ({raw.get('at')})"
-    elif a < 0 <= b:
-        yield (
-            f"average_from ({raw.get('average_from')}) and at ({raw.get('at')}) straddle the "
-            f"scenario's start: an average lies wholly in history (up to {clock.label(-1)}) or "
-            f"wholly from {clock.label(0)} (the initial state) on"
-        )
+    yield from _window_start(
+        site,
+        "average_from",
+        0,
+        lambda clock: (
+            f"an average lies wholly in history (up to {clock.label(-1)}) or wholly from "
+            f"{clock.label(0)} (the initial state) on"
+        ),
+    )
 
 
 def totalling_start(first: Any, site: Site) -> Iterator[str]:
     """A count's total starts no later than its date, wholly in history or wholly simulated."""
-    window = _window(site, "total_from")
+    yield from _window_start(
+        site,
+        "total_from",
+        1,
+        lambda clock: (
+            f"a simulated count totals periods from {clock.label(1)} on; a count observed "
+            f"before the start ends by {clock.label(0)}"
+        ),
+    )
+
+
+def _window_start(
+    site: Site, first_field: str, simulated_from: int, sides: Callable[[Clock], str]
+) -> Iterator[str]:
+    """An observation's window (from ``first_field`` to at) runs forward and lies wholly before
+    step ``simulated_from`` or wholly from it (``sides`` says why, in the scenario's periods)."""
+    window = _window(site, first_field)
     if window is None:
         return
     clock, a, b = window
     raw = site.item.raw
+    first = f"{first_field} ({raw.get(first_field)})"
     if a > b:
-        yield f"total_from ({raw.get('total_from')}) must not come after at ({raw.get('at')})"
-    elif a < 1 <= b:
-        yield (
-            f"total_from ({raw.get('total_from')}) and at ({raw.get('at')}) straddle the "
-            f"scenario's start: a simulated count totals periods from {clock.label(1)} on; a "
-            f"count observed before the start ends by {clock.label(0)}"
-        )
+        yield f"{first} must not come after at ({raw.get('at')})"
+    elif a < simulated_from <= b:
+        yield f"{first} and at ({raw.get('at')}) straddle the scenario's start: {sides(clock)}"
 
 
 def policies(name: Any, site: Site) -> Iterator[str]:
@@ -597,34 +606,43 @@ def recorded_expression(expression: Any, site: Site) -> Iterator[str]:
 
 
 def tuned_parameter(name: Any, site: Site) -> Iterator[str]:
-    """A tuned parameter is one of the scenario's, and its bounds are values it may take."""
+    """A tuned parameter is one of the scenario's."""
     scope = site.scope
     if not isinstance(name, str):
         return
     if name.startswith("structure."):
         yield f"a structure ({name}) is not a lever to tune; choose structures with --structure"
         return
-    spec = scope.parameters.get(name)
-    if spec is None:
-        if any(name.startswith(prefix) or name == prefix for prefix in scope.blurred):
-            return
-        yield (
-            f"unknown parameter {name!r}{suggest(name, scope.parameters)}; a tuned lever sets "
-            "policy.<lever>, param.<id>, actions.<id>.probability, actions.<id>.effects.<target>, …"
-        )
+    if name in scope.parameters:
         return
-    bounds = site.item.raw.get("bounds")
-    if isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds):
-        try:
-            message = spec.problem(parse_uncertain({"low": bounds[0], "high": bounds[1]}))
-        except ValueError:
-            return  # the schema reports it
-        if message:
-            yield f"bounds {bounds!r}: {name} {message}"
+    if any(name.startswith(prefix) or name == prefix for prefix in scope.blurred):
+        return
+    yield (
+        f"unknown parameter {name!r}{suggest(name, scope.parameters)}; a tuned lever sets "
+        "policy.<lever>, param.<id>, actions.<id>.probability, actions.<id>.effects.<target>, …"
+    )
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def tuned_bounds(bounds: Any, site: Site) -> Iterator[str]:
+    """A tuned lever's bounds are values its parameter may take; a tuned event's are two
+    periods of the scenario, the first not later."""
+    raw = site.item.raw.get("bounds")
+    name = site.item.raw.get("set")
+    spec = site.scope.parameters.get(name) if isinstance(name, str) else None
+    if spec is not None and isinstance(raw, list) and len(raw) == 2:
+        if all(_is_number(b) for b in raw):
+            try:
+                message = spec.problem(parse_uncertain({"low": raw[0], "high": raw[1]}))
+            except ValueError:
+                return  # the schema reports it
+            if message:
+                yield f"bounds {raw!r}: {name} {message}"
+        return
+    yield from tuned_periods(bounds, site)
 
 
 def tuned_periods(bounds: Any, site: Site) -> Iterator[str]:
@@ -691,6 +709,25 @@ class Reference:
     as_written: bool = False
 
 
+def added_effects(section: str, field: str) -> tuple[Reference, ...]:
+    """The rows of added effects (each key of ``field`` in ``section``): each moves a quantity an
+    effect may move, never a standing preference."""
+    return (
+        Reference(section, field, effect_target, as_written=True),
+        Reference(section, field, not_a_preference, as_written=True),
+    )
+
+
+def set_effects(section: str, field: str) -> tuple[Reference, ...]:
+    """The rows of set-effects (each key of ``field`` in ``section``): each sets a quantity a
+    set-effect may set, never the run's structure, to a value within the quantity's range."""
+    return (
+        Reference(section, field, set_target, as_written=True),
+        Reference(section, field, not_a_structure, as_written=True),
+        Reference(section, field, set_value, as_written=True),
+    )
+
+
 REFERENCES: tuple[Reference, ...] = (
     *(
         Reference(s.key, "sources.<key>", entry_field, as_written=True)
@@ -712,27 +749,19 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("events", "target", actor),
     Reference("events", "rate", readable),
     Reference("schedule", "at[]", period),
-    Reference("schedule", "effects.<key>", effect_target, as_written=True),
-    Reference("schedule", "effects.<key>", not_a_preference, as_written=True),
-    Reference("schedule", "sets.<key>", set_target, as_written=True),
-    Reference("schedule", "sets.<key>", not_a_structure, as_written=True),
-    Reference("schedule", "sets.<key>", set_value, as_written=True),
+    *added_effects("schedule", "effects.<key>"),
+    *set_effects("schedule", "sets.<key>"),
     Reference("actions", "actor", actor),
     Reference("actions", "target", actor),
     Reference("actions", "when", readable),
     Reference("actions", "consulted", readable),
-    Reference("actions", "effects.<key>", effect_target, as_written=True),
-    Reference("actions", "effects.<key>", not_a_preference, as_written=True),
-    Reference("actions", "sets.<key>", set_target, as_written=True),
-    Reference("actions", "sets.<key>", not_a_structure, as_written=True),
-    Reference("actions", "sets.<key>", set_value, as_written=True),
+    *added_effects("actions", "effects.<key>"),
+    *set_effects("actions", "sets.<key>"),
     Reference("elections", "country", actor),
     Reference("elections", "country", state_country),
     Reference("elections", "at", period),
     Reference("elections", "outcomes[].probability", rest_is_last, as_written=True),
-    Reference("elections", "outcomes[].sets.<key>", set_target, as_written=True),
-    Reference("elections", "outcomes[].sets.<key>", not_a_structure, as_written=True),
-    Reference("elections", "outcomes[].sets.<key>", set_value, as_written=True),
+    *set_effects("elections", "outcomes[].sets.<key>"),
     Reference("indicators", "id", indicator_id),
     Reference("indicators", "expr", readable_above),
     Reference("policies", "set.<key>", parameter_setting, as_written=True),
@@ -760,7 +789,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("thresholds", "holds", recorded_expression),
     Reference("tuning", "set", tuned_parameter),
     Reference("tuning", "schedule", scheduled_event),
-    Reference("tuning", "bounds", tuned_periods),
+    Reference("tuning", "bounds", tuned_bounds),
     Reference("objectives", "measure", objective_measure),
     Reference("objectives", "id", objective_named),
 )

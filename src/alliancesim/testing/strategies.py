@@ -337,20 +337,22 @@ class _Drawer:
             )
             plan.parameters[f"actors.{actor}.capability"] = (0.5, 100.0, True)
             plan.readable.append(f"capability.{actor}")
-        doc["levers"] = []
+        self.free_numbers("levers", "policy.lever", -1.0, 2.0)
+        self.free_numbers("parameters", "param.param", -5.0, 5.0)
+
+    def free_numbers(self, section: str, stem: str, low: float, high: float) -> None:
+        """Zero to two entries of ``section`` (levers or parameters: an id and a value), each
+        read as ``<stem><k>``, its value inside [low, high] but for a normal's untruncated side;
+        a set-effect may set it to any value in [low, high]."""
+        draw, plan = self.draw, self.plan
+        self.doc[section] = []
         for k in range(draw(st.integers(0, 2))):
-            value = _number(draw, -1.0, 2.0, bounded=False)
-            doc["levers"].append({"id": f"lever{k}", "value": value})
-            plan.parameters[f"policy.lever{k}"] = (-1.0, 2.0, False)
-            plan.ranges[f"policy.lever{k}"] = (-1.0, 2.0, False)
-            plan.readable.append(f"policy.lever{k}")
-        doc["parameters"] = []
-        for k in range(draw(st.integers(0, 2))):
-            value = _number(draw, -5.0, 5.0, bounded=False)
-            doc["parameters"].append({"id": f"param{k}", "value": value})
-            plan.parameters[f"param.param{k}"] = (-5.0, 5.0, False)
-            plan.ranges[f"param.param{k}"] = (-5.0, 5.0, False)
-            plan.readable.append(f"param.param{k}")
+            value = _number(draw, low, high, bounded=False)
+            name = f"{stem}{k}"
+            self.doc[section].append({"id": name.split(".")[1], "value": value})
+            plan.parameters[name] = (low, high, False)
+            plan.ranges[name] = (low, high, False)
+            plan.readable.append(name)
 
     def issues(self) -> None:
         draw, plan = self.draw, self.plan
