@@ -3,24 +3,35 @@
 ``alliancesim structures --write FILE`` simulates every built-in episode that declares a
 contested mechanism of the built-in scenarios under each of its accounts, weighs the accounts
 by their out-of-sample forecasts (:mod:`alliancesim.analysis.rivals`) and writes the verdict
-here as JSON: per mechanism, each account's modules, prior, history's weight (stacking), the
-BMA weight and the out-of-sample scores; and the provenance — the command that regenerates
-the file, the date, the version, the members and seed, and the content hash of every episode
-used. The packaged file (:data:`PACKAGED`) is what ``alliancesim run`` uses by default.
+here as JSON: per mechanism, each account's modules, prior, history's weight (pseudo-BMA+ by
+default) with its 90 % bootstrap interval, the BMA weight, the out-of-sample scores and whether
+history separates it from the best account; and the provenance — the command that regenerates
+the file, the date, the version, the members and seed, and the *source hash* of every episode
+used. The packaged file (:data:`PACKAGED`) is what ``alliancesim run`` uses by default
+(``make weights`` regenerates it).
 
-A file is **stale** for a mechanism when an episode it used has changed (another content
-hash), is gone, or when a built-in episode that now declares the mechanism was not used; it is
-**not applicable** when the scenario declares the mechanism with other accounts or modules.
-Either way a run falls back to the accounts' priors and says why (:func:`history_weights`).
+An episode's source hash (:func:`source_hash`) covers what the episode file says: its TOML and
+the TOML of every module it includes (the scenario's and its accounts', followed recursively),
+parsed and written as canonical JSON. It changes when an episode or a module it uses changes,
+not when the scenario language gains a field with a default, and computing it reads a few
+files without loading any scenario.
+
+A file is **stale** for a mechanism when an episode it used has changed (another source hash),
+is gone, or when a built-in episode that now declares the mechanism was not used (or when it
+was written by an older alliancesim whose hashes were of loaded scenarios); it is **not
+applicable** when the scenario declares the mechanism with other accounts or modules. Either
+way a run falls back to the accounts' priors and says why (:func:`history_weights`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
 import math
 import os
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +47,9 @@ __all__ = [
     "HistoryWeights",
     "MechanismWeights",
     "WeightsFile",
-    "content_hash",
     "history_weights",
     "read_weights_file",
+    "source_hash",
     "weights_document",
 ]
 
@@ -50,14 +61,21 @@ REGENERATE = (
 )
 """The command that regenerates the packaged file (from the repository's root)."""
 FORMAT = "alliancesim history weights"
+FORMAT_VERSION = 2
+"""2: episodes hashed as written (:func:`source_hash`), weights with bootstrap intervals and
+each account's separation from the best; 1 hashed the loaded scenarios."""
 ENVIRONMENT = "ALLIANCESIM_HISTORY_WEIGHTS"
 """An environment variable naming another weights file for runs (testing, or a user's own)."""
 
 
 @dataclass(frozen=True)
 class AccountHistory:
-    """One account as history judged it: its modules, prior, history's weight (stacking, or
-    the method the file names), the BMA weight, and its out-of-sample scores."""
+    """One account as history judged it: its modules, prior, history's weight (pseudo-BMA+, or
+    the method the file names) and its 90 % bootstrap interval (None: the method does not
+    resample), the BMA weight, its out-of-sample scores, and how far its summed log score lies
+    behind the best account's (``difference`` ± ``se`` nats; ``verdict`` as
+    :class:`~alliancesim.analysis.weights.Separation` says: best, identical, small, within noise
+    or separated)."""
 
     id: str
     include: tuple[str, ...]
@@ -67,6 +85,10 @@ class AccountHistory:
     crps: float | None
     log_score: float | None
     loo_log_score: float | None
+    interval: tuple[float, float] | None = None
+    difference: float | None = None
+    se: float | None = None
+    verdict: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,12 @@ class MechanismWeights:
     episodes: tuple[str, ...]
     targets: int
     weighted_loo_score: float | None
+    units: int = 0
+    """The units the bootstrap resampled: episodes, overlapping ones counted once."""
+
+    def separated(self) -> bool:
+        """Whether history separates any account from the best one."""
+        return any(a.verdict == "separated" for a in self.accounts)
 
     def weights(self) -> dict[str, float]:
         """History's weight of each account."""
@@ -106,6 +134,7 @@ class WeightsFile:
     sources: dict[str, str] = field(default_factory=dict)
     """Where each episode was read from: a built-in id, or a file's absolute path."""
     mechanisms: dict[str, MechanismWeights] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
 
     def provenance(self) -> str:
         """Where the weights come from, in one line."""
@@ -127,7 +156,8 @@ def weights_document(
     """The JSON document of a :class:`~alliancesim.analysis.rivals.HistoryWeighing`: the
     mechanisms that have history (the others are left out) and the provenance. ``sources``
     says where each episode was read from (a built-in id, or a file's absolute path; default:
-    built-in), so the file's freshness can be checked against the same episodes."""
+    built-in); each episode's :func:`source_hash` is computed from there, so the file's
+    freshness can be checked against the same files."""
     mechanisms: dict[str, Any] = {}
     used: set[str] = set()
     for m in weighing.mechanisms:
@@ -136,46 +166,59 @@ def weights_document(
         used.update(m.episodes)
         scores = m.scores
         bma = scores.bma.as_dict()
+        intervals = scores.intervals
+        apart = {s.name: s for s in scores.separation}
         loo = dict(zip(m.accounts, scores.loo.by_structure.values(), strict=True))
         mechanisms[m.mechanism] = {
             "label": m.label,
             "episodes": list(m.episodes),
             "targets": scores.targets,
+            "units": scores.loo.weights.units or len(scores.loo.folds),
             "weighted_loo_log_score": _finite(scores.loo.combined),
+            "separated": scores.separates(),
             "accounts": [
                 {
                     "id": account,
                     "include": list(include),
                     "prior": prior,
                     "weight": scores.weights[account],
+                    "interval": list(intervals[account]) if account in intervals else None,
                     "bma_weight": bma[account],
                     "crps": _finite(scores.crps[account]),
                     "log_score": _finite(scores.log[account]),
                     "loo_log_score": _finite(loo[account]),
+                    "log_score_behind_best": _finite(apart[account].difference)
+                    if account in apart
+                    else None,
+                    "se": _finite(apart[account].se) if account in apart else None,
+                    "verdict": apart[account].verdict if account in apart else "",
                 }
                 for account, include, prior in zip(m.accounts, m.includes, m.priors, strict=True)
             ],
         }
+    where = {k: (sources or {}).get(k, k) for k in weighing.episode_hashes if k in used}
     return {
         "format": FORMAT,
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "method": weighing.method,
         "members": weighing.members,
         "seed": weighing.seed,
         "date": date,
         "alliancesim": version,
         "command": command,
-        "episodes": {
-            k: {"hash": v, "source": (sources or {}).get(k, k)}
-            for k, v in weighing.episode_hashes.items()
-            if k in used
-        },
+        "hashes": "each episode file as written: its TOML and its modules', parsed, canonical "
+        "JSON, SHA-256",
+        "episodes": {k: {"hash": source_hash(ref), "source": ref} for k, ref in where.items()},
         "mechanisms": mechanisms,
     }
 
 
 def _finite(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _number(x: Any) -> float | None:
+    return None if x is None else float(x)
 
 
 def read_weights_file(path: Path) -> WeightsFile:
@@ -211,12 +254,21 @@ def read_weights_file(path: Path) -> WeightsFile:
                         loo_log_score=(
                             None if a.get("loo_log_score") is None else float(a["loo_log_score"])
                         ),
+                        interval=(
+                            None
+                            if a.get("interval") is None
+                            else (float(a["interval"][0]), float(a["interval"][1]))
+                        ),
+                        difference=_number(a.get("log_score_behind_best")),
+                        se=_number(a.get("se")),
+                        verdict=str(a.get("verdict", "")),
                     )
                     for a in entry["accounts"]
                 ),
                 episodes=tuple(str(e) for e in entry["episodes"]),
                 targets=int(entry["targets"]),
                 weighted_loo_score=entry.get("weighted_loo_log_score"),
+                units=int(entry.get("units", 0)),
             )
             for name, entry in data["mechanisms"].items()
         }
@@ -231,8 +283,9 @@ def read_weights_file(path: Path) -> WeightsFile:
             episodes={str(k): str(v["hash"]) for k, v in data["episodes"].items()},
             sources={str(k): str(v["source"]) for k, v in data["episodes"].items()},
             mechanisms=mechanisms,
+            format_version=int(data.get("format_version", 1)),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise InputError.single(
             str(path), f"malformed weights file: {exc.__class__.__name__} {exc}"
         ) from None
@@ -284,12 +337,14 @@ def history_weights(
     scenario: Any,
     path: Path | str | None = None,
     *,
-    episodes: Sequence[Any] | None = None,
+    episodes: Sequence[str | Path] | None = None,
 ) -> HistoryWeights:
     """History's weights for the scenario's mechanisms from a weights file (default: the
     ``ALLIANCESIM_HISTORY_WEIGHTS`` file, else the packaged one), each checked against the
-    built-in episodes (or ``episodes``): a mechanism whose file entry is stale, declared with
-    other accounts or modules, or absent keeps its priors, with a note saying why."""
+    built-in episodes and the episode files the weights file names (or the episode files or
+    built-in ids ``episodes``): a mechanism whose file entry is stale, declared with other
+    accounts or modules, or absent keeps its priors, with a note saying why. Only the episode
+    files are read (:func:`source_hash`); no scenario is loaded."""
     mechanisms = list(getattr(scenario, "mechanisms", []) or [])
     if not mechanisms:
         return HistoryWeights(None, {}, ())
@@ -323,7 +378,13 @@ def history_weights(
         current, declaring = state.hashes(), state.declaring()
         for m in applicable:
             entry = weights.mechanisms[m.id]
-            reason = _stale(entry, weights.episodes, current)
+            if weights.format_version < FORMAT_VERSION:
+                reason = (
+                    f"{chosen.name} was written by an older alliancesim (format "
+                    f"{weights.format_version}, which hashed loaded scenarios)"
+                )
+            else:
+                reason = _stale(entry, weights.episodes, current)
             now = declaring.get((m.id, _signature(m)), [])
             unused = sorted(set(now) - set(entry.episodes))
             if unused:
@@ -345,11 +406,21 @@ def history_weights(
 Declaring = dict[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], list[str]]
 
 
+@dataclass(frozen=True)
+class _Source:
+    """An episode file as written: its id, its source hash, and the mechanisms it declares
+    (each with its accounts' signature)."""
+
+    id: str
+    hash: str
+    declares: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]
+
+
 class _State:
-    """The episodes a weights file is checked against, loaded once and only when needed: the
+    """The episodes a weights file is checked against, read once and only when needed: the
     ``episodes`` given, else the built-in ones plus the files the weights file names."""
 
-    def __init__(self, weights: WeightsFile, episodes: Sequence[Any] | None) -> None:
+    def __init__(self, weights: WeightsFile, episodes: Sequence[str | Path] | None) -> None:
         self._weights = weights
         self._episodes = episodes
         self._found: tuple[dict[str, str], Declaring] | None = None
@@ -357,23 +428,26 @@ class _State:
     def _load(self) -> tuple[dict[str, str], Declaring]:
         if self._found is None:
             if self._episodes is not None:
-                self._found = _hashes(self._episodes)
+                sources = [s for s in (_source_or_none(e) for e in self._episodes) if s]
             else:
-                hashes, declaring = _builtin_hashes(_library_fingerprint())
-                hashes, declaring = dict(hashes), {k: list(v) for k, v in declaring.items()}
-                files = [p for p in self._weights.sources.values() if _is_path(p)]
-                if files:
-                    more, also = _file_hashes(files)
-                    hashes.update(more)
-                    for key, ids in also.items():
-                        declaring.setdefault(key, []).extend(
-                            i for i in ids if i not in declaring[key]
-                        )
-                self._found = (hashes, declaring)
+                sources = list(_kept_builtin_sources())
+                known = {s.id for s in sources}
+                for reference in self._weights.sources.values():
+                    if _is_path(reference):
+                        found = _source_or_none(reference)
+                        if found is not None and found.id not in known:
+                            sources.append(found)
+                            known.add(found.id)
+            hashes = {s.id: s.hash for s in sources}
+            declaring: Declaring = {}
+            for s in sources:
+                for key in s.declares:
+                    declaring.setdefault(key, []).append(s.id)
+            self._found = (hashes, declaring)
         return self._found
 
     def hashes(self) -> dict[str, str]:
-        """Each episode's current content hash."""
+        """Each episode's current source hash."""
         return self._load()[0]
 
     def declaring(self) -> Declaring:
@@ -387,33 +461,112 @@ def _is_path(reference: str) -> bool:
     return looks_like_path(reference)
 
 
-def _file_hashes(paths: Sequence[str]) -> tuple[dict[str, str], Declaring]:
-    """The hashes of episodes read from files (a file that is gone or no longer loads is
-    simply absent: its episode counts as changed)."""
-    from alliancesim.scenario import load_scenario
+# --- source hashes ------------------------------------------------------------------------------
 
-    loaded = []
-    for path in paths:
-        try:
-            loaded.append(load_scenario(path))
-        except InputError:
+
+def _toml(path: Path) -> dict[str, Any]:
+    """A TOML file parsed (parsed once while its size and modification time stay the same)."""
+    stat = path.stat()
+    return _parsed(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=128)
+def _parsed(path: str, size: int, mtime: int) -> dict[str, Any]:
+    text = Path(path).read_text(encoding="utf-8").removeprefix("\ufeff")
+    return tomllib.loads(text)
+
+
+def _included(data: Mapping[str, Any]) -> list[str]:
+    """What a parsed scenario or module includes: its heading's ``include`` and each
+    account's, in file order."""
+    heading = data.get("scenario", data.get("module"))
+    names = list(heading.get("include", []) or []) if isinstance(heading, dict) else []
+    for mechanism in data.get("mechanisms", []) or []:
+        for account in (mechanism.get("accounts", []) if isinstance(mechanism, dict) else []) or []:
+            if isinstance(account, dict):
+                names.extend(account.get("include", []) or [])
+    return [n for n in names if isinstance(n, str)]
+
+
+def _declares(
+    data: Mapping[str, Any],
+) -> tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]:
+    """The mechanisms a parsed episode declares, each with its accounts' signature (as
+    :func:`_signature` of the loaded mechanism)."""
+    out = []
+    for mechanism in data.get("mechanisms", []) or []:
+        if not isinstance(mechanism, dict):
             continue
-    return _hashes(loaded)
+        accounts = [a for a in mechanism.get("accounts", []) or [] if isinstance(a, dict)]
+        signature = tuple(
+            sorted(
+                (str(a.get("id")), tuple(str(i) for i in a.get("include", []) or []))
+                for a in accounts
+            )
+        )
+        out.append((str(mechanism.get("id")), signature))
+    return tuple(out)
 
 
-def content_hash(scenario: Any) -> str:
-    """A scenario's content hash: :func:`alliancesim.ensemble.scenario_hash`, computed here
-    without importing the engine (``show`` stays light)."""
-    return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    raise TypeError(f"cannot hash a {type(value).__name__}")
 
 
-def _hashes(episodes: Sequence[Any]) -> tuple[dict[str, str], Declaring]:
-    hashes = {e.id: content_hash(e) for e in episodes}
-    declaring: Declaring = {}
-    for e in episodes:
-        for m in e.mechanisms:
-            declaring.setdefault((m.id, _signature(m)), []).append(e.id)
-    return hashes, declaring
+def _read_source(reference: str | Path) -> _Source:
+    """An episode file as written (see :func:`source_hash`)."""
+    from alliancesim.scenario.library import resolve
+
+    path = resolve(reference)
+    try:
+        data = _toml(path)
+        modules: list[list[Any]] = []
+        seen = {path.resolve()}
+
+        def visit(including: Path, name: str) -> None:
+            target = resolve(name, relative_to=including)
+            if target.resolve() in seen:
+                return
+            seen.add(target.resolve())
+            module = _toml(target)
+            modules.append([name, module])
+            for inner in _included(module):
+                visit(target, inner)
+
+        for name in _included(data):
+            visit(path, name)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError.single(
+            str(path), f"cannot read the episode to hash it ({exc.__class__.__name__}: {exc})"
+        ) from None
+    text = json.dumps(
+        {"episode": data, "modules": modules},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=_canonical,
+    )
+    heading = data.get("scenario")
+    ident = str(heading.get("id")) if isinstance(heading, dict) else path.stem
+    return _Source(ident, hashlib.sha256(text.encode()).hexdigest(), _declares(data))
+
+
+def source_hash(reference: str | Path) -> str:
+    """An episode's source hash: SHA-256 of its TOML and the TOML of every module it includes
+    (its own and its accounts' ``include``, followed recursively, each once), parsed and written
+    as canonical JSON (sorted keys), so comments and layout change nothing, and neither does a
+    new field with a default in the scenario language. ``reference`` is a built-in id or a
+    path; InputError if a file cannot be read."""
+    return _read_source(reference).hash
+
+
+def _source_or_none(reference: str | Path) -> _Source | None:
+    """An episode file as written, or None if it is gone or unreadable (it counts as changed)."""
+    try:
+        return _read_source(reference)
+    except InputError:
+        return None
 
 
 def _library_fingerprint() -> tuple[tuple[str, int, int], ...]:
@@ -428,11 +581,55 @@ def _library_fingerprint() -> tuple[tuple[str, int, int], ...]:
 
 
 @functools.lru_cache(maxsize=4)
-def _builtin_hashes(
-    fingerprint: tuple[tuple[str, int, int], ...],
-) -> tuple[dict[str, str], Declaring]:
-    """The built-in episodes' hashes, computed once per state of the library."""
-    from alliancesim.scenario import load_scenario
-    from alliancesim.scenario.library import builtin_episodes
+def _builtin_sources(fingerprint: tuple[tuple[str, int, int], ...]) -> tuple[_Source, ...]:
+    """The built-in episodes as written (the built-in scenarios whose ``kind`` is
+    ``"episode"``, as :func:`~alliancesim.scenario.library.builtin_episodes` lists them), each
+    file parsed once per state of the library."""
+    from alliancesim.scenario.library import builtin_scenarios, resolve
 
-    return _hashes([load_scenario(e) for e in builtin_episodes()])
+    out = []
+    for ident in builtin_scenarios():
+        try:
+            heading = _toml(resolve(ident)).get("scenario")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        if isinstance(heading, dict) and heading.get("kind") == "episode":
+            found = _source_or_none(ident)
+            if found is not None:
+                out.append(found)
+    return tuple(out)
+
+
+def _kept_builtin_sources() -> tuple[_Source, ...]:
+    """The built-in episodes as written, kept between calls in the cache directory under the
+    library's fingerprint (every library file's bytes and the version: an edited episode or
+    module gives a new one), so a run reads no episode file once the library is known; a cache
+    that cannot be read or written is simply not used."""
+    from alliancesim.scenario.listing import cache_directory, library_fingerprint
+
+    path = cache_directory() / f"history-sources-{library_fingerprint()}.json"
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return tuple(
+            _Source(
+                str(r["id"]),
+                str(r["hash"]),
+                tuple(
+                    (str(m), tuple((str(a), tuple(str(i) for i in inc)) for a, inc in signature))
+                    for m, signature in r["declares"]
+                ),
+            )
+            for r in rows
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    sources = _builtin_sources(_library_fingerprint())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        rows = [{"id": s.id, "hash": s.hash, "declares": s.declares} for s in sources]
+        temporary.write_text(json.dumps(rows), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass
+    return sources

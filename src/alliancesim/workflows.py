@@ -679,7 +679,7 @@ def structures_by_history(
     compute: bool = False,
     members: int = 2000,
     seed: int = 0,
-    method: str = "stacking",
+    method: str = "pseudo-bma+",
     workers: int = 1,
     weights_file: Path | None = None,
     on_simulation: Callable[[int, int], None] | None = None,
@@ -693,6 +693,7 @@ def structures_by_history(
     """
     from types import SimpleNamespace
 
+    from alliancesim.analysis.history_weights import METHODS
     from alliancesim.history_file import history_weights
     from alliancesim.presentation.history_view import (
         verdict_from_file,
@@ -700,10 +701,8 @@ def structures_by_history(
         verdict_without_history,
     )
 
-    if method not in ("stacking", "bma", "crps-stacking"):
-        raise InputError.single(
-            "--method", f"expected stacking, bma or crps-stacking, got {method!r}"
-        )
+    if method not in METHODS:
+        raise InputError.single("--method", f"expected {', '.join(METHODS)}, got {method!r}")
     mechanisms, notes = _mechanisms_of(scenarios)
     ids = tuple(s.id for s in scenarios)
     if not mechanisms and not compute:

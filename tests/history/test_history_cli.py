@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -132,8 +133,19 @@ def test_structures_json_computes_history_weights_and_writes_the_file(cli, cli_j
     assert out["source"] == "computed" and out["written"] == str(out_file)
     (drift,) = out["mechanisms"]
     weights = {a["id"]: a["weight"] for a in drift["accounts"]}
-    assert weights["rise"] == pytest.approx(2 / 3, abs=1e-6)
-    assert drift["favoured"][0] == "rise" and drift["targets"] == 6
+    # pseudo-BMA+ by default: rise 1 − (1 − t)², fall t², flat the rest, t = (60 − log 2)/240
+    # (tests/history/test_rivals.py works it out), within the bootstrap's Monte Carlo error
+    t = (60 - math.log(2)) / 240
+    assert weights["rise"] == pytest.approx(1 - (1 - t) ** 2, abs=0.025)
+    assert weights["flat"] == pytest.approx((1 - t) ** 2 - t**2, abs=0.025)
+    assert drift["favoured"][0] == "flat" and drift["targets"] == 6
+    assert drift["method"] == "pseudo-bma+"
+    assert all(a["interval"] is not None for a in drift["accounts"])
+    assert {a["id"]: a["verdict"] for a in drift["accounts"]} == {
+        "rise": "within noise",
+        "fall": "within noise",
+        "flat": "best",
+    }
     assert out["computation"]["simulations"] == 9
     written = json.loads(out_file.read_text())
     assert written["format"] == "alliancesim history weights"
@@ -143,7 +155,8 @@ def test_structures_json_computes_history_weights_and_writes_the_file(cli, cli_j
     assert again["source"] == "file"
     assert again["mechanisms"][0]["accounts"][0]["weight"] == pytest.approx(weights["rise"])
     code, table, _ = cli("structures", str(d / "toy-rivals.toml"), "--weights", str(out_file))
-    assert code == 0 and "history favours rise with weight 67 %" in table
+    assert code == 0 and "history favours flat with weight" in table
+    assert "History does not separate the accounts" in " ".join(table.split())
     ran = cli_json(
         "run",
         str(d / "toy-rivals.toml"),
@@ -154,9 +167,9 @@ def test_structures_json_computes_history_weights_and_writes_the_file(cli, cli_j
         str(out_file),
         "--json",
     )
-    assert ran["structures"]["weights"]["seed"] == pytest.approx(2 / 3, abs=1e-6)
-    assert ran["weights_source"].startswith("history (drift)")
-    assert ran["history_favours"][0].startswith("History favours rise for drift")
+    assert ran["structures"]["weights"]["seed"] == pytest.approx(weights["rise"], abs=1e-9)
+    assert ran["weights_source"].startswith("history (drift): pseudo-bma+ on 3 episodes")
+    assert ran["history_favours"][0].startswith("History favours flat for drift")
 
 
 def test_structures_of_scenarios_without_mechanisms_and_bad_input(cli, cli_json, tmp_path):

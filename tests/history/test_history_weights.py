@@ -85,8 +85,16 @@ def test_identical_accounts_share_the_weight(scored_episode_path):
         scored_episode_path, 0.0, "b"
     )
     result = weigh_accounts("toy", ["right", "wrong"], forecasts, priors=[1.0, 3.0])
-    assert result.weights["right"] == pytest.approx(0.5, abs=1e-6)
-    assert result.bma.as_dict()["wrong"] == pytest.approx(0.75)  # the data cannot move the prior
+    # the data cannot move the prior: pseudo-BMA+ and BMA keep it, stacking splits the weight
+    assert result.weights == {"right": 0.25, "wrong": 0.75}
+    assert result.intervals == {"right": (0.25, 0.25), "wrong": (0.75, 0.75)}
+    assert result.bma.as_dict()["wrong"] == pytest.approx(0.75)
+    assert [s.verdict for s in result.separation] == ["best", "identical"]
+    assert not result.separates()
+    stacked = weigh_accounts(
+        "toy", ["right", "wrong"], forecasts, priors=[1.0, 3.0], method="stacking"
+    )
+    assert stacked.weights["right"] == pytest.approx(0.5, abs=1e-6)
 
 
 def test_weighing_needs_forecasts_and_two_accounts(scored_episode_path):

@@ -15,18 +15,33 @@ sd √0.5 at the miss: 0 for the right account, 4 or 8 for the opposite one, 2 o
   every target by 2 or 4 (−4 − c, −16 − c), so with priors (1, 1, 2)/4 the posterior odds of
   ``rise`` against ``flat`` are (1/4)e^(−80)/((1/2)e^(−60)) = e^(−20)/2: BMA, which assumes one
   account is true, picks the account that is never badly wrong — the M-open case stacking is for.
+- Pseudo-BMA+ (the default): per episode the summed log densities, relative to c, are rise
+  (0, 0, −80), fall (−80, −80, 0), flat (−20, −20, −20). A bootstrap draw α ~ Dirichlet(1, 1, 1)
+  over the three episodes scores rise 3·(−80 α₃) + log ¼, fall 3·(−80 (α₁ + α₂)) + log ¼ and
+  flat −60 + log ½, so the draw's weight goes (all but e^−O(1/α)) to rise when α₃ < t =
+  (60 − log 2)/240, to fall when α₃ > 1 − t, to flat otherwise; α₃ ~ Beta(1, 2), so the weights
+  are 1 − (1 − t)² = 0.433 (rise), t² = 0.061 (fall) and 0.506 (flat): history without more
+  episodes cannot say whether levels rise or stay, and it says so.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from alliancesim.analysis.rivals import account_structure, episodes_declaring, weigh_by_history
-from alliancesim.history_file import history_weights, read_weights_file, weights_document
+from alliancesim.errors import InputError
+from alliancesim.history_file import (
+    history_weights,
+    read_weights_file,
+    source_hash,
+    weights_document,
+)
 from alliancesim.runner import run
 from alliancesim.scenario import load_scenario
 from alliancesim.structures import parse_structure, structure_weights, weights_caveat
@@ -55,7 +70,32 @@ def toy():
 
 @pytest.fixture(scope="module")
 def weighing(toy, episodes):
+    return weigh_by_history(toy.mechanisms, episodes, members=8, seed=1, method="stacking")
+
+
+@pytest.fixture(scope="module")
+def plus(toy, episodes):
     return weigh_by_history(toy.mechanisms, episodes, members=8, seed=1)
+
+
+def test_pseudo_bma_plus_weighs_by_how_much_of_history_each_account_survives(plus):
+    (drift,) = plus.mechanisms
+    assert plus.method == drift.scores.method == "pseudo-bma+"
+    t = (60 - math.log(2)) / 240
+    w = drift.weights
+    assert w["rise"] == pytest.approx(1 - (1 - t) ** 2, abs=0.025)
+    assert w["fall"] == pytest.approx(t**2, abs=0.025)
+    assert w["flat"] == pytest.approx((1 - t) ** 2 - t**2, abs=0.025)
+    # each draw's weights sit at a corner: the interval is the whole range
+    assert drift.scores.intervals["flat"] == (pytest.approx(0.0, abs=1e-9), 1.0)
+    # every account is separated from flat, the best on the sums (−60 against −80)…
+    verdicts = {s.name: s.verdict for s in drift.scores.separation}
+    assert verdicts["flat"] == "best"
+    # …by 20 nats, but with episodes that disagree (rise: 20, 20, −60 behind): within noise
+    rise = next(s for s in drift.scores.separation if s.name == "rise")
+    assert rise.difference == pytest.approx(20.0, rel=1e-9)
+    assert rise.se == pytest.approx(math.sqrt(3) * float(np.std([-20, -20, 60], ddof=1)))
+    assert verdicts["rise"] == verdicts["fall"] == "within noise"
 
 
 def test_stacking_gives_each_account_the_share_of_history_it_forecast(weighing):
@@ -95,7 +135,9 @@ def test_scores_are_the_normal_log_densities_by_hand(weighing):
 
 
 def test_simulations_are_the_same_whatever_the_workers(toy, episodes, weighing):
-    again = weigh_by_history(toy.mechanisms, episodes, members=8, seed=1, workers=2)
+    again = weigh_by_history(
+        toy.mechanisms, episodes, members=8, seed=1, workers=2, method="stacking"
+    )
     assert again.mechanisms[0].weights == weighing.mechanisms[0].weights
     assert again.mechanisms[0].scores.log == weighing.mechanisms[0].scores.log
     assert weighing.simulations == 9 and again.simulations == 9
@@ -182,32 +224,53 @@ def test_degenerate_history_weights_are_said():
 # the weights file: provenance, freshness, and runs that use it
 
 
-def write_weights_file(weighing, path: Path, command: str) -> Path:
-    """``path``: the weights file of ``weighing`` by the toy episodes, as ``command`` writes it
-    (dated 2026-01-01, version ``test``)."""
+def write_weights_file(weighing, path: Path, command: str, folder: Path = RIVALS) -> Path:
+    """``path``: the weights file of ``weighing`` by the toy episodes read from ``folder``, as
+    ``command`` writes it (dated 2026-01-01, version ``test``)."""
     document = weights_document(
         weighing,
         command=command,
         date="2026-01-01",
         version="test",
-        sources={e: str(RIVALS / f"{e}.toml") for e in EPISODES},
+        sources={e: str(folder / f"{e}.toml") for e in EPISODES},
     )
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
 
 
 @pytest.fixture
-def weights_file(tmp_path, weighing):
+def copied(tmp_path):
+    """The toy episodes and their modules, copied where a test may edit them."""
+    folder = tmp_path / "rivals"
+    shutil.copytree(RIVALS, folder)
+    return folder
+
+
+@pytest.fixture
+def weights_file(tmp_path, weighing, copied):
     command = "alliancesim structures toy-rivals.toml --write w.json"
-    return write_weights_file(weighing, tmp_path / "w.json", command)
+    return write_weights_file(weighing, tmp_path / "w.json", command, copied)
 
 
-def test_a_weights_file_keeps_the_weights_and_their_provenance(weights_file, weighing):
+def test_a_weights_file_keeps_the_weights_and_their_provenance(weights_file, weighing, copied):
     read = read_weights_file(weights_file)
     assert read.mechanisms["drift"].weights() == weighing.mechanisms[0].weights
     assert read.mechanisms["drift"].favoured()[0] == "rise"
     assert set(read.episodes) == set(EPISODES)
+    assert read.episodes["fall-2005"] == source_hash(copied / "fall-2005.toml")
+    assert read.format_version == 2
     assert "stacking on 3 episodes (8 members, seed 1; w.json, 2026-01-01" in read.provenance()
+
+
+def test_a_weights_file_keeps_intervals_and_separation(tmp_path, plus, copied):
+    path = write_weights_file(plus, tmp_path / "plus.json", "c", copied)
+    entry = read_weights_file(path).mechanisms["drift"]
+    scores = plus.mechanisms[0].scores
+    assert entry.units == 3 and not entry.separated()
+    for account in entry.accounts:
+        assert account.interval == pytest.approx(scores.intervals[account.id])
+        apart = next(s for s in scores.separation if s.name == account.id)
+        assert (account.verdict, account.difference) == (apart.verdict, apart.difference)
 
 
 def test_a_fresh_file_gives_history_weights(toy, weights_file, weighing):
@@ -217,24 +280,65 @@ def test_a_fresh_file_gives_history_weights(toy, weights_file, weighing):
     assert found.describe().startswith("history (drift): stacking on 3 episodes")
 
 
-def test_a_changed_episode_makes_the_file_stale(toy, episodes, weights_file):
-    changed = episodes[2].model_copy(
-        update={
-            "observations": [
-                o.model_copy(update={"value": o.value + 1}) for o in episodes[2].observations
-            ]
-        }
+def test_comments_and_layout_leave_the_file_fresh(toy, weights_file, copied):
+    path = copied / "fall-2005.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text("# a comment\n" + text.replace("value = -4.0", "value   =   -4.0"), "utf-8")
+    (copied / "modules" / "drift_rise.toml").write_text(
+        (copied / "modules" / "drift_rise.toml").read_text(encoding="utf-8") + "\n# the end\n",
+        encoding="utf-8",
     )
-    found = history_weights(toy, weights_file, episodes=[*episodes[:2], changed])
+    found = history_weights(toy, weights_file)
+    assert not found.stale and found.accounts
+
+
+def test_a_changed_episode_makes_the_file_stale(toy, weights_file, copied):
+    path = copied / "fall-2005.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("value = -4.0", "value = -5.0"), encoding="utf-8"
+    )
+    found = history_weights(toy, weights_file)
     assert found.accounts == {} and found.stale == ("drift",)
     assert "fall-2005 changed or gone" in found.notes[0]
     assert "alliancesim structures toy-rivals.toml --write w.json" in found.notes[0]
 
 
-def test_a_new_episode_declaring_the_mechanism_makes_the_file_stale(toy, episodes, weights_file):
-    extra = _renamed(episodes[0], "rise-2007")
-    found = history_weights(toy, weights_file, episodes=[*episodes, extra])
+def test_a_changed_module_makes_the_file_stale(toy, weights_file, copied):
+    path = copied / "modules" / "drift_flat.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("source =", 'label = "flat, relabelled"\nsource =', 1), "utf-8")
+    found = history_weights(toy, weights_file)
+    assert found.stale == ("drift",)
+    assert "rise-2001, rise-2003, fall-2005 changed or gone" in found.notes[0]
+
+
+def test_a_gone_episode_makes_the_file_stale(toy, weights_file, copied):
+    (copied / "rise-2003.toml").unlink()
+    found = history_weights(toy, weights_file)
+    assert found.stale == ("drift",) and "rise-2003 changed or gone" in found.notes[0]
+
+
+def test_a_new_episode_declaring_the_mechanism_makes_the_file_stale(toy, weights_file, copied):
+    extra = copied / "rise-2007.toml"
+    extra.write_text(
+        (copied / "rise-2001.toml")
+        .read_text(encoding="utf-8")
+        .replace('id = "rise-2001"', 'id = "rise-2007"'),
+        encoding="utf-8",
+    )
+    listed = [copied / f"{e}.toml" for e in EPISODES]
+    found = history_weights(toy, weights_file, episodes=[*listed, extra])
     assert found.stale == ("drift",) and "rise-2007 now declares it" in found.notes[0]
+    assert history_weights(toy, weights_file, episodes=listed).accounts
+
+
+def test_an_older_file_is_stale_and_says_why(toy, weights_file):
+    document = json.loads(weights_file.read_text(encoding="utf-8"))
+    document["format_version"] = 1
+    weights_file.write_text(json.dumps(document), encoding="utf-8")
+    found = history_weights(toy, weights_file)
+    assert found.stale == ("drift",)
+    assert "older alliancesim (format 1, which hashed loaded scenarios)" in found.notes[0]
 
 
 def test_other_accounts_are_not_weighed_by_the_file(episodes, weights_file, toy):
@@ -244,7 +348,7 @@ def test_other_accounts_are_not_weighed_by_the_file(episodes, weights_file, toy)
             "mechanisms": [mechanism.model_copy(update={"accounts": list(mechanism.accounts[:2])})]
         }
     )
-    found = history_weights(other, weights_file, episodes=episodes)
+    found = history_weights(other, weights_file)
     assert found.accounts == {} and "other accounts or modules" in found.notes[0]
 
 
@@ -259,8 +363,8 @@ def test_the_same_accounts_in_another_order_are_weighed_by_the_file(episodes, we
             ]
         }
     )
-    found = history_weights(reordered, weights_file, episodes=episodes)
-    assert found.accounts == history_weights(toy, weights_file, episodes=episodes).accounts
+    found = history_weights(reordered, weights_file)
+    assert found.accounts == history_weights(toy, weights_file).accounts
     assert found.accounts and not found.notes
 
 
@@ -290,15 +394,30 @@ def test_the_use_case_reads_a_fresh_file_and_computes_otherwise(toy, episodes, w
     (verdict,) = from_file.verdicts
     assert verdict.favoured()[0] == "rise" and verdict.source.startswith("file: stacking")
     assert "history favours rise with weight 67 % against a prior of 25 %" in verdict.sentence()
-    computed = structures_by_history([toy], episodes=episodes, members=8, seed=1)
+    computed = structures_by_history([toy], episodes=episodes, members=8, seed=1, method="stacking")
     assert computed.computed and computed.weighing.simulations == 9
     assert [a.weight for a in computed.verdicts[0].accounts] == pytest.approx(
         [a.weight for a in verdict.accounts]
     )
 
 
-def test_the_files_content_hash_is_the_stores(episodes):
+def test_the_source_hash_reads_the_files_as_written(tmp_path, episodes, copied):
+    # the hash of the packaged toy episode and of its copy agree; it is not the store's hash of
+    # the loaded scenario, which a new field with a default in the language would change
     from alliancesim.ensemble import scenario_hash
-    from alliancesim.history_file import content_hash
 
-    assert [content_hash(e) for e in episodes] == [scenario_hash(e) for e in episodes]
+    assert source_hash(RIVALS / "fall-2005.toml") == source_hash(copied / "fall-2005.toml")
+    assert source_hash(RIVALS / "fall-2005.toml") != scenario_hash(episodes[2])
+    assert len({source_hash(RIVALS / f"{e}.toml") for e in EPISODES}) == 3
+    with pytest.raises(InputError, match="cannot read the episode"):
+        source_hash(tmp_path / "missing.toml")
+
+
+def test_a_run_says_when_history_leaves_the_accounts_at_their_priors(toy):
+    from alliancesim.presentation.run_view import history_favours
+
+    (same,) = history_favours(toy, {"drift": {"rise": 0.25, "fall": 0.25, "flat": 0.5}})
+    assert same.startswith("History cannot tell the accounts of drift apart")
+    assert "rise 25 %, fall 25 %, flat 50 %" in same
+    (moved,) = history_favours(toy, {"drift": {"rise": 0.4, "fall": 0.1, "flat": 0.5}})
+    assert moved.startswith("History favours flat for drift") and "rise 40 % (prior 25 %)" in moved

@@ -18,7 +18,7 @@ from alliancesim.workflows import report_of_stored_run, run_and_store, view_of_s
 def stored(tmp_path_factory):
     toy = load_scenario(RIVALS / "toy-rivals.toml")
     episodes = [load_scenario(RIVALS / f"{e}.toml") for e in EPISODES]
-    weighing = weigh_by_history(toy.mechanisms, episodes, members=8, seed=1)
+    weighing = weigh_by_history(toy.mechanisms, episodes, members=8, seed=1, method="stacking")
     path = write_weights_file(
         weighing,
         tmp_path_factory.mktemp("weights") / "w.json",

@@ -1,4 +1,5 @@
-"""Weighing rival structures: BMA by hand, stacking against brute force, leave-one-episode-out."""
+"""Weighing rival structures: BMA by hand, stacking against brute force, leave-one-episode-out,
+pseudo-BMA+ and bootstrap stacking over episodes by hand and against an integral."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from scipy import special, stats
 
 from alliancesim.analysis.scores import crps, log_predictive_density
 from alliancesim.analysis.weights import (
+    DRAWS,
     bma_weights,
+    bootstrap_stacking_weights,
     crps_stacking_weights,
     leave_one_episode_out,
     mixture_crps_terms,
+    pseudo_bma_plus_weights,
+    separation,
     stacking_weights,
 )
 
@@ -231,3 +236,143 @@ def test_leave_one_episode_out_bma_and_crps_stacking():
         leave_one_episode_out(episodes, method="stacking")
     with pytest.raises(ValueError, match="one episode label"):
         leave_one_episode_out(["a"], method="bma", log_densities=lp)
+
+
+# --- the Bayesian bootstrap over episodes: pseudo-BMA+, bootstrap stacking, separation ----------
+
+
+def _episodes_of(sums: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Log densities whose per-episode sums are ``sums`` (structures × episodes): two targets per
+    episode, each carrying half of the episode's sum."""
+    lp = np.repeat(sums / 2.0, 2, axis=1)
+    return lp, [f"e{j}" for j in range(sums.shape[1]) for _ in range(2)]
+
+
+def test_identical_scores_keep_the_prior_weights_exactly():
+    rng = np.random.default_rng(11)
+    row = rng.normal(-3.0, 1.0, 12)
+    lp = np.vstack([row, row, row])
+    units = [f"e{i // 3}" for i in range(12)]
+    prior = [0.2, 0.3, 0.5]
+    for weigh in (pseudo_bma_plus_weights, bootstrap_stacking_weights):
+        result = weigh(lp, units, prior)
+        assert result.weights == (0.2, 0.3, 0.5)
+        assert result.intervals == ((0.2, 0.2), (0.3, 0.3), (0.5, 0.5))
+        assert "identical" in result.note
+    apart = separation(lp, units, ["a", "b", "c"])
+    assert [s.verdict for s in apart] == ["best", "identical", "identical"]
+    assert all(s.difference == 0.0 for s in apart)
+
+
+def test_a_clearly_dominant_structure_takes_nearly_all_the_weight():
+    # 10 episodes; structure a beats b by 5 to 7 nats in every one of them
+    sums = np.vstack([np.full(10, -20.0), -20.0 - np.linspace(5.0, 7.0, 10)])
+    lp, units = _episodes_of(sums)
+    result = pseudo_bma_plus_weights(lp, units, names=["a", "b"])
+    assert result.weights[0] > 0.999
+    assert result.intervals[0][0] > 0.999
+    assert result.units == 10
+    (best, other) = separation(lp, units, ["a", "b"])
+    assert best.verdict == "best" and other.verdict == "separated"
+    assert other.difference == pytest.approx(60.0)
+    assert other.se == pytest.approx(math.sqrt(10) * np.std(np.linspace(5, 7, 10), ddof=1))
+
+
+def test_pseudo_bma_plus_by_hand_two_accounts_three_episodes():
+    # Episode sums of a minus b: +D, +D, −2D with D huge. A draw α ~ Dirichlet(1, 1, 1) gives a
+    # the weight 1 exactly when 3D(α1 + α2 − 2α3) > 0, i.e. α3 < 1/3; α3 ~ Beta(1, 2), so
+    # P(α3 < 1/3) = 1 − (2/3)² = 5/9: pseudo-BMA+ gives a 5/9 and b 4/9 (BMA, on the sums
+    # alone, would give the two equal weights, and the interval is the whole [0, 1]).
+    d = 1000.0
+    sums = np.array([[d, d, -2 * d], [0.0, 0.0, 0.0]])
+    lp, units = _episodes_of(sums)
+    result = pseudo_bma_plus_weights(lp, units, names=["a", "b"], draws=200_000, seed=3)
+    se = math.sqrt((5 / 9) * (4 / 9) / 200_000)
+    assert result.weights[0] == pytest.approx(5 / 9, abs=4 * se)
+    assert result.intervals[0] == (0.0, 1.0)
+    assert bma_weights(lp).weights[0] == pytest.approx(0.5)
+    # a smooth case against the integral over the simplex (an independent computation):
+    # sums −10, −20, −30 against −11, −22, −33 and priors 1/4, 3/4
+    sums = np.array([[-10.0, -20.0, -30.0], [-11.0, -22.0, -33.0]])
+    lp, units = _episodes_of(sums)
+
+    def weight_of_a(a2: float, a1: float) -> float:
+        a3 = 1.0 - a1 - a2
+        z = 3.0 * (a1 * 1.0 + a2 * 2.0 + a3 * 3.0)
+        return 1.0 / (1.0 + 3.0 * math.exp(-z))
+
+    from scipy import integrate
+
+    area, _ = integrate.dblquad(weight_of_a, 0.0, 1.0, 0.0, lambda a1: 1.0 - a1, epsabs=1e-11)
+    expected = 2.0 * area  # Dirichlet(1, 1, 1) is uniform on the simplex, of area 1/2
+    result = pseudo_bma_plus_weights(lp, units, [0.25, 0.75], draws=200_000, seed=5)
+    assert result.weights[0] == pytest.approx(expected, abs=2e-3)
+    # pseudo-BMA (one unit: nothing to resample) is the softmax of the summed scores
+    lone = pseudo_bma_plus_weights(lp, ["one"] * 6, [0.25, 0.75])
+    assert lone.weights[0] == pytest.approx(1.0 / (1.0 + 3.0 * math.exp(-6.0)), rel=1e-12)
+    assert "nothing to resample" in lone.note
+    # separation by hand: differences 1, 2, 3 nats; Δ = 6, se = √3 · sd(1, 2, 3) = √3
+    (best, other) = separation(lp, units, ["a", "b"])
+    assert best.verdict == "best" and best.difference == 0.0
+    assert other.difference == pytest.approx(6.0)
+    assert other.se == pytest.approx(math.sqrt(3.0))
+    assert other.verdict == "separated"  # 6 ≥ 4 and 6 > 2√3
+
+
+def test_small_or_noisy_differences_keep_the_weights_near_the_prior():
+    # b is behind by 0.05 nats in each of 10 episodes: consistently, but by little. Stacking
+    # and bootstrap stacking still put everything on a; pseudo-BMA+ stays near one half.
+    sums = np.vstack([np.full(10, -20.0), np.full(10, -20.05)])
+    lp, units = _episodes_of(sums)
+    assert stacking_weights(lp).weights[0] == pytest.approx(1.0, abs=1e-6)
+    assert bootstrap_stacking_weights(lp, units, draws=50).weights[0] == pytest.approx(
+        1.0, abs=1e-6
+    )
+    plus = pseudo_bma_plus_weights(lp, units)
+    assert plus.weights[0] == pytest.approx(1.0 / (1.0 + math.exp(-0.5)), abs=1e-3)
+    assert separation(lp, units)[1].verdict == "small"
+    # b ahead by 3.5 nats in half the episodes and behind by 2.5 in the other half: a is 5 nats
+    # behind in all, more than the small 4, but its standard error is √10 · sd = 10: within noise
+    swings = np.tile([3.0, -3.0], 5)
+    sums = np.vstack([np.full(10, -20.0), -20.0 + swings + 0.5])
+    lp, units = _episodes_of(sums)
+    plus = pseudo_bma_plus_weights(lp, units, names=["a", "b"])
+    assert 0.1 < plus.weights[0] < 0.5
+    assert plus.intervals[0][0] < 0.01 and plus.intervals[0][1] > 0.9
+    behind = separation(lp, units, ["a", "b"])[0]
+    assert behind.verdict == "within noise" and behind.difference == pytest.approx(5.0)
+    assert behind.se == pytest.approx(math.sqrt(10) * np.std(swings, ddof=1))
+    # the same swings around a 3-nat lead: small, whatever the standard error
+    lp, _ = _episodes_of(np.vstack([np.full(10, -20.0), -20.0 + swings + 0.3]))
+    assert separation(lp, units, ["a", "b"])[0].verdict == "small"
+
+
+def test_the_bootstrap_is_seeded():
+    rng = np.random.default_rng(12)
+    lp = rng.normal(-2.0, 1.0, (3, 30))
+    units = [f"e{i % 6}" for i in range(30)]
+    for weigh, draws in ((pseudo_bma_plus_weights, 4000), (bootstrap_stacking_weights, 40)):
+        first = weigh(lp, units, draws=draws, seed=7)
+        assert weigh(lp, units, draws=draws, seed=7) == first
+        other = weigh(lp, units, draws=draws, seed=8)
+        assert other.weights != first.weights
+        assert other.weights == pytest.approx(first.weights, abs=0.1)
+    loo = leave_one_episode_out(units, method="pseudo-bma+", log_densities=lp, seed=7)
+    assert loo.weights == pseudo_bma_plus_weights(lp, units, draws=DRAWS, seed=7)
+    fold = loo.folds[0]
+    kept = [u != "e0" for u in units]
+    assert fold.weights == pseudo_bma_plus_weights(
+        lp[:, kept], [u for u in units if u != "e0"], seed=7
+    )
+    assert fold.weights.units == 5
+    json.dumps(loo.to_dict(), allow_nan=False)
+
+
+def test_bootstrap_stacking_shares_where_history_has_two_regimes():
+    lp = two_regimes(40, seed=13)
+    units = [f"e{i // 4}" for i in range(40)]  # the first five episodes favour 0, the rest 1
+    plain = stacking_weights(lp).weights[0]
+    boot = bootstrap_stacking_weights(lp, units, draws=200)
+    assert boot.weights[0] == pytest.approx(plain, abs=0.1)
+    low, high = boot.intervals[0]
+    assert low < plain < high and high - low > 0.1

@@ -17,10 +17,15 @@ Every episode that declares the mechanism is simulated under each of them on the
 :func:`weigh_accounts` then runs :func:`~alliancesim.analysis.weights.leave_one_episode_out`
 on *folds*: episodes whose simulated months overlap are held out together
 (:func:`fold_groups`), so no account is scored on a target with weights fitted on that target
-or on another model of the same months. Stacking of predictive distributions is the default
-(Yao, Vehtari, Simpson & Gelman 2018: the mixture that predicts held-out history best); Bayesian
-model averaging is reported beside it (it assumes one account is true and piles weight on the
-best); CRPS stacking is available.
+or on another model of the same months. The default weights are **pseudo-BMA+** (Yao, Vehtari,
+Simpson & Gelman 2018): BMA on the out-of-sample log scores, averaged over Bayesian-bootstrap
+re-weightings of the folds, so that the accounts keep weights near their priors where history
+cannot tell them apart and move to a corner only where every re-weighting of the episodes
+agrees; each weight comes with its 90 % bootstrap interval. The folds are the resampled units:
+the targets of one episode share its story, and overlapping episodes share targets. Beside the
+weights: plain Bayesian model averaging (it assumes one account is true and piles weight on the
+best), and per account whether history separates it from the best (:func:`~alliancesim.analysis.weights.separation`).
+Stacking, Bayesian-bootstrap stacking and CRPS stacking are available.
 """
 
 from __future__ import annotations
@@ -36,15 +41,19 @@ from alliancesim.analysis.backtest import Target, footing, reference_forecasts
 from alliancesim.analysis.scores import _json_ready, log_predictive_density, silverman_bandwidth
 from alliancesim.analysis.weights import (
     LooResult,
+    Separation,
     StructureWeights,
     bma_weights,
     leave_one_episode_out,
     mixture_crps_terms,
+    separation,
 )
 from alliancesim.scenario.clock import Clock, parse_period
 from alliancesim.scenario.schema import Scenario
 
 __all__ = [
+    "DEFAULT_METHOD",
+    "METHODS",
     "AccountScores",
     "Forecasts",
     "crps_terms",
@@ -54,7 +63,12 @@ __all__ = [
     "weigh_accounts",
 ]
 
-Method = Literal["stacking", "bma", "crps-stacking"]
+Method = Literal["pseudo-bma+", "stacking", "bb-stacking", "bma", "crps-stacking"]
+
+DEFAULT_METHOD: Method = "pseudo-bma+"
+"""How history weighs accounts unless told otherwise."""
+METHODS: tuple[str, ...] = ("pseudo-bma+", "bb-stacking", "stacking", "bma", "crps-stacking")
+"""The methods history can weigh accounts with, the default first."""
 
 _MIN_KERNEL = 1e-6
 """The smallest kernel (relative to the target's footing) a density is computed with."""
@@ -150,7 +164,8 @@ class AccountScores:
     on every fold); ``bma`` the Bayesian-model-averaging weights on every target (with the
     accounts' priors); ``crps`` each account's mean CRPS on one footing and ``log`` its mean log
     score (−log p), both over every target (no weights are fitted for them: they are each
-    account's out-of-sample score as it stands).
+    account's out-of-sample score as it stands); ``separation`` per account whether history
+    separates it from the best-scoring account (summed log scores over the folds).
     """
 
     mechanism: str
@@ -164,11 +179,24 @@ class AccountScores:
     bma: StructureWeights
     crps: dict[str, float]
     log: dict[str, float]
+    separation: tuple[Separation, ...] = ()
 
     @property
     def weights(self) -> dict[str, float]:
         """History's weight of each account (the chosen method, fitted on every fold)."""
         return dict(zip(self.accounts, self.loo.weights.weights, strict=True))
+
+    @property
+    def intervals(self) -> dict[str, tuple[float, float]]:
+        """Each account's 90 % bootstrap interval of its weight (empty: the method does not
+        resample)."""
+        if not self.loo.weights.intervals:
+            return {}
+        return dict(zip(self.accounts, self.loo.weights.intervals, strict=True))
+
+    def separates(self) -> bool:
+        """Whether history separates any account from the best one."""
+        return any(s.separated for s in self.separation)
 
     def favoured(self) -> tuple[str, float]:
         """The account history favours and its weight."""
@@ -187,7 +215,9 @@ class AccountScores:
                 "episodes": list(self.episodes),
                 "targets": self.targets,
                 "weights": self.weights,
+                "intervals": {k: list(v) for k, v in self.intervals.items()},
                 "bma_weights": dict(zip(self.accounts, self.bma.weights, strict=True)),
+                "separation": [s.to_dict() for s in self.separation],
                 "out_of_sample": {
                     "score": self.loo.score,
                     "by_account": dict(
@@ -209,12 +239,14 @@ def weigh_accounts(
     *,
     structures: Sequence[str] | None = None,
     priors: Sequence[float] | None = None,
-    method: Method = "stacking",
+    method: Method = DEFAULT_METHOD,
+    seed: int = 0,
 ) -> AccountScores:
     """Weigh one mechanism's accounts by their out-of-sample forecasts of history.
 
     ``forecasts`` hold, for every target of every episode declaring the mechanism, the members
-    under each account (keys: ``accounts``). Folds come from the forecasts (:func:`fold_groups`).
+    under each account (keys: ``accounts``). Folds come from the forecasts (:func:`fold_groups`)
+    and are the units the bootstrap methods resample (with ``seed``).
     """
     names = list(accounts)
     if len(names) < 2:
@@ -234,7 +266,7 @@ def weigh_accounts(
         )
     else:
         loo = leave_one_episode_out(
-            folds, method=method, log_densities=log_densities, prior=prior, names=names
+            folds, method=method, log_densities=log_densities, prior=prior, names=names, seed=seed
         )
     bma = bma_weights(log_densities, prior, names)
     own_crps = np.array([[a[k] - 0.5 * b[k, k] for a, b in terms] for k in range(len(names))])
@@ -251,4 +283,5 @@ def weigh_accounts(
         bma=bma,
         crps={k: float(own_crps[j].mean()) for j, k in enumerate(names)},
         log={k: float(-log_densities[j].mean()) for j, k in enumerate(names)},
+        separation=separation(log_densities, folds, names),
     )

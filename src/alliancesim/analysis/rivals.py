@@ -7,8 +7,8 @@ account: the structure ``mechanism=account`` with every other mechanism at the s
 all on the same draws (a structure changes no random number). Every target of every such
 episode (:mod:`alliancesim.analysis.backtest`) then has one predictive distribution per
 account, and :func:`~alliancesim.analysis.history_weights.weigh_accounts` turns them into each
-account's out-of-sample scores and history's weights (stacking by default, BMA beside it;
-overlapping episodes held out together).
+account's out-of-sample scores and history's weights (pseudo-BMA+ by default, with bootstrap
+intervals, BMA beside it; overlapping episodes held out together).
 
 Nothing is fitted to the episode an account is scored on: each account runs with its prior
 ranges, so an account's own score is out of sample as it stands, and the weights that score
@@ -36,6 +36,7 @@ from alliancesim.analysis.backtest import (
     target_members,
 )
 from alliancesim.analysis.history_weights import (
+    DEFAULT_METHOD,
     AccountScores,
     Forecasts,
     Method,
@@ -191,7 +192,7 @@ def weigh_by_history(
     *,
     members: int = 1000,
     seed: int = 0,
-    method: Method = "stacking",
+    method: Method = DEFAULT_METHOD,
     workers: int = 1,
     executor: Executor | None = None,
     on_simulation: Callable[[int, int], None] | None = None,
@@ -256,6 +257,7 @@ def weigh_by_history(
                 structures=structures,
                 priors=mechanism.priors,
                 method=method,
+                seed=seed,
             )
         out.append(
             MechanismHistory(

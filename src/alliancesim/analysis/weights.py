@@ -19,6 +19,28 @@ weights (RIVALS.md "Weighing rivals"):
   quadratic in ``w`` whose terms :func:`mixture_crps_terms` computes from the members. It needs
   no densities, so it works where the observation error is 0 and the log score does not.
 
+Stacking and BMA both ignore how uncertain the scores themselves are: on a few dozen
+observations, two structures whose log scores differ in the third decimal get weights 0 and 1.
+Two methods of Yao et al. (2018, section 3.4) account for that uncertainty with the *Bayesian
+bootstrap* (Rubin 1981): the data are re-weighted by Dirichlet(1, …, 1) draws, the weights are
+found for each draw, and averaged. Here the draws weigh **units** — an episode, or overlapping
+episodes together — not single observations, since the targets of one episode share its story
+and are not independent evidence:
+
+- :func:`pseudo_bma_plus_weights` — pseudo-BMA+: for each draw ``α`` over the U units,
+  ``z_k = U Σ_u α_u S_ku`` with ``S_ku`` structure k's summed log density on unit u, and the
+  weights ``prior_k e^{z_k} / Σ_l prior_l e^{z_l}``; the reported weight is their mean over the
+  draws, with the 5th–95th percentiles as its interval. Where history cannot tell the structures
+  apart the weights stay near the prior; they reach a corner only when every re-weighting of the
+  units agrees. (With equal priors this is exactly the ``loo`` package's ``pseudobma_weights``,
+  ``BB = TRUE``, on unit sums.)
+- :func:`bootstrap_stacking_weights` — Bayesian-bootstrap stacking: stacking of each re-weighted
+  history (each observation of unit u weighs ``U α_u``), averaged.
+- :func:`separation` says, per structure, whether history separates it from the best one: the
+  paired difference of summed log scores against its standard error across the units (Vehtari,
+  Gelman & Gabry 2017, eq. 24), read with the rule of Sivula, Magnusson, Matamoros & Vehtari
+  (2020, arXiv:2008.10296): a difference below 4 is small whatever its standard error.
+
 :func:`leave_one_episode_out` does the out-of-sample bookkeeping: each episode is scored with
 weights fitted on the other episodes only, and the per-episode and overall out-of-sample scores
 of the weighted set and of each structure alone are returned, with the weights fitted on all
@@ -50,17 +72,34 @@ from alliancesim.analysis.scores import (
 )
 
 __all__ = [
+    "DRAWS",
+    "SMALL_DIFFERENCE",
+    "STACKING_DRAWS",
     "LooFold",
     "LooResult",
+    "Separation",
     "StructureWeights",
     "bma_weights",
+    "bootstrap_stacking_weights",
     "crps_stacking_weights",
     "leave_one_episode_out",
     "mixture_crps_terms",
+    "pseudo_bma_plus_weights",
+    "separation",
     "stacking_weights",
+    "unit_log_scores",
 ]
 
-Method = Literal["bma", "stacking", "crps-stacking"]
+Method = Literal["bma", "stacking", "crps-stacking", "pseudo-bma+", "bb-stacking"]
+
+DRAWS = 4000
+"""Bayesian-bootstrap draws for pseudo-BMA+ (the ``loo`` package uses 1,000; each draw costs a
+softmax, so more are cheap and keep the Monte Carlo error of a weight below 0.01)."""
+STACKING_DRAWS = 400
+"""Bayesian-bootstrap draws for bootstrap stacking (each is a small optimisation)."""
+SMALL_DIFFERENCE = 4.0
+"""A summed log-score difference below this is small whatever its standard error (Sivula et al.
+2020; Vehtari's cross-validation FAQ: "differences smaller than 4 are small")."""
 
 
 @dataclass(frozen=True)
@@ -80,23 +119,34 @@ class StructureWeights:
     objective: float
     converged: bool
     note: str = ""
+    intervals: tuple[tuple[float, float], ...] = ()
+    """Each weight's 90 % Bayesian-bootstrap interval (the 5th and 95th percentiles of the
+    weights over the draws); empty for a method that does not resample."""
+    units: int = 0
+    """How many units (episodes, or overlapping episodes together) the bootstrap resampled."""
 
     def as_dict(self) -> dict[str, float]:
         """Weight by structure name."""
         return dict(zip(self.names, self.weights, strict=True))
 
+    def interval_dict(self) -> dict[str, tuple[float, float]]:
+        """Each structure's 90 % bootstrap interval (empty without resampling)."""
+        return dict(zip(self.names, self.intervals, strict=True)) if self.intervals else {}
+
     def to_dict(self) -> dict[str, Any]:
         """The weights as JSON-ready values."""
-        return _json_ready(
-            {
-                "method": self.method,
-                "observations": self.observations,
-                "weights": self.as_dict(),
-                "objective": self.objective,
-                "converged": self.converged,
-                "note": self.note,
-            }
-        )
+        out = {
+            "method": self.method,
+            "observations": self.observations,
+            "weights": self.as_dict(),
+            "objective": self.objective,
+            "converged": self.converged,
+            "note": self.note,
+        }
+        if self.intervals:
+            out["intervals"] = {k: list(v) for k, v in self.interval_dict().items()}
+            out["units"] = self.units
+        return _json_ready(out)
 
 
 def _names(names: Sequence[str] | None, k: int) -> tuple[str, ...]:
@@ -322,6 +372,285 @@ def crps_stacking_weights(
     )
 
 
+# --- the Bayesian bootstrap over units: pseudo-BMA+ and bootstrap stacking ---------------------
+
+
+def unit_log_scores(log_densities: Any, units: Sequence[str]) -> tuple[tuple[str, ...], np.ndarray]:
+    """Each unit's summed log density under each structure: ``S[k, u] = Σ_{i in u} log p_k(y_i)``.
+
+    ``units[i]`` names observation i's unit (an episode, or overlapping episodes together);
+    units come in the order they first appear.
+    """
+    lp = _log_densities(log_densities)
+    labels = [str(u) for u in units]
+    if len(labels) != lp.shape[1]:
+        raise ValueError(f"expected one unit per observation ({lp.shape[1]}), got {len(labels)}")
+    names = tuple(dict.fromkeys(labels))
+    index = {name: j for j, name in enumerate(names)}
+    members = np.array([index[u] for u in labels], dtype=int)
+    sums = np.zeros((lp.shape[0], len(names)))
+    for j in range(len(names)):
+        sums[:, j] = lp[:, members == j].sum(axis=1)
+    return names, sums
+
+
+def _dirichlet(units: int, draws: int, seed: int) -> np.ndarray:
+    """``draws`` Bayesian-bootstrap weightings of ``units`` units (rows of Dirichlet(1, …, 1))."""
+    if draws < 1:
+        raise ValueError(f"need at least one bootstrap draw, got {draws}")
+    return np.random.default_rng(seed).dirichlet(np.ones(units), size=draws)
+
+
+def _mixture_objective(w: np.ndarray, lp: np.ndarray) -> float:
+    """The mean log score ``−mean_i log Σ_k w_k p_k(y_i)`` of the weighted structures."""
+    return float(_mixture_log_score(w, lp).mean())
+
+
+def _percentiles(draws: np.ndarray) -> tuple[tuple[float, float], ...]:
+    low, high = np.percentile(draws, [5.0, 95.0], axis=0)
+    return tuple((float(a), float(b)) for a, b in zip(low, high, strict=True))
+
+
+def _indistinguishable(lp: np.ndarray) -> bool:
+    """Whether every structure gives every observation the same density."""
+    return bool(np.all(lp == lp[0]))
+
+
+def pseudo_bma_plus_weights(
+    log_densities: Any,
+    units: Sequence[str],
+    prior: Any = None,
+    names: Sequence[str] | None = None,
+    *,
+    draws: int = DRAWS,
+    seed: int = 0,
+) -> StructureWeights:
+    """Pseudo-BMA+ weights: BMA on the log scores, averaged over Bayesian-bootstrap re-weightings
+    of the units, so a structure takes the weight only if history favours it whichever units
+    weigh most (Yao, Vehtari, Simpson & Gelman 2018, Bayesian Analysis 13(3), section 3.4).
+
+    ``log_densities[k, i]`` is log p_k(y_i) out of sample; ``units[i]`` names observation i's
+    unit. For each of ``draws`` Dirichlet(1, …, 1) draws ``α`` over the U units (seeded:
+    deterministic), ``z_k = U Σ_u α_u S_ku`` (:func:`unit_log_scores`) and the draw's weights are
+    ``prior_k e^{z_k} / Σ_l prior_l e^{z_l}``; the weight is their mean, the interval their 5th
+    and 95th percentiles. Structures that give every observation the same density keep their
+    prior weights exactly; with one unit there is nothing to resample and the weights are
+    pseudo-BMA (BMA on the out-of-sample scores), said in ``note``.
+    """
+    lp = _log_densities(log_densities)
+    k, n = lp.shape
+    labels = _names(names, k)
+    p = _prior(prior, k)
+    unit_names, sums = unit_log_scores(lp, units)
+    size = len(unit_names)
+    method = "pseudo-bma+"
+    if n == 0 or k == 1 or _indistinguishable(lp):
+        note = "no data" if n == 0 else "" if k == 1 else "identical scores: the prior weights"
+        return StructureWeights(
+            method,
+            labels,
+            tuple(float(x) for x in p),
+            int(n),
+            _mixture_objective(p, lp) if n else 0.0,
+            True,
+            note,
+            tuple((float(x), float(x)) for x in p),
+            size,
+        )
+    if not np.all(np.isfinite(lp.max(axis=0))):
+        raise ValueError("an observation has zero density under every structure: cannot weigh")
+    alpha = np.ones((1, 1)) if size == 1 else _dirichlet(size, draws, seed)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = size * np.where(alpha[:, None, :] > 0, alpha[:, None, :] * sums[None, :, :], 0.0)
+        z = z.sum(axis=2) + np.log(p)[None, :]
+    top = z.max(axis=1, keepdims=True)
+    if not np.all(np.isfinite(top)):
+        raise ValueError("every structure gives some observation zero density: cannot weigh")
+    raw = np.exp(z - top)
+    per_draw = raw / raw.sum(axis=1, keepdims=True)
+    w = per_draw.mean(axis=0)
+    w = w / w.sum()
+    note = "one unit: nothing to resample (pseudo-BMA)" if size == 1 else ""
+    return StructureWeights(
+        method,
+        labels,
+        tuple(float(x) for x in w),
+        int(n),
+        _mixture_objective(w, lp),
+        True,
+        note,
+        _percentiles(per_draw),
+        size,
+    )
+
+
+def _weighted_stacking(
+    scaled: np.ndarray, weights: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, bool]:
+    """The stacking weights of one re-weighted history: maximise ``Σ_i v_i log Σ_k w_k p_k(y_i)``
+    (densities rescaled per observation), SLSQP from ``start`` then fixed-point polish."""
+    v = weights / weights.sum()
+
+    def fun(w: np.ndarray) -> tuple[float, np.ndarray]:
+        mix = np.maximum(w @ scaled, 1e-300)
+        return -float(v @ np.log(mix)), -(scaled @ (v / mix))
+
+    w, converged, _ = _simplex_minimise(fun, scaled.shape[0], start)
+    for _ in range(200):
+        mix = np.maximum(w @ scaled, 1e-300)
+        step = w * (scaled @ (v / mix))
+        step /= step.sum()
+        if np.max(np.abs(step - w)) < 1e-15:
+            w = step
+            break
+        w = step
+    return w, converged
+
+
+def bootstrap_stacking_weights(
+    log_densities: Any,
+    units: Sequence[str],
+    prior: Any = None,
+    names: Sequence[str] | None = None,
+    *,
+    draws: int = STACKING_DRAWS,
+    seed: int = 0,
+) -> StructureWeights:
+    """Bayesian-bootstrap stacking: the stacking weights of each re-weighted history, averaged
+    (Yao et al. 2018, section 3.4), so a corner that only some re-weightings of the units reach
+    is averaged with the others.
+
+    For each Dirichlet(1, …, 1) draw ``α`` over the units, every observation of unit u weighs
+    ``α_u`` in the stacking objective ``Σ_i v_i log Σ_k w_k p_k(y_i)``, which is maximised from
+    the prior weights. The weight is the mean over draws, the interval their 5th and 95th
+    percentiles. Structures that give every observation the same density keep the prior.
+    """
+    lp = _log_densities(log_densities)
+    k, n = lp.shape
+    labels = _names(names, k)
+    p = _prior(prior, k)
+    unit_names, _ = unit_log_scores(lp, units)
+    size = len(unit_names)
+    method = "bb-stacking"
+    if n == 0 or k == 1 or _indistinguishable(lp):
+        note = "no data" if n == 0 else "" if k == 1 else "identical scores: the prior weights"
+        return StructureWeights(
+            method,
+            labels,
+            tuple(float(x) for x in p),
+            int(n),
+            _mixture_objective(p, lp) if n else 0.0,
+            True,
+            note,
+            tuple((float(x), float(x)) for x in p),
+            size,
+        )
+    best = lp.max(axis=0)
+    if not np.all(np.isfinite(best)):
+        raise ValueError("an observation has zero density under every structure: cannot stack")
+    scaled = np.exp(lp - best[None, :])
+    index = {u: j for j, u in enumerate(unit_names)}
+    member = np.array([index[str(u)] for u in units], dtype=int)
+    alpha = np.ones((1, 1)) if size == 1 else _dirichlet(size, draws, seed)
+    per_draw = np.empty((alpha.shape[0], k))
+    converged = True
+    for b, row in enumerate(alpha):
+        per_draw[b], ok = _weighted_stacking(scaled, row[member], p)
+        converged = converged and ok
+    w = per_draw.mean(axis=0)
+    w = w / w.sum()
+    note = "one unit: nothing to resample (stacking)" if size == 1 else ""
+    return StructureWeights(
+        method,
+        labels,
+        tuple(float(x) for x in w),
+        int(n),
+        _mixture_objective(w, lp),
+        converged,
+        note,
+        _percentiles(per_draw),
+        size,
+    )
+
+
+@dataclass(frozen=True)
+class Separation:
+    """Whether history separates one structure from the best-scoring one.
+
+    ``difference`` is the best structure's summed log density minus this one's (nats, ≥ 0);
+    ``se`` its standard error, ``√U`` times the standard deviation of the per-unit differences
+    (None with fewer than two units); ``verdict``: ``"best"``, ``"identical"`` (the same
+    density everywhere), ``"small"`` (difference below :data:`SMALL_DIFFERENCE`), ``"within
+    noise"`` (below twice its standard error, or no standard error) or ``"separated"``.
+    """
+
+    name: str
+    best: str
+    difference: float
+    se: float | None
+    units: int
+    verdict: str
+
+    @property
+    def separated(self) -> bool:
+        """Whether history tells this structure from the best one."""
+        return self.verdict == "separated"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return _json_ready(
+            {
+                "name": self.name,
+                "best": self.best,
+                "difference": self.difference,
+                "se": self.se,
+                "units": self.units,
+                "verdict": self.verdict,
+            }
+        )
+
+
+def separation(
+    log_densities: Any, units: Sequence[str], names: Sequence[str] | None = None
+) -> tuple[Separation, ...]:
+    """For each structure, whether history separates it from the best-scoring one.
+
+    The paired difference of summed log densities ``Δ = Σ_u (S_best,u − S_k,u)`` and its
+    standard error ``√U · sd_u(S_best,u − S_k,u)`` across the U units (Vehtari, Gelman & Gabry
+    2017, Statistics and Computing 27, eq. 24, with units in place of observations). A
+    difference below :data:`SMALL_DIFFERENCE` (4 nats) is small whatever its standard error
+    (Sivula et al. 2020); a larger one is separated when it exceeds twice its standard error.
+    """
+    lp = _log_densities(log_densities)
+    k = lp.shape[0]
+    labels = _names(names, k)
+    _, sums = unit_log_scores(lp, units)
+    size = sums.shape[1]
+    totals = sums.sum(axis=1)
+    best = int(np.argmax(totals))
+    out = []
+    for j in range(k):
+        d = sums[best] - sums[j]
+        difference = float(d.sum())
+        se = None
+        if size >= 2 and np.all(np.isfinite(d)):
+            se = float(math.sqrt(size) * np.std(d, ddof=1))
+        if j == best:
+            verdict = "best"
+        elif np.all(lp[j] == lp[best]):
+            verdict = "identical"
+        elif not math.isfinite(difference):
+            verdict = "separated"  # zero density where the best has some
+        elif difference < SMALL_DIFFERENCE:
+            verdict = "small"
+        elif se is None or difference <= 2.0 * se:
+            verdict = "within noise"
+        else:
+            verdict = "separated"
+        out.append(Separation(labels[j], labels[best], difference, se, size, verdict))
+    return tuple(out)
+
+
 # --- leave one episode out --------------------------------------------------------------------
 
 
@@ -397,18 +726,21 @@ def leave_one_episode_out(
     crps_terms: Sequence[tuple[Any, Any]] | None = None,
     prior: Any = None,
     names: Sequence[str] | None = None,
+    seed: int = 0,
 ) -> LooResult:
     """Out-of-sample weights and scores: each episode scored with weights fitted on the others.
 
-    ``episodes[i]`` names observation i's episode. For ``method="bma"`` or ``"stacking"`` give
-    ``log_densities`` (structures × observations, log p_k(y_i)); for ``"crps-stacking"`` give
-    ``crps_terms`` (one ``(a, B)`` per observation, :func:`mixture_crps_terms`). For every
-    episode the weights are fitted on the observations of all other episodes (prior weights,
-    or equal ones, if there are none) and the weighted set is scored on the episode. Fitting
-    each structure's own parameters only on other episodes is the caller's part.
+    ``episodes[i]`` names observation i's episode (or fold). For ``method="bma"``,
+    ``"stacking"``, ``"pseudo-bma+"`` or ``"bb-stacking"`` give ``log_densities`` (structures ×
+    observations, log p_k(y_i)); for ``"crps-stacking"`` give ``crps_terms`` (one ``(a, B)`` per
+    observation, :func:`mixture_crps_terms`). For every episode the weights are fitted on the
+    observations of all other episodes (prior weights, or equal ones, if there are none) and the
+    weighted set is scored on the episode; the bootstrap methods resample those episodes (with
+    ``seed``). Fitting each structure's own parameters only on other episodes is the caller's
+    part.
     """
     labels = [str(e) for e in episodes]
-    if method in ("bma", "stacking"):
+    if method in ("bma", "stacking", "pseudo-bma+", "bb-stacking"):
         if log_densities is None:
             raise ValueError(f"method {method!r} needs log_densities")
         lp = _log_densities(log_densities)
@@ -421,7 +753,10 @@ def leave_one_episode_out(
         n, k = a.shape
         score = "crps"
     else:
-        raise ValueError(f"method must be 'bma', 'stacking' or 'crps-stacking', got {method!r}")
+        raise ValueError(
+            "method must be 'bma', 'stacking', 'crps-stacking', 'pseudo-bma+' or 'bb-stacking', "
+            f"got {method!r}"
+        )
     if len(labels) != n:
         raise ValueError(f"expected one episode label per observation ({n}), got {len(labels)}")
     structure_names = _names(names, k)
@@ -442,6 +777,12 @@ def leave_one_episode_out(
             return bma_weights(lp[:, mask], prior_w, structure_names)
         if method == "stacking":
             return stacking_weights(lp[:, mask], structure_names)
+        if method in ("pseudo-bma+", "bb-stacking"):
+            weigh = (
+                pseudo_bma_plus_weights if method == "pseudo-bma+" else bootstrap_stacking_weights
+            )
+            kept = [label for label, keep in zip(labels, mask, strict=True) if keep]
+            return weigh(lp[:, mask], kept, prior_w, structure_names, seed=seed)
         return crps_stacking_weights([(a[i], b[i]) for i in np.flatnonzero(mask)], structure_names)
 
     def losses(w: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,8 @@
 
 For every mechanism of a scenario (default: every built-in scenario that is not an episode), each
 account's prior, its out-of-sample scores on the episodes that declare the mechanism, history's
-weight (stacking) and the BMA weight beside it — read from the weights file runs use, or
+weight (pseudo-BMA+ with its 90 % bootstrap interval) and the BMA weight beside it, and how far
+its summed log score lies behind the best account's — read from the weights file runs use, or
 simulated now (``--compute``, ``--episodes``, or when the file is stale). ``--write FILE``
 writes the weights as the file runs use (the packaged one is regenerated this way).
 """
@@ -44,8 +45,10 @@ def verdict_table(verdict: object) -> Table:
     table.add_column("prior", justify="right")
     table.add_column("CRPS\n(one footing)", justify="right")
     table.add_column("log score\n(−log p)", justify="right")
-    table.add_column("history's weight\n(stacking)", justify="right")
+    table.add_column(f"history's weight\n({v.method or 'none'})", justify="right")  # type: ignore[attr-defined]
+    table.add_column("90 % bootstrap\ninterval", justify="right")
     table.add_column("BMA weight", justify="right")
+    table.add_column("behind the best\n(summed log score,\nnats ± se)", justify="right")
     for k, a in enumerate(v.accounts):  # type: ignore[attr-defined]
         table.add_row(
             escape(a.id + (" (seed)" if k == 0 else "")),
@@ -54,9 +57,25 @@ def verdict_table(verdict: object) -> Table:
             _plain(a.crps),
             _plain(a.log_score),
             "—" if a.weight is None else percent(a.weight, 1),
+            "—"
+            if a.interval is None
+            else f"{percent(a.interval[0], 0)}–{percent(a.interval[1], 0)}",
             "—" if a.bma_weight is None else percent(a.bma_weight, 1),
+            _behind(a),
         )
     return table
+
+
+def _behind(account: object) -> str:
+    """An account's distance behind the best one, with its standard error and verdict."""
+    a = account  # an AccountVerdict
+    verdict = a.verdict  # type: ignore[attr-defined]
+    if not verdict:
+        return "—"
+    if verdict in ("best", "identical"):
+        return verdict
+    se = "" if a.se is None else f" ± {a.se:.2g}"  # type: ignore[attr-defined]
+    return f"{a.behind:.3g}{se} ({verdict})"  # type: ignore[attr-defined]
 
 
 def _default_scenarios() -> list[str]:
@@ -96,8 +115,12 @@ def structures(
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same results.")] = 0,
     workers: Annotated[int, typer.Option(help="Worker processes for the simulations.")] = 1,
     method: Annotated[
-        str, typer.Option(help="History's weights: stacking (default), bma or crps-stacking.")
-    ] = "stacking",
+        str,
+        typer.Option(
+            help="History's weights: pseudo-bma+ (default: BMA averaged over Bayesian-bootstrap "
+            "re-weightings of the episodes), bb-stacking, stacking, bma or crps-stacking."
+        ),
+    ] = "pseudo-bma+",
     weights: Annotated[
         Path | None,
         typer.Option("--weights", help="Read this weights file instead of the packaged one."),
@@ -154,7 +177,7 @@ def structures(
                 f"--write {write}",
                 f"--members {members}",
                 f"--seed {seed}",
-                *([f"--method {method}"] if method != "stacking" else []),
+                *([f"--method {method}"] if method != "pseudo-bma+" else []),
                 f"--workers {workers}",
                 "--force",
             ]

@@ -1,9 +1,10 @@
 """What history says about rival accounts, as typed rows (``alliancesim structures``).
 
 One :class:`MechanismVerdict` per contested mechanism: each account's prior, its out-of-sample
-scores on the episodes that declare the mechanism, history's weight (stacking by default) and
-the BMA weight beside it, where they come from (the weights file or a computation just made),
-and notes (a stale file, an episode left out). Built from a weights file's entry
+scores on the episodes that declare the mechanism, history's weight (pseudo-BMA+ by default)
+with its 90 % bootstrap interval and the BMA weight beside it, whether history separates it
+from the best account, where they come from (the weights file or a computation just made), and
+notes (a stale file, an episode left out). Built from a weights file's entry
 (:func:`verdict_from_file`) or from a fresh weighing (:func:`verdict_from_weighing`), so both
 read the same.
 """
@@ -39,6 +40,14 @@ class AccountVerdict:
     bma_weight: float | None
     crps: float | None
     log_score: float | None
+    interval: tuple[float, float] | None = None
+    """The weight's 90 % bootstrap interval (None: the method does not resample)."""
+    behind: float | None = None
+    """How far its summed log score lies behind the best account's (nats)."""
+    se: float | None = None
+    """The standard error of ``behind`` across the episodes (folds)."""
+    verdict: str = ""
+    """best, identical, small, within noise or separated (from the best account)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
@@ -48,9 +57,13 @@ class AccountVerdict:
             "modules": list(self.modules),
             "prior": self.prior,
             "weight": self.weight,
+            "interval": None if self.interval is None else list(self.interval),
             "bma_weight": self.bma_weight,
             "crps": self.crps,
             "log_score": self.log_score,
+            "log_score_behind_best": self.behind,
+            "se": self.se,
+            "verdict": self.verdict,
         }
 
 
@@ -85,13 +98,18 @@ class MechanismVerdict:
         best = max(weighed, key=lambda a: a.weight or 0.0)
         return best.id, float(best.weight or 0.0)
 
+    def separated(self) -> tuple[AccountVerdict, ...]:
+        """The accounts history separates from the best one."""
+        return tuple(a for a in self.accounts if a.verdict == "separated")
+
     def sentence(self) -> str:
-        """Which account history favours and how strongly, in one sentence."""
+        """Which account history favours and how strongly, and whether history tells the
+        accounts apart at all, in one or two sentences."""
         favoured = self.favoured()
         if favoured is None:
             return f"{self.id}: no episode declares it — its accounts keep their priors."
         name, weight = favoured
-        prior = next(a.prior for a in self.accounts if a.id == name)
+        chosen = next(a for a in self.accounts if a.id == name)
         best_single = min(
             (a.log_score for a in self.accounts if a.log_score is not None), default=None
         )
@@ -101,10 +119,42 @@ class MechanismVerdict:
                 f"; out of sample the weighted accounts score {self.weighted_loo_log_score:.3g} "
                 f"(log score per target) against {best_single:.3g} for the best account alone"
             )
+        interval = ""
+        if chosen.interval is not None:
+            interval = f" [{percent(chosen.interval[0], 0)}–{percent(chosen.interval[1], 0)}]"
+        text = (
+            f"{self.id}: history favours {name} with weight {percent(weight, 0)}{interval} "
+            f"against a prior of {percent(chosen.prior, 0)} ({self.method} on "
+            f"{len(self.episodes)} episode{'s' if len(self.episodes) != 1 else ''}, "
+            f"{self.targets} targets{score})."
+        )
+        return text + self._separation()
+
+    def _separation(self) -> str:
+        behind = [a for a in self.accounts if a.verdict and a.verdict != "best"]
+        if not behind:
+            return ""
+        apart = self.separated()
+        if apart:
+            return (
+                " History separates "
+                + ", ".join(
+                    f"{a.id} (its summed log score {a.behind:.3g}"
+                    + (f" ± {a.se:.2g}" if a.se is not None else "")
+                    + " nats behind the best)"
+                    for a in apart
+                    if a.behind is not None
+                )
+                + " from the best account; "
+                + ("not the others." if len(apart) < len(behind) else "the weights follow.")
+            )
+        if all(a.verdict == "identical" for a in behind):
+            return " The accounts forecast every target alike: history cannot weigh them."
+        worst = max((a for a in behind if a.behind is not None), key=lambda a: a.behind or 0.0)
+        se = f" ± {worst.se:.2g}" if worst.se is not None else ""
         return (
-            f"{self.id}: history favours {name} with weight {percent(weight, 0)} against a prior "
-            f"of {percent(prior, 0)} ({self.method} on {len(self.episodes)} episode"
-            f"{'s' if len(self.episodes) != 1 else ''}, {self.targets} targets{score})."
+            " History does not separate the accounts: their summed log scores differ by at most "
+            f"{worst.behind:.2g}{se} nats (small below 4, or within twice the standard error)."
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,6 +218,10 @@ def verdict_from_file(mechanism: Any, entry: Any, provenance: str) -> MechanismV
                 by_id[a.id].bma_weight,
                 by_id[a.id].crps,
                 by_id[a.id].log_score,
+                by_id[a.id].interval,
+                by_id[a.id].difference,
+                by_id[a.id].se,
+                by_id[a.id].verdict,
             )
             for a, p in zip(mechanism.accounts, mechanism.priors, strict=True)
         ),
@@ -188,6 +242,8 @@ def verdict_from_weighing(
     if scores is None:
         return verdict_without_history(mechanism, history.notes)
     bma = scores.bma.as_dict()
+    intervals = scores.intervals
+    apart = {x.name: x for x in scores.separation}
     return MechanismVerdict(
         id=mechanism.id,
         label=mechanism.label,
@@ -202,6 +258,10 @@ def verdict_from_weighing(
                 bma[a.id],
                 scores.crps[a.id],
                 scores.log[a.id],
+                intervals.get(a.id),
+                apart[a.id].difference if a.id in apart else None,
+                apart[a.id].se if a.id in apart else None,
+                apart[a.id].verdict if a.id in apart else "",
             )
             for a, p in zip(mechanism.accounts, mechanism.priors, strict=True)
         ),

@@ -1114,13 +1114,22 @@ def history_favours(
     scenario: Scenario, accounts: Mapping[str, Mapping[str, float]]
 ) -> tuple[str, ...]:
     """One sentence per mechanism that has history's weights: the account history favours, its
-    weight against its prior, and the other accounts' weights (priors in brackets)."""
+    weight against its prior, and the other accounts' weights (priors in brackets); or, where
+    history leaves every account at its prior, that it cannot tell them apart."""
     out = []
     for m in scenario.mechanisms:
         weights = accounts.get(m.id)
         if not weights:
             continue
         priors = dict(zip((a.id for a in m.accounts), m.priors, strict=True))
+        if all(abs(weights[a] - priors.get(a, 0.0)) < 1e-9 for a in weights):
+            out.append(
+                f"History cannot tell the accounts of {m.id} apart ({m.label}): their forecasts "
+                "of the episodes are the same, so they keep their priors ("
+                + ", ".join(f"{a} {percent(weights[a], 0)}" for a in weights)
+                + ")."
+            )
+            continue
         best = max(weights, key=lambda a: weights[a])
         others = "; ".join(
             f"{a} {percent(weights[a], 0)} (prior {percent(priors.get(a, 0.0), 0)})"
