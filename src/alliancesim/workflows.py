@@ -14,7 +14,8 @@ report:
 - :func:`view_of_run`, :func:`view_of_stored_run`, :func:`view_of_new_stored_run` — what a run
   says, as typed rows;
 - :func:`report_of_run`, :func:`report_of_stored_run`, :func:`report_of_new_stored_run` — the
-  self-contained HTML report;
+  self-contained HTML report (:func:`report_parts`: what a report reads from the run's files,
+  read while the run is read for its table);
 - :func:`structures_by_history` — each contested mechanism's accounts weighed by how well
   they forecast the episodes (from the weights file runs use, or simulated now);
 - analyses of what is stored, computed from a run's Parquet without simulating:
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FAILURE_REGIONS",
     "MOMENT_INDEPENDENT",
+    "ReportParts",
     "StoredRun",
     "StructuresByHistory",
     "claims_by_structure",
@@ -62,6 +64,7 @@ __all__ = [
     "report_of_new_stored_run",
     "report_of_run",
     "report_of_stored_run",
+    "report_parts",
     "robust_view_of_run",
     "robust_view_of_stored_run",
     "run_and_store",
@@ -379,17 +382,39 @@ def robust_view_of_stored_run(store: Store, record: RunRecord, results: Results)
     return robust_view_of_run(results, stored_robust_analysis(store, record))
 
 
+@dataclass(frozen=True)
+class ReportParts:
+    """What a run's report draws from its files: its robustness (:func:`robust_view_of_run`)
+    and its key indicators' bands. :func:`report_parts` reads them while the run is read for
+    its table and claims, so that the report written after the commit reads nothing again."""
+
+    robust: RobustView
+    bands: Any
+
+
+def report_parts(results: Results, view: RunView) -> ReportParts:
+    """The parts of a run's report read from its files (the run as shown by ``view``)."""
+    from alliancesim.bands import indicator_bands
+
+    with results.reading():
+        return ReportParts(
+            robust_view_of_run(results), indicator_bands(results, list(view.key_indicators))
+        )
+
+
 def _report(
     view: RunView,
     results: Results,
     sensitivity: list[Mapping[str, Any]],
     robust: RobustView | None = None,
+    bands: Any = None,
 ) -> str:
     from alliancesim.bands import indicator_bands
     from alliancesim.report.html import render_report
 
-    with results.reading():
-        bands = indicator_bands(results, list(view.key_indicators))
+    if bands is None:
+        with results.reading():
+            bands = indicator_bands(results, list(view.key_indicators))
     return render_report(
         view, results.model.scenario, bands, sensitivity=sensitivity, robust=robust
     )
@@ -401,16 +426,17 @@ def report_of_run(results: Results, claims: ClaimsOutcome | None) -> str:
         return _report(view_of_run(results, claims), results, [], robust_view_of_run(results))
 
 
-def report_of_new_stored_run(store: Store, stored: StoredRun, view: RunView) -> str:
+def report_of_new_stored_run(
+    store: Store, stored: StoredRun, view: RunView, parts: ReportParts | None = None
+) -> str:
     """The report of a run just stored, from its view (:func:`view_of_new_stored_run`): what
-    :func:`report_of_stored_run` writes, without reading back what is in hand."""
+    :func:`report_of_stored_run` writes, without reading back what is in hand (``parts``:
+    read before the commit by :func:`report_parts`, else read now)."""
+    sensitivity = stored_sensitivity(store, stored.record)
+    if parts is not None:
+        return _report(view, stored.results, sensitivity, parts.robust, parts.bands)
     with stored.results.reading():
-        return _report(
-            view,
-            stored.results,
-            stored_sensitivity(store, stored.record),
-            robust_view_of_run(stored.results),
-        )
+        return _report(view, stored.results, sensitivity, robust_view_of_run(stored.results))
 
 
 def report_of_stored_run(

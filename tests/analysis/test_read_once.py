@@ -400,6 +400,7 @@ def test_after_the_simulation_nothing_is_simulated_again(tmp_path, monkeypatch):
     from alliancesim.workflows import (
         report_of_new_stored_run,
         report_of_stored_run,
+        report_parts,
         view_of_new_stored_run,
         view_of_run,
     )
@@ -429,6 +430,23 @@ def test_after_the_simulation_nothing_is_simulated_again(tmp_path, monkeypatch):
     simulated = len(calls)
     assert simulated == len(STRUCTURES) * len(done.results.policies)  # one block, each pair once
     view = view_of_new_stored_run(done, shown[0])
-    assert "<html" in report_of_new_stored_run(store, done, view)
+    document = report_of_new_stored_run(store, done, view)
+    assert "<html" in document
     assert "<html" in report_of_stored_run(store, done.record.run_id)
     assert len(calls) == simulated
+    # the report's parts read before the commit (as `run --report` does) give the same report
+    store_again = Store(tmp_path / "again")
+    parts = []
+    again = run_and_store(
+        store_again,
+        scenario,
+        policies=default_policies(scenario),
+        members=20,
+        seed=3,
+        structures=STRUCTURES,
+        weights="prior",
+        on_simulated=lambda results: parts.append(report_parts(results, view)),
+    )
+    early = report_of_new_stored_run(store_again, again, view, parts[0])
+    late = report_of_new_stored_run(store_again, again, view)
+    assert early == late

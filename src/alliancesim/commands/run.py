@@ -23,9 +23,11 @@ from alliancesim.runner import run as run_ensemble
 from alliancesim.scenario.loader import load_scenario
 from alliancesim.store import Store
 from alliancesim.workflows import (
+    ReportParts,
     default_policies,
     report_of_new_stored_run,
     report_of_run,
+    report_parts,
     run_and_store,
     view_of_new_stored_run,
     view_of_run,
@@ -361,14 +363,17 @@ def run(
             "weights": weights,
         }
         shown: RunView | None = None
+        parts: ReportParts | None = None
         experiments: Store | None = None
 
         def show(results: Results) -> None:  # the answer first; claims and storing follow
-            nonlocal shown
+            nonlocal shown, parts
             shown = view_of_run(results, None)
             if not as_json:
                 progress.stop()
                 _print_summary(shown, results)
+            if report is not None:  # read while the run is open, before it is moved
+                parts = report_parts(results, shown)
 
         if store:
             with _open_store(console) as experiments:
@@ -391,7 +396,7 @@ def run(
     if report is not None:
         with console.status("writing the report", spinner="dots") if not as_json else nullcontext():
             if stored is not None and experiments is not None:
-                document = report_of_new_stored_run(experiments, stored, view)
+                document = report_of_new_stored_run(experiments, stored, view, parts)
             else:
                 document = report_of_run(results, None)
             report_path = write_text_file(report, document, what="report", force=force)
