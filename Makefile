@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: install demo test bench lint chromium clean weights
+.PHONY: install demo test bench lint chromium clean weights calibration
 
 install: $(STAMP)
 
@@ -41,6 +41,14 @@ bench: install
 # fails until then). The command is history_file.REGENERATE; it takes a few minutes on 2 cores.
 weights: install
 	$(BIN)/alliancesim structures --write src/alliancesim/data/history-weights.json --members 2000 --seed 0 --workers 2 --force
+
+# The dilemma module's ranges calibrated on every built-in episode
+# (src/alliancesim/scenario/library/calibrated-dilemma.toml, which the seed scenarios include):
+# rerun whenever an episode, a module an episode includes or the engine changes
+# (tests/history/test_packaged_calibration.py fails when the episodes differ from those the file
+# records). The command is analysis.calibrate.RECALIBRATE (docs/backtests.md); a few minutes.
+calibration: install
+	$(BIN)/alliancesim calibrate us-rok-2025 --module dilemma --skip-unmatched --rank 2 --points 10000 --replicates 8 --waves 4 --module-id calibrated_dilemma --out src/alliancesim/scenario/library/calibrated-dilemma.toml --force --effect -n 8000
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks examples

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from alliancesim.analysis.calibrate import calibration_sources
+from alliancesim.history_file import source_hash
 from alliancesim.scenario import load_scenario, scenario_parameters
 
 
@@ -56,6 +58,12 @@ def test_calibrate_writes_an_includable_module(cli_json, toy_episode_path, tmp_p
     entry = next(p for p in payload["parameters"] if p["parameter"] == "rules.fear_from_cut.weight")
     assert spec.value.low == pytest.approx(entry["calibrated_range"][0], rel=1e-5)
     assert spec.value.high == pytest.approx(entry["calibrated_range"][1], rel=1e-5)
+    # the module records the episode as it was calibrated on, so a changed episode shows
+    recorded = calibration_sources(out)
+    assert recorded == {"toy-episode": source_hash(toy_episode_path)}
+    changed = tmp_path / "changed.toml"
+    changed.write_text(toy_episode_path.read_text().replace("sd = 1.0", "sd = 1.5", 1))
+    assert source_hash(changed) != recorded["toy-episode"]
 
 
 def test_calibrate_table_and_module_filter(cli, toy_episode_path, tmp_path):

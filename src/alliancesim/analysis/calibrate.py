@@ -41,9 +41,11 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -71,11 +73,14 @@ from alliancesim.scenario.uncertain import Fixed, Normal, Uncertain, Uniform
 
 __all__ = [
     "CUTOFF",
+    "RECALIBRATE",
+    "SOURCES_NOTE",
     "Calibration",
     "Dimension",
     "ParameterRange",
     "Wave",
     "calibration_module",
+    "calibration_sources",
     "history_match",
     "implausibility",
     "module_parameters",
@@ -87,6 +92,15 @@ __all__ = [
 
 CUTOFF = 3.0
 """Implausibility above which a point is ruled out (Pukelsheim's three-sigma rule)."""
+RECALIBRATE = (
+    "alliancesim calibrate us-rok-2025 --module dilemma --skip-unmatched --rank 2 --points 10000 "
+    "--replicates 8 --waves 4 --module-id calibrated_dilemma "
+    "--out src/alliancesim/scenario/library/calibrated-dilemma.toml --force --effect -n 8000"
+)
+"""The command that remakes the packaged ``calibrated-dilemma`` module (from the repository's
+root; ``make calibration``): the dilemma module's ranges matched on every built-in episode."""
+SOURCES_NOTE = "Episodes as written when calibrated (alliancesim.history_file.source_hash):"
+"""What precedes the episodes' source hashes in a written module's description."""
 WRITE_NARROWING = 0.05
 """Ranges narrowed by less than this are not written: the episodes did not inform them."""
 _EDGE = 1e-9
@@ -605,12 +619,16 @@ def calibration_module(
     date: str,
     only: set[str] | None = None,
     priors: dict[str, Uncertain] | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> str:
     """A rule module of ``[[overrides]]`` with the calibrated ranges that apply to ``target``
     (``only``, ``priors``: as :func:`shared_ranges`).
 
     A scenario that includes the module (after the module whose parameters it overrides, e.g.
     ``include = ["dilemma", "calibrated-dilemma"]``) samples the calibrated ranges instead.
+    ``sources`` (each episode's :func:`~alliancesim.history_file.source_hash`, by episode id)
+    is recorded in the module's description, so that :func:`calibration_sources` can tell
+    later whether the episodes have changed since.
     """
     episodes = ", ".join(calibration.episodes)
     waves = len(calibration.waves)
@@ -641,7 +659,12 @@ def calibration_module(
     module = {
         "id": module_id,
         "title": f"Ranges calibrated on {episodes}",
-        "description": f"Parameter ranges of {target.id} narrowed by {method}.",
+        "description": f"Parameter ranges of {target.id} narrowed by {method}."
+        + (
+            f" {SOURCES_NOTE} " + "; ".join(f"{k} {v}" for k, v in sources.items()) + "."
+            if sources
+            else ""
+        ),
     }
     overrides = []
     for r in shared_ranges(calibration, target, only=only, priors=priors):
@@ -657,6 +680,20 @@ def calibration_module(
         }
         overrides.append(toml.table("overrides", fields, array=True, comment=note, significant=6))
     return toml.document(head, toml.table("module", module), *overrides)
+
+
+_HASHED = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]*) ([0-9a-f]{64})\b")
+
+
+def calibration_sources(reference: str | Path) -> dict[str, str]:
+    """The episodes a calibrated module (a built-in name such as ``calibrated-dilemma``, or a
+    path) was calibrated on, each with its source hash as it was then
+    (:func:`~alliancesim.history_file.source_hash`, as :func:`calibration_module` records them
+    in the description); empty if the module records none. An episode whose hash today differs
+    has changed since the calibration, which should then be remade."""
+    description = load_module(reference).module.description
+    _, found, recorded = description.partition(SOURCES_NOTE)
+    return dict(_HASHED.findall(recorded)) if found else {}
 
 
 # --------------------------------------------------------------------------------------------

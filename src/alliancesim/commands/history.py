@@ -35,6 +35,7 @@ from alliancesim.analysis.calibrate import (
 )
 from alliancesim.commands.progress import task_progress
 from alliancesim.errors import InputError
+from alliancesim.history_file import source_hash
 from alliancesim.jsonable import dumps
 from alliancesim.outputs import check_writable, write_text_file
 from alliancesim.presentation import SCHEMA_VERSION
@@ -373,15 +374,23 @@ def _split(values: list[str] | None) -> list[str]:
     return out
 
 
-def _episodes_for(target: Scenario, names: list[str]) -> list[Scenario]:
+def _episode_references(target: Scenario, reference: str, names: list[str]) -> list[str]:
+    """The episodes to match, as given (built-in ids or files): ``names``, else SCENARIO itself
+    if it is an episode, else every built-in episode."""
     if names:
-        return [load_scenario(name) for name in names]
+        return names
     if target.scenario.kind == "episode":
-        return [target]
+        return [reference]
     found = builtin_episodes()
     if not found:
         raise InputError.single("--episodes", "no built-in episodes; name episode files")
-    return [load_scenario(name) for name in found]
+    return list(found)
+
+
+def _episodes_for(target: Scenario, names: list[str]) -> list[Scenario]:
+    if not names and target.scenario.kind == "episode":
+        return [target]
+    return [load_scenario(name) for name in _episode_references(target, "", names)]
 
 
 def calibrate(
@@ -550,9 +559,17 @@ def calibrate(
     if not calibration.ruled_out_everywhere:
         shared = shared_ranges(calibration, target, only=only, priors=priors)
         date = dt.datetime.now(dt.UTC).date().isoformat()
+        references = _episode_references(target, scenario, _split(episodes))
+        sources = {e.id: source_hash(r) for e, r in zip(chosen, references, strict=True)}
         path.write_text(
             calibration_module(
-                calibration, target, module_id=ident, date=date, only=only, priors=priors
+                calibration,
+                target,
+                module_id=ident,
+                date=date,
+                only=only,
+                priors=priors,
+                sources=sources,
             ),
             encoding="utf-8",
         )
