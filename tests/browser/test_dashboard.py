@@ -78,10 +78,13 @@ def test_a_small_ensemble_runs_and_shows_the_report_s_charts(
     run_id = page.inner_text("#results-facts").split()[1]
     assert run_id in page.inner_text("#runs-table")
     page.screenshot(path=artifact_path("dashboard-past-runs.png"), full_page=True)
+    page.wait_for_load_state("networkidle", timeout=60_000)
     page.click(f"#run-row-{run_id} >> text=Open")  # reopened in the ensemble tab
     page.wait_for_selector("#pane-ensemble #results-title", state="visible", timeout=30_000)
     page.click("text=Past runs")
     page.wait_for_selector("#runs-table", state="visible", timeout=30_000)
+    # the list is redrawn when the tab opens: click Delete on the redrawn list, not the old one
+    page.wait_for_load_state("networkidle", timeout=60_000)
     page.once("dialog", lambda dialog: dialog.accept())
     page.click(f"#run-row-{run_id} >> text=Delete")
     page.wait_for_selector("#deleted", timeout=30_000)
