@@ -416,6 +416,26 @@ def _indistinguishable(lp: np.ndarray) -> bool:
     return bool(np.all(lp == lp[0]))
 
 
+def _prior_weights(
+    method: str, labels: tuple[str, ...], p: np.ndarray, lp: np.ndarray, size: int
+) -> StructureWeights:
+    """The prior weights, exactly, when history cannot weigh: no observations, one structure,
+    or structures that give every observation the same density."""
+    k, n = lp.shape
+    note = "no data" if n == 0 else "" if k == 1 else "identical scores: the prior weights"
+    return StructureWeights(
+        method,
+        labels,
+        tuple(float(x) for x in p),
+        int(n),
+        _mixture_objective(p, lp) if n else 0.0,
+        True,
+        note,
+        tuple((float(x), float(x)) for x in p),
+        size,
+    )
+
+
 def pseudo_bma_plus_weights(
     log_densities: Any,
     units: Sequence[str],
@@ -445,18 +465,7 @@ def pseudo_bma_plus_weights(
     size = len(unit_names)
     method = "pseudo-bma+"
     if n == 0 or k == 1 or _indistinguishable(lp):
-        note = "no data" if n == 0 else "" if k == 1 else "identical scores: the prior weights"
-        return StructureWeights(
-            method,
-            labels,
-            tuple(float(x) for x in p),
-            int(n),
-            _mixture_objective(p, lp) if n else 0.0,
-            True,
-            note,
-            tuple((float(x), float(x)) for x in p),
-            size,
-        )
+        return _prior_weights(method, labels, p, lp, size)
     if not np.all(np.isfinite(lp.max(axis=0))):
         raise ValueError("an observation has zero density under every structure: cannot weigh")
     alpha = np.ones((1, 1)) if size == 1 else _dirichlet(size, draws, seed)
@@ -533,18 +542,7 @@ def bootstrap_stacking_weights(
     size = len(unit_names)
     method = "bb-stacking"
     if n == 0 or k == 1 or _indistinguishable(lp):
-        note = "no data" if n == 0 else "" if k == 1 else "identical scores: the prior weights"
-        return StructureWeights(
-            method,
-            labels,
-            tuple(float(x) for x in p),
-            int(n),
-            _mixture_objective(p, lp) if n else 0.0,
-            True,
-            note,
-            tuple((float(x), float(x)) for x in p),
-            size,
-        )
+        return _prior_weights(method, labels, p, lp, size)
     best = lp.max(axis=0)
     if not np.all(np.isfinite(best)):
         raise ValueError("an observation has zero density under every structure: cannot stack")
