@@ -191,7 +191,7 @@ def weigh_structures(episodes: list, *, members: int, console: Console) -> None:
             best = max(m.weights, key=lambda a: m.weights[a])
             console.print(
                 f"  {m.mechanism}: {len(m.episodes)} episodes, {m.scores.targets} targets; "
-                f"history favours {best} ({m.weights[best]:.2f})"
+                f"heaviest weight {best} ({m.weights[best]:.2f}; near the prior is no verdict)"
             )
 
 
