@@ -421,3 +421,13 @@ def test_a_run_says_when_history_leaves_the_accounts_at_their_priors(toy):
     assert "rise 25 %, fall 25 %, flat 50 %" in same
     (moved,) = history_favours(toy, {"drift": {"rise": 0.4, "fall": 0.1, "flat": 0.5}})
     assert moved.startswith("History favours flat for drift") and "rise 40 % (prior 25 %)" in moved
+
+
+def test_the_report_names_the_weights_its_structures_were_averaged_with(toy, weights_file):
+    from alliancesim.workflows import report_of_run
+
+    by_history = report_of_run(run(toy, members=20, seed=0, weights=weights_file), None)
+    assert "with the weights named under Rival structures" in by_history
+    assert "with their prior weights" not in by_history
+    by_prior = report_of_run(run(toy, members=20, seed=0, weights="prior"), None)
+    assert "with their prior weights" in by_prior

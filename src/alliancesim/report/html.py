@@ -84,6 +84,13 @@ def _section(anchor: str, title: str, intro: str, body: str) -> str:
 # the headline
 
 
+def _weights_named(source: str) -> str:
+    """Which weights a run's structures were averaged with, in the caveat's words."""
+    if source in ("", "priors"):
+        return "their prior weights"
+    return "the weights named under Rival structures"
+
+
 def _headline(view: RunView) -> str:
     """The baseline risk and the recommendation that lowers it most."""
     headline = view.headline
@@ -110,7 +117,8 @@ def _headline(view: RunView) -> str:
     weighted = (
         f"Weighted over {len(view.structures)} rival structures of the model (see "
         "<a href='#structures'>Rival structures</a>): each member's outcome is averaged over the "
-        "structures with their prior weights, and intervals are t intervals over members. "
+        f"structures with {_weights_named(view.weights_source)}, and intervals are t intervals "
+        "over members. "
         if view.weighted
         else ""
     )
