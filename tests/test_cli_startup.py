@@ -94,7 +94,8 @@ def test_an_edited_library_file_changes_the_fingerprint(tmp_path, monkeypatch) -
     copy = tmp_path / "library"
     shutil.copytree(listing.LIBRARY, copy)
     monkeypatch.setattr(listing, "LIBRARY", copy)
-    before = listing.library_fingerprint()
+    before = listing.library_fingerprint(), listing.package_fingerprint()
     path = copy / "us-rok-2025.toml"
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
-    assert listing.library_fingerprint() != before
+    after = listing.library_fingerprint(), listing.package_fingerprint()
+    assert after[0] != before[0] and after[1] != before[1]

@@ -197,6 +197,43 @@ def test_show_a_bad_file_exits_2(cli, monkeypatch):
     assert len(json.loads(out)["problems"]) == 3
 
 
+def test_show_of_a_built_in_is_kept_and_the_kept_listing_prints_the_same(cli, monkeypatch):
+    """The first ``show ID`` loads the scenario and keeps its listing; the second prints the
+    same text without loading anything (the loader is made to fail to prove it)."""
+    from alliancesim.scenario import listing, loader
+
+    cache = Path(os.environ["ALLIANCESIM_CACHE"])
+    code, first, _ = cli("show", "us-rok-2025")
+    assert code == 0
+    kept = list(cache.glob("show-us-rok-2025-*.json"))
+    assert len(kept) == 1
+
+    def no_loading(*_args, **_kwargs):
+        raise AssertionError("the kept listing should have been used")
+
+    monkeypatch.setattr(loader, "load_scenario", no_loading)
+    code, second, _ = cli("show", "us-rok-2025")
+    assert (code, second) == (0, first)
+
+    # another state of the package (an edited module, file or data) is another listing
+    monkeypatch.setattr(listing, "package_fingerprint", lambda: "another-package")
+    with pytest.raises(AssertionError, match="kept listing"):
+        cli("show", "us-rok-2025")
+
+
+def test_show_ignores_a_damaged_kept_listing_and_never_keeps_a_file(cli):
+    cache = Path(os.environ["ALLIANCESIM_CACHE"])
+    code, first, _ = cli("show", "us-rok-2025")
+    (kept,) = cache.glob("show-us-rok-2025-*.json")
+    for damage in ("not json", '[{"title": "Actors", "columns": ["id"], "rows": [["a", "b"]]}]'):
+        kept.write_text(damage, encoding="utf-8")
+        code, again, _ = cli("show", "us-rok-2025")
+        assert (code, again) == (0, first)
+    code, _, _ = cli("show", str(EXAMPLE))
+    assert code == 0
+    assert [p.name.startswith("show-us-rok-2025-") for p in cache.glob("show-*.json")] == [True]
+
+
 # --------------------------------------------------------------------------------------------
 # scenarios
 

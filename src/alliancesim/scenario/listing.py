@@ -1,12 +1,12 @@
 """What ``alliancesim scenarios`` lists about each built-in scenario, kept between calls.
 
 Listing the library means loading and validating every built-in scenario (about 50 ms each,
-plus the schema's import). The rows depend only on the library's files and on the alliancesim
-version, so they are kept in ``<cache>/library-<fingerprint>.json``, where the fingerprint is a
-hash of the version and of every library file's name and bytes: an edited, added or removed
-file gives a new fingerprint, and the rows are computed again. The cache directory follows the
-platform's conventions (:func:`cache_directory`); a cache that cannot be read or written is
-simply not used.
+plus the schema's import). The rows depend only on the package (its library, code and data)
+and on the alliancesim version, so they are kept in ``<cache>/library-<fingerprint>.json``,
+where the fingerprint (:func:`package_fingerprint`) hashes the version and every such file's
+name and bytes: an edited, added or removed file gives a new fingerprint, and the rows are
+computed again. The cache directory follows the platform's conventions
+(:func:`cache_directory`); a cache that cannot be read or written is simply not used.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from typing import Any
 
 from alliancesim.scenario.library import LIBRARY, builtin_scenarios, resolve
 
-__all__ = ["CACHE_VARIABLE", "cache_directory", "library_fingerprint", "library_rows"]
+__all__ = [
+    "CACHE_VARIABLE",
+    "cache_directory",
+    "library_fingerprint",
+    "library_rows",
+    "package_fingerprint",
+]
 
 CACHE_VARIABLE = "ALLIANCESIM_CACHE"
 """Environment variable naming the cache directory (default: the platform's user cache)."""
@@ -43,6 +49,23 @@ def library_fingerprint() -> str:
     digest = hashlib.sha256(__version__.encode())
     for path in sorted(LIBRARY.glob("*.toml")):
         digest.update(b"\0" + path.name.encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"unreadable")
+    return digest.hexdigest()[:24]
+
+
+def package_fingerprint() -> str:
+    """A hash of everything that can change what alliancesim says about a built-in scenario
+    without loading it again: the library (:func:`library_fingerprint`) and the package's code
+    (``*.py``) and data (``*.json``), each file's path and contents (a few milliseconds)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(library_fingerprint().encode())
+    for path in sorted(package.rglob("*")):
+        if path.suffix not in {".py", ".json"} or "__pycache__" in path.parts:
+            continue
+        digest.update(b"\0" + path.relative_to(package).as_posix().encode() + b"\0")
         try:
             digest.update(path.read_bytes())
         except OSError:
@@ -90,7 +113,7 @@ def _describe(ident: str) -> dict[str, Any]:
 def library_rows(*, use_cache: bool = True) -> list[dict[str, Any]]:
     """Per built-in scenario: id, file, ok (or problems), title, kind, seed, start, step,
     horizon, span, policies, claims, actors, issues, rules, parameters, uncertain."""
-    path = cache_directory() / f"library-{library_fingerprint()}.json"
+    path = cache_directory() / f"library-{package_fingerprint()}.json"
     rows: list[dict[str, Any]] | None = None
     if use_cache:
         try:
