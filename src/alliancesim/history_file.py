@@ -605,11 +605,11 @@ def _kept_builtin_sources() -> tuple[_Source, ...]:
     library's fingerprint (every library file's bytes and the version: an edited episode or
     module gives a new one), so a run reads no episode file once the library is known; a cache
     that cannot be read or written is simply not used."""
-    from alliancesim.scenario.listing import cache_directory, library_fingerprint
+    from alliancesim.scenario.listing import keep, library_fingerprint, read_kept
 
-    path = cache_directory() / f"history-sources-{library_fingerprint()}.json"
+    fingerprint = library_fingerprint()
+    rows = read_kept("history-sources", fingerprint)
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
         return tuple(
             _Source(
                 str(r["id"]),
@@ -621,15 +621,12 @@ def _kept_builtin_sources() -> tuple[_Source, ...]:
             )
             for r in rows
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         pass
     sources = _builtin_sources(_library_fingerprint())
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        rows = [{"id": s.id, "hash": s.hash, "declares": s.declares} for s in sources]
-        temporary.write_text(json.dumps(rows), encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError:
-        pass
+    keep(
+        "history-sources",
+        fingerprint,
+        [{"id": s.id, "hash": s.hash, "declares": s.declares} for s in sources],
+    )
     return sources

@@ -232,6 +232,10 @@ def test_show_ignores_a_damaged_kept_listing_and_never_keeps_a_file(cli):
     code, _, _ = cli("show", str(EXAMPLE))
     assert code == 0
     assert [p.name.startswith("show-us-rok-2025-") for p in cache.glob("show-*.json")] == [True]
+    # a scenario whose id begins with another's keeps its own listing beside the other's
+    assert cli("show", "us-rok-2019-history")[0] == 0
+    assert cli("show", "us-rok-2019")[0] == 0
+    assert len(list(cache.glob("show-us-rok-2019*.json"))) == 2
 
 
 # --------------------------------------------------------------------------------------------

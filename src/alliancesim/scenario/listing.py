@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,11 @@ from alliancesim.scenario.library import LIBRARY, builtin_scenarios, resolve
 __all__ = [
     "CACHE_VARIABLE",
     "cache_directory",
+    "keep",
     "library_fingerprint",
     "library_rows",
     "package_fingerprint",
+    "read_kept",
 ]
 
 CACHE_VARIABLE = "ALLIANCESIM_CACHE"
@@ -113,29 +116,38 @@ def _describe(ident: str) -> dict[str, Any]:
 def library_rows(*, use_cache: bool = True) -> list[dict[str, Any]]:
     """Per built-in scenario: id, file, ok (or problems), title, kind, seed, start, step,
     horizon, span, policies, claims, actors, issues, rules, parameters, uncertain."""
-    path = cache_directory() / f"library-{package_fingerprint()}.json"
-    rows: list[dict[str, Any]] | None = None
-    if use_cache:
-        try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            rows = None
-    if rows is None:
+    fingerprint = package_fingerprint()
+    rows: list[dict[str, Any]] | None = read_kept("library", fingerprint) if use_cache else None
+    if not isinstance(rows, list):
         rows = [_describe(ident) for ident in builtin_scenarios()]
         if use_cache:
-            _keep(path, rows)
+            keep("library", fingerprint, rows)
     return [{"id": r["id"], "file": str(resolve(r["id"])), **r} for r in rows]
 
 
-def _keep(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Write the rows atomically (a temporary file renamed), removing older listings."""
+def read_kept(kind: str, fingerprint: str) -> Any:
+    """What :func:`keep` wrote under ``kind`` and ``fingerprint`` (parsed JSON), or None when
+    nothing is kept there or it cannot be read."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob("library-*.json"):
-            if old != path:
+        return json.loads((cache_directory() / f"{kind}-{fingerprint}.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def keep(kind: str, fingerprint: str, data: Any) -> None:
+    """Keep JSON-ready ``data`` in ``<cache>/<kind>-<fingerprint>.json``, written atomically (a
+    temporary file renamed), removing what was kept under ``kind`` with other fingerprints. A
+    cache that cannot be written is not used: it only costs time."""
+    directory = cache_directory()
+    path = directory / f"{kind}-{fingerprint}.json"
+    older = re.compile(re.escape(kind) + r"-[0-9a-f]+\.json")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for old in directory.iterdir():
+            if old != path and older.fullmatch(old.name):
                 old.unlink(missing_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(temporary, path)
     except OSError:
-        pass  # a read-only or missing cache only costs time
+        pass

@@ -12,10 +12,7 @@ A cache that cannot be read or written is simply not used.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alliancesim.expr import ParsedExpression
@@ -376,53 +373,55 @@ def scenario_shown(scenario: Scenario, loops: list[Loop]) -> list[Line | Listing
 # kept between calls
 
 
-def _cache_file(reference: str) -> Path | None:
-    """Where a built-in scenario's listing is kept (None for a file or an unknown id)."""
+def _kept_under(reference: str) -> tuple[str, str] | None:
+    """The kind and fingerprint a built-in scenario's listing is kept under (None for a file or
+    an unknown id): the package's fingerprint and how the library's files are named from the
+    working directory."""
     from alliancesim.scenario.files import display_path
     from alliancesim.scenario.library import LIBRARY, builtin_scenarios, looks_like_path
-    from alliancesim.scenario.listing import cache_directory, package_fingerprint
+    from alliancesim.scenario.listing import package_fingerprint
 
     if looks_like_path(reference) or reference not in builtin_scenarios():
         return None
     named = display_path(LIBRARY / f"{reference}.toml")
     digest = hashlib.sha256(f"{package_fingerprint()}\0{named}".encode()).hexdigest()[:24]
-    return cache_directory() / f"show-{reference}-{digest}.json"
+    return f"show-{reference}", digest
 
 
 def kept_shown(reference: str) -> list[Line | Listing] | None:
     """A built-in scenario's listing as kept by :func:`keep_shown`, or None (not a built-in,
     not kept yet, or kept by another version of the package or from another directory)."""
-    path = _cache_file(reference)
-    if path is None:
+    from alliancesim.scenario.listing import read_kept
+
+    where = _kept_under(reference)
+    data = None if where is None else read_kept(*where)
+    if not isinstance(data, list):
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
         return [_block(item) for item in data]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
 
 
 def keep_shown(reference: str, shown: list[Line | Listing]) -> None:
-    """Keep a built-in scenario's listing (written atomically; older ones of it removed)."""
-    path = _cache_file(reference)
-    if path is None:
-        return
-    data: list[dict[str, Any]] = [
-        {"line": b.text, "bold": b.bold}
-        if isinstance(b, Line)
-        else {"title": b.title, "columns": list(b.columns), "rows": [list(r) for r in b.rows]}
-        for b in shown
-    ]
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob(f"show-{reference}-*.json"):
-            if old != path:
-                old.unlink(missing_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError:
-        pass  # a read-only or missing cache only costs time
+    """Keep a built-in scenario's listing in the user cache (nothing for a file)."""
+    from alliancesim.scenario.listing import keep
+
+    where = _kept_under(reference)
+    if where is not None:
+        keep(
+            *where,
+            [
+                {"line": b.text, "bold": b.bold}
+                if isinstance(b, Line)
+                else {
+                    "title": b.title,
+                    "columns": list(b.columns),
+                    "rows": [list(r) for r in b.rows],
+                }
+                for b in shown
+            ],
+        )
 
 
 def _block(item: dict[str, Any]) -> Line | Listing:
