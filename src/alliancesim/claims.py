@@ -404,7 +404,17 @@ def check_claims(
     ``discover``, PRIM boxes locate where a contested or rejected claim fails. The claims'
     quantities are read once (:func:`claim_values`); ``memo`` keeps what the claims' classes
     work out from the model alone, for reuse by the next call (another structure of the run).
+    A run of several rival structures is checked under each structure and their weighted
+    combination by :func:`alliancesim.workflows.claims_of_run` (what ``alliancesim claims``
+    does), or under one of them: ``check_claims(results.structure(name))``.
     """
+    if results.several:
+        raise ValueError(
+            f"check_claims tests one structure's members and this run holds "
+            f"{len(results.structures)}: alliancesim.workflows.claims_of_run(results) checks "
+            "every structure and their weighted combination; check_claims(results.structure("
+            f"name)) one of them ({', '.join(results.structures)})"
+        )
     if not 0 <= margin < 0.5:
         raise InputError.single("--margin", f"margin must lie in [0, 0.5), got {margin}")
     claims = list(results.model.scenario.claims if claims is None else claims)

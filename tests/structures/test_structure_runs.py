@@ -183,6 +183,23 @@ def test_claims_per_structure_and_combined(toy_run):
     assert claim["mean_difference_ci"] == pytest.approx([0.5 / 7, 0.5 / 7], abs=1e-12)
 
 
+def test_one_structure_analyses_name_what_to_call_on_a_run_of_several(toy_run):
+    """check_claims and discover read one structure's members: on a run of several they say
+    which call answers instead, and on one structure's slice they answer as claims_of_run's."""
+    from alliancesim.analysis import discover
+    from alliancesim.claims import check_claims
+
+    with pytest.raises(ValueError, match=r"claims_of_run\(results\).*consult=costly"):
+        check_claims(toy_run, discover=False)
+    with pytest.raises(ValueError, match=r"discover\(results.structure\(name\)\).*seed"):
+        discover(toy_run)
+    (alone,) = check_claims(toy_run.structure("consult=costly"), discover=False)
+    (claim,) = claims_of_run(toy_run).verdicts
+    assert alone.share == claim["structures"]["consult=costly"]["share"]
+    found = discover(toy_run.structure("seed"))
+    assert found.members == MEMBERS
+
+
 def test_structures_are_paired_and_the_oracle_agrees(toy_run):
     """Every structure sees the same draws; each member's stored trajectory is the oracle's."""
     model = toy_run.model

@@ -372,7 +372,17 @@ def discover(
     boxes: int = 1,
     mass_min: float = 0.05,
 ) -> DiscoveryResult:
-    """PRIM boxes over the run's sampled parameters where ``outcome`` happens under ``policy``."""
+    """PRIM boxes over the run's sampled parameters where ``outcome`` happens under ``policy``.
+
+    A run of several rival structures is searched one structure at a time, as ``alliancesim
+    discover`` does (its ``--structure``, default the seed's): ``discover(results.structure(name))``.
+    """
+    if results.several:
+        raise ValueError(
+            "discover searches one structure's members and this run holds "
+            f"{len(results.structures)}: discover(results.structure(name)) with a name among "
+            f"{', '.join(results.structures)}"
+        )
     y, condition = outcome_of_interest(
         results, outcome, policy=policy, at=at, threshold=threshold, below=below
     )
