@@ -263,6 +263,7 @@ class RunFiles:
     _columns: dict[tuple[str, int, bool], frozenset[str]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _known: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
     """The run's :class:`alliancesim.scratch.ScratchFolder` when its directory is temporary:
     kept by every copy of these files, so the folder lives as long as anyone can read it."""
     _readers: _Readers = field(default_factory=_Readers, repr=False, compare=False)
@@ -540,12 +541,18 @@ class RunFiles:
                 return {pair: {n: arrays[n] for n in present} for pair, arrays in found.items()}
         con = reading.connection(self, parameters=False)
         base = _base_view(self)
-        found = con.execute(f"SELECT count(*) FROM {base} WHERE step = {int(step)}").fetchone()
-        rows = int(found[0]) if found else 0
+        label = "structure::VARCHAR" if self.structured else _text("seed")
+        groups = con.execute(
+            f"SELECT {label}, policy::VARCHAR, count(*) FROM {base} WHERE step = {int(step)} "
+            "GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+        rows = sum(int(count) for _, _, count in groups)
         whole = None
         if rows * max(1, len(present)) <= READ_ONCE_VALUES:
-            label = "structure::VARCHAR" if self.structured else _text("seed")
-            whole = _values_by_group(con, base, label, step, present)
+            pairs = [(str(s), str(p)) for s, p, _ in groups]
+            whole = _values_placed(con, base, label, step, present, pairs)
+            if whole is None:  # not every member once in every pair: sorted by DuckDB
+                whole = _values_by_group(con, base, label, step, present)
             for arrays in whole.values():
                 for array in arrays.values():
                     array.flags.writeable = False  # shared by every reader of the block
@@ -947,7 +954,16 @@ class RunFiles:
         return [pq.read_table(io.BytesIO(data)) for data in self.parameter_blobs]
 
     def parameter_ranges(self) -> list[tuple[str, float, float, float]]:
-        """(name, smallest, mean, largest value drawn) of each sampled parameter."""
+        """(name, smallest, mean, largest value drawn) of each sampled parameter (computed once
+        for these files: a run's files never change once written)."""
+        key = ("parameter_ranges", str(self.directory), len(self.parameter_blobs))
+        known = self._known.get(key)
+        if known is None:
+            known = self._parameter_ranges()
+            self._known[key] = known
+        return list(known)
+
+    def _parameter_ranges(self) -> list[tuple[str, float, float, float]]:
         with self._query(parameters=True) as (con, _):
             columns = [r[0] for r in con.execute(f"DESCRIBE {PARAMETERS}").fetchall()]
             names = [c for c in columns if c != "member"]
@@ -1082,6 +1098,38 @@ def _sorted_by_member_and_step(
     return out
 
 
+def _values_placed(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    label: str,
+    step: int,
+    present: Sequence[str],
+    pairs: list[tuple[str, str]],
+) -> dict[tuple[str, str], dict[str, np.ndarray]] | None:
+    """:func:`_values_by_group` of the (structure, policy) ``pairs`` (in order), the rows read
+    in file order and placed by member (:func:`_by_member_and_step`) rather than sorted by
+    DuckDB; None unless the pairs are every structure under every policy and each holds every
+    member of one range once."""
+    structures = list(dict.fromkeys(s for s, _ in pairs))
+    policies = list(dict.fromkeys(p for _, p in pairs))
+    if not pairs or pairs != [(s, p) for s in structures for p in policies]:
+        return None
+    columns = "".join(f", {_column(n)}::DOUBLE AS v{k}" for k, n in enumerate(present))
+    table = con.execute(
+        f"SELECT list_position(?, {label}) AS s, list_position(?, policy::VARCHAR) AS p, "
+        f"member, 0 AS step{columns} FROM {view} WHERE step = {int(step)}",
+        [structures, policies],
+    ).fetchnumpy()
+    aliases = [f"v{k}" for k in range(len(present))]
+    arrays = _by_member_and_step(table, len(pairs), len(policies), aliases)
+    if arrays is None:
+        return None
+    return {
+        pair: {n: found[v][:, 0] for n, v in zip(present, aliases, strict=True)}
+        for pair, found in zip(pairs, arrays, strict=True)
+    }
+
+
 def _values_by_group(
     con: duckdb.DuckDBPyConnection, view: str, label: str, step: int, present: Sequence[str]
 ) -> dict[tuple[str, str], dict[str, np.ndarray]]:
@@ -1120,39 +1168,39 @@ def _quantiles_of_sorted(
     hold both 0 and -0 (which of the two a sort puts there is not fixed)."""
     as_read = con.execute(f"SELECT {_levels(levels)}::DOUBLE[]").fetchall()
     qs = [float(q) for q in as_read[0][0]]  # the levels as DuckDB reads them
-    out: dict[tuple[str, str, str], list[float]] = {}
-    pending: dict[float, list[tuple[tuple[str, str, str], int, float, float]]] = {}
+    by_size: dict[int, list[tuple[tuple[str, str, str], np.ndarray]]] = {}
     for (structure, policy), arrays in ordered.items():
         for name in names:
             x = arrays[name]
-            n = len(x)
-            if n == 0:
-                continue
-            if np.isnan(x[-1]):  # sorted last: any NaN is there
+            if len(x):
+                by_size.setdefault(len(x), []).append(((structure, policy, name), x))
+    out: dict[tuple[str, str, str], list[float]] = {}
+    for n, cases in by_size.items():
+        keys = [key for key, _ in cases]
+        x = np.stack([values for _, values in cases])
+        if np.isnan(x[:, -1]).any():  # sorted last: any NaN is there
+            return None
+        found = np.empty((len(keys), len(qs)))
+        for k, q in enumerate(qs):
+            rn = float(n - 1) * q
+            lo, hi = x[:, math.floor(rn)], x[:, math.ceil(rn)]
+            zero = np.flatnonzero((lo == 0) | (hi == 0))
+            if any(_both_zeros(x[row]) for row in zero):
                 return None
-            values = [math.nan] * len(qs)
-            for k, q in enumerate(qs):
-                rn = float(n - 1) * q
-                lo, hi = x[math.floor(rn)], x[math.ceil(rn)]
-                if (lo == 0 or hi == 0) and _both_zeros(x):
-                    return None
-                if math.floor(rn) == math.ceil(rn):
-                    values[k] = float(lo)
-                else:
-                    d = rn - math.floor(rn)
-                    pending.setdefault(d, []).append(((structure, policy, name), k, lo, hi))
-            out[(structure, policy, name)] = values
-    for d, cases in pending.items():
-        found = con.execute(
-            f"SELECT g, quantile_cont(v, '{d!r}'::DOUBLE) AS q FROM (SELECT "
-            "unnest(?::BIGINT[]) AS g, unnest(?::DOUBLE[]) AS v) GROUP BY g ORDER BY g",
-            [
-                [g for g in range(len(cases)) for _ in (0, 1)],
-                [float(v) for _, _, lo, hi in cases for v in (lo, hi)],
-            ],
-        ).fetchnumpy()
-        for (key, k, _, _), value in zip(cases, found["q"], strict=True):
-            out[key][k] = float(value)
+            if math.floor(rn) == math.ceil(rn):
+                found[:, k] = lo
+                continue
+            d = rn - math.floor(rn)
+            found[:, k] = con.execute(
+                f"SELECT g, quantile_cont(v, '{d!r}'::DOUBLE) AS q FROM (SELECT "
+                "unnest(?::BIGINT[]) AS g, unnest(?::DOUBLE[]) AS v) GROUP BY g ORDER BY g",
+                [
+                    np.repeat(np.arange(len(keys)), 2).tolist(),
+                    np.column_stack([lo, hi]).ravel().tolist(),
+                ],
+            ).fetchnumpy()["q"]
+        for key, row in zip(keys, found.tolist(), strict=True):
+            out[key] = row
     return out
 
 

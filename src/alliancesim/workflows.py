@@ -144,6 +144,7 @@ def run_and_store(
             if on_claims is not None:
                 on_claims()
             outcome = claims_of_run(results, discover=False)
+            results.files.parameter_ranges()  # for the commit, while the run is open
         record = store.commit(results, staging, outcome.verdicts)
     return StoredRun(results, record, outcome)
 

@@ -671,3 +671,32 @@ def test_a_file_hashed_as_written_has_the_digest_of_its_bytes(tmp_path):
     assert (tmp_path / checksums.MANIFEST).read_text().split()[0] == hashlib.sha256(
         path.read_bytes()
     ).hexdigest()
+
+
+def test_the_runs_values_at_a_step_placed_by_member_equal_them_sorted_by_duckdb(stored):
+    results = _fresh(stored)
+    names = ["decoupled", "cohesion", "trust.ROK.USA"]
+    with results.reading():
+        files = results.files
+        reading = files._reading()
+        con = reading.connection(files, parameters=False)
+        base = runfiles._base_view(files)
+        for step in (0, 7, results.model.horizon):
+            placed = files._values_of_run(reading, step, names)
+            plain = runfiles._values_by_group(con, base, "structure::VARCHAR", step, names)
+            assert placed is not None
+            assert list(placed) == list(plain)  # pairs in the same order
+            for pair, arrays in plain.items():
+                for n in names:
+                    assert placed[pair][n].tobytes() == arrays[n].tobytes()
+        pairs = list(plain)
+        assert runfiles._values_placed(con, base, "structure::VARCHAR", 0, names, pairs[1:]) is None
+
+
+def test_the_parameters_ranges_are_read_once_and_equal_read_anew(stored):
+    results = _fresh(stored)
+    with results.reading():
+        first = results.files.parameter_ranges()
+    again = _fresh(stored).files.parameter_ranges()
+    assert first == again and len(first) > 100
+    assert results.files.parameter_ranges() == first
