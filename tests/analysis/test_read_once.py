@@ -3,10 +3,15 @@
 Inside :meth:`Results.reading` every query over a run shares one DuckDB connection, the whole
 run's values at a step and its parameters are read once for all its structures, the claims read
 their quantities once per step and share the classes' graphs and path counts between structures,
-and the index's threshold sensitivity and the robustness read several policies per query. Each
-answer is compared here, bit for bit, with the plain computation: every value read by its own
-query on its own connection, every class worked out afresh, the paths counted by the walk the
-classes used before (:func:`_reference_signs`, kept here as the oracle).
+and the index's threshold sensitivity and the robustness read several policies per query; the
+horizon's values are sorted once for each structure's quantiles (DuckDB interpolating between
+the order statistics) and for their mixture (the sorted runs merged), harm's screen computes
+every parameter's distance in one pass and asks SciPy for p-values only as far as it needs, and
+a stored run's files are hashed as they are written. Each answer is compared here, bit for bit,
+with the plain computation: every value read by its own query on its own connection, every
+class worked out afresh, the paths counted by the walk the classes used before
+(:func:`_reference_signs`, kept here as the oracle), DuckDB's own quantiles, one sort of all
+values, one SciPy test per parameter, the file hashed from disk.
 """
 
 from __future__ import annotations
