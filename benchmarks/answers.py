@@ -53,18 +53,23 @@ from alliancesim.store import Store
 scenario = load_scenario("us-rok-2025"); mark("load the scenario")
 store = Store(); mark("open the store")
 account_weights(scenario); mark("history's weights (looked up again by the run)")
+import inspect
+hashed = {"hash_files": True} if "hash_files" in inspect.signature(run).parameters else {}
 with store.staging() as staging:
     results = run(scenario, policies=workflows.default_policies(scenario), members=members,
-                  directory=staging.directory, run_id=staging.run_id)
+                  directory=staging.directory, run_id=staging.run_id, **hashed)
     mark("simulate (the run's elapsed time and its set-up)")
     with store.preparing(staging), results.reading():
         shown = workflows.view_of_run(results, None); mark("the table's rows")
+        parts = workflows.report_parts(results, shown); mark("the report's parts (robustness, bands)")
         outcome = workflows.claims_of_run(results, discover=False); mark("check the claims")
+        if hashed:  # as run_and_store does (speed-3 on)
+            results.files.parameter_ranges()
     mark("wait for the files' hashes")
     record = store.commit(results, staging, outcome.verdicts); mark("commit to the store")
 stored = workflows.StoredRun(results, record, outcome)
 view = workflows.view_of_new_stored_run(stored, shown); mark("the stored run's rows")
-document = workflows.report_of_new_stored_run(store, stored, view); mark("the report")
+document = workflows.report_of_new_stored_run(store, stored, view, parts); mark("the report")
 previous, cpu = T0, C0
 for name, moment, used in marks:
     print(f"{name}\t{moment - previous:.3f}\t{used - cpu:.3f}")

@@ -257,10 +257,13 @@ class RunFiles:
     _parameters: pa.Table | None = field(default=None, repr=False)
     structured: bool = False
     structure: str | None = None
+    hashed: bool = field(default=False, repr=False, compare=False)
+    """Whether each file is hashed as it is written (a run written for the store)."""
     scratch: Any = field(default=None, repr=False, compare=False)
     _columns: dict[tuple[str, int, bool], frozenset[str]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _known: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
     """The run's :class:`alliancesim.scratch.ScratchFolder` when its directory is temporary:
     kept by every copy of these files, so the folder lives as long as anyone can read it."""
     _readers: _Readers = field(default_factory=_Readers, repr=False, compare=False)
@@ -280,9 +283,15 @@ class RunFiles:
     def add_block(self, index: int, trajectories: bytes, parameters: bytes, *, keep: bool) -> None:
         """Add block ``index``'s two files: into the directory (if any), and into memory if ``keep``."""
         if self.directory is not None:
+            from alliancesim.store.checksums import write_hashed
+
             for kind, data in ((TRAJECTORIES, trajectories), (PARAMETERS, parameters)):
                 (self.directory / kind).mkdir(parents=True, exist_ok=True)
-                (self.directory / kind / block_name(index)).write_bytes(data)
+                path = self.directory / kind / block_name(index)
+                if self.hashed:  # for the store's manifest, beside the write
+                    write_hashed(path, data)
+                else:
+                    path.write_bytes(data)
         if keep:
             self.tables.append(pq.read_table(io.BytesIO(trajectories)))
             self.parameter_blobs.append(parameters)  # decoded when first asked for
@@ -522,19 +531,55 @@ class RunFiles:
         key = ("values_at", int(step), tuple(present))
         if key in reading.cache:
             return reading.cache[key]
+        for known, found in list(reading.cache.items()):  # these names read already, and more
+            if (
+                isinstance(known, tuple)
+                and known[:2] == key[:2]
+                and found is not None
+                and set(present) <= set(known[2])
+            ):
+                return {pair: {n: arrays[n] for n in present} for pair, arrays in found.items()}
         con = reading.connection(self, parameters=False)
         base = _base_view(self)
-        found = con.execute(f"SELECT count(*) FROM {base} WHERE step = {int(step)}").fetchone()
-        rows = int(found[0]) if found else 0
+        label = "structure::VARCHAR" if self.structured else _text("seed")
+        groups = con.execute(
+            f"SELECT {label}, policy::VARCHAR, count(*) FROM {base} WHERE step = {int(step)} "
+            "GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+        rows = sum(int(count) for _, _, count in groups)
         whole = None
         if rows * max(1, len(present)) <= READ_ONCE_VALUES:
-            label = "structure::VARCHAR" if self.structured else _text("seed")
-            whole = _values_by_group(con, base, label, step, present)
+            pairs = [(str(s), str(p)) for s, p, _ in groups]
+            whole = _values_placed(con, base, label, step, present, pairs)
+            if whole is None:  # not every member once in every pair: sorted by DuckDB
+                whole = _values_by_group(con, base, label, step, present)
             for arrays in whole.values():
                 for array in arrays.values():
                     array.flags.writeable = False  # shared by every reader of the block
         reading.cache[key] = whole
         return whole
+
+    def _sorted_values_of_run(
+        self, reading: _Reading, step: int, names: list[str]
+    ) -> dict[tuple[str, str], dict[str, np.ndarray]] | None:
+        """Per (structure, policy) of the whole run, each of ``names``'s values at ``step`` in
+        increasing order, as a stable sort of the members in member order orders them
+        (:func:`_sorted_stably`); sorted once per reading block, from :meth:`_values_of_run`
+        (which reads the decoupled flag too, for the other readers of the step). None when
+        they would be more than ``READ_ONCE_VALUES``."""
+        key = ("sorted_at", int(step))
+        known = reading.cache.get(key)
+        if known is not None and all(n in arrays for arrays in known.values() for n in names):
+            return known
+        wanted = [*names, "decoupled"] if "decoupled" in self.columns() else list(names)
+        whole = self._values_of_run(reading, step, list(dict.fromkeys(wanted)))
+        if whole is None:
+            return None
+        ordered = {
+            pair: {n: _sorted_stably(arrays[n]) for n in names} for pair, arrays in whole.items()
+        }
+        reading.cache[key] = ordered
+        return ordered
 
     def trajectory_frame(self, policies: Sequence[str]) -> Any:
         """The trajectories of ``policies`` as a pandas DataFrame (policy, and structure when the
@@ -697,6 +742,14 @@ class RunFiles:
             return out
         present = self.columns()
         wanted = [n for n in names if n in present]
+        reading = self._reading()
+        if reading is not None and self.several:  # from the run's values at the step, read once
+            ordered = self._sorted_values_of_run(reading, step, wanted)
+            if ordered is not None:
+                con = reading.connection(self, parameters=False)
+                found = _quantiles_of_sorted(con, ordered, wanted, levels)
+                if found is not None:
+                    return found
         with self._query() as (con, view):
             for start in range(0, len(wanted), QUANTILE_BATCH):
                 batch = wanted[start : start + QUANTILE_BATCH]
@@ -722,6 +775,18 @@ class RunFiles:
         out: dict[tuple[str, str], list[float]] = {}
         structures = list(weights)
         cases = " ".join(f"WHEN {_text(n)} THEN {float(weights[n])!r}" for n in structures)
+        reading = self._reading()
+        if reading is not None and self.several:  # from the run's values at the step, read once
+            shown = [n for n in names if n in self.columns()]
+            ordered = self._sorted_values_of_run(reading, step, shown)
+            if ordered is not None:
+                con = reading.connection(self, parameters=False)
+                read = con.execute(  # each structure's weight as the query below reads it
+                    f"SELECT s, CASE s {cases} END AS w FROM (SELECT unnest(?::VARCHAR[]) AS s)",
+                    [structures],
+                ).fetchnumpy()
+                as_read = dict(zip(map(str, read["s"]), np.asarray(read["w"]), strict=True))
+                return _mixture_quantiles(ordered, shown, levels, as_read)
         with self._query() as (con, view):
             present = self.columns()
             shown = [n for n in names if n in present]
@@ -889,7 +954,16 @@ class RunFiles:
         return [pq.read_table(io.BytesIO(data)) for data in self.parameter_blobs]
 
     def parameter_ranges(self) -> list[tuple[str, float, float, float]]:
-        """(name, smallest, mean, largest value drawn) of each sampled parameter."""
+        """(name, smallest, mean, largest value drawn) of each sampled parameter (computed once
+        for these files: a run's files never change once written)."""
+        key = ("parameter_ranges", str(self.directory), len(self.parameter_blobs))
+        known = self._known.get(key)
+        if known is None:
+            known = self._parameter_ranges()
+            self._known[key] = known
+        return list(known)
+
+    def _parameter_ranges(self) -> list[tuple[str, float, float, float]]:
         with self._query(parameters=True) as (con, _):
             columns = [r[0] for r in con.execute(f"DESCRIBE {PARAMETERS}").fetchall()]
             names = [c for c in columns if c != "member"]
@@ -1024,6 +1098,38 @@ def _sorted_by_member_and_step(
     return out
 
 
+def _values_placed(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    label: str,
+    step: int,
+    present: Sequence[str],
+    pairs: list[tuple[str, str]],
+) -> dict[tuple[str, str], dict[str, np.ndarray]] | None:
+    """:func:`_values_by_group` of the (structure, policy) ``pairs`` (in order), the rows read
+    in file order and placed by member (:func:`_by_member_and_step`) rather than sorted by
+    DuckDB; None unless the pairs are every structure under every policy and each holds every
+    member of one range once."""
+    structures = list(dict.fromkeys(s for s, _ in pairs))
+    policies = list(dict.fromkeys(p for _, p in pairs))
+    if not pairs or pairs != [(s, p) for s in structures for p in policies]:
+        return None
+    columns = "".join(f", {_column(n)}::DOUBLE AS v{k}" for k, n in enumerate(present))
+    table = con.execute(
+        f"SELECT list_position(?, {label}) AS s, list_position(?, policy::VARCHAR) AS p, "
+        f"member, 0 AS step{columns} FROM {view} WHERE step = {int(step)}",
+        [structures, policies],
+    ).fetchnumpy()
+    aliases = [f"v{k}" for k in range(len(present))]
+    arrays = _by_member_and_step(table, len(pairs), len(policies), aliases)
+    if arrays is None:
+        return None
+    return {
+        pair: {n: found[v][:, 0] for n, v in zip(present, aliases, strict=True)}
+        for pair, found in zip(pairs, arrays, strict=True)
+    }
+
+
 def _values_by_group(
     con: duckdb.DuckDBPyConnection, view: str, label: str, step: int, present: Sequence[str]
 ) -> dict[tuple[str, str], dict[str, np.ndarray]]:
@@ -1043,6 +1149,102 @@ def _values_by_group(
             n: np.asarray(table[f"v{k}"][lo:hi], dtype=np.float64) for k, n in enumerate(present)
         }
     return out
+
+
+def _quantiles_of_sorted(
+    con: duckdb.DuckDBPyConnection,
+    ordered: dict[tuple[str, str], dict[str, np.ndarray]],
+    names: Sequence[str],
+    levels: Sequence[float],
+) -> dict[tuple[str, str, str], list[float]] | None:
+    """:meth:`RunFiles.structure_quantiles_at` from each (structure, policy)'s values in order
+    (``ordered``), bit for bit as DuckDB's ``quantile_cont`` computes them: at level q over n
+    values it reads the order statistics lo and hi at positions ⌊(n − 1)q⌋ and ⌈(n − 1)q⌉ and
+    interpolates between them by d = (n − 1)q − ⌊(n − 1)q⌋. The order statistics are taken
+    here from the sorted values; the interpolation is left to DuckDB, as ``quantile_cont`` of
+    the two values lo and hi at level d, which reads the same lo, hi and d and so gives the
+    same number (however DuckDB's build rounds the interpolation). None (ask DuckDB for the
+    quantiles) when a value is NaN, or when a zero sits at an order statistic of values that
+    hold both 0 and -0 (which of the two a sort puts there is not fixed)."""
+    as_read = con.execute(f"SELECT {_levels(levels)}::DOUBLE[]").fetchall()
+    qs = [float(q) for q in as_read[0][0]]  # the levels as DuckDB reads them
+    by_size: dict[int, list[tuple[tuple[str, str, str], np.ndarray]]] = {}
+    for (structure, policy), arrays in ordered.items():
+        for name in names:
+            x = arrays[name]
+            if len(x):
+                by_size.setdefault(len(x), []).append(((structure, policy, name), x))
+    out: dict[tuple[str, str, str], list[float]] = {}
+    for n, cases in by_size.items():
+        keys = [key for key, _ in cases]
+        x = np.stack([values for _, values in cases])
+        if np.isnan(x[:, -1]).any():  # sorted last: any NaN is there
+            return None
+        found = np.empty((len(keys), len(qs)))
+        for k, q in enumerate(qs):
+            rn = float(n - 1) * q
+            lo, hi = x[:, math.floor(rn)], x[:, math.ceil(rn)]
+            zero = np.flatnonzero((lo == 0) | (hi == 0))
+            if any(_both_zeros(x[row]) for row in zero):
+                return None
+            if math.floor(rn) == math.ceil(rn):
+                found[:, k] = lo
+                continue
+            d = rn - math.floor(rn)
+            found[:, k] = con.execute(
+                f"SELECT g, quantile_cont(v, '{d!r}'::DOUBLE) AS q FROM (SELECT "
+                "unnest(?::BIGINT[]) AS g, unnest(?::DOUBLE[]) AS v) GROUP BY g ORDER BY g",
+                [
+                    np.repeat(np.arange(len(keys)), 2).tolist(),
+                    np.column_stack([lo, hi]).ravel().tolist(),
+                ],
+            ).fetchnumpy()["q"]
+        for key, row in zip(keys, found.tolist(), strict=True):
+            out[key] = row
+    return out
+
+
+def _both_zeros(x: np.ndarray) -> bool:
+    """Whether ``x`` holds 0 and -0 (equal in a sort, told apart by their sign)."""
+    zeros = x[x == 0]
+    signs = np.signbit(zeros)
+    return bool(signs.any() and not signs.all())
+
+
+def _mixture_quantiles(
+    whole: dict[tuple[str, str], dict[str, np.ndarray]],
+    names: Sequence[str],
+    levels: Sequence[float],
+    weights: dict[str, float],
+) -> dict[tuple[str, str], list[float]]:
+    """:meth:`RunFiles.mixture_quantiles_at` from the run's values at the step, each
+    structure's sorted on their own (``whole``: per (structure, policy), each name's values as
+    :func:`_sorted_stably` orders them), in the order the query gives them: policies in order,
+    then names. The sorted runs laid end to end in the structures' order and merged by a
+    stable sort order the values, and their weights, exactly as :func:`weighted_quantiles`
+    orders the structures' values laid end to end (structures in order, members in order)."""
+    structures = sorted(weights)
+    out: dict[tuple[str, str], list[float]] = {}
+    for policy in sorted({p for s, p in whole if s in weights}):
+        chosen = [s for s in structures if (s, policy) in whole]
+        if not chosen or not names:
+            continue
+        w = np.concatenate([np.full(len(whole[(s, policy)][names[0]]), weights[s]) for s in chosen])
+        for name in names:
+            laid = np.concatenate([whole[(s, policy)][name] for s in chosen])
+            order = np.argsort(laid, kind="stable")  # merges the sorted runs
+            out[(policy, name)] = _sorted_weighted_quantiles(laid[order], w[order], levels)
+    return out
+
+
+def _sorted_stably(values: np.ndarray) -> np.ndarray:
+    """``values`` in increasing order, as a stable sort orders them: sorted by the faster
+    unstable sort when that cannot differ (every value smaller than the next: no ties, no
+    NaN, no 0 beside -0), else by the stable one."""
+    ordered = np.sort(values)
+    if len(ordered) > 1 and not np.all(ordered[1:] > ordered[:-1]):
+        ordered = values[np.argsort(values, kind="stable")]
+    return ordered
 
 
 def weighted_quantiles(

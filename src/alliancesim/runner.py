@@ -60,6 +60,7 @@ def run(
     run_id: str | None = None,
     structures: str | Sequence[str] | None = None,
     weights: str | Path = "history",
+    hash_files: bool = False,
 ) -> Results:
     """Simulate ``members`` plausible worlds of the scenario under each policy (and baseline)
     and each structure.
@@ -74,8 +75,9 @@ def run(
     weights file, where they exist and are fresh; the priors elsewhere), ``"prior"`` (the
     accounts' priors), or a weights file written by ``alliancesim structures --write``; the
     results say which (``weights_source``). Trajectories go to ``directory`` as Parquet when
-    given (or when too large for memory, to a temporary one). ``on_block(done, total)`` reports
-    progress.
+    given (or when too large for memory, to a temporary one); ``hash_files``: each file is
+    hashed as it is written, beside the write (for the store's manifest). ``on_block(done,
+    total)`` reports progress.
     """
     if isinstance(scenario, str | Path):
         scenario = load_scenario(scenario)
@@ -106,7 +108,10 @@ def run(
     run_id = run_id or new_run_id()  # named by its start time
     structured = bool(scenario.mechanisms)
     files = RunFiles(
-        Path(directory) if directory is not None else None, structured=structured, scratch=scratch
+        Path(directory) if directory is not None else None,
+        structured=structured,
+        hashed=hash_files,
+        scratch=scratch,
     )
     measures = summary_names(model, record)
     sums = {name: PartialSums(measures) for name in structure_weights_}

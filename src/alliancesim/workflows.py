@@ -131,13 +131,20 @@ def run_and_store(
     if "directory" in options:
         raise TypeError("the store chooses the directory; use export to copy a run elsewhere")
     with store.staging(options.pop("run_id", None)) as staging:
-        results = run(scenario, directory=staging.directory, run_id=staging.run_id, **options)
+        results = run(
+            scenario,
+            directory=staging.directory,
+            run_id=staging.run_id,
+            hash_files=True,  # beside the writing: the commit finds the digests
+            **options,
+        )
         with store.preparing(staging), results.reading():  # files hashed beside the reading
             if on_simulated is not None:
                 on_simulated(results)
             if on_claims is not None:
                 on_claims()
             outcome = claims_of_run(results, discover=False)
+            results.files.parameter_ranges()  # for the commit, while the run is open
         record = store.commit(results, staging, outcome.verdicts)
     return StoredRun(results, record, outcome)
 

@@ -3,10 +3,15 @@
 Inside :meth:`Results.reading` every query over a run shares one DuckDB connection, the whole
 run's values at a step and its parameters are read once for all its structures, the claims read
 their quantities once per step and share the classes' graphs and path counts between structures,
-and the index's threshold sensitivity and the robustness read several policies per query. Each
-answer is compared here, bit for bit, with the plain computation: every value read by its own
-query on its own connection, every class worked out afresh, the paths counted by the walk the
-classes used before (:func:`_reference_signs`, kept here as the oracle).
+and the index's threshold sensitivity and the robustness read several policies per query; the
+horizon's values are sorted once for each structure's quantiles (DuckDB interpolating between
+the order statistics) and for their mixture (the sorted runs merged), harm's screen computes
+every parameter's distance in one pass and asks SciPy for p-values only as far as it needs, and
+a stored run's files are hashed as they are written. Each answer is compared here, bit for bit,
+with the plain computation: every value read by its own query on its own connection, every
+class worked out afresh, the paths counted by the walk the classes used before
+(:func:`_reference_signs`, kept here as the oracle), DuckDB's own quantiles, one sort of all
+values, one SciPy test per parameter, the file hashed from disk.
 """
 
 from __future__ import annotations
@@ -450,3 +455,253 @@ def test_after_the_simulation_nothing_is_simulated_again(tmp_path, monkeypatch):
     early = report_of_new_stored_run(store_again, again, view, parts[0])
     late = report_of_new_stored_run(store_again, again, view)
     assert early == late
+
+
+# --------------------------------------------------------------------------------------------
+# the horizon's quantiles from values sorted once, the harm screen, files hashed as written
+
+
+def _horizon_measures(results: Any) -> list[str]:
+    from alliancesim.results import _measures
+
+    return _measures(results)[:-1]
+
+
+def test_each_structures_quantiles_from_sorted_values_equal_duckdbs(stored):
+    from alliancesim.results import QUANTILES
+
+    results = _fresh(stored)
+    names = _horizon_measures(results)
+    plain = results.files.structure_quantiles_at(results.model.horizon, names, QUANTILES)
+    with results.reading():  # the values at the horizon read and sorted once
+        fast = results.files.structure_quantiles_at(results.model.horizon, names, QUANTILES)
+    assert fast.keys() == plain.keys() and len(plain) == 3 * len(results.policies) * len(names)
+    _same(
+        {str(k): v for k, v in sorted(fast.items())}, {str(k): v for k, v in sorted(plain.items())}
+    )
+
+
+def test_the_mixtures_quantiles_from_sorted_values_equal_one_sort_of_all(stored):
+    from alliancesim.results import QUANTILES
+
+    results = _fresh(stored)
+    names = _horizon_measures(results)
+    weights = results.weights
+    H = results.model.horizon
+    plain = results.files.mixture_quantiles_at(H, names, QUANTILES, weights)
+    with results.reading():
+        fast = results.files.mixture_quantiles_at(H, names, QUANTILES, weights)
+        # the values harm reads at the horizon come from the same read
+        harm_values = results.files.values_at(H, ["decoupled", "cohesion"])
+    assert list(fast) == list(plain) and len(plain) == len(results.policies) * len(names)
+    _same(list(fast.values()), list(plain.values()))
+    alone = _fresh(stored).files.values_at(H, ["decoupled", "cohesion"])
+    assert harm_values.keys() == alone.keys()
+    for key, arrays in alone.items():
+        for n, array in arrays.items():
+            assert harm_values[key][n].tobytes() == array.tobytes()
+
+
+def _duckdb_quantiles(values: np.ndarray, levels: list[float]) -> list[float]:
+    import duckdb
+    import pyarrow as pa
+
+    with duckdb.connect() as con:
+        con.register("t", pa.table({"x": values}))
+        row = con.execute(f"SELECT quantile_cont(x, {runfiles._levels(levels)}) FROM t").fetchall()
+    return [float(v) for v in row[0][0]]
+
+
+@pytest.mark.parametrize("case", ["spread", "ties", "zeros", "signed zeros", "nan", "few"])
+def test_quantiles_of_sorted_values_equal_duckdbs_own(case):
+    import duckdb
+
+    rng = np.random.default_rng(len(case))
+    levels = [0.05, 0.25, 0.5, 0.75, 0.95, 0.333]
+    groups = {}
+    for k, n in enumerate([1, 2, 3, 17, 400, 2000]):
+        x = rng.standard_normal(n) * 10.0 ** rng.integers(-3, 4)
+        if case == "ties":
+            x = np.round(x, 1) + 0.0  # no -0
+        elif case == "zeros":
+            x[: n // 2] = 0.0
+        elif case == "signed zeros":
+            x[: n // 2] = 0.0
+            x[: n // 4 + 1] = -0.0
+        elif case == "nan":
+            x[0] = np.nan
+        elif case == "few":
+            x = rng.integers(0, 3, n).astype(np.float64)
+        groups[("s", f"p{k}")] = {"x": x}
+    ordered = {key: {"x": runfiles._sorted_stably(v["x"])} for key, v in groups.items()}
+    with duckdb.connect() as con:
+        found = runfiles._quantiles_of_sorted(con, ordered, ["x"], levels)
+    if case == "nan":
+        assert found is None  # left to DuckDB
+        return
+    if case == "signed zeros":  # 0 and -0 at an order statistic: DuckDB's own sort decides
+        assert found is None
+        return
+    assert found is not None
+    for (s, p), arrays in groups.items():
+        _same(found[(s, p, "x")], _duckdb_quantiles(arrays["x"], levels))
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_sorted_runs_merged_give_the_weighted_quantiles_of_one_sort(ties):
+    rng = np.random.default_rng(3 + ties)
+    levels = [0.05, 0.25, 0.5, 0.75, 0.95]
+    weights = {"b": 0.3, "a": 0.5, "c": 0.2}  # merged in the structures' sorted order
+    whole = {}
+    for s in weights:
+        for p in ("baseline", "act"):
+            x = rng.standard_normal(50)
+            if ties:
+                x = np.round(x, 0) * 0.0 + np.round(x, 0)  # few values, 0 and -0 among them
+                x[::7] = -0.0
+            whole[(s, p)] = {"x": x}
+    ordered = {key: {"x": runfiles._sorted_stably(v["x"])} for key, v in whole.items()}
+    fast = runfiles._mixture_quantiles(ordered, ["x"], levels, weights)
+    for p in ("act", "baseline"):
+        laid = np.concatenate([whole[(s, p)]["x"] for s in sorted(weights)])
+        w = np.concatenate([np.full(50, weights[s]) for s in sorted(weights)])
+        _same(fast[(p, "x")], runfiles.weighted_quantiles(laid, w, levels))
+    assert list(fast) == [("act", "x"), ("baseline", "x")]
+
+
+def test_sorted_stably_equals_the_stable_sort():
+    rng = np.random.default_rng(8)
+    for x in (
+        rng.standard_normal(300),
+        np.round(rng.standard_normal(300), 1),
+        np.array([0.0, -0.0, 1.0, -0.0, 0.0]),
+        np.array([np.nan, 1.0, np.nan, -1.0]),
+        np.array([]),
+    ):
+        assert runfiles._sorted_stably(x).tobytes() == x[np.argsort(x, kind="stable")].tobytes()
+
+
+def test_the_harm_screens_distances_equal_scipys_statistics():
+    from scipy import stats
+
+    from alliancesim.analysis import harm
+
+    rng = np.random.default_rng(21)
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "smooth": rng.random(300),
+            "coarse": rng.integers(0, 4, 300).astype(np.float64),  # ties
+            "zeros": np.where(rng.random(300) < 0.5, 0.0, -0.0) + (rng.random(300) < 0.2),
+            "fixed": np.full(300, 2.0),  # not varying: not screened
+        }
+    )
+    screen = harm._Screen(frame)
+    assert screen.names == ["smooth", "coarse", "zeros"]
+    for mask in (
+        rng.random(300) < 0.1,
+        frame["coarse"].to_numpy() > 1,
+        frame["smooth"].to_numpy() < 0.5,
+    ):
+        x = screen.x
+        expected = stats.ks_2samp(x[mask], x[~mask], axis=0).statistic
+        assert screen.distances(mask).tobytes() == np.asarray(expected).tobytes()
+
+
+def test_the_harm_screen_names_what_every_parameters_test_names():
+    """The screen asks for p-values in order of distance and stops early; what it names is
+    what one exact test per parameter names, whether none, one, two or many are significant."""
+    from scipy import stats
+
+    from alliancesim.analysis import harm
+
+    rng = np.random.default_rng(4)
+    import pandas as pd
+
+    n = 400
+    frame = pd.DataFrame({f"p{k:03d}": rng.random(n) for k in range(60)})
+    frame["p007"] = np.round(frame["p007"], 1)  # ties
+    screen = harm._Screen(frame)
+    lead = frame["p003"].to_numpy()
+    second = frame["p041"].to_numpy()
+    seen = set()
+    for mask in (
+        rng.random(n) < 0.2,  # nothing separates these worlds
+        lead > 0.7,  # one parameter
+        (lead > 0.6) & (second > 0.3),  # two
+        (lead > 0.5) | (second > 0.8) | (frame["p007"].to_numpy() > 0.85),  # more than two
+    ):
+        expected = []
+        for column in frame.columns:
+            x = frame[column].to_numpy()
+            test = stats.ks_2samp(x[mask], x[~mask])
+            if test.pvalue * frame.shape[1] < harm.WHERE_ALPHA:
+                expected.append(
+                    harm.HarmWhere(
+                        column,
+                        float(np.median(x[mask])),
+                        float(np.median(x[~mask])),
+                        float(test.statistic),
+                    )
+                )
+        seen.add(min(len(expected), 3))
+        expected.sort(key=lambda w: (-w.distance, w.parameter))
+        assert screen.where(mask) == tuple(expected[: harm.WHERE_PARAMETERS])
+    assert seen == {0, 1, 2, 3}
+
+
+def test_a_file_hashed_as_written_has_the_digest_of_its_bytes(tmp_path):
+    import hashlib
+    import os
+
+    from alliancesim.store import checksums
+
+    data = np.random.default_rng(2).bytes(3_000_000)
+    (tmp_path / "trajectories").mkdir()
+    path = tmp_path / "trajectories" / "block-000000.parquet"
+    checksums.write_hashed(path, data)
+    checksums.write_manifest(tmp_path)
+    line = (tmp_path / checksums.MANIFEST).read_text()
+    assert line == f"{hashlib.sha256(data).hexdigest()}  trajectories/block-000000.parquet\n"
+    checksums.verify_run_files(tmp_path, "r")
+    # changed after it was written: hashed anew from the file, and found damaged
+    checksums.write_hashed(path, data)
+    with open(path, "r+b") as handle:
+        handle.write(b"x")
+    os.utime(path, ns=(1, 1))
+    with pytest.raises(Exception, match="does not match"):
+        checksums.verify_run_files(tmp_path, "r")
+    checksums.write_manifest(tmp_path)
+    assert (tmp_path / checksums.MANIFEST).read_text().split()[0] == hashlib.sha256(
+        path.read_bytes()
+    ).hexdigest()
+
+
+def test_the_runs_values_at_a_step_placed_by_member_equal_them_sorted_by_duckdb(stored):
+    results = _fresh(stored)
+    names = ["decoupled", "cohesion", "trust.ROK.USA"]
+    with results.reading():
+        files = results.files
+        reading = files._reading()
+        con = reading.connection(files, parameters=False)
+        base = runfiles._base_view(files)
+        for step in (0, 7, results.model.horizon):
+            placed = files._values_of_run(reading, step, names)
+            plain = runfiles._values_by_group(con, base, "structure::VARCHAR", step, names)
+            assert placed is not None
+            assert list(placed) == list(plain)  # pairs in the same order
+            for pair, arrays in plain.items():
+                for n in names:
+                    assert placed[pair][n].tobytes() == arrays[n].tobytes()
+        pairs = list(plain)
+        assert runfiles._values_placed(con, base, "structure::VARCHAR", 0, names, pairs[1:]) is None
+
+
+def test_the_parameters_ranges_are_read_once_and_equal_read_anew(stored):
+    results = _fresh(stored)
+    with results.reading():
+        first = results.files.parameter_ranges()
+    again = _fresh(stored).files.parameter_ranges()
+    assert first == again and len(first) > 100
+    assert results.files.parameter_ranges() == first

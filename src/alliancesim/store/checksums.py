@@ -6,7 +6,8 @@ reads; the manifest is flushed to disk with the files before the run becomes vis
 read of a stored run (opening it, exporting it) first checks each file against the manifest,
 so a flipped byte or a truncated file is an error naming the file, never a silently wrong
 number (hardening issue, item 11). A file already checked in this process is not hashed again
-while its size and modification time are unchanged. Runs stored before checksums were
+while its size and modification time are unchanged; a file written for the store
+(:func:`write_hashed`) is hashed from the bytes written, beside the write. Runs stored before checksums were
 recorded have no manifest and are read as before.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from alliancesim.errors import InputError
 
-__all__ = ["MANIFEST", "hash_run_files", "verify_run_files", "write_manifest"]
+__all__ = ["MANIFEST", "hash_run_files", "verify_run_files", "write_hashed", "write_manifest"]
 
 MANIFEST = "checksums.sha256"
 """The manifest of a stored run's files, in its directory."""
@@ -27,6 +28,28 @@ _SKIPPED = {MANIFEST, ".owner"}
 
 _checked: dict[tuple[str, int, int], str] = {}
 _checked_guard = threading.Lock()
+
+
+class _Hashing:
+    """The digest of bytes being written to a file, computed on another thread."""
+
+    def __init__(self, data: bytes) -> None:
+        self._digest: str | None = None
+        self._thread = threading.Thread(
+            target=self._hash, args=(data,), name="alliancesim-hash-file", daemon=True
+        )
+        self._thread.start()
+
+    def _hash(self, data: bytes) -> None:
+        self._digest = hashlib.sha256(data).hexdigest()
+
+    def result(self) -> str | None:
+        """The digest, once computed (None if hashing failed)."""
+        self._thread.join()
+        return self._digest
+
+
+_pending: dict[tuple[str, int, int], _Hashing] = {}
 
 
 def _digest(path: Path) -> str:
@@ -52,11 +75,26 @@ def _known_digest(path: Path) -> str:
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     with _checked_guard:
         known = _checked.get(key)
+        hashing = _pending.pop(key, None) if known is None else None
+    if known is None and hashing is not None:  # hashed as it was written
+        known = hashing.result()
     if known is None:
         known = _digest(path)
-        with _checked_guard:
-            _checked[key] = known
+    with _checked_guard:
+        _checked[key] = known
     return known
+
+
+def write_hashed(path: Path, data: bytes) -> None:
+    """Write ``data`` to the file ``path`` while another thread hashes the same bytes (hashlib
+    releases the interpreter lock): the manifest written when the run is stored then takes the
+    digest (:func:`write_manifest`, while the file's size and modification time are those it
+    was written with) instead of reading and hashing the file again."""
+    hashing = _Hashing(data)
+    path.write_bytes(data)
+    stat = path.stat()
+    with _checked_guard:
+        _pending[(str(path), stat.st_size, stat.st_mtime_ns)] = hashing
 
 
 def hash_run_files(directory: Path) -> int:
