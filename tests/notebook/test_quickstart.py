@@ -23,6 +23,8 @@ def test_the_quickstart_notebook_runs(tmp_path) -> None:
     html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert any("Scenario <code>us-rok-2025</code>" in h for h in html)
     assert any("P(decoupling by" in h for h in html)
+    verdicts = [h for h in html if "claim_id" in h]
+    assert verdicts and "recommendations_prevent_decoupling" in verdicts[0]
     assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "consult_first − early_dialogue" in printed
