@@ -303,6 +303,30 @@ class HistoryWeights:
     """The mechanisms whose entry no longer describes the episodes (or that episodes now
     declare and the file lacks)."""
 
+    def evidence(self) -> dict[str, dict[str, Any]]:
+        """Per mechanism with history's weights, what the weights rest on: the units (episodes,
+        overlapping ones counted once) and, per account, its weight's 90 % interval, whether
+        history separates it from the best-scoring account (``verdict``), and by how many nats
+        of summed log score it trails that account (``behind``, with its standard error)."""
+        if self.source is None:
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        for mechanism in self.accounts:
+            entry = self.source.mechanisms[mechanism]
+            out[mechanism] = {
+                "units": entry.units or len(entry.episodes),
+                "accounts": {
+                    a.id: {
+                        "interval": list(a.interval) if a.interval is not None else None,
+                        "verdict": a.verdict,
+                        "behind": a.difference,
+                        "se": a.se,
+                    }
+                    for a in entry.accounts
+                },
+            }
+        return out
+
     def describe(self) -> str:
         """Where the weights of the structures come from, in one line."""
         if not self.accounts:

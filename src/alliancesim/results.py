@@ -145,6 +145,10 @@ class Results:
     account_weights: dict[str, dict[str, float]] = field(default_factory=dict)
     """History's weights of the accounts of each mechanism that has them (mechanism → account
     → weight); the other mechanisms' accounts are weighed by their priors."""
+    account_evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What history's weights rest on, per mechanism (see
+    :meth:`alliancesim.history_file.HistoryWeights.evidence`); empty for runs stored before it
+    was kept."""
     _summary: Summary | None = field(default=None, init=False, repr=False)
     _slices: dict[str, Results] = field(default_factory=dict, init=False, repr=False)
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
+from typing import Any
 
 from alliancesim.draws import blocks_of, check_seed
 from alliancesim.ensemble import recorded_names, run_blocks, scenario_hash, summary_names
@@ -89,7 +90,7 @@ def run(
     model = compile_model(scenario)
     names = _policies(model, policies)
     chosen = structures_to_run(scenario, structures)
-    accounts, weights_source = account_weights(scenario, weights)
+    accounts, weights_source, evidence = account_weights(scenario, weights)
     structure_weights_ = structure_weights(chosen, accounts)
     weights_source += weights_caveat(chosen, accounts, structure_weights_)
     size = members * len(names) * (model.horizon + 1) * (len(recorded_names(model, record)) + 3) * 8
@@ -158,19 +159,21 @@ def run(
         weights=structure_weights_,
         weights_source=weights_source,
         account_weights=accounts or {},
+        account_evidence=evidence,
     )
 
 
 def account_weights(
     scenario: Scenario, weights: str | Path = "history"
-) -> tuple[dict[str, dict[str, float]] | None, str]:
-    """The accounts' weights a run of the scenario uses (None: the priors) and where they come
-    from, in words: ``"history"`` (the packaged or ``$ALLIANCESIM_HISTORY_WEIGHTS`` file),
-    ``"prior"``, or a weights file's path."""
+) -> tuple[dict[str, dict[str, float]] | None, str, dict[str, dict[str, Any]]]:
+    """The accounts' weights a run of the scenario uses (None: the priors), where they come
+    from, in words — ``"history"`` (the packaged or ``$ALLIANCESIM_HISTORY_WEIGHTS`` file),
+    ``"prior"``, or a weights file's path — and what history's weights rest on
+    (:meth:`~alliancesim.history_file.HistoryWeights.evidence`; empty for the priors)."""
     if not scenario.mechanisms:
-        return None, ""
+        return None, "", {}
     if str(weights) == "prior":
-        return None, "priors"
+        return None, "priors", {}
     from alliancesim.history_file import history_weights
 
     if str(weights) != "history" and not Path(weights).exists():
@@ -180,4 +183,4 @@ def account_weights(
             f"got {str(weights)!r}",
         )
     found = history_weights(scenario, None if str(weights) == "history" else Path(weights))
-    return (found.accounts or None), found.describe()
+    return (found.accounts or None), found.describe(), found.evidence()

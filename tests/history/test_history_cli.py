@@ -177,7 +177,12 @@ def test_structures_json_computes_history_weights_and_writes_the_file(cli, cli_j
     )
     assert ran["structures"]["weights"]["seed"] == pytest.approx(weights["rise"], abs=1e-9)
     assert ran["weights_source"].startswith("history (drift): pseudo-bma+ on 3 episodes")
-    assert ran["history_favours"][0].startswith("History favours flat for drift")
+    # the run says what the weights rest on, as `structures` does: no account is separated
+    (said,) = ran["history_favours"]
+    assert said.startswith("History does not separate the accounts of drift")
+    flat = next(a for a in again["mechanisms"][0]["accounts"] if a["id"] == "flat")
+    low, high = (round(100 * x) for x in flat["interval"])
+    assert f"flat {100 * flat['weight']:.0f} % [{low}–{high} %] (prior 50 %)" in said
 
 
 def test_structures_of_scenarios_without_mechanisms_and_bad_input(cli, cli_json, tmp_path):

@@ -419,8 +419,28 @@ def test_a_run_says_when_history_leaves_the_accounts_at_their_priors(toy):
     (same,) = history_favours(toy, {"drift": {"rise": 0.25, "fall": 0.25, "flat": 0.5}})
     assert same.startswith("History cannot tell the accounts of drift apart")
     assert "rise 25 %, fall 25 %, flat 50 %" in same
-    (moved,) = history_favours(toy, {"drift": {"rise": 0.4, "fall": 0.1, "flat": 0.5}})
-    assert moved.startswith("History favours flat for drift") and "rise 40 % (prior 25 %)" in moved
+    weights = {"drift": {"rise": 0.4, "fall": 0.1, "flat": 0.5}}
+    (moved,) = history_favours(toy, weights)  # a run that kept nothing of what they rest on
+    assert moved == (
+        "History's weights for drift (Where the level drifts): flat 50 % (prior 50 %); "
+        "rise 40 % (prior 25 %); fall 10 % (prior 25 %)."
+    )
+    kept = {
+        "flat": {"interval": [0.3, 0.7], "verdict": "best"},
+        "rise": {"interval": [0.2, 0.6], "verdict": "within noise"},
+        "fall": {"interval": [0.0, 0.2], "verdict": "small"},
+    }
+    (noise,) = history_favours(toy, weights, {"drift": {"units": 3, "accounts": kept}})
+    assert noise == (
+        "History does not separate the accounts of drift (Where the level drifts): flat 50 % "
+        "[30–70 %] (prior 50 %); rise 40 % [20–60 %] (prior 25 %); fall 10 % [0–20 %] (prior "
+        "25 %) — their forecasts on 3 episodes score within noise of one another, so the "
+        "weights lean without deciding."
+    )
+    kept["fall"]["verdict"] = "separated"
+    (apart,) = history_favours(toy, weights, {"drift": {"units": 3, "accounts": kept}})
+    assert apart.startswith("History favours flat for drift (Where the level drifts): flat 50 %")
+    assert apart.endswith("it separates fall from the best-scoring account.")
 
 
 def test_the_report_names_the_weights_its_structures_were_averaged_with(toy, weights_file):

@@ -46,12 +46,17 @@ def test_view_and_report_say_which_account_history_favours(stored):
     store, made = stored
     view, _ = view_of_stored_run(store, made.record.run_id)
     assert view.weights_source.startswith("history (drift): stacking on 3 episodes")
+    # the stored run kept what the weights rest on: stacking put 67 % on rise, but the three
+    # episodes' scores do not separate the accounts
+    assert store.open_run(made.record.run_id).account_evidence == made.results.account_evidence
+    assert made.results.account_evidence["drift"]["units"] == 3
     assert view.history == (
-        "History favours rise for drift (Where the level drifts): weight 67 % against a prior "
-        "of 25 %; fall 33 % (prior 25 %); flat 0 % (prior 50 %).",
+        "History does not separate the accounts of drift (Where the level drifts): rise 67 % "
+        "(prior 25 %); fall 33 % (prior 25 %); flat 0 % (prior 50 %) — their forecasts on 3 "
+        "episodes score within noise of one another, so the weights lean without deciding.",
     )
     html = report_of_stored_run(store, made.record.run_id)
-    assert "id='history-favours'" in html and "History favours rise for drift" in html
+    assert "id='history-favours'" in html and "History does not separate the accounts" in html
 
 
 def test_a_catalogue_from_before_weights_migrates(tmp_path):

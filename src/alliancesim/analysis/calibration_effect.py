@@ -157,7 +157,7 @@ def _outcomes(
     """Per policy, each member's decoupled-by-the-horizon flag and each quantity at the
     horizon, weighted over the structures as a run weighs them (member by member)."""
     model = compile_model(scenario)
-    accounts, _ = account_weights(scenario)
+    accounts, _, _ = account_weights(scenario)
     weights = structure_weights(structures_to_run(scenario), accounts)
     names = model.record_names
     index = names.index("decoupled")

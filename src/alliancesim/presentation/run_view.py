@@ -1105,17 +1105,23 @@ def present_run(results: Results, claims: ClaimsOutcome | None, facts: RunFacts)
         disagreements=disagreements(structures),
         observable=observable,
         weights_source=results.weights_source,
-        history=history_favours(scenario, results.account_weights),
+        history=history_favours(scenario, results.account_weights, results.account_evidence),
         projection=projection_text(scenario),
     )
 
 
 def history_favours(
-    scenario: Scenario, accounts: Mapping[str, Mapping[str, float]]
+    scenario: Scenario,
+    accounts: Mapping[str, Mapping[str, float]],
+    evidence: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[str, ...]:
-    """One sentence per mechanism that has history's weights: the account history favours, its
-    weight against its prior, and the other accounts' weights (priors in brackets); or, where
-    history leaves every account at its prior, that it cannot tell them apart."""
+    """One sentence per mechanism that has history's weights: each account's weight (with its
+    90 % interval where the run kept what the weights rest on) against its prior, and whether
+    history separates the accounts (``evidence``, :meth:`HistoryWeights.evidence
+    <alliancesim.history_file.HistoryWeights.evidence>`): the account history favours is named
+    only where it separates another from the best; where the summed log scores differ within
+    noise it says so; where history leaves every account at its prior, that it cannot tell them
+    apart."""
     out = []
     for m in scenario.mechanisms:
         weights = accounts.get(m.id)
@@ -1130,15 +1136,35 @@ def history_favours(
                 + ")."
             )
             continue
+        known = (evidence or {}).get(m.id) or {}
+        kept = known.get("accounts") or {}
         best = max(weights, key=lambda a: weights[a])
-        others = "; ".join(
-            f"{a} {percent(weights[a], 0)} (prior {percent(priors.get(a, 0.0), 0)})"
-            for a in weights
-            if a != best
+        ordered = [best, *(a for a in weights if a != best)]
+        listed = "; ".join(
+            f"{a} {percent(weights[a], 0)}{_interval(kept.get(a))} (prior "
+            f"{percent(priors.get(a, 0.0), 0)})"
+            for a in ordered
         )
-        out.append(
-            f"History favours {best} for {m.id} ({m.label}): weight {percent(weights[best], 0)} "
-            f"against a prior of {percent(priors.get(best, 0.0), 0)}"
-            + (f"; {others}." if others else ".")
-        )
+        apart = [a for a in ordered if (kept.get(a) or {}).get("verdict") == "separated"]
+        if not kept:
+            out.append(f"History's weights for {m.id} ({m.label}): {listed}.")
+        elif apart:
+            out.append(
+                f"History favours {best} for {m.id} ({m.label}): {listed}; it separates "
+                f"{', '.join(apart)} from the best-scoring account."
+            )
+        else:
+            units = known.get("units")
+            on = f" on {units} episodes" if units else ""
+            out.append(
+                f"History does not separate the accounts of {m.id} ({m.label}): {listed} — "
+                f"their forecasts{on} score within noise of one another, so the weights lean "
+                "without deciding."
+            )
     return tuple(out)
+
+
+def _interval(kept: Mapping[str, Any] | None) -> str:
+    """`` [lo–hi]``: a weight's 90 % interval, where the run kept it."""
+    interval = percent_interval((kept or {}).get("interval"), 0)
+    return f" {interval}" if interval else ""

@@ -442,6 +442,7 @@ class Store:
             weights=dict(record.weights or {}),
             weights_source=record.weights_source or ("priors" if scenario.mechanisms else ""),
             account_weights=dict(record.account_weights or {}),
+            account_evidence=dict(record.account_evidence or {}),
         )
         if results.several:
             rows = [row for row in partials if row[0] == WEIGHTED]
@@ -597,6 +598,7 @@ class Store:
             weights=stored.get("weights"),
             weights_source=str(stored.get("source", "")),
             account_weights=stored.get("accounts"),
+            account_evidence=stored.get("evidence"),
         )
 
 
@@ -609,6 +611,7 @@ def _weights_json(results: Results) -> str | None:
             "weights": results.weights,
             "source": results.weights_source,
             "accounts": results.account_weights,
+            "evidence": results.account_evidence,
         },
         indent=None,
     )

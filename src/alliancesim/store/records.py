@@ -54,6 +54,7 @@ class RunRecord:
     weights: dict[str, float] | None = None  # the structures' weights (None: the priors)
     weights_source: str = ""  # where the weights come from, in words
     account_weights: dict[str, dict[str, float]] | None = None  # history's, per mechanism
+    account_evidence: dict[str, dict[str, Any]] | None = None  # what history's weights rest on
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
@@ -82,4 +83,5 @@ class RunRecord:
             "weights": self.weights,
             "weights_source": self.weights_source,
             "account_weights": self.account_weights,
+            "account_evidence": self.account_evidence,
         }
