@@ -304,8 +304,8 @@ class HistoryWeights:
     declare and the file lacks)."""
 
     def evidence(self) -> dict[str, dict[str, Any]]:
-        """Per mechanism with history's weights, what the weights rest on: the units (episodes,
-        overlapping ones counted once) and, per account, its weight's 90 % interval, whether
+        """Per mechanism with history's weights, what the weights rest on: the episodes, the
+        units the bootstrap resampled (overlapping episodes counted once) and, per account, its weight's 90 % interval, whether
         history separates it from the best-scoring account (``verdict``), and by how many nats
         of summed log score it trails that account (``behind``, with its standard error)."""
         if self.source is None:
@@ -314,6 +314,7 @@ class HistoryWeights:
         for mechanism in self.accounts:
             entry = self.source.mechanisms[mechanism]
             out[mechanism] = {
+                "episodes": len(entry.episodes),
                 "units": entry.units or len(entry.episodes),
                 "accounts": {
                     a.id: {

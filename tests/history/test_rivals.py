@@ -393,7 +393,8 @@ def test_the_use_case_reads_a_fresh_file_and_computes_otherwise(toy, episodes, w
     assert not from_file.computed
     (verdict,) = from_file.verdicts
     assert verdict.favoured()[0] == "rise" and verdict.source.startswith("file: stacking")
-    assert "history favours rise with weight 67 % against a prior of 25 %" in verdict.sentence()
+    assert "the weights lean to rise, 67 % against a prior of 25 %" in verdict.sentence()
+    assert "History does not separate the accounts" in verdict.sentence()
     computed = structures_by_history([toy], episodes=episodes, members=8, seed=1, method="stacking")
     assert computed.computed and computed.weighing.simulations == 9
     assert [a.weight for a in computed.verdicts[0].accounts] == pytest.approx(
@@ -430,7 +431,7 @@ def test_a_run_says_when_history_leaves_the_accounts_at_their_priors(toy):
         "rise": {"interval": [0.2, 0.6], "verdict": "within noise"},
         "fall": {"interval": [0.0, 0.2], "verdict": "small"},
     }
-    (noise,) = history_favours(toy, weights, {"drift": {"units": 3, "accounts": kept}})
+    (noise,) = history_favours(toy, weights, {"drift": {"episodes": 3, "accounts": kept}})
     assert noise == (
         "History does not separate the accounts of drift (Where the level drifts): flat 50 % "
         "[30–70 %] (prior 50 %); rise 40 % [20–60 %] (prior 25 %); fall 10 % [0–20 %] (prior "
@@ -438,7 +439,7 @@ def test_a_run_says_when_history_leaves_the_accounts_at_their_priors(toy):
         "weights lean without deciding."
     )
     kept["fall"]["verdict"] = "separated"
-    (apart,) = history_favours(toy, weights, {"drift": {"units": 3, "accounts": kept}})
+    (apart,) = history_favours(toy, weights, {"drift": {"episodes": 3, "accounts": kept}})
     assert apart.startswith("History favours flat for drift (Where the level drifts): flat 50 %")
     assert apart.endswith("it separates fall from the best-scoring account.")
 

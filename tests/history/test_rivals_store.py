@@ -49,7 +49,7 @@ def test_view_and_report_say_which_account_history_favours(stored):
     # the stored run kept what the weights rest on: stacking put 67 % on rise, but the three
     # episodes' scores do not separate the accounts
     assert store.open_run(made.record.run_id).account_evidence == made.results.account_evidence
-    assert made.results.account_evidence["drift"]["units"] == 3
+    assert made.results.account_evidence["drift"]["episodes"] == 3
     assert view.history == (
         "History does not separate the accounts of drift (Where the level drifts): rise 67 % "
         "(prior 25 %); fall 33 % (prior 25 %); flat 0 % (prior 50 %) — their forecasts on 3 "

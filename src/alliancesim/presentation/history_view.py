@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from alliancesim.presentation.formats import percent
+from alliancesim.presentation.formats import percent, percent_interval
 
 __all__ = [
     "AccountVerdict",
@@ -119,12 +119,18 @@ class MechanismVerdict:
                 f"; out of sample the weighted accounts score {self.weighted_loo_log_score:.3g} "
                 f"(log score per target) against {best_single:.3g} for the best account alone"
             )
-        interval = ""
-        if chosen.interval is not None:
-            interval = f" [{percent(chosen.interval[0], 0)}–{percent(chosen.interval[1], 0)}]"
+        interval = percent_interval(chosen.interval, 0) if chosen.interval is not None else ""
+        weighed = f"{percent(weight, 0)}{' ' + interval if interval else ''}"
+        behind = [a for a in self.accounts if a.verdict and a.verdict != "best"]
+        prior = f"against a prior of {percent(chosen.prior, 0)}"
+        if self.separated() or not behind:
+            lead = f"history favours {name} with weight {weighed} {prior}"
+        elif all(a.verdict == "identical" for a in behind):
+            lead = "the accounts keep their priors"
+        else:  # nothing separated: the weights lean, history does not decide (see below)
+            lead = f"the weights lean to {name}, {weighed} {prior}"
         text = (
-            f"{self.id}: history favours {name} with weight {percent(weight, 0)}{interval} "
-            f"against a prior of {percent(chosen.prior, 0)} ({self.method} on "
+            f"{self.id}: {lead} ({self.method} on "
             f"{len(self.episodes)} episode{'s' if len(self.episodes) != 1 else ''}, "
             f"{self.targets} targets{score})."
         )

@@ -1154,8 +1154,8 @@ def history_favours(
                 f"{', '.join(apart)} from the best-scoring account."
             )
         else:
-            units = known.get("units")
-            on = f" on {units} episodes" if units else ""
+            episodes = known.get("episodes")
+            on = f" on {episodes} episodes" if episodes else ""
             out.append(
                 f"History does not separate the accounts of {m.id} ({m.label}): {listed} — "
                 f"their forecasts{on} score within noise of one another, so the weights lean "
