@@ -6,12 +6,13 @@ Prints three tables:
    compromise model and with the expected-utility model on every issue, against a floor
    estimated from this machine's elementwise NumPy throughput;
 2. whole runs (``alliancesim.run``: sampling, simulation, Parquet, summary) at 10^3, 10^4, 10^5
-   members on 1 and 2 workers;
+   members on 1 and 2 workers, under the seed's structure; and the default kind of run (every
+   structure the default design runs, every quantity recorded);
 3. the same scenario as a plain Mesa model (``mesa_reference.py``: every construct of the
    scenario written by hand, trajectories checked equal to the engine's) and the engine/Mesa
    ratio.
 
-A member-step is one member advanced one step under one policy.
+A member-step is one member advanced one step under one policy (and one structure).
 ``--quick`` runs smaller sizes; ``--mesa-only`` only table 3.
 """
 
@@ -89,7 +90,11 @@ def elementwise_ops(model: Model) -> dict[str, int]:
     expr_ops += sum(_count_nodes(when.tree) for _, when, _ in sc.decoupling.sign_conditions)
     if sc.decoupling.index is not None:
         expr_ops += _count_nodes(sc.decoupling.index.when.tree)
-    rules = 2 * len(sc.rules) + len(sc.rules)  # weight·driver·gate, reduceat
+    rules = 3 * len(sc.rules)  # weight·driver·gate, the sum per target
+    rules += 2 * sum(r.account is not None for r in sc.rules)  # the account's gate: !=, where
+    rules += 3 * sum(r.fades is not None for r in sc.rules)  # fades·impulse, −, impulse +=
+    signs = len(sc.decoupling.sign_conditions) + (sc.decoupling.index is not None)
+    decoupling = 4 * signs + 2  # per sign: streak (where, +1), seen (>=, |=); the combination
     actions = 8 * len(sc.actions) + 2 * sum(len(a.effects) for a in sc.actions)
     events = 12 * len(sc.events)  # clip, Poisson inverse (~6 ops), intensity ppf
     state = 4 * model.n_states + 2 * len(model.quantities)  # relaxation; clip
@@ -100,6 +105,7 @@ def elementwise_ops(model: Model) -> dict[str, int]:
         "actions": actions,
         "events": events,
         "relax+clip": state,
+        "decoupling": decoupling,
         "record": record,
     }
 
@@ -117,9 +123,15 @@ def elementwise_seconds(size: int = CHUNK_BLOCKS * BLOCK_SIZE, repeats: int = 20
 
 
 def run_rate(
-    scenario, members: int, workers: int, record: str, policies: list[str] | None
-) -> tuple[float, float, int]:
-    """(member-steps per second, seconds, policies) of a whole run, summary included."""
+    scenario,
+    members: int,
+    workers: int,
+    record: str,
+    policies: list[str] | None,
+    structures: str | None = None,
+) -> tuple[float, float, int, int]:
+    """(member-steps per second, seconds, policies, structures) of a whole run, summary
+    included; a member-step is one member advanced one step under one policy and structure."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         results = run(
@@ -130,11 +142,12 @@ def run_rate(
             workers=workers,
             directory=Path(tmp) / "run",
             record=record,
+            structures=structures,
         )
         results.summary()
         elapsed = time.perf_counter() - start
-    n = len(results.policies)
-    return members * n * results.model.horizon / elapsed, elapsed, n
+    n, k = len(results.policies), len(results.structures)
+    return members * n * k * results.model.horizon / elapsed, elapsed, n, k
 
 
 def table(title: str, header: list[str], rows: list[list[str]]) -> None:
@@ -190,7 +203,9 @@ def main(argv: list[str] | None = None) -> None:
         scenario = with_model(base, bargaining)
         for members in sizes:
             for workers in (1, 2):
-                rate, seconds, n = run_rate(scenario, members, workers, "indicators", None)
+                rate, seconds, n, _ = run_rate(
+                    scenario, members, workers, "indicators", None, "seed"
+                )
                 rows.append(
                     [
                         bargaining,
@@ -202,18 +217,21 @@ def main(argv: list[str] | None = None) -> None:
                     ]
                 )
     table(
-        "2. whole runs: sampling, simulation of every policy, Parquet, summary (record=indicators)",
+        "2. whole runs: sampling, simulation of every policy, Parquet, summary "
+        "(record=indicators, the seed's structure)",
         ["bargaining", "members", "policies", "workers", "seconds", "member-steps/s"],
         rows,
     )
 
     rows = []
     for workers in (1, 2):
-        rate, seconds, n = run_rate(with_model(base, "compromise"), 10_000, workers, "all", None)
-        rows.append([f"{n}", str(workers), f"{seconds:.2f}", f"{rate:,.0f}"])
+        compromise = with_model(base, "compromise")
+        rate, seconds, n, k = run_rate(compromise, 10_000, workers, "all", None)
+        rows.append([f"{n}", f"{k}", str(workers), f"{seconds:.2f}", f"{rate:,.0f}"])
     table(
-        "2b. the default kind of run: every policy, every quantity recorded (compromise, 10,000 members)",
-        ["policies", "workers", "seconds", "member-steps/s"],
+        "2b. the default kind of run: every policy under the default structures (the seed's and "
+        "each rival account alone), every quantity recorded (compromise, 10,000 members)",
+        ["policies", "structures", "workers", "seconds", "member-steps/s"],
         rows,
     )
 
