@@ -1,12 +1,15 @@
 """The same scenario written as a plain Mesa model: the benchmark anchor for the engine.
 
 What a modeller would otherwise write: one Mesa ``Model`` per ensemble member, the actors as
-Mesa ``Agent``s holding their positions and saliences, and the scenario's rules (saturating or
-linear), events and actions, and the positions' relaxation toward standing preferences, as
-straight-line Python executed each step (what the built-in scenarios use: no fading rules,
-set-effects, elections or decoupling signs). To be a fair anchor the step is not an
-interpreter: the scenario's expressions are translated once into Python source (the code a
-modeller would have typed) and compiled. Only the compromise bargaining model is supported.
+Mesa ``Agent``s holding their positions and saliences, and the scenario's step as
+straight-line Python executed each step, written from docs/semantics.md: scheduled events
+(their effects and sets), elections, stochastic events, actions (effects and sets), rules
+(saturating or linear, fading or not, gated by the structure's accounts), the relaxation of
+state variables and of positions toward standing preferences, indicators, and decoupling by
+observable signs, their combination and the cohesion index. To be a fair anchor the step is
+not an interpreter: the scenario's expressions are translated once into Python source (the
+code a modeller would have typed) and compiled. Only the compromise bargaining model is
+supported.
 
 ``python benchmarks/mesa_reference.py [SCENARIO] --members N`` prints member-steps per second and
 checks that the Mesa model's trajectories equal the vectorised engine's.
@@ -19,6 +22,7 @@ import ast
 import math
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -26,7 +30,7 @@ import numpy as np
 
 from alliancesim.draws import Block, Draws
 from alliancesim.engine import simulate
-from alliancesim.model import Model, compile_model
+from alliancesim.model import Model, PolicySpec, compile_model
 from alliancesim.scenario import load_scenario
 from alliancesim.scenario.uncertain import Uncertain
 
@@ -134,6 +138,24 @@ class ActorAgent(mesa.Agent):
         self.salience: dict[str, float] = {}
 
 
+def _set_lines(
+    model: Model, stem: str, sets: Any, indent: str, where: str | None = None
+) -> list[str]:
+    """Lines applying set-effects written under ``stem``: the target (a quantity, a preference,
+    a parameter or a lever, all read from ``v``) takes the value; a movable quantity counts as
+    having started the step there."""
+    quantities = set(model.quantities)
+    lines = []
+    for target in sets:
+        value = f"p[{stem + 'sets.' + target!r}]"
+        lines.append(f"{indent}v[{target!r}] = {value}")
+        if target in quantities:
+            lines.append(f"{indent}start[{target!r}] = {value}")
+    if where is not None and lines:
+        return [f"{indent}if {where}:", *(f"    {line}" for line in lines)]
+    return lines
+
+
 def generate_step_source(model: Model) -> str:
     """Python source of one step of the scenario, as a modeller would write it by hand."""
     sc = model.scenario
@@ -147,17 +169,58 @@ def generate_step_source(model: Model) -> str:
         "    v['step'] = float(t)",
         f"    v['year'] = t / {model.clock.per_year}",
     ]
-    _check_supported(model)
     lines.append("    start = {" + ", ".join(f"{q!r}: v[{q!r}]" for q in model.quantities) + "}")
     for h in model.happenings:
         lines.append(f"    v['event.{h}'] = 0.0")
     for a in sc.actions:
         lines.append(f"    v['consulted.{a.id}'] = 0.0")
-    # 1. scheduled events
-    for k, s in enumerate(model.scheduled):
-        lines.append(f"    if t in self.schedule[{k}]:")
+    bounds = {
+        q: (float(lo), float(hi))
+        for q, lo, hi in zip(model.quantities, model.lower, model.upper, strict=True)
+    }
+    # 1. scheduled events: held ones count, then their effects add, then their sets apply,
+    # then what an effect moved is clipped
+    for k, s in enumerate(sc.schedule):
+        lines.append(f"    held_{k} = t in self.schedule[{k}]")
+        lines.append(f"    if held_{k}:")
         lines.append(f"        v['event.{s.id}'] = p['schedule.{s.id}.intensity']")
         lines.append(f"        v['count.{s.id}'] += 1.0")
+    for k, s in enumerate(sc.schedule):
+        if s.effects:
+            lines.append(f"    if held_{k}:")
+            for target in s.effects:
+                lines.append(f"        v[{target!r}] += p['schedule.{s.id}.effects.{target}']")
+    for k, s in enumerate(sc.schedule):
+        lines += _set_lines(model, f"schedule.{s.id}.", s.sets, "    ", f"held_{k}")
+    for k, s in enumerate(sc.schedule):
+        if s.effects:
+            lines.append(f"    if held_{k}:")
+            for target in s.effects:
+                lo, hi = bounds[target]
+                lines.append(f"        v[{target!r}] = min(max(v[{target!r}], {lo!r}), {hi!r})")
+    # 1 (end). elections: the first outcome whose cumulative threshold exceeds the draw
+    first_slot = 2 * len(sc.events) + 2 * len(sc.actions)
+    for k, election in enumerate(sc.elections):
+        lines.append(f"    if t == {model.clock.step_of(election.at)}:")
+        lines.append(f"        draw = u[{first_slot + k}]")
+        listed = [o for o in election.outcomes if not o.is_rest]
+        stem = f"elections.{election.id}.outcomes."
+        for j, o in enumerate(listed):
+            term = f"p[{stem + o.id + '.probability'!r}]"
+            lines.append(
+                f"        s_{j} = " + (f"{term} + 0.0" if j == 0 else f"s_{j - 1} + {term}")
+            )
+        if listed:
+            lines.append(f"        total = max(s_{len(listed) - 1}, 1.0)")
+        branches = [(f"draw < s_{j} / total", o) for j, o in enumerate(listed)]
+        if election.outcomes[-1].is_rest:
+            branches.append(("True", election.outcomes[-1]))
+        for j, (test, o) in enumerate(branches):
+            keyword = "if" if j == 0 else "elif"
+            lines.append(f"        {keyword} {test}:")
+            lines.append(f"            v['event.{o.id}'] = 1.0")
+            lines.append(f"            v['count.{o.id}'] += 1.0")
+            lines += _set_lines(model, f"{stem}{o.id}.", o.sets, "            ")
     # 2. stochastic events
     for k, e in enumerate(sc.events):
         rate = to_python(e.rate.tree) if hasattr(e.rate, "tree") else f"p['events.{e.id}.rate']"
@@ -176,7 +239,7 @@ def generate_step_source(model: Model) -> str:
         lines.append(
             f"    v['issue.{issue.id}.outcome'] = (sum(wi * a.position[{issue.id!r}] for wi, a in zip(w, agents)) / total) if total > 0 else sum(a.position[{issue.id!r}] for a in agents) / len(agents)"
         )
-    # 4. actions
+    # 4. actions: every decision on the same quantities, then effects, then sets
     n_events = len(sc.events)
     for j, a in enumerate(sc.actions):
         once = f" and not self.done[{j}]" if a.once else ""
@@ -194,19 +257,25 @@ def generate_step_source(model: Model) -> str:
         lines.append(f"        self.done[{j}] = True")
         for target in a.effects:
             lines.append(f"        v[{target!r}] += p['actions.{a.id}.effects.{target}']")
-    # 5. rules: contributions from one snapshot, summed per target in rule order
+    for j, a in enumerate(sc.actions):
+        lines += _set_lines(model, f"actions.{a.id}.", a.sets, "    ", f"occurs_{j}")
+    # 5. rules: contributions from one snapshot (an account's rule only in a structure that
+    # chooses it; a fading rule net of its impulse), summed per target in rule order
     totals: dict[str, list[str]] = {}
     for r in sc.rules:
         term = f"(p['rules.{r.id}.weight'] * {to_python(r.driver.tree)})"
         if r.gate is not None:
             term = f"({term} * {to_python(r.gate.tree)})"
+        if r.account is not None:
+            term = f"({term} if p['structure.{r.account}'] != 0.0 else 0.0)"
         lines.append(f"    c_{r.id} = {term}")
+        if r.fades is not None:
+            lines.append(
+                f"    c_{r.id} = c_{r.id} - p['rules.{r.id}.fades'] * self.impulse[{r.id!r}]"
+            )
+            lines.append(f"    self.impulse[{r.id!r}] += c_{r.id}")
         totals.setdefault(r.target, []).append(f"c_{r.id}")
     saturating = dict(zip(model.quantities, model.saturating, strict=True))
-    bounds = {
-        q: (float(lo), float(hi))
-        for q, lo, hi in zip(model.quantities, model.lower, model.upper, strict=True)
-    }
     for target, terms in totals.items():
         lines.append("    total = " + " + ".join(terms))
         if not saturating[target]:
@@ -236,18 +305,28 @@ def generate_step_source(model: Model) -> str:
                 else f"p['issues.{issue.id}.relaxation']"
             )
             lines.append(
-                f"    v[{name!r}] -= {rate} * (start[{name!r}] - self.preference[{name!r}])"
+                f"    v[{name!r}] -= {rate} * (start[{name!r}] - v['preference.{actor}.{issue.id}'])"
             )
-    for name, lo, hi in zip(model.quantities, model.lower, model.upper, strict=True):
-        lines.append(f"    v[{name!r}] = min(max(v[{name!r}], {float(lo)!r}), {float(hi)!r})")
-    # 7. indicators, 8. decoupling
+    for name, (lo, hi) in bounds.items():
+        lines.append(f"    v[{name!r}] = min(max(v[{name!r}], {lo!r}), {hi!r})")
+    # 7. indicators
     for ind in sc.indicators:
         lines.append(f"    v[{ind.id!r}] = {to_python(ind.expr.tree)}")
-    assert sc.decoupling.when is not None
-    lines.append(
-        f"    self.streak = self.streak + 1 if {to_python(sc.decoupling.when.tree)} != 0.0 else 0"
-    )
-    lines.append(f"    self.decoupled = self.decoupled or self.streak >= {sc.decoupling.for_steps}")
+    # 8. decoupling: each sign's streak and whether it has been seen, their combination, the index
+    d = sc.decoupling
+    for k, (_, when, for_steps) in enumerate(d.sign_conditions):
+        lines.append(
+            f"    self.streak[{k}] = self.streak[{k}] + 1 if {to_python(when.tree)} != 0.0 else 0"
+        )
+        lines.append(f"    self.seen[{k}] = self.seen[{k}] or self.streak[{k}] >= {for_steps}")
+    lines.append(f"    self.decoupled = self.decoupled or sum(self.seen) >= {d.at_least}")
+    if d.index is not None:
+        lines.append(
+            f"    self.index_streak = self.index_streak + 1 if {to_python(d.index.when.tree)} != 0.0 else 0"
+        )
+        lines.append(
+            f"    self.index_seen = self.index_seen or self.index_streak >= {d.index.for_steps}"
+        )
     lines.append("    self.record()")
     return "\n".join(lines)
 
@@ -256,7 +335,7 @@ class AllianceModel(mesa.Model):
     """One plausible world of the alliance, stepped quarter by quarter."""
 
     def __init__(
-        self, compiled: Model, policy: str, parameters: dict[str, float], slots: np.ndarray
+        self, compiled: Model, spec: PolicySpec, parameters: dict[str, float], slots: np.ndarray
     ):
         super().__init__()
         self.compiled = compiled
@@ -264,13 +343,17 @@ class AllianceModel(mesa.Model):
         self.slots = slots.tolist()
         self.t = 0
         sc = compiled.scenario
-        spec = compiled.policy(policy)
         self.schedule = [
             s.steps | spec.added.get(k, frozenset()) for k, s in enumerate(compiled.scheduled)
         ]
         self.intensity = [_ppf(e.intensity) for e in sc.events]
         self.done = [False] * len(sc.actions)
-        self.streak = 0
+        self.impulse = {r.id: 0.0 for r in sc.rules if r.fades is not None}
+        self.signs = [ident for ident, _, _ in sc.decoupling.sign_conditions]
+        self.streak = [0] * len(self.signs)
+        self.seen = [False] * len(self.signs)
+        self.index_streak = 0
+        self.index_seen = False
         self.decoupled = False
         v: dict[str, float] = {}
         for s in sc.state:
@@ -299,12 +382,16 @@ class AllianceModel(mesa.Model):
             v[f"policy.{lever.id}"] = parameters[f"policy.{lever.id}"]
         for param in sc.parameters:
             v[f"param.{param.id}"] = parameters[f"param.{param.id}"]
+        for name, value in parameters.items():
+            if name.startswith("structure."):
+                v[name] = value
         for a in sc.actors:
             v[f"capability.{a.id}"] = parameters[f"actors.{a.id}.capability"]
         v["step"] = 0.0
         v["year"] = 0.0
+        for name in [n for n in v if n.startswith("position.")]:  # standing preferences
+            v["preference." + name.removeprefix("position.")] = v[name]
         self.v = v
-        self.preference = {name: v[name] for name in v if name.startswith("position.")}
         for ind in sc.indicators:
             v[ind.id] = eval(
                 compile(to_python(ind.expr.tree), "<indicator>", "eval"),
@@ -317,6 +404,11 @@ class AllianceModel(mesa.Model):
     def record(self) -> None:
         """Keep this step's values."""
         row = dict(self.v)
+        for ident, seen in zip(self.signs, self.seen, strict=True):
+            if ident is not None:
+                row[f"decoupled.{ident}"] = 1.0 if seen else 0.0
+        if self.compiled.scenario.decoupling.index is not None:
+            row["decoupled.index"] = 1.0 if self.index_seen else 0.0
         row["decoupled"] = 1.0 if self.decoupled else 0.0
         self.history.append(row)
 
@@ -346,21 +438,6 @@ def _ppf(dist: Uncertain) -> Any:
     return lambda u: min(max(unit.inv_cdf(lo + u * (hi - lo)), dist.low), dist.high)
 
 
-def _check_supported(model: Model) -> None:
-    """The anchor writes what the built-in scenarios use; refuse what it does not write."""
-    sc = model.scenario
-    unsupported = {
-        "fading rules": any(r.fades is not None for r in sc.rules),
-        "set-effects": any(x.sets for x in [*sc.schedule, *sc.actions]),
-        "scheduled events' effects": any(s.effects for s in sc.schedule),
-        "elections": bool(sc.elections),
-        "decoupling signs": bool(sc.decoupling.signs),
-    }
-    used = [name for name, present in unsupported.items() if present]
-    if used:
-        raise ValueError(f"the Mesa anchor does not write {', '.join(used)}")
-
-
 def build_model_class(compiled: Model) -> type[AllianceModel]:
     """An AllianceModel subclass whose ``step`` is the scenario's generated Python code."""
     namespace: dict[str, Any] = {"math": math, "_div": _div, "_poisson": _poisson}
@@ -374,30 +451,38 @@ def bargaining_models(compiled: Model) -> set[str]:
 
 
 def run_mesa(
-    compiled: Model, policy: str, members: int, seed: int
+    compiled: Model,
+    policy: str,
+    members: int,
+    seed: int,
+    structure: str = "seed",
+    clock: Callable[[], float] = time.perf_counter,
 ) -> tuple[float, list[list[dict[str, float]]]]:
-    """Run ``members`` Mesa models; return (seconds, histories). Draws are the engine's block 0."""
+    """Run ``members`` Mesa models of a policy under a structure; return (seconds of the
+    stepping by ``clock``, histories). Draws are the engine's block 0."""
     draws = Draws.block(compiled, seed, Block(0, 0, members))
-    spec = compiled.policy(policy)
+    spec = compiled.under(policy, structure)
     P = draws.parameters(compiled, spec)
     names = compiled.parameter_names
     cls = build_model_class(compiled)
     worlds = []
     for m in range(members):
         params = {name: float(P[i, m]) for i, name in enumerate(names)}
-        worlds.append(cls(compiled, policy, params, draws.slots[:, :, m]))
-    start = time.perf_counter()
+        worlds.append(cls(compiled, spec, params, draws.slots[:, :, m]))
+    start = clock()
     for world in worlds:
         for _ in range(compiled.horizon):
             world.step()
-    return time.perf_counter() - start, [w.history for w in worlds]
+    return clock() - start, [w.history for w in worlds]
 
 
-def max_difference_from_engine(compiled: Model, policy: str, members: int, seed: int) -> float:
+def max_difference_from_engine(
+    compiled: Model, policy: str, members: int, seed: int, structure: str = "seed"
+) -> float:
     """Largest absolute difference between the Mesa and the vectorised trajectories."""
-    _, histories = run_mesa(compiled, policy, members, seed)
+    _, histories = run_mesa(compiled, policy, members, seed, structure)
     draws = Draws.block(compiled, seed, Block(0, 0, members))
-    spec = compiled.policy(policy)
+    spec = compiled.under(policy, structure)
     P = draws.parameters(compiled, spec)
     out = simulate(compiled, spec, P, draws.slots)
     worst = 0.0
@@ -414,13 +499,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("scenario", nargs="?", default="us-rok-2025")
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--policy", default="baseline")
+    parser.add_argument("--structure", default="seed")
     args = parser.parse_args(argv)
     compiled = compile_model(_compromise_only(load_scenario(args.scenario)))
-    seconds, _ = run_mesa(compiled, "baseline", args.members, args.seed)
+    seconds, _ = run_mesa(compiled, args.policy, args.members, args.seed, args.structure)
     rate = args.members * compiled.horizon / seconds
-    diff = max_difference_from_engine(compiled, "baseline", min(args.members, 20), args.seed)
+    diff = max_difference_from_engine(
+        compiled, args.policy, min(args.members, 20), args.seed, args.structure
+    )
     print(
-        f"mesa reference: {args.members} members × {compiled.horizon} steps in {seconds:.2f} s "
+        f"mesa reference ({args.policy}, structure {args.structure}): "
+        f"{args.members} members × {compiled.horizon} steps in {seconds:.2f} s "
         f"= {rate:,.0f} member-steps/s; max |Mesa − engine| = {diff:.2e}"
     )
 
