@@ -37,8 +37,8 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 # History's weights of the rival accounts (src/alliancesim/data/history-weights.json): rerun
-# whenever an episode or a module an episode includes changes (tests/history/test_packaged_weights.py
-# fails until then). The command is history_file.REGENERATE; it takes a few minutes on 2 cores.
+# whenever an episode or a module an episode includes changes, or the engine's forecasts of the
+# episodes move (tests/history/test_packaged_weights.py fails until then). The command is history_file.REGENERATE; it takes a few minutes on 2 cores.
 weights: install
 	$(BIN)/alliancesim structures --write src/alliancesim/data/history-weights.json --members 2000 --seed 0 --workers 2 --force
 

@@ -48,6 +48,7 @@ __all__ = [
     "MechanismWeights",
     "WeightsFile",
     "history_weights",
+    "model_check",
     "read_weights_file",
     "source_hash",
     "weights_document",
@@ -64,6 +65,8 @@ FORMAT = "alliancesim history weights"
 FORMAT_VERSION = 2
 """2: episodes hashed as written (:func:`source_hash`), weights with bootstrap intervals and
 each account's separation from the best; 1 hashed the loaded scenarios."""
+CHECK_MEMBERS = 32
+"""Members per episode and structure in :func:`model_check` (seed 0)."""
 ENVIRONMENT = "ALLIANCESIM_HISTORY_WEIGHTS"
 """An environment variable naming another weights file for runs (testing, or a user's own)."""
 
@@ -135,6 +138,10 @@ class WeightsFile:
     """Where each episode was read from: a built-in id, or a file's absolute path."""
     mechanisms: dict[str, MechanismWeights] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    model_check: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    """What the model forecast for each episode's targets when the weights were computed
+    (:func:`model_check`): the episodes' hashes cover what is written in them, this covers the
+    engine that simulates them."""
 
     def provenance(self) -> str:
         """Where the weights come from, in one line."""
@@ -210,7 +217,39 @@ def weights_document(
         "JSON, SHA-256",
         "episodes": {k: {"hash": source_hash(ref), "source": ref} for k, ref in where.items()},
         "mechanisms": mechanisms,
+        "model_check": {
+            "members": CHECK_MEMBERS,
+            "seed": 0,
+            "what": "per episode and structure (the seed's and each rival account alone), the "
+            "mean over members of each scored target's forecast",
+            "episodes": model_check(where),
+        },
     }
+
+
+def model_check(episodes: Mapping[str, str]) -> dict[str, dict[str, list[float]]]:
+    """What the model forecasts for each episode (id → built-in id or file): under the seed's
+    structure and each rival account alone, the mean over :data:`CHECK_MEMBERS` members (seed
+    0) of each of the episode's scored targets. Kept in the weights file, it shows when a change
+    to the engine, not to the episodes, has moved the forecasts the weights were computed from
+    (about 2 s for the 13 built-in episodes)."""
+    from alliancesim.analysis.backtest import history_targets, simulate_history, target_members
+    from alliancesim.model import compile_model
+    from alliancesim.scenario.loader import load_scenario
+    from alliancesim.structures import default_structures
+
+    out: dict[str, dict[str, list[float]]] = {}
+    for episode, reference in episodes.items():
+        scenario = load_scenario(reference)
+        model = compile_model(scenario)
+        targets, _ = history_targets(scenario)
+        out[episode] = {}
+        for structure in default_structures(scenario):
+            records = simulate_history(model, CHECK_MEMBERS, 0, structure.name)
+            out[episode][structure.name] = [
+                float(target_members(t, records, model.record_names).mean()) for t in targets
+            ]
+    return out
 
 
 def _finite(x: float | None) -> float | None:
@@ -284,6 +323,12 @@ def read_weights_file(path: Path) -> WeightsFile:
             sources={str(k): str(v["source"]) for k, v in data["episodes"].items()},
             mechanisms=mechanisms,
             format_version=int(data.get("format_version", 1)),
+            model_check={
+                str(episode): {str(k): [float(x) for x in v] for k, v in structures.items()}
+                for episode, structures in (data.get("model_check") or {})
+                .get("episodes", {})
+                .items()
+            },
         )
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise InputError.single(
