@@ -215,6 +215,14 @@ def test_show_of_a_built_in_is_kept_and_the_kept_listing_prints_the_same(cli, mo
     code, second, _ = cli("show", "us-rok-2025")
     assert (code, second) == (0, first)
 
+    # history's weights from a file of the user's: the listing shows them, so it is not kept
+    from alliancesim.history_file import ENVIRONMENT, PACKAGED
+
+    monkeypatch.setenv(ENVIRONMENT, str(PACKAGED))
+    with pytest.raises(AssertionError, match="kept listing"):
+        cli("show", "us-rok-2025")
+    monkeypatch.delenv(ENVIRONMENT)
+
     # another state of the package (an edited module, file or data) is another listing
     monkeypatch.setattr(listing, "package_fingerprint", lambda: "another-package")
     with pytest.raises(AssertionError, match="kept listing"):
@@ -275,3 +283,26 @@ def test_scenarios_table(cli):
     assert "Built-in scenarios" in out
     for ident in builtin_scenarios():
         assert ident in out
+
+
+def test_show_gives_historys_weights_with_intervals_and_what_history_separates(cli):
+    from alliancesim.history_file import history_weights
+
+    evidence = history_weights(load_scenario("us-rok-2025")).evidence()
+    code, out, _ = cli("show", "us-rok-2025")
+    assert code == 0
+    for mechanism, known in evidence.items():
+        for account, kept in known["accounts"].items():
+            low, high = kept["interval"]
+            assert f"[{100 * low:.0f}–{100 * high:.0f} %]" in out, (mechanism, account)
+    separated = sorted(
+        m
+        for m, known in evidence.items()
+        if any(a["verdict"] == "separated" for a in known["accounts"].values())
+    )
+    said = (
+        f"History separates accounts of {', '.join(separated)} only"
+        if separated
+        else "History separates no account of any mechanism it weighs"
+    )
+    assert said in " ".join(out.split())

@@ -1,12 +1,14 @@
 """What ``alliancesim show`` lists about a scenario, as plain lines and tables of text.
 
 :func:`scenario_shown` turns a loaded scenario into lines (:class:`Line`) and tables
-(:class:`Listing`), which the command lays out with Rich. A built-in scenario's listing depends only on the
-package (its code, its library and its data files), on the alliancesim version and on how the
-library's files are named from the working directory, so :func:`keep_shown` keeps it in
-``<cache>/show-<id>-<fingerprint>.json`` and :func:`kept_shown` reads it back: ``show ID`` then
-skips loading and validating the scenario's files. A scenario given as a file is never kept.
-A cache that cannot be read or written is simply not used.
+(:class:`Listing`), which the command lays out with Rich. A built-in scenario's listing depends
+only on the package (its code, its library and its data files, history's packaged weights among
+them), on the alliancesim version and on how the library's files are named from the working
+directory, so :func:`keep_shown` keeps it in ``<cache>/show-<id>-<fingerprint>.json`` and
+:func:`kept_shown` reads it back: ``show ID`` then skips loading and validating the scenario's
+files. A scenario given as a file is never kept, nor is any listing while history's weights
+come from a file of the user's (``$ALLIANCESIM_HISTORY_WEIGHTS``). A cache that cannot be read
+or written is simply not used.
 """
 
 from __future__ import annotations
@@ -180,23 +182,46 @@ def _mechanisms(scenario: Scenario) -> list[Line | Listing]:
         "modules → rules",
         "source",
     )
+    evidence = history.evidence()
     for m in scenario.mechanisms:
         weights = history.accounts.get(m.id, {})
+        kept = evidence.get(m.id, {}).get("accounts", {})
         for k, (a, prior) in enumerate(zip(m.accounts, m.priors, strict=True)):
             rules = [r.id for r in scenario.rules if r.account == f"{m.id}.{a.id}"]
+            interval = (kept.get(a.id) or {}).get("interval")
+            weighed = "—"
+            if a.id in weights:
+                weighed = f"{100 * weights[a.id]:.0f} %"
+                if interval:
+                    weighed += f"\n[{100 * interval[0]:.0f}–{100 * interval[1]:.0f} %]"
             table.add_row(
                 f"{m.id}\n{_shorten(m.question, 80)}" if k == 0 else "",
                 f"{a.id}{' (seed)' if k == 0 else ''}\n{a.label}",
                 f"{100 * prior:.0f} %",
-                f"{100 * weights[a.id]:.0f} %" if a.id in weights else "—",
+                weighed,
                 f"{', '.join(a.include) or '(none)'} → {', '.join(rules) or 'no rules'}",
                 source_text(a.source_of("prior") if a.prior is not None else a.source),
             )
     names = [s.name for s in default_structures(scenario)]
     total = math.prod(len(m.accounts) for m in scenario.mechanisms)
+    separated = sorted(
+        m
+        for m, known in evidence.items()
+        if any(a.get("verdict") == "separated" for a in known["accounts"].values())
+    )
+    verdict = (
+        f"History separates accounts of {', '.join(separated)} only; the other mechanisms'"
+        if separated
+        else "History separates no account of any mechanism it weighs: their"
+    )
     return [
         table,
         Line(f"Runs weigh the structures by {history.describe()} (alliancesim structures)."),
+        *(
+            [Line(f"{verdict} weights (90 % intervals beneath) lean without deciding.")]
+            if evidence
+            else []
+        ),
         Line(
             f"Structures run by default ({len(names)}): {', '.join(names)}; every combination "
             f"(--structure all): {total}"
@@ -374,14 +399,20 @@ def scenario_shown(scenario: Scenario, loops: list[Loop]) -> list[Line | Listing
 
 
 def _kept_under(reference: str) -> tuple[str, str] | None:
-    """The kind and fingerprint a built-in scenario's listing is kept under (None for a file or
-    an unknown id): the package's fingerprint and how the library's files are named from the
-    working directory."""
+    """The kind and fingerprint a built-in scenario's listing is kept under (None for a file,
+    an unknown id, or history's weights read from a file of the user's, ``$ALLIANCESIM_HISTORY_
+    WEIGHTS``, which the listing shows): the package's fingerprint and how the library's files
+    are named from the working directory."""
+    import os
+
+    from alliancesim.history_file import ENVIRONMENT
     from alliancesim.scenario.files import display_path
     from alliancesim.scenario.library import LIBRARY, builtin_scenarios, looks_like_path
     from alliancesim.scenario.listing import package_fingerprint
 
-    if looks_like_path(reference) or reference not in builtin_scenarios():
+    if os.environ.get(ENVIRONMENT) or looks_like_path(reference):
+        return None
+    if reference not in builtin_scenarios():
         return None
     named = display_path(LIBRARY / f"{reference}.toml")
     digest = hashlib.sha256(f"{package_fingerprint()}\0{named}".encode()).hexdigest()[:24]
