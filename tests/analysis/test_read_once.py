@@ -421,17 +421,21 @@ def test_after_the_simulation_nothing_is_simulated_again(tmp_path, monkeypatch):
     monkeypatch.setattr(ensemble, "simulate", counted)
     store = Store(tmp_path / "home")
     scenario = load_scenario("us-rok-2025")
+
+    def stored(into: Store, on_simulated):
+        return run_and_store(
+            into,
+            scenario,
+            policies=default_policies(scenario),
+            members=20,
+            seed=3,
+            structures=STRUCTURES,
+            weights="prior",
+            on_simulated=on_simulated,
+        )
+
     shown = []
-    done = run_and_store(
-        store,
-        scenario,
-        policies=default_policies(scenario),
-        members=20,
-        seed=3,
-        structures=STRUCTURES,
-        weights="prior",
-        on_simulated=lambda results: shown.append(view_of_run(results, None)),
-    )
+    done = stored(store, lambda results: shown.append(view_of_run(results, None)))
     simulated = len(calls)
     assert simulated == len(STRUCTURES) * len(done.results.policies)  # one block, each pair once
     view = view_of_new_stored_run(done, shown[0])
@@ -442,16 +446,7 @@ def test_after_the_simulation_nothing_is_simulated_again(tmp_path, monkeypatch):
     # the report's parts read before the commit (as `run --report` does) give the same report
     store_again = Store(tmp_path / "again")
     parts = []
-    again = run_and_store(
-        store_again,
-        scenario,
-        policies=default_policies(scenario),
-        members=20,
-        seed=3,
-        structures=STRUCTURES,
-        weights="prior",
-        on_simulated=lambda results: parts.append(report_parts(results, view)),
-    )
+    again = stored(store_again, lambda results: parts.append(report_parts(results, view)))
     early = report_of_new_stored_run(store_again, again, view, parts[0])
     late = report_of_new_stored_run(store_again, again, view)
     assert early == late
